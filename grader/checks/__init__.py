@@ -1,0 +1,1 @@
+"""The declared checks, one module per question (see base.py for the types)."""

@@ -1,0 +1,169 @@
+"""The data types of a check: what it calls, on which inputs, and how it compares.
+
+A check is declared once and used three ways:
+
+* ``python -m grader check`` (public): the inputs are drawn from a fixed public
+  seed and the expected outputs come from ``grader/fixtures/public.npz``,
+  generated from the reference by maintainers, so students never need
+  ``reference/``;
+* ``python -m grader grade`` (hidden): the inputs are drawn from a secret seed
+  with ``hidden=True`` (other shapes, strides, magnitudes) and the expected
+  outputs are computed by the reference on the trusted side;
+* the fixture generator: ``run`` against the reference.
+
+``run`` is the only part executed on the untrusted side, in a child process; it
+receives the implementation (``Impl``) and a ``Case`` and returns plain arrays.
+Everything else runs on the trusted side.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import importlib
+from typing import Any, Callable, Mapping, Protocol
+
+import numpy as np
+
+Arrays = dict[str, np.ndarray]
+
+
+class Status(str, enum.Enum):
+    """The closed set of outcomes of one check."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_IMPLEMENTED = "not implemented"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """The inputs of one check: arrays, and JSON-able parameters (strides, modes...)."""
+
+    arrays: Arrays
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __getitem__(self, key: str):
+        if key in self.arrays:
+            return self.arrays[key]
+        return self.params[key]
+
+    def copy(self, name: str) -> np.ndarray:
+        """A fresh copy of an input array (so the callee cannot alter the case)."""
+        return np.array(self.arrays[name], copy=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Measure:
+    """What the comparison found: the error, whether it is within tolerance, and one line of detail."""
+
+    error: float
+    passed: bool
+    detail: str = ""
+
+
+class Comparator(Protocol):
+    def __call__(self, got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure: ...
+
+
+#: A wrong answer the diagnosis engine can recognise: a message, and the outputs
+#: that this wrong implementation would give on the case (computed on the trusted side).
+@dataclasses.dataclass(frozen=True)
+class WrongAnswer:
+    message: str
+    produce: Callable[[Case, Arrays], Arrays]  # (case, expected outputs) -> outputs of the bug
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One declared check.
+
+    ``id`` is unique across the rubric; ``question`` is the rubric's question id;
+    ``make_case(rng, hidden)`` draws the inputs; ``run(impl, case)`` calls the
+    implementation (untrusted side) and returns arrays; ``compare`` scores them
+    against the expected arrays (trusted side); ``tolerance`` is the default the
+    rubric may override; ``calls`` names what the check exercises (for reports).
+    """
+
+    id: str
+    question: str
+    title: str
+    make_case: Callable[[np.random.Generator, bool], Case]
+    run: Callable[["Impl", Case], Arrays]
+    compare: Comparator
+    tolerance: float
+    calls: tuple[str, ...] = ()
+    timeout: float = 20.0
+    wrong_answers: tuple[str, ...] = ()  # names of entries in grader.diagnose.WRONG_ANSWERS
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: data only; renderers live in grader.render."""
+
+    check_id: str
+    question: str
+    title: str
+    status: Status
+    points: float
+    max_points: float
+    error: float | None = None
+    tolerance: float | None = None
+    message: str = ""  # diagnosis on failure, or the error's last line
+    location: str = ""  # the student's file and line where an exception arose
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASS
+
+
+@dataclasses.dataclass(frozen=True)
+class QuestionResult:
+    question: str
+    title: str
+    max_points: float
+    extra_credit: bool
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def points(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    @property
+    def all_passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+#: Short names the checks use for the implementation's modules.
+MODULES = {
+    "layers": "layers",
+    "layer_utils": "layer_utils",
+    "fast_layers": "fast_layers",
+    "optim": "optim",
+    "solver": "solver",
+    "gradient_check": "gradient_check",
+    "data_utils": "data_utils",
+    "fc_net": "classifiers.fc_net",
+    "cnn": "classifiers.cnn",
+    "pytorch_models": "pytorch_models",
+}
+
+
+class Impl:
+    """The implementation under test, imported lazily module by module.
+
+    ``impl.layers`` imports ``<package>.layers`` on first use, so a syntax error
+    in one file costs only the checks that use it.
+    """
+
+    def __init__(self, package: str):
+        self.package = package
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in MODULES:
+            raise AttributeError(name)
+        module = importlib.import_module(f"{self.package}.{MODULES[name]}")
+        setattr(self, name, module)
+        return module

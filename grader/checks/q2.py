@@ -1,0 +1,2 @@
+"""Checks of q2 (to be declared)."""
+CHECKS = ()

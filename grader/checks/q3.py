@@ -1,0 +1,2 @@
+"""Checks of q3 (to be declared)."""
+CHECKS = ()

@@ -1,0 +1,2 @@
+"""Checks of q4 (to be declared)."""
+CHECKS = ()

@@ -1,0 +1,168 @@
+"""The command line: ``python -m grader VERB ...``.
+
+This module only parses arguments, calls the function that does the work and
+maps its outcome to an exit code. The work lives in the other modules.
+"""
+from __future__ import annotations
+
+import argparse
+import enum
+import sys
+from pathlib import Path
+
+from .paths import project_root
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0  #: all checks passed / the work is done
+    FAILED = 1  #: some checks failed, or some submissions could not be graded
+    USAGE = 2  #: usage or input error
+    INTERNAL = 3  #: a bug in the grader
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def _cmd_stubs(args: argparse.Namespace) -> ExitCode:
+    from . import stubs
+
+    root = Path(args.root) if args.root else project_root()
+    reference, student = root / "reference", root / "student"
+    if not reference.is_dir():
+        raise UsageError(f"{reference}: no reference/ tree here (use --root)")
+    if args.check:
+        try:
+            problems = stubs.check_student_tree(reference, student)
+        except stubs.StubError as exc:
+            raise UsageError(f"reference/{exc}") from exc
+        for line in problems:
+            print(f"student/ is stale: {line}")
+        if problems:
+            print("run `python -m grader stubs` to regenerate student/ from reference/")
+            return ExitCode.FAILED
+        print("student/ matches reference/")
+        return ExitCode.OK
+    try:
+        editable = stubs.write_student_tree(reference, student)
+    except stubs.StubError as exc:
+        raise UsageError(f"reference/{exc}") from exc
+    print(f"wrote {student} ({len(editable)} student-editable files: {', '.join(map(str, editable))})")
+    return ExitCode.OK
+
+
+def _load_rubric(args: argparse.Namespace):
+    from . import rubric
+
+    try:
+        return rubric.load(args.rubric) if args.rubric else rubric.load()
+    except rubric.RubricError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _cmd_check(args: argparse.Namespace) -> ExitCode:
+    from . import check
+    from .render import jsonout, terminal
+
+    rub = _load_rubric(args)
+    try:
+        results = check.run(args.questions, implementation=args.implementation, rubric=rub)
+    except (check.SelectionError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from exc
+    print(jsonout.render(results) if args.json else terminal.render(results))
+    return ExitCode.OK if all(q.all_passed for q in results) else ExitCode.FAILED
+
+
+def _cmd_fixtures(args: argparse.Namespace) -> ExitCode:
+    from . import fixtures
+
+    if args.check:
+        problems = fixtures.stale()
+        for line in problems:
+            print(f"fixtures are stale: {line}")
+        if problems:
+            print("run `python -m grader fixtures` to regenerate grader/fixtures/public.npz")
+            return ExitCode.FAILED
+        print("grader/fixtures/public.npz is current")
+        return ExitCode.OK
+    built = fixtures.build()
+    fixtures.save(built)
+    print(f"wrote {fixtures.PUBLIC_PATH} ({len(built)} checks)")
+    return ExitCode.OK
+
+
+def _cmd_data(args: argparse.Namespace) -> ExitCode:
+    from . import datasets
+
+    try:
+        if args.dataset == "cifar10":
+            kwargs = {"dest": args.dest, "force": args.force}
+            if args.url:
+                kwargs["url"] = args.url
+            path = datasets.fetch_cifar10(**kwargs)
+        else:
+            path = datasets.write_synthetic(args.dest or "synthetic-cifar-10-batches-py", seed=args.seed)
+    except datasets.DatasetError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"{args.dataset}: ready at {path}")
+    return ExitCode.OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m grader",
+        description="Checks, packaging and grading for the Assignment 2 kit.",
+    )
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    sub.required = True
+
+    p = sub.add_parser("check", help="run the public checks of the named questions (students)")
+    p.add_argument("questions", nargs="*", metavar="QUESTION", help="question ids (default: all)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--rubric", help="rubric file (default: rubric.yaml)")
+    p.add_argument(
+        "--implementation",
+        default="student",
+        help="package to check (default: student; `reference` for instructors)",
+    )
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("fixtures", help="regenerate the public fixtures from reference/ (maintainers)")
+    p.add_argument("--check", action="store_true", help="fail (exit 1) if the committed fixtures are stale")
+    p.set_defaults(func=_cmd_fixtures)
+
+    p = sub.add_parser("stubs", help="regenerate student/ from reference/ (maintainers)")
+    p.add_argument("--check", action="store_true", help="fail (exit 1) if student/ differs from a fresh generation")
+    p.add_argument("--root", help="project root holding reference/ and student/")
+    p.set_defaults(func=_cmd_stubs)
+
+    p = sub.add_parser("data", help="download CIFAR-10 or write the synthetic set")
+    p.add_argument("dataset", choices=["cifar10", "synthetic"])
+    p.add_argument("--dest", help="target folder (default: the cache folder data_utils reads)")
+    p.add_argument("--url", help="download from this URL or local archive instead (cifar10)")
+    p.add_argument("--force", action="store_true", help="download again even if present (cifar10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic set (synthetic)")
+    p.set_defaults(func=_cmd_data)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse prints its own one-line usage error
+        return ExitCode.OK if exc.code == 0 else ExitCode.USAGE
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return ExitCode.FAILED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        import traceback
+
+        traceback.print_exc()
+        print(f"internal error: {exc.__class__.__name__}: {exc} (please report this)", file=sys.stderr)
+        return ExitCode.INTERNAL

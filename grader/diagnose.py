@@ -1,0 +1,101 @@
+"""The diagnosis engine: recognise common wrong answers from the outputs alone.
+
+Two sources of diagnoses, tried in order:
+
+1. the check's catalogued wrong answers (``grader.wrong_answers``): the outputs
+   that a known bug would give on the same inputs, computed on the trusted side
+   (for public checks they ship precomputed in the fixtures);
+2. generic transforms of the expected outputs: a constant factor (sum instead
+   of mean, a missing 1/N or 0.5), a flipped sign, a transpose, all zeros,
+   unchanged inputs.
+
+A diagnosis is a hint, phrased "likely: ..."; the score never depends on it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .checks.base import Arrays
+
+
+def _matches(got: np.ndarray, target: np.ndarray, tol: float) -> bool:
+    if not isinstance(got, np.ndarray) or got.shape != target.shape or got.dtype.kind not in "biuf":
+        return False
+    g = got.astype(np.float64)
+    t = target.astype(np.float64)
+    if not np.array_equal(np.isnan(g), np.isnan(t)):
+        return False
+    finite = np.isfinite(g) & np.isfinite(t)
+    if not np.array_equal(np.isinf(g), np.isinf(t)):
+        return False
+    if not finite.any():
+        return True
+    d = np.abs(g[finite] - t[finite]) / np.maximum(1e-8, np.abs(g[finite]) + np.abs(t[finite]))
+    return bool(d.max() <= tol)
+
+
+def _wrong_answer_match(got: Arrays, wrong: Arrays, tol: float) -> bool:
+    """All arrays the wrong answer defines match what was returned."""
+    return bool(wrong) and all(name in got and _matches(got[name], arr, tol) for name, arr in wrong.items())
+
+
+def _generic(name: str, got: np.ndarray, exp: np.ndarray, tol: float, inputs: Arrays) -> str | None:
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
+        return None
+    if got.shape != exp.shape:
+        if got.ndim == 2 and exp.ndim == 2 and got.shape == exp.shape[::-1]:
+            if _matches(got.T, exp, tol):
+                return f"{name} is transposed"
+            return f"{name} has the transposed shape {got.shape} (expected {exp.shape})"
+        if got.size == exp.size:
+            return f"{name} has the right values count but shape {got.shape} instead of {exp.shape} (a reshape is missing)"
+        return None
+    g = got.astype(np.float64)
+    e = exp.astype(np.float64)
+    if not np.all(np.isfinite(g)):
+        return f"{name} overflows to NaN/inf: look for exp() of large values (shift by the max) or a division by zero"
+    if np.all(e == 0):
+        return None
+    if np.all(g == 0):
+        return f"{name} is all zeros"
+    if _matches(-g, e, tol):
+        return f"{name} has the wrong sign"
+    mask = np.abs(e) > 1e-12 * np.abs(e).max()
+    ratio = g[mask] / e[mask]
+    if ratio.size and np.allclose(ratio, ratio[0], rtol=max(tol, 1e-6) * 10):
+        k = float(ratio[0])
+        hints = []
+        sizes = {s for arr in inputs.values() if isinstance(arr, np.ndarray) for s in arr.shape if s > 1}
+        if any(abs(k - s) < 1e-6 * s for s in sizes):
+            hints.append(f"{name} is {k:g} times too large: a sum where a mean is expected (missing division by N?)")
+        elif any(abs(k * s - 1) < 1e-6 for s in sizes):
+            hints.append(f"{name} is {1 / k:g} times too small: divided by N where a sum is expected?")
+        elif abs(k - 2) < 1e-6 or abs(k - 0.5) < 1e-6:
+            hints.append(f"{name} is off by a factor {k:g}: a missing or extra 0.5 / factor 2")
+        else:
+            hints.append(f"{name} is off by a constant factor {k:.4g}")
+        return hints[0]
+    for src_name, src in inputs.items():
+        if isinstance(src, np.ndarray) and src.shape == e.shape and _matches(g, src, tol):
+            return f"{name} equals the input '{src_name}' unchanged"
+    return None
+
+
+def diagnose(
+    got: Arrays, expected: Arrays, wrong: dict[str, Arrays], messages: dict[str, str], tol: float, inputs: Arrays
+) -> str | None:
+    """The most likely cause of a mismatch, or None."""
+    loose = max(tol, 1e-6)
+    for key, outs in wrong.items():
+        if _wrong_answer_match(got, outs, loose):
+            return messages.get(key, key)
+    for name, exp in expected.items():
+        if name not in got:
+            continue
+        g = got[name]
+        if isinstance(g, np.ndarray) and g.shape == exp.shape and _matches(g, exp, tol):
+            continue
+        hint = _generic(name, g, exp, loose, inputs)
+        if hint:
+            return hint
+    return None

@@ -1,0 +1,1 @@
+"""Renderers: check results to a terminal table, JSON, HTML. Results are plain data."""

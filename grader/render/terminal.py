@@ -1,0 +1,62 @@
+"""The terminal table of ``python -m grader check``."""
+from __future__ import annotations
+
+import shutil
+from typing import Sequence
+
+from ..checks.base import CheckResult, QuestionResult, Status
+
+_MARK = {
+    Status.PASS: "pass",
+    Status.FAIL: "FAIL",
+    Status.NOT_IMPLEMENTED: "not implemented",
+    Status.ERROR: "ERROR",
+    Status.TIMEOUT: "TIMEOUT",
+}
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if x == float("inf"):
+        return "inf"
+    return f"{x:.2e}"
+
+
+def _pts(x: float) -> str:
+    return f"{x:g}"
+
+
+def _explain(c: CheckResult) -> str:
+    if c.status is Status.PASS:
+        return ""
+    text = c.message
+    if c.location:
+        text = f"{text} [at {c.location}]" if text else f"at {c.location}"
+    return text
+
+
+def render_question(q: QuestionResult, width: int | None = None) -> str:
+    width = width or shutil.get_terminal_size((100, 20)).columns
+    name_w = max([len("check")] + [len(c.check_id) for c in q.checks])
+    extra = " (extra credit)" if q.extra_credit else ""
+    lines = [f"{q.question}: {q.title}{extra}  -  {_pts(q.points)} / {_pts(q.max_points)} points"]
+    lines.append(f"  {'check':<{name_w}}  {'status':<15}  {'error':>9}  {'tolerance':>9}  {'points':>7}")
+    for c in q.checks:
+        lines.append(
+            f"  {c.check_id:<{name_w}}  {_MARK[c.status]:<15}  {_num(c.error):>9}  {_num(c.tolerance):>9}  "
+            f"{_pts(c.points) + '/' + _pts(c.max_points):>7}"
+        )
+        why = _explain(c)
+        if why:
+            limit = max(40, width - 6)
+            lines.append(f"      {why if len(why) <= limit else why[: limit - 3] + '...'}")
+    return "\n".join(lines)
+
+
+def render(results: Sequence[QuestionResult]) -> str:
+    parts = [render_question(q) for q in results]
+    total = sum(q.points for q in results)
+    possible = sum(q.max_points for q in results if not q.extra_credit)
+    parts.append(f"total: {_pts(total)} / {_pts(possible)} points" + (" (+ extra credit)" if any(q.extra_credit for q in results) else ""))
+    return "\n\n".join(parts)

@@ -1,0 +1,208 @@
+"""rubric.yaml: points, tolerances and timeouts per question and per check.
+
+Format (version 1)::
+
+    version: 1
+    assignment: "Assignment 2"
+    questions:
+      q1:
+        title: Fully-connected networks
+        notebook: FullyConnectedNets.ipynb   # optional
+        points: 30                           # must equal the sum of its checks' points
+        extra_credit: false                  # optional, default false
+        checks:
+          - id: affine_forward               # an id of grader.checks.registry
+            points: 2
+            tolerance: 1.0e-9                # optional: the check's default otherwise
+            timeout: 10                      # optional, seconds
+
+The validator rejects unknown keys, unknown check ids, checks listed twice,
+negative points, non-positive or non-numeric tolerances and timeouts, and a
+question whose points differ from the sum of its checks, with an error that
+names the file, the line and the key. With ``require_all_checks`` (the default
+for the assignment rubrics) every registered check of the rubric's questions
+must be listed.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SUPPORTED_VERSIONS = (1,)
+TOP_KEYS = {"version": True, "assignment": True, "questions": True, "description": False, "track": False}
+QUESTION_KEYS = {"title": True, "points": True, "checks": True, "notebook": False, "extra_credit": False, "description": False}
+CHECK_KEYS = {"id": True, "points": True, "tolerance": False, "timeout": False}
+
+
+class RubricError(ValueError):
+    """A rubric problem; the message names the file, the line and the key."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    points: float
+    tolerance: float | None
+    timeout: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class QuestionSpec:
+    id: str
+    title: str
+    points: float
+    extra_credit: bool
+    notebook: str | None
+    checks: tuple[CheckSpec, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Rubric:
+    path: str
+    version: int
+    assignment: str
+    questions: tuple[QuestionSpec, ...]
+
+    def question(self, qid: str) -> QuestionSpec:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    @property
+    def question_ids(self) -> list[str]:
+        return [q.id for q in self.questions]
+
+    @property
+    def max_total(self) -> float:
+        """The total without extra credit."""
+        return sum(q.points for q in self.questions if not q.extra_credit)
+
+
+def default_rubric_path() -> Path:
+    from .paths import project_root
+
+    return project_root() / "rubric.yaml"
+
+
+class _Validator:
+    def __init__(self, path: str):
+        self.path = path
+
+    def fail(self, node: yaml.Node | None, message: str) -> RubricError:
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        return RubricError(f"{self.path}{line}: {message}")
+
+    def mapping(self, node: yaml.Node, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{where} must be a mapping")
+        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise self.fail(key, f"{where}: keys must be plain names")
+            if key.value in out:
+                raise self.fail(key, f"{where}: key '{key.value}' appears twice")
+            out[key.value] = (key, value)
+        return out
+
+    def keys(self, node: yaml.Node, items: dict, allowed: dict[str, bool], where: str) -> None:
+        for name, (key, _) in items.items():
+            if name not in allowed:
+                raise self.fail(key, f"{where}: unknown key '{name}' (allowed: {', '.join(allowed)})")
+        for name, required in allowed.items():
+            if required and name not in items:
+                raise self.fail(node, f"{where}: missing key '{name}'")
+
+    def scalar(self, node: yaml.Node, where: str) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail(node, f"{where} must be a single value")
+        return yaml.safe_load(yaml.serialize(node))
+
+    def number(self, node: yaml.Node, where: str, *, positive: bool = False) -> float:
+        value = self.scalar(node, where)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(node, f"{where} must be a number, got {node.value!r}")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise self.fail(node, f"{where} must be finite, got {node.value!r}")
+        if positive and value <= 0:
+            raise self.fail(node, f"{where} must be positive, got {value}")
+        if value < 0:
+            raise self.fail(node, f"{where} must not be negative, got {value}")
+        return float(value)
+
+
+def load(path: str | Path | None = None, *, require_all_checks: bool = True) -> Rubric:
+    """Load and validate a rubric file."""
+    from .checks import registry
+
+    path = Path(path) if path is not None else default_rubric_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RubricError(f"{path}: cannot read the rubric ({exc.strerror or exc})") from exc
+    v = _Validator(str(path))
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise RubricError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    if root is None:
+        raise RubricError(f"{path}: the rubric is empty")
+    top = v.mapping(root, "the rubric")
+    v.keys(root, top, TOP_KEYS, "the rubric")
+    version = v.scalar(top["version"][1], "version")
+    if version not in SUPPORTED_VERSIONS:
+        raise v.fail(top["version"][1], f"version: unsupported rubric version {version!r} (supported: 1)")
+    assignment = str(v.scalar(top["assignment"][1], "assignment"))
+    qnode = top["questions"][1]
+    questions_raw = v.mapping(qnode, "questions")
+    if not questions_raw:
+        raise v.fail(qnode, "questions: at least one question is required")
+    known = registry.all_checks()
+    seen_checks: dict[str, str] = {}
+    questions = []
+    for qid, (qkey, qval) in questions_raw.items():
+        where = f"questions.{qid}"
+        items = v.mapping(qval, where)
+        v.keys(qval, items, QUESTION_KEYS, where)
+        title = str(v.scalar(items["title"][1], f"{where}.title"))
+        points = v.number(items["points"][1], f"{where}.points")
+        extra = v.scalar(items["extra_credit"][1], f"{where}.extra_credit") if "extra_credit" in items else False
+        if not isinstance(extra, bool):
+            raise v.fail(items["extra_credit"][1], f"{where}.extra_credit must be true or false")
+        notebook = str(v.scalar(items["notebook"][1], f"{where}.notebook")) if "notebook" in items else None
+        cnode = items["checks"][1]
+        if not isinstance(cnode, yaml.SequenceNode) or not cnode.value:
+            raise v.fail(cnode, f"{where}.checks must be a non-empty list")
+        checks = []
+        for i, item in enumerate(cnode.value):
+            cwhere = f"{where}.checks[{i}]"
+            citems = v.mapping(item, cwhere)
+            v.keys(item, citems, CHECK_KEYS, cwhere)
+            cid = str(v.scalar(citems["id"][1], f"{cwhere}.id"))
+            if cid not in known:
+                raise v.fail(citems["id"][1], f"{cwhere}.id: unknown check id '{cid}'")
+            if known[cid].question != qid:
+                raise v.fail(
+                    citems["id"][1], f"{cwhere}.id: check '{cid}' belongs to question '{known[cid].question}', not '{qid}'"
+                )
+            if cid in seen_checks:
+                raise v.fail(citems["id"][1], f"{cwhere}.id: check '{cid}' is listed twice")
+            seen_checks[cid] = qid
+            cpoints = v.number(citems["points"][1], f"{cwhere}.points")
+            tol = v.number(citems["tolerance"][1], f"{cwhere}.tolerance", positive=True) if "tolerance" in citems else None
+            timeout = v.number(citems["timeout"][1], f"{cwhere}.timeout", positive=True) if "timeout" in citems else None
+            checks.append(CheckSpec(cid, cpoints, tol, timeout))
+        total = sum(c.points for c in checks)
+        if abs(total - points) > 1e-9:
+            raise v.fail(items["points"][1], f"{where}.points is {points:g} but its checks add up to {total:g}")
+        if require_all_checks:
+            missing = sorted(c.id for c in known.values() if c.question == qid and c.id not in seen_checks)
+            if missing:
+                raise v.fail(cnode, f"{where}.checks: missing check ids {', '.join(missing)}")
+        questions.append(QuestionSpec(qid, title, points, extra, notebook, tuple(checks)))
+    return Rubric(str(path), int(version), assignment, tuple(questions))

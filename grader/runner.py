@@ -1,0 +1,226 @@
+"""The trusted side of running checks: one child process, a timeout per check.
+
+``run_checks`` writes a job folder, starts ``grader.worker`` in a new process
+session and follows its progress events. A check that outlives its timeout gets
+the whole process group killed and is reported as ``timeout``; a check during
+which the process dies (``os._exit``, a crash, a kill for memory) is an
+``error``; in both cases a fresh worker resumes with the next check, so one bad
+function costs only its own check.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .checks.base import Arrays, Case
+
+#: Seconds the worker may take to start (import numpy) before its first check.
+STARTUP_SECONDS = 60.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    check_id: str
+    case: Case
+    timeout: float
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What came back from the untrusted side for one check."""
+
+    status: str  # ok | not_implemented | error | timeout
+    outputs: Arrays | None = None
+    message: str = ""
+    location: str = ""
+    seconds: float = 0.0
+
+
+#: Builds the command that starts the worker: (argv for the worker) -> full argv.
+#: The default runs it directly; the sandbox wraps it (see grader.sandbox).
+Launcher = Callable[[list[str], Path], list[str]]
+
+
+def direct_launcher(argv: list[str], jobdir: Path) -> list[str]:
+    return argv
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail
+        pass
+
+
+def _load_outputs(path: Path) -> tuple[Arrays | None, str]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: np.array(data[k]) for k in data.files}, ""
+    except FileNotFoundError:
+        return None, "no outputs were written"
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            return None, "returned a value that is not a plain numeric array (an object or a list of objects)"
+        return None, f"unreadable outputs ({exc})"
+    except Exception as exc:  # noqa: BLE001 - anything odd in the file is the submission's fault
+        return None, f"unreadable outputs ({exc.__class__.__name__})"
+
+
+def _write_job(jobdir: Path, package: str, sys_path: Sequence[str], tasks: Sequence[Task]) -> None:
+    (jobdir / "in").mkdir(parents=True, exist_ok=True)
+    for t in tasks:
+        np.savez(jobdir / "in" / f"{t.check_id}.npz", **t.case.arrays)
+    job = {
+        "package": package,
+        "sys_path": list(sys_path),
+        "checks": [{"id": t.check_id, "params": dict(t.case.params)} for t in tasks],
+    }
+    (jobdir / "job.json").write_text(json.dumps(job))
+
+
+def run_checks(
+    package: str,
+    sys_path: Sequence[str],
+    tasks: Sequence[Task],
+    *,
+    launcher: Launcher = direct_launcher,
+    env: dict[str, str] | None = None,
+    workdir: Path | None = None,
+) -> dict[str, Outcome]:
+    """Run ``tasks`` against ``package`` (importable from ``sys_path``) in child processes."""
+    results: dict[str, Outcome] = {}
+    base = Path(tempfile.mkdtemp(prefix="a2kit-job-", dir=workdir))
+    try:
+        pending = list(tasks)
+        attempt = 0
+        while pending:
+            jobdir = base / f"run{attempt}"
+            attempt += 1
+            _write_job(jobdir, package, sys_path, pending)
+            done = _run_worker(jobdir, pending, launcher, env)
+            results.update(done)
+            pending = [t for t in pending if t.check_id not in results]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return results
+
+
+def _grader_root() -> str:
+    return str(Path(__file__).resolve().parent.parent)
+
+
+def _run_worker(jobdir: Path, tasks: Sequence[Task], launcher: Launcher, env: dict[str, str] | None) -> dict[str, Outcome]:
+    """Run one worker until it finishes, dies or times out; return the outcomes it settled."""
+    read_fd, write_fd = os.pipe()
+    child_env = dict(os.environ if env is None else env)
+    child_env["PYTHONPATH"] = _grader_root()
+    child_env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    argv = [sys.executable, "-m", "grader.worker", str(jobdir), str(write_fd)]
+    log = open(jobdir / "output.log", "wb")
+    try:
+        proc = subprocess.Popen(
+            launcher(argv, jobdir),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,),
+            start_new_session=True,
+            env=child_env,
+            cwd=jobdir,
+        )
+    finally:
+        os.close(write_fd)
+        log.close()
+
+    by_id = {t.check_id: t for t in tasks}
+    settled: dict[str, Outcome] = {}
+    current: str | None = None
+    started = time.monotonic()
+    deadline = started + STARTUP_SECONDS
+    buffer = b""
+    with os.fdopen(read_fd, "rb", buffering=0) as channel:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                _kill_group(proc)
+                victim = current or tasks[len(settled)].check_id
+                limit = by_id[victim].timeout if current else STARTUP_SECONDS
+                settled[victim] = Outcome(
+                    "timeout", message=f"stopped after {limit:g} s (time limit)", seconds=time.monotonic() - started
+                )
+                break
+            ready, _, _ = select.select([channel], [], [], min(remaining, 0.5))
+            if not ready:
+                continue
+            chunk = channel.read(65536)
+            if not chunk:  # the worker closed the channel: it ended or died
+                code = proc.wait()
+                if current is not None:
+                    settled[current] = Outcome(
+                        "error",
+                        message=f"the process ended during this check (exit code {code})",
+                        seconds=time.monotonic() - started,
+                    )
+                elif len(settled) < len(tasks):
+                    first = tasks[len(settled)].check_id
+                    tail = (jobdir / "output.log").read_bytes()[-400:].decode("utf-8", "replace").strip()
+                    last = tail.splitlines()[-1] if tail else ""
+                    settled[first] = Outcome("error", message=f"the checker could not start (exit code {code}) {last}".strip())
+                break
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for raw in lines:
+                try:
+                    event = json.loads(raw)
+                    check_id = event["id"]
+                except (ValueError, KeyError, TypeError):
+                    continue  # noise on the channel is ignored
+                if check_id not in by_id or check_id in settled:
+                    continue
+                if event.get("event") == "start":
+                    current = check_id
+                    started = time.monotonic()
+                    deadline = started + by_id[check_id].timeout
+                elif event.get("event") == "end" and check_id == current:
+                    outcome = Outcome(
+                        str(event.get("status", "error")),
+                        message=str(event.get("message", ""))[:500],
+                        location=str(event.get("location", ""))[:200],
+                        seconds=time.monotonic() - started,
+                    )
+                    if outcome.status == "ok":
+                        outputs, problem = _load_outputs(jobdir / "out" / f"{check_id}.npz")
+                        if outputs is None:
+                            outcome = Outcome("error", message=problem, seconds=outcome.seconds)
+                        else:
+                            outcome.outputs = outputs
+                    elif outcome.status not in ("not_implemented", "error"):
+                        outcome = Outcome("error", message="unknown status", seconds=outcome.seconds)
+                    settled[check_id] = outcome
+                    current = None
+                    deadline = time.monotonic() + STARTUP_SECONDS
+            if len(settled) == len(tasks):
+                break
+    if proc.poll() is None:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    _kill_group(proc)  # nothing the checks started survives them
+    return settled

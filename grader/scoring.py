@@ -1,0 +1,48 @@
+"""Turn what came back from the untrusted side into scored check results (trusted side)."""
+from __future__ import annotations
+
+from .checks.base import Check, CheckResult, QuestionResult, Status
+from .diagnose import diagnose
+from .fixtures import Fixture
+from .rubric import CheckSpec, QuestionSpec
+from .runner import Outcome
+
+
+def score_check(check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixture) -> CheckResult:
+    tol = spec.tolerance if spec.tolerance is not None else check.tolerance
+
+    def result(status: Status, points: float = 0.0, **kw) -> CheckResult:
+        return CheckResult(
+            check.id, check.question, check.title, status, points, spec.points, tolerance=tol, seconds=outcome.seconds, **kw
+        )
+
+    if outcome.status == "not_implemented":
+        return result(Status.NOT_IMPLEMENTED, message=outcome.message, location=outcome.location)
+    if outcome.status == "timeout":
+        return result(Status.TIMEOUT, message=outcome.message)
+    if outcome.status != "ok" or outcome.outputs is None:
+        return result(Status.ERROR, message=outcome.message or "no result", location=outcome.location)
+    try:
+        measure = check.compare(outcome.outputs, fixture.expected, fixture.case, tol)
+    except Exception as exc:  # noqa: BLE001 - malformed outputs must never crash the grader
+        return result(Status.FAIL, message=f"the returned values could not be compared ({exc.__class__.__name__}: {exc})"[:300])
+    if measure.passed:
+        return result(Status.PASS, spec.points, error=measure.error)
+    try:
+        hint = diagnose(outcome.outputs, fixture.expected, fixture.wrong, fixture.messages, tol, dict(fixture.case.arrays))
+    except Exception:  # noqa: BLE001 - a diagnosis is a hint; it never breaks scoring
+        hint = None
+    message = measure.detail or "outputs differ from the expected values"
+    if hint:
+        message = f"likely: {hint} ({message})"
+    return result(Status.FAIL, error=measure.error, message=message)
+
+
+def score_question(
+    question: QuestionSpec, checks: dict[str, Check], outcomes: dict[str, Outcome], fixtures: dict[str, Fixture]
+) -> QuestionResult:
+    results = []
+    for spec in question.checks:
+        outcome = outcomes.get(spec.id, Outcome("error", message="the check did not run"))
+        results.append(score_check(checks[spec.id], spec, outcome, fixtures[spec.id]))
+    return QuestionResult(question.id, question.title, question.points, question.extra_credit, tuple(results))

@@ -1,0 +1,714 @@
+"""Layers of Assignment 2: forward and backward passes, side by side.
+
+Every ``*_forward`` function returns ``(out, cache)``; the matching
+``*_backward(dout, cache)`` returns the gradients with respect to the inputs of
+the forward pass, in input order. Caches are opaque: only the matching backward
+pass reads them.
+
+All layers are written with numpy and preserve the floating dtype of their
+inputs (float32 in, float32 out).
+"""
+import numpy as np
+
+__all__ = [
+    "affine_forward",
+    "affine_backward",
+    "relu_forward",
+    "relu_backward",
+    "softmax_loss",
+    "svm_loss",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "layernorm_forward",
+    "layernorm_backward",
+    "dropout_forward",
+    "dropout_backward",
+    "conv_forward_naive",
+    "conv_backward_naive",
+    "max_pool_forward_naive",
+    "max_pool_backward_naive",
+    "spatial_batchnorm_forward",
+    "spatial_batchnorm_backward",
+    "spatial_groupnorm_forward",
+    "spatial_groupnorm_backward",
+]
+
+
+# ---------------------------------------------------------------------------
+# Input validation (given code). Each check raises ValueError naming the
+# argument and what is wrong with it; all of them only look at shapes and
+# parameters, never at the data, so they cost nothing measurable.
+# ---------------------------------------------------------------------------
+
+
+def _check_ndim(name, a, ndim, layout):
+    """Raise ValueError unless ``a`` has ``ndim`` dimensions (``layout`` names them)."""
+    if np.ndim(a) != ndim:
+        raise ValueError(
+            f"{name} must have {ndim} dimensions {layout}, got shape {np.shape(a)}"
+        )
+
+
+def _check_shape(name, a, shape):
+    """Raise ValueError unless ``a`` has exactly ``shape``."""
+    if np.shape(a) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {np.shape(a)}")
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _check_positive_int(name, v):
+    if not _is_int(v) or v <= 0:
+        raise ValueError(f"{name} must be a positive int, got {v!r}")
+
+
+def _check_non_negative_int(name, v):
+    if not _is_int(v) or v < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {v!r}")
+
+
+def _check_mode(name, param, layer):
+    """Return ``param['mode']`` if it is 'train' or 'test', else raise ValueError."""
+    if "mode" not in param:
+        raise ValueError(f"{name}['mode'] is required ('train' or 'test')")
+    mode = param["mode"]
+    if mode not in ("train", "test"):
+        raise ValueError(f'Invalid forward {layer} mode "{mode}" in {name}[\'mode\'] '
+                         "(expected 'train' or 'test')")
+    return mode
+
+
+def _check_scores(x, y):
+    """Validate the (N, C) scores and (N,) labels of a loss function."""
+    _check_ndim("x", x, 2, "(N, C)")
+    N, C = x.shape
+    _check_shape("y", y, (N,))
+    if N == 0:
+        raise ValueError("x must hold at least one example (N > 0)")
+    if not np.issubdtype(np.asarray(y).dtype, np.integer):
+        raise ValueError(f"y must hold integer class labels, got dtype {np.asarray(y).dtype}")
+    if y.min() < 0 or y.max() >= C:
+        raise ValueError(f"y must hold labels in [0, {C}), got values in [{y.min()}, {y.max()}]")
+
+
+def _check_affine(x, w, b):
+    if np.ndim(x) < 2:
+        raise ValueError(f"x must have shape (N, d_1, ..., d_k) with k >= 1, got {np.shape(x)}")
+    _check_ndim("w", w, 2, "(D, M)")
+    D = int(np.prod(x.shape[1:]))
+    if w.shape[0] != D:
+        raise ValueError(
+            f"w must have {D} rows (the product of x's trailing dimensions {x.shape[1:]}), "
+            f"got w of shape {w.shape}"
+        )
+    _check_shape("b", b, (w.shape[1],))
+
+
+def _check_norm_params(x, gamma, beta, layout):
+    _check_ndim("x", x, 2, layout)
+    _check_shape("gamma", gamma, (x.shape[1],))
+    _check_shape("beta", beta, (x.shape[1],))
+
+
+def _check_conv(x, w, b, conv_param):
+    _check_ndim("x", x, 4, "(N, C, H, W)")
+    _check_ndim("w", w, 4, "(F, C, HH, WW)")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(
+            f"x has {x.shape[1]} channels but w expects {w.shape[1]} (x: {x.shape}, w: {w.shape})"
+        )
+    _check_shape("b", b, (w.shape[0],))
+    for key in ("stride", "pad"):
+        if key not in conv_param:
+            raise ValueError(f"conv_param['{key}'] is required")
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    _check_positive_int("conv_param['stride']", stride)
+    _check_non_negative_int("conv_param['pad']", pad)
+    for axis, size, fsize in (("height", x.shape[2], w.shape[2]), ("width", x.shape[3], w.shape[3])):
+        padded = size + 2 * pad
+        if fsize > padded:
+            raise ValueError(
+                f"w's filter {axis} {fsize} is larger than the padded input {axis} {padded} "
+                f"(x {axis} {size} + 2 * pad {pad})"
+            )
+        if (padded - fsize) % stride != 0:
+            raise ValueError(
+                f"conv_param['stride'] {stride} does not tile the padded input along the {axis}: "
+                f"({size} + 2 * {pad} - {fsize}) % {stride} != 0"
+            )
+
+
+def _check_pool(x, pool_param):
+    _check_ndim("x", x, 4, "(N, C, H, W)")
+    for key in ("pool_height", "pool_width", "stride"):
+        if key not in pool_param:
+            raise ValueError(f"pool_param['{key}'] is required")
+        _check_positive_int(f"pool_param['{key}']", pool_param[key])
+    if pool_param["pool_height"] > x.shape[2]:
+        raise ValueError(
+            f"pool_param['pool_height'] {pool_param['pool_height']} is larger than x's height {x.shape[2]}"
+        )
+    if pool_param["pool_width"] > x.shape[3]:
+        raise ValueError(
+            f"pool_param['pool_width'] {pool_param['pool_width']} is larger than x's width {x.shape[3]}"
+        )
+
+
+def _check_spatial(x, gamma, beta, param_shape):
+    _check_ndim("x", x, 4, "(N, C, H, W)")
+    shape = param_shape(x.shape[1])
+    _check_shape("gamma", gamma, shape)
+    _check_shape("beta", beta, shape)
+
+
+# ---------------------------------------------------------------------------
+# Affine and ReLU
+# ---------------------------------------------------------------------------
+
+
+def affine_forward(x, w, b):
+    """Compute the forward pass of an affine (fully connected) layer.
+
+    The input x has shape (N, d_1, ..., d_k): a minibatch of N examples, each
+    of shape (d_1, ..., d_k). Each example is reshaped into a vector of
+    dimension D = d_1 * ... * d_k and mapped to a vector of dimension M.
+
+    Inputs:
+    - x: A numpy array containing input data, of shape (N, d_1, ..., d_k)
+    - w: A numpy array of weights, of shape (D, M)
+    - b: A numpy array of biases, of shape (M,)
+
+    Returns a tuple of:
+    - out: output, of shape (N, M)
+    - cache: (x, w, b)
+    """
+    _check_affine(x, w, b)
+    out = None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("affine_forward is not implemented yet (layers.py)")
+    cache = (x, w, b)
+    return out, cache
+
+
+def affine_backward(dout, cache):
+    """Compute the backward pass of an affine (fully connected) layer.
+
+    Inputs:
+    - dout: Upstream derivative, of shape (N, M)
+    - cache: Tuple of:
+      - x: Input data, of shape (N, d_1, ..., d_k)
+      - w: Weights, of shape (D, M)
+      - b: Biases, of shape (M,)
+
+    Returns a tuple of:
+    - dx: Gradient with respect to x, of shape (N, d_1, ..., d_k)
+    - dw: Gradient with respect to w, of shape (D, M)
+    - db: Gradient with respect to b, of shape (M,)
+    """
+    x, w, b = cache
+    dx, dw, db = None, None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("affine_backward is not implemented yet (layers.py)")
+    return dx, dw, db
+
+
+def relu_forward(x):
+    """Compute the forward pass of a layer of rectified linear units (ReLUs).
+
+    Inputs:
+    - x: Inputs, of any shape
+
+    Returns a tuple of:
+    - out: Output, of the same shape as x
+    - cache: x
+    """
+    out = None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("relu_forward is not implemented yet (layers.py)")
+    cache = x
+    return out, cache
+
+
+def relu_backward(dout, cache):
+    """Compute the backward pass of a layer of rectified linear units (ReLUs).
+
+    The derivative at x == 0 is taken to be 0.
+
+    Inputs:
+    - dout: Upstream derivatives, of any shape
+    - cache: Input x, of the same shape as dout
+
+    Returns:
+    - dx: Gradient with respect to x, of the same shape as dout
+    """
+    x = cache
+    dx = None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("relu_backward is not implemented yet (layers.py)")
+    return dx
+
+
+# ---------------------------------------------------------------------------
+# Losses
+# ---------------------------------------------------------------------------
+
+
+def softmax_loss(x, y):
+    """Compute the loss and gradient for softmax classification.
+
+    The loss is the mean over the N examples of the cross-entropy between the
+    softmax of the scores and the correct class. It is computed stably (the
+    scores of each row are shifted by their maximum).
+
+    Inputs:
+    - x: Input data, of shape (N, C) where x[i, j] is the score for the jth
+      class for the ith input.
+    - y: Vector of labels, of shape (N,) where y[i] is the label for x[i] and
+      0 <= y[i] < C
+
+    Returns a tuple of:
+    - loss: Scalar giving the loss
+    - dx: Gradient of the loss with respect to x, of shape (N, C)
+    """
+    _check_scores(x, y)
+    loss, dx = None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("softmax_loss is not implemented yet (layers.py)")
+    return loss, dx
+
+
+def svm_loss(x, y):
+    """Compute the loss and gradient for multiclass SVM classification.
+
+    The loss is the mean over the N examples of the hinge loss
+    sum_{j != y_i} max(0, x[i, j] - x[i, y_i] + 1). Where a margin is exactly
+    zero the subgradient 0 is used.
+
+    Inputs:
+    - x: Input data, of shape (N, C) where x[i, j] is the score for the jth
+      class for the ith input.
+    - y: Vector of labels, of shape (N,) where y[i] is the label for x[i] and
+      0 <= y[i] < C
+
+    Returns a tuple of:
+    - loss: Scalar giving the loss
+    - dx: Gradient of the loss with respect to x, of shape (N, C)
+    """
+    _check_scores(x, y)
+    loss, dx = None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("svm_loss is not implemented yet (layers.py)")
+    return loss, dx
+
+
+# ---------------------------------------------------------------------------
+# Batch normalization and layer normalization
+# ---------------------------------------------------------------------------
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    """Forward pass for batch normalization.
+
+    During training the sample mean and (biased, divided by N) sample variance
+    are computed from the minibatch and used to normalize the data; an
+    exponentially decaying running mean of each is kept, and both are used at
+    test time to normalize the data:
+
+    running_mean = momentum * running_mean + (1 - momentum) * sample_mean
+    running_var = momentum * running_var + (1 - momentum) * sample_var
+
+    Inputs:
+    - x: Data of shape (N, D)
+    - gamma: Scale parameter of shape (D,)
+    - beta: Shift parameter of shape (D,)
+    - bn_param: Dictionary with the following keys:
+      - mode: 'train' or 'test'; required
+      - eps: Constant for numeric stability (default 1e-5)
+      - momentum: Constant for running mean / variance (default 0.9)
+      - running_mean: Array of shape (D,) giving running mean of features
+        (zeros of x's dtype when absent; updated in place in bn_param)
+      - running_var: Array of shape (D,) giving running variance of features
+        (zeros of x's dtype when absent; updated in place in bn_param)
+
+    Returns a tuple of:
+    - out: of shape (N, D)
+    - cache: A tuple of values needed in the backward pass
+    """
+    _check_norm_params(x, gamma, beta, "(N, D)")
+    mode = _check_mode("bn_param", bn_param, "batchnorm")
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+
+    N, D = x.shape
+    running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
+    running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
+
+    out, cache = None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("batchnorm_forward is not implemented yet (layers.py)")
+
+    # Store the updated running means back into bn_param
+    bn_param["running_mean"] = running_mean
+    bn_param["running_var"] = running_var
+
+    return out, cache
+
+
+def batchnorm_backward(dout, cache):
+    """Backward pass for batch normalization, through its computation graph.
+
+    The forward pass is taken apart into elementary steps (mean, centering,
+    variance, square root, reciprocal, scaling, shift), and the gradient is
+    propagated back through each in turn. In 'test' mode the statistics are
+    constants and the layer is an elementwise affine map.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, D)
+    - cache: Variable of intermediates from batchnorm_forward.
+
+    Returns a tuple of:
+    - dx: Gradient with respect to inputs x, of shape (N, D)
+    - dgamma: Gradient with respect to scale parameter gamma, of shape (D,)
+    - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
+    """
+    dx, dgamma, dbeta = None, None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("batchnorm_backward is not implemented yet (layers.py)")
+    return dx, dgamma, dbeta
+
+
+def batchnorm_backward_alt(dout, cache):
+    """Alternative backward pass for batch normalization, in closed form.
+
+    With x_hat the normalized input and g = dout * gamma, the gradient
+    simplifies to dx = (g - mean(g) - x_hat * mean(g * x_hat)) / std, the
+    means taken over the batch. Same inputs, outputs and results as
+    batchnorm_backward.
+
+    Inputs / outputs: Same as batchnorm_backward
+    """
+    dx, dgamma, dbeta = None, None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("batchnorm_backward_alt is not implemented yet (layers.py)")
+    return dx, dgamma, dbeta
+
+
+def layernorm_forward(x, gamma, beta, ln_param):
+    """Forward pass for layer normalization.
+
+    Each example (row) of x is normalized over its D features, with its own
+    mean and (biased) variance; gamma and beta then scale and shift each
+    feature. The layer behaves identically at train and test time and keeps
+    no running statistics (a 'mode' key in ln_param is ignored).
+
+    Inputs:
+    - x: Data of shape (N, D)
+    - gamma: Scale parameter of shape (D,)
+    - beta: Shift parameter of shape (D,)
+    - ln_param: Dictionary with the following keys:
+        - eps: Constant for numeric stability (default 1e-5)
+
+    Returns a tuple of:
+    - out: of shape (N, D)
+    - cache: A tuple of values needed in the backward pass
+    """
+    _check_norm_params(x, gamma, beta, "(N, D)")
+    eps = ln_param.get("eps", 1e-5)
+    out, cache = None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("layernorm_forward is not implemented yet (layers.py)")
+    return out, cache
+
+
+def layernorm_backward(dout, cache):
+    """Backward pass for layer normalization.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, D)
+    - cache: Variable of intermediates from layernorm_forward.
+
+    Returns a tuple of:
+    - dx: Gradient with respect to inputs x, of shape (N, D)
+    - dgamma: Gradient with respect to scale parameter gamma, of shape (D,)
+    - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
+    """
+    dx, dgamma, dbeta = None, None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("layernorm_backward is not implemented yet (layers.py)")
+    return dx, dgamma, dbeta
+
+
+# ---------------------------------------------------------------------------
+# Dropout
+# ---------------------------------------------------------------------------
+
+
+def dropout_forward(x, dropout_param):
+    """Forward pass for inverted dropout.
+
+    Note that p is the probability of KEEPING a neuron (not of dropping it).
+    At train time each unit is kept with probability p and the kept units are
+    scaled by 1 / p, so that the expected output equals the input and the
+    test-time pass is the identity.
+
+    Inputs:
+    - x: Input data, of any shape
+    - dropout_param: A dictionary with the following keys:
+      - p: Dropout parameter. We keep each neuron output with probability p,
+        0 < p <= 1.
+      - mode: 'test' or 'train'. If the mode is train, then perform dropout;
+        if the mode is test, then just return the input.
+      - seed: Seed for the random number generator. Passing seed makes this
+        function deterministic, which is needed for gradient checking but not
+        in real networks.
+
+    Returns a tuple of:
+    - out: Array of the same shape as x.
+    - cache: tuple (dropout_param, mask). In training mode, mask is the dropout
+      mask (already scaled by 1 / p) that was used to multiply the input; in
+      test mode, mask is None.
+    """
+    mode = _check_mode("dropout_param", dropout_param, "dropout")
+    p = dropout_param.get("p")
+    if p is None or not 0 < p <= 1:
+        raise ValueError(f"dropout_param['p'] is the keep probability and must be in (0, 1], got {p!r}")
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+
+    mask = None
+    out = None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("dropout_forward is not implemented yet (layers.py)")
+
+    cache = (dropout_param, mask)
+    out = out.astype(x.dtype, copy=False)
+    return out, cache
+
+
+def dropout_backward(dout, cache):
+    """Backward pass for inverted dropout.
+
+    Inputs:
+    - dout: Upstream derivatives, of any shape
+    - cache: (dropout_param, mask) from dropout_forward.
+
+    Returns:
+    - dx: Gradient with respect to x, of the same shape as dout
+    """
+    dropout_param, mask = cache
+    mode = dropout_param["mode"]
+    dx = None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("dropout_backward is not implemented yet (layers.py)")
+    return dx
+
+
+# ---------------------------------------------------------------------------
+# Convolution and max pooling (naive: loops over the output positions)
+# ---------------------------------------------------------------------------
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    """A naive implementation of the forward pass for a convolutional layer.
+
+    The input consists of N data points, each with C channels, height H and
+    width W. Each input is convolved (cross-correlated, as in every deep
+    learning library) with F different filters, where each filter spans all
+    C channels and has height HH and width WW. The input is zero-padded
+    symmetrically by 'pad' pixels along its height and width.
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - w: Filter weights of shape (F, C, HH, WW)
+    - b: Biases, of shape (F,)
+    - conv_param: A dictionary with the following keys:
+      - 'stride': The number of pixels between adjacent receptive fields in
+        the horizontal and vertical directions (a positive int).
+      - 'pad': The number of pixels that will be used to zero-pad the input
+        (a non-negative int). (H + 2 * pad - HH) and (W + 2 * pad - WW) must
+        be multiples of stride.
+
+    Returns a tuple of:
+    - out: Output data, of shape (N, F, H', W') where H' and W' are given by
+      H' = 1 + (H + 2 * pad - HH) // stride
+      W' = 1 + (W + 2 * pad - WW) // stride
+    - cache: (x, w, b, conv_param)
+    """
+    _check_conv(x, w, b, conv_param)
+    out = None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("conv_forward_naive is not implemented yet (layers.py)")
+    cache = (x, w, b, conv_param)
+    return out, cache
+
+
+def conv_backward_naive(dout, cache):
+    """A naive implementation of the backward pass for a convolutional layer.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, F, H', W')
+    - cache: A tuple of (x, w, b, conv_param) as in conv_forward_naive
+
+    Returns a tuple of:
+    - dx: Gradient with respect to x, of shape (N, C, H, W)
+    - dw: Gradient with respect to w, of shape (F, C, HH, WW)
+    - db: Gradient with respect to b, of shape (F,)
+    """
+    dx, dw, db = None, None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("conv_backward_naive is not implemented yet (layers.py)")
+    return dx, dw, db
+
+
+def max_pool_forward_naive(x, pool_param):
+    """A naive implementation of the forward pass for a max-pooling layer.
+
+    Windows that do not tile the input are allowed: the rows and columns left
+    over at the bottom and right are ignored (the floor convention of torch's
+    max_pool2d without padding). Windows may overlap (stride < pool size).
+
+    Inputs:
+    - x: Input data, of shape (N, C, H, W)
+    - pool_param: dictionary with the following keys:
+      - 'pool_height': The height of each pooling region (positive int, <= H)
+      - 'pool_width': The width of each pooling region (positive int, <= W)
+      - 'stride': The distance between adjacent pooling regions (positive int)
+
+    Returns a tuple of:
+    - out: Output data, of shape (N, C, H', W') where H' and W' are given by
+      H' = 1 + (H - pool_height) // stride
+      W' = 1 + (W - pool_width) // stride
+    - cache: (x, pool_param)
+    """
+    _check_pool(x, pool_param)
+    out = None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("max_pool_forward_naive is not implemented yet (layers.py)")
+    cache = (x, pool_param)
+    return out, cache
+
+
+def max_pool_backward_naive(dout, cache):
+    """A naive implementation of the backward pass for a max-pooling layer.
+
+    The upstream derivative of each window goes entirely to the element that
+    attained its maximum. On ties it goes to the first maximum in row-major
+    order within the window (as np.argmax picks it, and as torch's CPU kernel
+    does). Where windows overlap, the contributions of every window add up.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, C, H', W')
+    - cache: A tuple of (x, pool_param) as in the forward pass.
+
+    Returns:
+    - dx: Gradient with respect to x, of shape (N, C, H, W)
+    """
+    dx = None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("max_pool_backward_naive is not implemented yet (layers.py)")
+    return dx
+
+
+# ---------------------------------------------------------------------------
+# Spatial batch normalization and group normalization
+# ---------------------------------------------------------------------------
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    """Compute the forward pass for spatial batch normalization.
+
+    Every channel is normalized with the statistics of all N * H * W values of
+    that channel: the layer is batchnorm_forward applied to the data seen as
+    N * H * W examples of C features.
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - gamma: Scale parameter, of shape (C,)
+    - beta: Shift parameter, of shape (C,)
+    - bn_param: Dictionary with the following keys:
+      - mode: 'train' or 'test'; required
+      - eps: Constant for numeric stability (default 1e-5)
+      - momentum: Constant for running mean / variance (default 0.9)
+      - running_mean: Array of shape (C,) giving running mean of features
+      - running_var Array of shape (C,) giving running variance of features
+
+    Returns a tuple of:
+    - out: Output data, of shape (N, C, H, W)
+    - cache: Values needed for the backward pass
+    """
+    _check_spatial(x, gamma, beta, lambda C: (C,))
+    out, cache = None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("spatial_batchnorm_forward is not implemented yet (layers.py)")
+    return out, cache
+
+
+def spatial_batchnorm_backward(dout, cache):
+    """Compute the backward pass for spatial batch normalization.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, C, H, W)
+    - cache: Values from the forward pass
+
+    Returns a tuple of:
+    - dx: Gradient with respect to inputs, of shape (N, C, H, W)
+    - dgamma: Gradient with respect to scale parameter, of shape (C,)
+    - dbeta: Gradient with respect to shift parameter, of shape (C,)
+    """
+    dx, dgamma, dbeta = None, None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("spatial_batchnorm_backward is not implemented yet (layers.py)")
+    return dx, dgamma, dbeta
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    """Compute the forward pass for spatial group normalization.
+
+    The C channels are split into G consecutive groups of C // G channels;
+    each example is normalized, within each group, with the mean and (biased)
+    variance of the group's (C // G) * H * W values. gamma and beta then scale
+    and shift each channel. Like layer normalization, the layer behaves
+    identically at train and test time.
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - gamma: Scale parameter, of shape (1, C, 1, 1)
+    - beta: Shift parameter, of shape (1, C, 1, 1)
+    - G: Integer number of groups to split into, should be a divisor of C
+    - gn_param: Dictionary with the following keys:
+      - eps: Constant for numeric stability (default 1e-5)
+
+    Returns a tuple of:
+    - out: Output data, of shape (N, C, H, W)
+    - cache: Values needed for the backward pass
+    """
+    _check_spatial(x, gamma, beta, lambda C: (1, C, 1, 1))
+    _check_positive_int("G", G)
+    if x.shape[1] % G != 0:
+        raise ValueError(f"G ({G}) must divide the number of channels C ({x.shape[1]})")
+    eps = gn_param.get("eps", 1e-5)
+    out, cache = None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("spatial_groupnorm_forward is not implemented yet (layers.py)")
+    return out, cache
+
+
+def spatial_groupnorm_backward(dout, cache):
+    """Compute the backward pass for spatial group normalization.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, C, H, W)
+    - cache: Values from the forward pass
+
+    Returns a tuple of:
+    - dx: Gradient with respect to inputs, of shape (N, C, H, W)
+    - dgamma: Gradient with respect to scale parameter, of shape (1, C, 1, 1)
+    - dbeta: Gradient with respect to shift parameter, of shape (1, C, 1, 1)
+    """
+    dx, dgamma, dbeta = None, None, None
+    # TODO: your code here (see the docstring above).
+    raise NotImplementedError("spatial_groupnorm_backward is not implemented yet (layers.py)")
+    return dx, dgamma, dbeta
