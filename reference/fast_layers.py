@@ -211,7 +211,7 @@ def conv_forward_im2col(x, w, b, conv_param, *, backend=None):
     # One pass both adds the bias and moves F behind N.
     np.add(prod.reshape(F, N, Ho * Wo).transpose(1, 0, 2),
            np.asarray(b, dtype=dtype)[None, :, None], out=out)
-    cache = (x, w2, w.shape, np.asarray(b).dtype, (stride, pad), cols, kernels)
+    cache = (x, w2, w.shape, (stride, pad), cols, kernels)
     return out.reshape(N, F, Ho, Wo), cache
 
 
@@ -228,7 +228,7 @@ def conv_backward_im2col(dout, cache):
     - dw: Gradient with respect to w, of shape (F, C, HH, WW)
     - db: Gradient with respect to b, of shape (F,)
     """
-    x, w2, w_shape, b_dtype, (stride, pad), cols, kernels = cache
+    x, w2, w_shape, (stride, pad), cols, kernels = cache
     F, _, HH, WW = w_shape
     dtype = x.dtype
     if dout.shape[:2] != (x.shape[0], F) or np.ndim(dout) != 4:
@@ -241,7 +241,7 @@ def conv_backward_im2col(dout, cache):
     dw = np.matmul(dout2, cols.T).reshape(w_shape)
     dcols = np.matmul(w2.T, dout2)  # (C*HH*WW, N*H'*W')
     dx = kernels.col2im(dcols, x.shape, HH, WW, pad, stride)
-    return dx, dw, db.astype(np.result_type(b_dtype, dtype), copy=False)
+    return dx, dw, db
 
 
 # The cs231n names.
@@ -300,9 +300,11 @@ def max_pool_backward_reshape(dout, cache):
     dtype = np.result_type(blocks, dout)
     dx = np.zeros(x_shape, dtype=dtype)
     N, C, Ho, _, Wo, _ = blocks.shape
-    dblocks = dx[:, :, :Ho * s, :Wo * s].reshape(N, C, Ho, s, Wo, s)
-    if not np.shares_memory(dblocks, dx):  # the reshape copied; write into a block view
+    cropped = (Ho * s, Wo * s) != tuple(x_shape[2:])
+    if cropped:  # leftover rows/columns: fill the blocks, then copy them in
         dblocks = np.zeros(blocks.shape, dtype=dtype)
+    else:  # a view: the blocks are dx itself
+        dblocks = dx.reshape(N, C, Ho, s, Wo, s)
     taken = np.zeros(out.shape, dtype=bool)
     for i in range(s):
         for j in range(s):
@@ -313,7 +315,7 @@ def max_pool_backward_reshape(dout, cache):
             hit &= ~taken
             taken |= hit
             np.copyto(dblocks[:, :, :, i, :, j], dout, where=hit)
-    if not np.shares_memory(dblocks, dx):
+    if cropped:
         dx[:, :, :Ho * s, :Wo * s] = dblocks.reshape(N, C, Ho * s, Wo * s)
     return dx
 

@@ -1,0 +1,1 @@
+"""Wrong answers of Q2 checks."""

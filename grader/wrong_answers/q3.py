@@ -1,0 +1,1 @@
+"""Wrong answers of Q3 checks."""

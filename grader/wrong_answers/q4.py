@@ -1,0 +1,1 @@
+"""Wrong answers of Q4 checks."""

@@ -1,0 +1,25 @@
+"""Does every known bug lose points on the check it breaks, and only in its own question?"""
+import pytest
+
+from grader import check
+from tests.mutants import all_mutants, build_package
+
+MUTANTS = all_mutants()
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_loses_points_where_it_should(mutant, tmp_path):
+    build_package(mutant, tmp_path)
+    results = check.run(implementation="mutant", root=tmp_path)
+    failed = {c.check_id: c for q in results for c in q.checks if not c.passed}
+    missing = [cid for cid in mutant.breaks if cid not in failed]
+    assert not missing, f"{mutant.name}: these checks did not catch it: {missing}"
+    own_questions = {c.question for c in failed.values() if c.check_id in mutant.breaks}
+    elsewhere = {cid: c.question for cid, c in failed.items() if c.question not in own_questions}
+    assert not elsewhere, f"{mutant.name}: lost points in other questions: {elsewhere}"
+    for q in results:
+        if q.question not in own_questions:
+            assert q.points == q.max_points
+    if mutant.diagnosis:
+        first = failed[mutant.breaks[0]]
+        assert mutant.diagnosis in first.message, first.message

@@ -1,0 +1,48 @@
+"""The mutant corpus: realistic student bugs, each a textual edit of the reference.
+
+A ``Mutant`` names the bug, the file it edits (relative to the package), the
+exact reference text it replaces (which must occur exactly once, so a change to
+the reference that makes a mutant stale fails loudly), the buggy text, and the
+check ids that must lose points. Every other question must keep full marks.
+"""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclasses.dataclass(frozen=True)
+class Mutant:
+    name: str  # the bug, in a few words (used as the test id)
+    file: str  # e.g. "layers.py" or "classifiers/fc_net.py"
+    old: str  # reference text, occurs exactly once in the file
+    new: str  # the buggy text
+    breaks: tuple[str, ...]  # check ids that must fail
+    diagnosis: str | None = None  # a substring the diagnosis of the first broken check must contain
+
+
+def build_package(mutant: Mutant, dest: Path, package: str = "mutant") -> Path:
+    """Copy reference/ to dest/package and apply the mutant's edit."""
+    target = dest / package
+    shutil.copytree(ROOT / "reference", target, ignore=shutil.ignore_patterns("__pycache__", "*.c"))
+    path = target / mutant.file
+    text = path.read_text()
+    count = text.count(mutant.old)
+    if count != 1:
+        raise AssertionError(f"mutant {mutant.name!r}: the text to replace occurs {count} times in {mutant.file}")
+    path.write_text(text.replace(mutant.old, mutant.new))
+    return target
+
+
+def all_mutants() -> list[Mutant]:
+    from . import a2_q1_q3, a2_q2_q4
+
+    out = list(a2_q1_q3.MUTANTS) + list(a2_q2_q4.MUTANTS)
+    names = [m.name for m in out]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise AssertionError(f"duplicate mutant names: {sorted(dupes)}")
+    return out
