@@ -99,11 +99,11 @@ def torch_pair(op, inputs, dout, repeats):
 def conv_case(x, w, b, conv_param, repeats):
     """{column: (forward s, backward s)} for one convolution."""
     row = {}
-    naive_fwd = lambda: layers.conv_forward_naive(x, w, b, conv_param)[1]  # noqa: E731
-    row["naive"] = time_pair(naive_fwd, lambda c: layers.conv_backward_naive(dout, c),
-                             max(3, repeats // 5))
     out, _ = layers.conv_forward_naive(x, w, b, conv_param)
     dout = np.random.default_rng(1).standard_normal(out.shape).astype(x.dtype)
+    row["naive"] = time_pair(lambda: layers.conv_forward_naive(x, w, b, conv_param)[1],
+                             lambda c: layers.conv_backward_naive(dout, c),
+                             max(3, repeats // 5))
     for backend in ("cython", "numpy"):
         if backend not in fast_layers.BACKENDS:
             continue

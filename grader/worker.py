@@ -74,8 +74,11 @@ def main(argv: list[str]) -> int:
             with np.load(jobdir / "in" / f"{check_id}.npz", allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
             case = Case(arrays, item.get("params", {}))
-            outputs = check.run(impl, case)
-            np.savez(jobdir / "out" / f"{check_id}.npz", **{k: np.asarray(v) for k, v in outputs.items()})
+            outputs = {k: np.asarray(v) for k, v in check.run(impl, case).items()}
+            odd = sorted(k for k, v in outputs.items() if v.dtype.kind not in "biufc")
+            if odd:
+                raise TypeError(f"returned {', '.join(odd)} as a value that is not a plain numeric array")
+            np.savez(jobdir / "out" / f"{check_id}.npz", **outputs)
         except NotImplementedError as exc:
             status, location = "not_implemented", _location(exc, package_dir)
             message = str(exc)[:300] or "not implemented yet"

@@ -18,18 +18,22 @@ def rel_error(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
-def scaled_error(a, b):
+def scaled_error(a, b, scale=None):
     """Largest absolute difference relative to the larger array's largest magnitude.
 
     Used where an array legitimately holds entries far smaller than its scale
     (for instance batchnorm's dx, whose columns sum to zero), so that an
     elementwise relative error would measure cancellation noise, not a bug.
+    ``scale``, when given, replaces the arrays' own scale: for a gradient that
+    is analytically zero (a bias before batchnorm) the only meaningful scale is
+    that of the other gradients of the same layer.
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     assert a.shape == b.shape, f"shape mismatch: {a.shape} vs {b.shape}"
-    scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0), 1e-300)
-    return float(np.max(np.abs(a - b), initial=0.0) / scale)
+    if scale is None:
+        scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
+    return float(np.max(np.abs(a - b), initial=0.0) / max(scale, 1e-300))
 
 
 def numeric_grad(f, x, dout=None, h=1e-5):
