@@ -131,6 +131,10 @@ def _run_worker(jobdir: Path, tasks: Sequence[Task], launcher: Launcher, env: di
     child_env = dict(os.environ if env is None else env)
     child_env["PYTHONPATH"] = _grader_root()
     child_env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    # Small matrix products are much slower with threaded BLAS on a busy machine,
+    # and a batch runs several workers at once: one thread per worker.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        child_env.setdefault(var, "1")
     argv = [sys.executable, "-m", "grader.worker", str(jobdir), str(write_fd)]
     log = open(jobdir / "output.log", "wb")
     try:
