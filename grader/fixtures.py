@@ -131,7 +131,7 @@ def stale(path: Path = PUBLIC_PATH, rtol: float = 1e-10) -> list[str]:
         a, b = _flatten({cid: fresh[cid]}), _flatten({cid: old[cid]})
         if set(a) != set(b) or any(
             a[k].shape != b[k].shape
-            or (a[k].dtype.kind in "biuf" and not np.allclose(a[k], b[k], rtol=rtol, atol=0))
+            or (a[k].dtype.kind in "biuf" and not np.allclose(a[k], b[k], rtol=rtol, atol=0, equal_nan=True))
             or (a[k].dtype.kind not in "biuf" and not np.array_equal(a[k], b[k]))
             for k in a
         ):

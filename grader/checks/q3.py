@@ -1,2 +1,338 @@
-"""Checks of q3 (to be declared)."""
-CHECKS = ()
+"""Q3: dropout (``dropout_forward/backward`` and dropout in ``FullyConnectedNet``).
+
+A dropout mask is random, and students draw it in more than one valid way
+(``np.random.rand(*x.shape) < p``, the reference's and cs231n's convention;
+``np.random.random(x.shape) < p``, which gives the same mask;
+``np.random.binomial(1, p, x.shape)`` or ``rand > 1 - p``, which give other
+masks with the same distribution). So the checks test *properties* of the
+mask, and accept an exact match with the reference as well:
+
+* ``dropout_forward_train``: every output is 0 or x / p; the fraction of
+  units kept and the mean of the output are within ``tolerance`` standard
+  deviations (5) of what a Bernoulli(p) mask gives;
+* ``dropout_forward_test``: the identity, exactly;
+* ``dropout_backward``: dx = dout * (out / x), the very mask of the forward
+  pass, recovered from its output;
+* ``fc_net_dropout``: scored on the submission's own model (its analytic
+  gradients against the numeric gradients of its own loss, at a fixed seed so
+  that every loss evaluation draws the same masks), its test-mode scores
+  against the reference (dropout is off at test time, so they are
+  deterministic), and the reference's loss and gradients *or*, for a
+  different mask convention, a training loss that differs from the loss
+  without dropout (dropout is active). A wrong mask scaling is
+  ``dropout_forward_train``'s business, not this check's.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..compare import compare_values, rel_error, validate
+from .base import Arrays, Case, Check, Impl, Measure
+from .q1 import NUM, SIGMAS, model_loss_outputs, nonzero_normal, scalar, set_params
+
+Q = "q3"
+
+
+def norm_rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    """||a - b|| / (||a|| + ||b||): the error of a gradient as a whole (0 when both are 0).
+
+    Used against numeric gradients, whose elementwise relative error is
+    meaningless on the near-zero entries that dropout and ReLU produce.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    den = np.linalg.norm(a) + np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / den) if den > 0 else 0.0
+
+
+# ---------------------------------------------------------------------------
+# dropout_forward, train mode: a property
+# ---------------------------------------------------------------------------
+
+
+def _forward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x without zeros (so that a dropped unit is recognisable), and three keep probabilities.
+
+    No p is 0.5: there keeping and dropping are indistinguishable.
+    """
+    if hidden:
+        trailing = [int(s) for s in rng.integers(2, 6, size=int(rng.integers(0, 3)))]
+        size = int(rng.integers(1500, 4001))
+        shape = (-(-size // int(np.prod(trailing))), *trailing)
+        scale = float(10 ** rng.uniform(-3, 3))
+        ps = [float(rng.uniform(0.1, 0.4)), float(rng.uniform(0.6, 0.95)), float(rng.uniform(0.3, 0.45))]
+    else:
+        shape, scale, ps = (40, 50), 1.0, [0.25, 0.4, 0.7]
+    # mostly positive inputs, as after a ReLU, so that the mean test has a mean to preserve
+    x = nonzero_normal(rng, shape, scale) + 3.0 * scale
+    return Case({"x": x}, {"p": ps, "seeds": [int(s) for s in rng.integers(0, 2**31, size=len(ps))]})
+
+
+def _forward_train(impl: Impl, case: Case) -> Arrays:
+    out = {}
+    for i, (p, seed) in enumerate(zip(case["p"], case["seeds"])):
+        np.random.seed(seed)
+        o, _ = impl.layers.dropout_forward(case.copy("x"), {"mode": "train", "p": p, "seed": seed})
+        out[f"out{i}"] = o
+    return out
+
+
+def dropout_statistics(x: np.ndarray, out: np.ndarray, p: float) -> tuple[float, str]:
+    """The largest z-score of (kept fraction, output mean) for one train-mode output, and a detail if off.
+
+    With a Bernoulli(p) keep mask m and n units:
+    - the kept fraction k/n has mean p and standard deviation sqrt(p (1 - p) / n);
+    - mean(out) - mean(x) = (1/n) sum x_i (m_i / p - 1) has mean 0 and
+      variance (1 - p) / p * sum(x_i**2) / n**2.
+    The caller compares the z-scores with the tolerance (5 sigma: see SIGMAS).
+    """
+    n = x.size
+    kept = out != 0
+    frac = float(kept.mean())
+    z_frac = abs(frac - p) / math.sqrt(p * (1 - p) / n)
+    sd_mean = math.sqrt((1 - p) / p * float(np.sum(x.astype(np.float64) ** 2))) / n
+    z_mean = abs(float(out.mean()) - float(x.mean())) / sd_mean
+    detail = ""
+    if abs(frac - (1 - p)) < abs(frac - p) and z_frac > SIGMAS:
+        detail = f"p={p:g}: {frac:.3f} of the units are kept, about 1 - p: p is the probability of KEEPING a unit"
+    elif z_frac > SIGMAS:
+        detail = f"p={p:g}: {frac:.3f} of the units are kept, expected about p = {p:g} (z = {z_frac:.1f})"
+    elif z_mean > SIGMAS:
+        detail = f"p={p:g}: mean(out) = {out.mean():.4g} but mean(x) = {x.mean():.4g}: the expected output must equal x"
+    return max(z_frac, z_mean), detail
+
+
+def _forward_train_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
+    x = case["x"]
+    for name in expected:
+        problem = validate(name, got.get(name), expected[name]) if name in got else f"{name}: not returned"
+        if problem:
+            return Measure(float("inf"), False, problem)
+    if all(rel_error(got[k], expected[k]) <= 1e-12 for k in expected):
+        return Measure(0.0, True)  # the reference's own mask: nothing more to ask
+    worst = 0.0
+    for i, p in enumerate(case["p"]):
+        out = got[f"out{i}"].astype(np.float64)
+        kept = out != 0
+        if kept.all() or not kept.any():
+            which = "keeps every unit" if kept.all() else "drops every unit"
+            return Measure(float("inf"), False, f"p={p:g}: train mode {which}: each unit must be kept with probability p")
+        scaled = np.abs(out - x / p) <= 1e-9 * np.abs(x / p)
+        if not np.all(scaled | ~kept):
+            unscaled = np.abs(out - x) <= 1e-9 * np.abs(x)
+            if np.all(unscaled | ~kept):
+                detail = f"p={p:g}: the kept units equal x: scale them by 1 / p (inverted dropout)"
+                return Measure(float("inf"), False, detail)
+            bad = int(np.count_nonzero(~(scaled | ~kept)))
+            return Measure(float("inf"), False, f"p={p:g}: {bad} of {x.size} outputs are neither 0 nor x / p")
+        z, detail = dropout_statistics(x, out, p)
+        if z > tolerance:
+            return Measure(z, False, detail or f"p={p:g}: the mask statistics are off by {z:.1f} standard deviations")
+        worst = max(worst, z)
+    return Measure(worst, True)
+
+
+# ---------------------------------------------------------------------------
+# dropout_forward, test mode; dropout_backward
+# ---------------------------------------------------------------------------
+
+
+def _test_case(rng: np.random.Generator, hidden: bool) -> Case:
+    if hidden:
+        shape = tuple(int(s) for s in rng.integers(1, 7, size=int(rng.integers(1, 5))))
+        scale = float(10 ** rng.uniform(-3, 3))
+        ps = [float(rng.uniform(0.1, 0.95)) for _ in range(2)]
+    else:
+        shape, scale, ps = (4, 6), 1.0, [0.3, 0.8]
+    return Case({"x": scale * rng.standard_normal(shape)}, {"p": ps, "seed": int(rng.integers(0, 2**31))})
+
+
+def _forward_test(impl: Impl, case: Case) -> Arrays:
+    out = {}
+    for i, p in enumerate(case["p"]):
+        np.random.seed(int(case["seed"]))
+        o, _ = impl.layers.dropout_forward(case.copy("x"), {"mode": "test", "p": p})
+        out[f"out{i}"] = o
+    return out
+
+
+def _backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    if hidden:
+        shape = tuple(int(s) for s in rng.integers(2, 7, size=int(rng.integers(1, 5))))
+        scale = float(10 ** rng.uniform(-3, 3))
+        p = float(rng.uniform(0.3, 0.8))
+    else:
+        shape, scale, p = (10, 20), 1.0, 0.6
+    if np.prod(shape) < 40:  # enough units that some are kept and some dropped
+        shape = (40, *shape[1:])
+    return Case(
+        {"x": nonzero_normal(rng, shape, scale), "dout": rng.standard_normal(shape)},
+        {"p": p, "seed": int(rng.integers(0, 2**31))},
+    )
+
+
+def _backward(impl: Impl, case: Case) -> Arrays:
+    seed, p = int(case["seed"]), case["p"]
+    np.random.seed(seed)
+    out, cache = impl.layers.dropout_forward(case.copy("x"), {"mode": "train", "p": p, "seed": seed})
+    out = np.array(out, copy=True)
+    dx = impl.layers.dropout_backward(case.copy("dout"), cache)
+    _, cache = impl.layers.dropout_forward(case.copy("x"), {"mode": "test", "p": p})
+    dx_test = impl.layers.dropout_backward(case.copy("dout"), cache)
+    return {"out": out, "dx": dx, "dx_test": dx_test}
+
+
+def _backward_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
+    """dx against dout * (out / x), the mask the submission's own forward applied; dx_test against dout."""
+    x, dout = case["x"], case["dout"]
+    for name in ("out", "dx", "dx_test"):
+        problem = validate(name, got.get(name), expected[name]) if name in got else f"{name}: not returned"
+        if problem:
+            return Measure(float("inf"), False, problem)
+    kept = got["out"] != 0
+    if kept.all() or not kept.any():
+        detail = "the forward pass (train mode) kept every unit or none: dx cannot be checked against its mask"
+        return Measure(float("inf"), False, detail)
+    own = dout * (got["out"].astype(np.float64) / x)
+    err = rel_error(got["dx"], own)
+    if err > tolerance:
+        detail = f"dx differs from dout * mask, the mask (scaled by 1/p) your forward pass applied (rel error {err:.3g})"
+        return Measure(err, False, detail)
+    err_test = rel_error(got["dx_test"], dout)
+    if err_test > tolerance:
+        return Measure(err_test, False, "dx in test mode differs from dout: test-mode dropout is the identity")
+    return Measure(max(err, err_test), True)
+
+
+# ---------------------------------------------------------------------------
+# FullyConnectedNet with dropout
+# ---------------------------------------------------------------------------
+
+
+def _fc_dropout_case(rng: np.random.Generator, hidden: bool) -> Case:
+    if hidden:
+        n, c = int(rng.integers(2, 7)), int(rng.integers(2, 7))
+        d = int(rng.integers(3, 7))
+        dims = [int(w) for w in rng.integers(3, 7, size=int(rng.integers(1, 4)))]
+        p = float(rng.choice([0.3, 0.6, 0.75, 0.9]))
+        strength = float(rng.choice([0.0, 0.1, 1.0]))
+    else:
+        n, c, d, dims, p, strength = 4, 3, 4, [5, 4], 0.6, 0.0
+    all_dims = [d, *dims, c]
+    arrays = {"X": rng.standard_normal((n, d)), "y": rng.integers(0, c, size=n)}
+    for i in range(1, len(all_dims)):
+        arrays[f"W{i}"] = rng.standard_normal((all_dims[i - 1], all_dims[i])) / math.sqrt(all_dims[i - 1])
+        arrays[f"b{i}"] = 0.1 * rng.standard_normal(all_dims[i])
+    return Case(
+        arrays, {"D": d, "C": c, "hidden_dims": dims, "p": p, "reg": strength, "seed": int(rng.integers(0, 2**31))}
+    )
+
+
+def _fc_dropout(impl: Impl, case: Case) -> Arrays:
+    def build(keep):
+        return impl.fc_net.FullyConnectedNet(
+            list(case["hidden_dims"]),
+            input_dim=case["D"],
+            num_classes=case["C"],
+            dropout_keep_ratio=keep,
+            reg=case["reg"],
+            dtype=np.float64,
+            seed=int(case["seed"]),
+        )
+
+    np.random.seed(int(case["seed"]))
+    model = build(case["p"])
+    names = set_params(model, case)
+    out = model_loss_outputs(model, case, names)
+    out["scores_test"] = np.array(model.loss(case.copy("X")), copy=True)
+    plain = build(1)
+    set_params(plain, case)
+    out["loss_nodrop"] = scalar(plain.loss(case.copy("X"), case.copy("y"))[0])
+    return out
+
+
+def _fc_dropout_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
+    for name in expected:
+        problem = validate(name, got.get(name), expected[name]) if name in got else f"{name}: not returned"
+        if problem:
+            return Measure(float("inf"), False, problem)
+    # 1. test mode is deterministic: dropout is off (float64, 1e-8 as the Q1 model checks)
+    err = rel_error(got["scores_test"], expected["scores_test"])
+    if err > 1e-8:
+        return Measure(err, False, f"scores in test mode differ (rel error {err:.3g}): at test time dropout is the identity")
+    # 2. the submission's gradients against the numeric gradients of its own loss
+    worst, worst_name = 0.0, ""
+    for num in [k for k in expected if k.endswith(NUM)]:
+        name = num[: -len(NUM)]
+        e = norm_rel_error(got[name], got[num])
+        if e >= worst:
+            worst, worst_name = e, name
+    if worst > tolerance:
+        return Measure(
+            worst,
+            False,
+            f"{worst_name} disagrees with the numeric gradient of your own loss (rel error {worst:.3g}): "
+            "the backward pass must apply dropout_backward with the mask of the forward pass",
+        )
+    # 3. the reference's masks, or at least dropout at work
+    grads = [k[: -len(NUM)] for k in expected if k.endswith(NUM)]
+    same = all(rel_error(got[k], expected[k]) <= 1e-8 for k in ["loss", *grads])
+    if not same and rel_error(got["loss"], expected["loss_nodrop"]) <= 1e-10:
+        detail = "the training loss equals the loss without dropout: dropout is not applied in train mode"
+        return Measure(float("inf"), False, detail)
+    return Measure(worst, True)
+
+
+CHECKS = (
+    Check(
+        "dropout_forward_train",
+        Q,
+        "dropout_forward, train mode: outputs 0 or x/p, kept fraction ~ p, mean preserved",
+        _forward_case,
+        _forward_train,
+        _forward_train_compare,
+        tolerance=SIGMAS,  # standard deviations of the kept fraction and of the mean (see dropout_statistics)
+        calls=("layers.dropout_forward",),
+        # No catalogued wrong answers: the diagnosis engine matches them within
+        # the check's tolerance, which here counts standard deviations, not a
+        # relative error; the comparator names the usual bugs itself (kept
+        # units not scaled by 1/p, p taken as the drop probability).
+    ),
+    Check(
+        "dropout_forward_test",
+        Q,
+        "dropout_forward, test mode: the identity",
+        _test_case,
+        _forward_test,
+        compare_values(),
+        tolerance=1e-12,  # exact: the identity involves no arithmetic (the rubric needs a positive number)
+        calls=("layers.dropout_forward",),
+        wrong_answers=("dropout_test_mode_scaled", "dropout_test_mode_divided"),
+    ),
+    Check(
+        "dropout_backward",
+        Q,
+        "dropout_backward: dx = dout * mask of the forward pass; identity in test mode",
+        _backward_case,
+        _backward,
+        _backward_compare,
+        tolerance=1e-10,  # dout * (out / x) recomputed here differs from dout * mask by a few ulps
+        calls=("layers.dropout_forward", "layers.dropout_backward"),
+        wrong_answers=("dropout_backward_ignores_mask", "dropout_backward_not_scaled"),
+    ),
+    Check(
+        "fc_net_dropout",
+        Q,
+        "FullyConnectedNet with dropout: gradients (fixed seed), test-mode scores",
+        _fc_dropout_case,
+        _fc_dropout,
+        _fc_dropout_compare,
+        # norm-wise relative error of the analytic gradients against centred
+        # differences (h = 1e-5) of the same float64 loss: truncation and
+        # rounding stay below 1e-8; a missing or wrong dropout_backward is 1e-1
+        tolerance=1e-6,
+        calls=("fc_net.FullyConnectedNet", "layers.dropout_forward", "layers.dropout_backward"),
+    ),
+)
