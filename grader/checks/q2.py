@@ -39,6 +39,22 @@ def compare_all_gradients(got: Arrays, expected: Arrays, case: Case, tolerance: 
     return compare_gradients(pairs)(got, expected, case, tolerance)
 
 
+def numeric_gradients(parts: dict, h: float = 1e-5) -> Arrays:
+    """``{key: numeric_gradient(f, x, df, h)}`` for ``parts = {key: (f, x, df)}``, for the diagnosis only.
+
+    A key whose forward fails or returns an output of the wrong shape (a
+    forward bug, which the forward's own check scores) is left out rather
+    than turning the backward check into an error.
+    """
+    out: Arrays = {}
+    for key, (f, x, df) in parts.items():
+        try:
+            out[key] = numeric_gradient(f, x, df, h)
+        except (ValueError, TypeError, IndexError, ArithmeticError):
+            continue
+    return out
+
+
 def scalar_gradient(f, x: np.ndarray) -> np.ndarray:
     """Centred numeric gradient of the scalar ``f()`` with respect to ``x``, perturbed in place."""
     return numeric_gradient(lambda _: np.asarray(f(), dtype=np.float64), x, np.asarray(1.0))
@@ -87,7 +103,8 @@ def _bn_train_case(rng: np.random.Generator, hidden: bool) -> Case:
 
 
 def _bn_forward_train(impl: Impl, case: Case) -> Arrays:
-    out, _ = impl.layers.batchnorm_forward(case.copy("x"), case.copy("gamma"), case.copy("beta"), _bn_param(case, "train"))
+    param = _bn_param(case, "train")
+    out, _ = impl.layers.batchnorm_forward(case.copy("x"), case.copy("gamma"), case.copy("beta"), param)
     return {"out": out}
 
 
@@ -169,7 +186,7 @@ def _bn_running_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         steps, n, d = int(rng.integers(2, 6)), int(rng.integers(3, 10)), int(rng.integers(2, 6))
         scales = _log_uniform(rng, 1e-3, 1e3, size=d)
-        momentum = float(rng.choice([0.5, 0.9, 0.99]))
+        momentum = [0.7, 0.9, 0.95, None][int(rng.integers(0, 4))]  # None: the default (0.9)
         initial = bool(rng.integers(0, 2))
     else:
         # momentum 0.75, not the default 0.9, so a hard-coded 0.9 shows;
@@ -186,7 +203,8 @@ def _bn_running_case(rng: np.random.Generator, hidden: bool) -> Case:
     if initial:
         arrays["running_mean0"] = means + scales * rng.standard_normal(d)
         arrays["running_var0"] = scales**2 * rng.uniform(0.5, 2.0, size=d)
-    return Case(arrays, {"eps": 1e-5, "momentum": momentum})
+    params = {"eps": 1e-5} if momentum is None else {"eps": 1e-5, "momentum": momentum}
+    return Case(arrays, params)
 
 
 def _bn_running(impl: Impl, case: Case) -> Arrays:
@@ -226,14 +244,14 @@ def _norm_backward(forward, backward, case: Case, param: dict) -> Arrays:
     def out(x_, gamma_, beta_):
         return forward(x_, gamma_, beta_, dict(param))[0]
 
-    return {
-        "dx": dx,
-        "dgamma": dgamma,
-        "dbeta": dbeta,
-        "dx_num": numeric_gradient(lambda v: out(v, gamma, beta), x, dout),
-        "dgamma_num": numeric_gradient(lambda v: out(x, v, beta), gamma, dout),
-        "dbeta_num": numeric_gradient(lambda v: out(x, gamma, v), beta, dout),
-    }
+    numeric = numeric_gradients(
+        {
+            "dx_num": (lambda v: out(v, gamma, beta), x, dout),
+            "dgamma_num": (lambda v: out(x, v, beta), gamma, dout),
+            "dbeta_num": (lambda v: out(x, gamma, v), beta, dout),
+        }
+    )
+    return {"dx": dx, "dgamma": dgamma, "dbeta": dbeta, **numeric}
 
 
 def _bn_backward(impl: Impl, case: Case) -> Arrays:
@@ -241,7 +259,8 @@ def _bn_backward(impl: Impl, case: Case) -> Arrays:
 
 
 def _bn_backward_alt(impl: Impl, case: Case) -> Arrays:
-    return _norm_backward(impl.layers.batchnorm_forward, impl.layers.batchnorm_backward_alt, case, _bn_param(case, "train"))
+    layers = impl.layers
+    return _norm_backward(layers.batchnorm_forward, layers.batchnorm_backward_alt, case, _bn_param(case, "train"))
 
 
 # ---------------------------------------------------------------------------
@@ -271,12 +290,14 @@ def _ln_case(rng: np.random.Generator, hidden: bool) -> Case:
 
 
 def _ln_forward(impl: Impl, case: Case) -> Arrays:
-    out, _ = impl.layers.layernorm_forward(case.copy("x"), case.copy("gamma"), case.copy("beta"), {"eps": float(case["eps"])})
+    param = {"eps": float(case["eps"])}
+    out, _ = impl.layers.layernorm_forward(case.copy("x"), case.copy("gamma"), case.copy("beta"), param)
     return {"out": out}
 
 
 def _ln_backward(impl: Impl, case: Case) -> Arrays:
-    return _norm_backward(impl.layers.layernorm_forward, impl.layers.layernorm_backward, case, {"eps": float(case["eps"])})
+    layers = impl.layers
+    return _norm_backward(layers.layernorm_forward, layers.layernorm_backward, case, {"eps": float(case["eps"])})
 
 
 # ---------------------------------------------------------------------------
@@ -329,13 +350,13 @@ _NOT_PARAMS = ("X", "y", "X_test")
 def _fc_case(normalization: str):
     def make(rng: np.random.Generator, hidden: bool) -> Case:
         if hidden:
-            n = int(rng.integers(3, 8))
-            d = int(rng.integers(3, 8))
-            hidden_dims = [int(h) for h in rng.integers(3, 8, size=int(rng.integers(1, 4)))]
-            c = int(rng.integers(2, 6))
+            n = int(rng.integers(3, 7))
+            d = int(rng.integers(2, 6))
+            hidden_dims = [int(h) for h in rng.integers(2, 7, size=int(rng.integers(1, 4)))]
+            c = int(rng.integers(2, 5))
             scale = float(_log_uniform(rng, 1e-3, 1e3))
         else:
-            n, d, hidden_dims, c, scale = 5, 6, [7, 8], 4, 1.0
+            n, d, hidden_dims, c, scale = 4, 3, [4, 5], 3, 1.0
         dims = [d, *hidden_dims, c]
         arrays: dict[str, np.ndarray] = {
             "X": scale * rng.standard_normal((n, d)),
@@ -389,15 +410,27 @@ def _fc_loss(impl: Impl, case: Case) -> Arrays:
 
 
 def _fc_grads(impl: Impl, case: Case) -> Arrays:
+    """Every gradient; numeric ones (for the diagnosis) of the first layer and the normalizations.
+
+    The first layer's gradient passes through the whole backward pass, so
+    its numeric counterpart tells whether the backward differentiates the
+    forward; the other layers' numeric gradients would double the time.
+    """
     model, _ = _fc_model(impl, case)
     X, y = case.copy("X"), case.copy("y")
     loss, grads = model.loss(X, y)
     out: Arrays = {"loss": np.asarray(loss, dtype=np.float64)}
+    L = len(case["hidden_dims"]) + 1
+    # The bias of an affine layer followed by a batchnorm has a gradient of
+    # exactly 0 (the batchnorm subtracts it again): what any implementation
+    # returns there is rounding noise, which a relative error cannot judge.
+    skip = {"b%d" % i for i in range(1, L)} if case["normalization"] == "batchnorm" else set()
     for name in case.arrays:
-        if name in _NOT_PARAMS:
+        if name in _NOT_PARAMS or name in skip:
             continue
         out[name] = grads[name]
-        out[f"{name}_num"] = scalar_gradient(lambda: model.loss(X, y)[0], model.params[name])
+        if name in ("W1", "b1") or name.startswith(("gamma", "beta")):
+            out[f"{name}_num"] = scalar_gradient(lambda: model.loss(X, y)[0], model.params[name])
     return out
 
 
@@ -494,9 +527,9 @@ CHECKS = (
         _fc_case("batchnorm"),
         _fc_grads,
         compare_all_gradients,
-        # Analytic against analytic in float64 through the layers; the biases
-        # before a batchnorm have an exact gradient of 0, where both sides
-        # hold rounding noise (~1e-17, measured against the 1e-8 floor).
+        # Analytic against analytic in float64 through the layers: the
+        # computation graph and the closed form agree to ~1e-11 on hidden
+        # cases (the hidden biases, of gradient exactly 0, are not compared).
         tolerance=1e-6,
         calls=("fc_net.FullyConnectedNet", "layers.batchnorm_forward", "layers.batchnorm_backward"),
         timeout=30.0,

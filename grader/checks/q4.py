@@ -1,2 +1,680 @@
-"""Checks of q4 (to be declared)."""
-CHECKS = ()
+"""Q4: convolutional networks.
+
+The naive convolution and max-pooling layers (forward and backward, with
+strides, paddings, non-square filters and pools, overlapping windows),
+``ThreeLayerConvNet`` (initialization, loss, gradients, and whether it can
+overfit a small data set), spatial batch normalization and spatial group
+normalization.
+
+Public cases have fixed shapes; hidden cases (``hidden=True``) draw other
+shapes, strides, paddings, pool sizes, group counts and magnitudes (1e-3 to
+1e3). Inputs are float64 unless a case says otherwise.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..compare import compare_gradients, compare_values, validate
+from .base import Arrays, Case, Check, Impl, Measure
+from .q2 import compare_all_gradients, numeric_gradients, scalar_gradient
+
+Q = "q4"
+
+
+def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
+def _span(rng: np.random.Generator, filt: int, stride: int, pad: int, min_out: int = 1, max_out: int = 4) -> int:
+    """An input size that ``stride`` tiles exactly: (size + 2 * pad - filt) % stride == 0, size >= 1."""
+    out = int(rng.integers(min_out, max_out + 1))
+    while (out - 1) * stride + filt - 2 * pad < 1:
+        out += 1
+    return (out - 1) * stride + filt - 2 * pad
+
+
+# ---------------------------------------------------------------------------
+# conv_forward_naive, conv_backward_naive
+# ---------------------------------------------------------------------------
+
+#: The public convolutions: (N, C, H, W), (F, HH, WW), stride, pad.
+_PUBLIC_CONVS = (
+    ((2, 3, 6, 6), (3, 3, 3), 1, 1),  # the usual 3x3, stride 1, pad 1 ("same")
+    ((2, 3, 5, 7), (4, 3, 5), 2, 1),  # a non-square filter, stride 2
+    ((1, 2, 7, 6), (2, 2, 4), 3, 2),  # even and non-square, stride 3, pad 2
+)
+
+
+def _random_conv(rng: np.random.Generator, small: bool) -> tuple:
+    stride, pad = int(rng.integers(1, 4)), int(rng.integers(0, 3))
+    hh, ww = (int(v) for v in rng.integers(1, 5, size=2))
+    n, c, f = int(rng.integers(1, 3)), int(rng.integers(2, 4)), int(rng.integers(1, 4))
+    top = 2 if small else 4
+    h, w = _span(rng, hh, stride, pad, max_out=top), _span(rng, ww, stride, pad, max_out=top)
+    return (n, c, h, w), (f, hh, ww), stride, pad
+
+
+def _conv_arrays(rng: np.random.Generator, x_shape, w_shape, scale: float, suffix: str = "") -> Arrays:
+    n, c, _, _ = x_shape
+    f, hh, ww = w_shape
+    return {
+        f"x{suffix}": scale * rng.standard_normal(x_shape),
+        f"w{suffix}": rng.standard_normal((f, c, hh, ww)) / np.sqrt(c * hh * ww),
+        f"b{suffix}": rng.standard_normal(f),
+    }
+
+
+def _conv_forward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    configs = [_random_conv(rng, small=False) for _ in range(3)] if hidden else list(_PUBLIC_CONVS)
+    arrays: Arrays = {}
+    convs = []
+    for k, (x_shape, w_shape, stride, pad) in enumerate(configs):
+        scale = _log_uniform(rng, 1e-3, 1e3) if hidden else 1.0
+        arrays.update(_conv_arrays(rng, x_shape, w_shape, scale, str(k)))
+        convs.append({"stride": stride, "pad": pad})
+    return Case(arrays, {"convs": convs})
+
+
+def _conv_forward(impl: Impl, case: Case) -> Arrays:
+    out = {}
+    for k, conv in enumerate(case["convs"]):
+        param = {"stride": int(conv["stride"]), "pad": int(conv["pad"])}
+        x, w, b = case.copy(f"x{k}"), case.copy(f"w{k}"), case.copy(f"b{k}")
+        out[f"out{k}"], _ = impl.layers.conv_forward_naive(x, w, b, param)
+    return out
+
+
+def _conv_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    if hidden:
+        x_shape, w_shape, stride, pad = _random_conv(rng, small=True)
+        scale = _log_uniform(rng, 1e-3, 1e3)
+    else:
+        x_shape, w_shape, stride, pad, scale = (2, 2, 5, 4), (2, 3, 2), 2, 1, 1.0
+    arrays = _conv_arrays(rng, x_shape, w_shape, scale)
+    h_out = 1 + (x_shape[2] + 2 * pad - w_shape[1]) // stride
+    w_out = 1 + (x_shape[3] + 2 * pad - w_shape[2]) // stride
+    arrays["dout"] = rng.standard_normal((x_shape[0], w_shape[0], h_out, w_out))
+    return Case(arrays, {"stride": stride, "pad": pad})
+
+
+def _conv_backward(impl: Impl, case: Case) -> Arrays:
+    forward = impl.layers.conv_forward_naive
+    x, w, b, dout = case.copy("x"), case.copy("w"), case.copy("b"), case.copy("dout")
+    param = {"stride": int(case["stride"]), "pad": int(case["pad"])}
+    _, cache = forward(x, w, b, dict(param))
+    dx, dw, db = impl.layers.conv_backward_naive(dout, cache)
+    numeric = numeric_gradients(
+        {
+            "dx_num": (lambda v: forward(v, w, b, dict(param))[0], x, dout),
+            "dw_num": (lambda v: forward(x, v, b, dict(param))[0], w, dout),
+            "db_num": (lambda v: forward(x, w, v, dict(param))[0], b, dout),
+        }
+    )
+    return {"dx": dx, "dw": dw, "db": db, **numeric}
+
+
+# ---------------------------------------------------------------------------
+# max_pool_forward_naive, max_pool_backward_naive
+# ---------------------------------------------------------------------------
+
+#: The public poolings: (N, C, H, W), pool_height, pool_width, stride.
+_PUBLIC_POOLS = (
+    ((2, 3, 4, 4), 2, 2, 2),  # the usual 2x2, stride 2
+    ((2, 2, 5, 6), 2, 3, 1),  # non-square, overlapping windows
+    ((1, 2, 7, 5), 2, 1, 3),  # stride larger than the pool; rows and columns left over
+)
+
+
+def _random_pool(rng: np.random.Generator, small: bool) -> tuple:
+    ph, pw, stride = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    if small:
+        # The backward case: windows overlap along at least one axis.
+        ph, pw = max(ph, 2), max(pw, 2)
+        stride = int(rng.integers(1, max(ph, pw)))
+    elif ph == pw == stride:
+        stride = ph + 1  # the public case covers pool == stride
+    low, high = (2, 5) if small else (0, 5)
+    h, w = ph + int(rng.integers(low, high)), pw + int(rng.integers(low, high))
+    return (int(rng.integers(1, 3)), int(rng.integers(1, 4)), h, w), ph, pw, stride
+
+
+def _pool_forward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    configs = [_random_pool(rng, small=False) for _ in range(3)] if hidden else list(_PUBLIC_POOLS)
+    arrays: Arrays = {}
+    pools = []
+    for k, (shape, ph, pw, stride) in enumerate(configs):
+        scale = _log_uniform(rng, 1e-3, 1e3) if hidden else 1.0
+        arrays[f"x{k}"] = scale * rng.standard_normal(shape)
+        pools.append({"pool_height": ph, "pool_width": pw, "stride": stride})
+    return Case(arrays, {"pools": pools})
+
+
+def _pool_param(raw) -> dict:
+    return {k: int(raw[k]) for k in ("pool_height", "pool_width", "stride")}
+
+
+def _pool_forward(impl: Impl, case: Case) -> Arrays:
+    out = {}
+    for k, pool in enumerate(case["pools"]):
+        out[f"out{k}"], _ = impl.layers.max_pool_forward_naive(case.copy(f"x{k}"), _pool_param(pool))
+    return out
+
+
+def _pool_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    if hidden:
+        shape, ph, pw, stride = _random_pool(rng, small=True)
+        scale = _log_uniform(rng, 1e-3, 1e3)
+    else:
+        # A 3x2 pool moving by 1: windows overlap along the height and the
+        # width, and the stride differs from the pool size in both.
+        shape, ph, pw, stride, scale = (2, 2, 5, 6), 3, 2, 1, 1.0
+    h_out = 1 + (shape[2] - ph) // stride
+    w_out = 1 + (shape[3] - pw) // stride
+    return Case(
+        {
+            "x": scale * rng.standard_normal(shape),
+            "dout": rng.standard_normal((shape[0], shape[1], h_out, w_out)),
+        },
+        {"pool_height": ph, "pool_width": pw, "stride": stride},
+    )
+
+
+def _pool_backward(impl: Impl, case: Case) -> Arrays:
+    forward = impl.layers.max_pool_forward_naive
+    x, dout = case.copy("x"), case.copy("dout")
+    param = _pool_param(case.params)
+    _, cache = forward(x, dict(param))
+    dx = impl.layers.max_pool_backward_naive(dout, cache)
+    # A step much smaller than the gaps between the values of a window, so
+    # the numeric gradient never moves an arg-max.
+    h = 1e-6 * float(np.abs(x).max())
+    return {"dx": dx, **numeric_gradients({"dx_num": (lambda v: forward(v, dict(param))[0], x, dout)}, h=h)}
+
+
+# ---------------------------------------------------------------------------
+# ThreeLayerConvNet
+# ---------------------------------------------------------------------------
+
+_NET_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
+
+
+def _net_kwargs(case: Case) -> dict:
+    return {
+        "input_dim": tuple(int(v) for v in case["input_dim"]),
+        "num_filters": int(case["num_filters"]),
+        "filter_size": int(case["filter_size"]),
+        "hidden_dim": int(case["hidden_dim"]),
+        "num_classes": int(case["num_classes"]),
+    }
+
+
+def _convnet_init_case(rng: np.random.Generator, hidden: bool) -> Case:
+    if hidden:
+        params = {
+            "input_dim": [int(rng.integers(1, 4)), int(rng.integers(2, 10)), int(rng.integers(2, 10))],
+            "num_filters": int(rng.integers(1, 6)),
+            "filter_size": int(rng.choice([1, 3, 5])),
+            "hidden_dim": int(rng.integers(2, 12)),
+            "num_classes": int(rng.integers(2, 8)),
+            "weight_scale": _log_uniform(rng, 1e-3, 1e1),
+            "dtype": str(rng.choice(["float32", "float64"])),
+        }
+    else:
+        params = {
+            "input_dim": [3, 8, 8],
+            "num_filters": 4,
+            "filter_size": 3,
+            "hidden_dim": 6,
+            "num_classes": 5,
+            "weight_scale": 1e-2,
+            "dtype": "float64",
+        }
+    params["seed"] = int(rng.integers(0, 2**31))
+    return Case({}, params)
+
+
+def _convnet_init(impl: Impl, case: Case) -> Arrays:
+    np.random.seed(int(case["seed"]))
+    model = impl.cnn.ThreeLayerConvNet(
+        **_net_kwargs(case), weight_scale=float(case["weight_scale"]), dtype=np.dtype(case["dtype"]).type
+    )
+    return {k: model.params[k] for k in _NET_KEYS}
+
+
+def _convnet_case(rng: np.random.Generator, hidden: bool, small: bool) -> Case:
+    """A net, its parameters and a minibatch; ``small`` keeps the numeric gradients fast."""
+    if hidden:
+        c, h, w = int(rng.integers(1, 4)), int(rng.integers(2, 6)), int(rng.integers(2, 6))
+        f, fs = int(rng.integers(1, 4)), int(rng.choice([1, 3]))
+        hid, classes, n = int(rng.integers(2, 5)), int(rng.integers(2, 5)), int(rng.integers(1, 4))
+        scale = _log_uniform(rng, 1e-3, 1e3)
+        reg = _log_uniform(rng, 1e-3, 1.0)
+    elif small:
+        c, h, w, f, fs, hid, classes, n, scale, reg = 2, 4, 4, 2, 3, 3, 3, 2, 1.0, 0.3
+    else:
+        c, h, w, f, fs, hid, classes, n, scale, reg = 3, 8, 8, 4, 3, 10, 5, 4, 1.0, 0.5
+    pooled = f * (h // 2) * (w // 2)
+    arrays = {
+        "X": scale * rng.standard_normal((n, c, h, w)),
+        "y": rng.integers(0, classes, size=n),
+        "W1": rng.standard_normal((f, c, fs, fs)) / (scale * np.sqrt(c * fs * fs)),
+        "b1": 0.1 * rng.standard_normal(f),
+        "W2": rng.standard_normal((pooled, hid)) / np.sqrt(pooled),
+        "b2": 0.1 * rng.standard_normal(hid),
+        "W3": rng.standard_normal((hid, classes)) / np.sqrt(hid),
+        "b3": 0.1 * rng.standard_normal(classes),
+    }
+    params = {
+        "input_dim": [c, h, w],
+        "num_filters": f,
+        "filter_size": fs,
+        "hidden_dim": hid,
+        "num_classes": classes,
+        "reg": reg,
+    }
+    return Case(arrays, params)
+
+
+def _convnet_loss_case(rng: np.random.Generator, hidden: bool) -> Case:
+    return _convnet_case(rng, hidden, small=False)
+
+
+def _convnet_grads_case(rng: np.random.Generator, hidden: bool) -> Case:
+    return _convnet_case(rng, hidden, small=True)
+
+
+def _convnet_model(impl: Impl, case: Case, reg: float):
+    """The student's net with the case's parameters (its weight init is convnet_init's business)."""
+    np.random.seed(0)
+    model = impl.cnn.ThreeLayerConvNet(**_net_kwargs(case), weight_scale=1e-3, reg=reg, dtype=np.float64)
+    for k in _NET_KEYS:
+        model.params[k] = case.copy(k)
+    return model
+
+
+def _convnet_loss(impl: Impl, case: Case) -> Arrays:
+    X, y = case.copy("X"), case.copy("y")
+    plain = _convnet_model(impl, case, 0.0)
+    scores = plain.loss(X)
+    loss_noreg, _ = plain.loss(X, y)
+    loss_reg, _ = _convnet_model(impl, case, float(case["reg"])).loss(X, y)
+    return {
+        "scores": scores,
+        "loss_noreg": np.asarray(loss_noreg, dtype=np.float64),
+        "loss_reg": np.asarray(loss_reg, dtype=np.float64),
+    }
+
+
+def _convnet_grads(impl: Impl, case: Case) -> Arrays:
+    X, y = case.copy("X"), case.copy("y")
+    out: Arrays = {}
+    _, grads = _convnet_model(impl, case, 0.0).loss(X, y)
+    for k in _NET_KEYS:
+        out[f"{k}_noreg"] = grads[k]
+    model = _convnet_model(impl, case, float(case["reg"]))
+    _, grads = model.loss(X, y)
+    for k in _NET_KEYS:
+        out[k] = grads[k]
+        if k in ("W1", "b1", "b2"):  # numeric gradients through the whole net, for the diagnosis
+            out[f"{k}_num"] = scalar_gradient(lambda: model.loss(X, y)[0], model.params[k])
+    return out
+
+
+def _overfit_case(rng: np.random.Generator, hidden: bool) -> Case:
+    n, classes = (20, 4) if not hidden else (int(rng.integers(12, 24)), int(rng.integers(2, 6)))
+    return Case(
+        {"X": rng.standard_normal((n, 3, 8, 8)), "y": rng.integers(0, classes, size=n)},
+        {"num_classes": classes, "seed": int(rng.integers(0, 2**31))},
+    )
+
+
+#: Plain gradient descent on the whole (tiny) data set: given code, so that
+#: only the network is under test here, not the update rules of Q1.
+_OVERFIT_STEPS = 30
+_OVERFIT_LR = 0.5
+
+
+def _convnet_overfit(impl: Impl, case: Case) -> Arrays:
+    X, y = case.copy("X"), case.copy("y")
+    np.random.seed(int(case["seed"]))
+    model = impl.cnn.ThreeLayerConvNet(
+        input_dim=X.shape[1:],
+        num_filters=8,
+        filter_size=3,
+        hidden_dim=32,
+        num_classes=int(case["num_classes"]),
+        weight_scale=1e-1,
+        reg=0.0,
+        dtype=np.float64,
+    )
+    for _ in range(_OVERFIT_STEPS):
+        _, grads = model.loss(X, y)
+        for k in model.params:
+            model.params[k] = model.params[k] - _OVERFIT_LR * grads[k]
+    accuracy = float(np.mean(np.argmax(model.loss(X), axis=1) == y))
+    return {"train_acc": np.asarray(accuracy)}
+
+
+def _compare_accuracy(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
+    """Pass when the training accuracy is at least ``tolerance``; the measured 'error' is the accuracy."""
+    problem = validate("train_acc", got.get("train_acc"), expected["train_acc"])
+    if problem:
+        return Measure(float("inf"), False, problem)
+    acc = float(got["train_acc"])
+    if acc >= tolerance:
+        return Measure(acc, True)
+    return Measure(
+        acc,
+        False,
+        f"training accuracy {acc:.2f} after {_OVERFIT_STEPS} gradient steps on {case['X'].shape[0]} examples "
+        f"(needs {tolerance:.2f}): the network does not learn; check the gradients and the weight init",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Spatial batch normalization and spatial group normalization
+# ---------------------------------------------------------------------------
+
+
+def _spatial_case(rng: np.random.Generator, hidden: bool, backward: bool, mode: str) -> Case:
+    if hidden:
+        shape = (int(rng.integers(1, 4)), int(rng.integers(2, 5)), int(rng.integers(1, 4)), int(rng.integers(2, 4)))
+        scales = np.exp(rng.uniform(np.log(1e-3), np.log(1e3), size=shape[1]))
+        eps = float(rng.choice([1e-5, 1e-3, 1e-1]))
+    else:
+        shape = (2, 3, 3, 4) if backward else (3, 4, 3, 5)
+        scales = np.array([0.05, 1.0, 4.0, 10.0])[: shape[1]]
+        eps = 1e-5
+    c = shape[1]
+    means = 3 * scales * rng.uniform(-1, 1, size=c)
+    x = means[None, :, None, None] + scales[None, :, None, None] * rng.standard_normal(shape)
+    return Case(
+        {
+            "x": x,
+            "gamma": rng.uniform(0.5, 2.0, size=c) * rng.choice([-1.0, 1.0], size=c),
+            "beta": rng.standard_normal(c),
+            "dout": rng.standard_normal(shape),
+            "running_mean": means + scales * rng.standard_normal(c),
+            "running_var": scales**2 * rng.uniform(0.5, 2.0, size=c),
+        },
+        {"eps": eps, "mode": mode},
+    )
+
+
+def _sbn_train_case(rng: np.random.Generator, hidden: bool) -> Case:
+    return _spatial_case(rng, hidden, backward=False, mode="train")
+
+
+def _sbn_test_case(rng: np.random.Generator, hidden: bool) -> Case:
+    return _spatial_case(rng, hidden, backward=False, mode="test")
+
+
+def _sbn_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    return _spatial_case(rng, hidden, backward=True, mode="train")
+
+
+def _sbn_param(case: Case, mode: str) -> dict:
+    param = {"mode": mode, "eps": float(case["eps"])}
+    if mode == "test":
+        param["running_mean"] = case.copy("running_mean")
+        param["running_var"] = case.copy("running_var")
+    return param
+
+
+def _sbn_forward(impl: Impl, case: Case) -> Arrays:
+    param = _sbn_param(case, str(case["mode"]))
+    out, _ = impl.layers.spatial_batchnorm_forward(case.copy("x"), case.copy("gamma"), case.copy("beta"), param)
+    return {"out": out}
+
+
+def _spatial_backward(impl: Impl, case: Case, forward, backward, extra: tuple, param: dict) -> Arrays:
+    x, gamma, beta, dout = case.copy("x"), case.copy("gamma"), case.copy("beta"), case.copy("dout")
+    _, cache = forward(x, gamma, beta, *extra, dict(param))
+    dx, dgamma, dbeta = backward(dout, cache)
+
+    def out(x_, gamma_, beta_):
+        return forward(x_, gamma_, beta_, *extra, dict(param))[0]
+
+    numeric = numeric_gradients(
+        {
+            "dx_num": (lambda v: out(v, gamma, beta), x, dout),
+            "dgamma_num": (lambda v: out(x, v, beta), gamma, dout),
+            "dbeta_num": (lambda v: out(x, gamma, v), beta, dout),
+        }
+    )
+    return {"dx": dx, "dgamma": dgamma, "dbeta": dbeta, **numeric}
+
+
+def _sbn_backward(impl: Impl, case: Case) -> Arrays:
+    layers = impl.layers
+    return _spatial_backward(
+        impl, case, layers.spatial_batchnorm_forward, layers.spatial_batchnorm_backward, (), _sbn_param(case, "train")
+    )
+
+
+def _gn_case(rng: np.random.Generator, hidden: bool, backward: bool) -> Case:
+    if hidden:
+        # A group count other than 1 and C: C has a proper divisor.
+        g, per = int(rng.integers(2, 4)), int(rng.integers(2, 4))
+        c = g * per
+        shape = (int(rng.integers(2, 4)), c, int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        scales = np.exp(rng.uniform(np.log(1e-3), np.log(1e3), size=c))
+        eps = float(rng.choice([1e-5, 1e-3, 1e-1]))
+    else:
+        g = 2 if backward else 3
+        shape = (2, 4, 2, 3) if backward else (2, 6, 3, 4)
+        c = shape[1]
+        scales = np.geomspace(0.5, 8.0, c)
+        eps = 1e-5
+    means = 3 * scales * rng.uniform(-1, 1, size=c)
+    x = means[None, :, None, None] + scales[None, :, None, None] * rng.standard_normal(shape)
+    return Case(
+        {
+            "x": x,
+            "gamma": (rng.uniform(0.5, 2.0, size=c) * rng.choice([-1.0, 1.0], size=c)).reshape(1, c, 1, 1),
+            "beta": rng.standard_normal(c).reshape(1, c, 1, 1),
+            "dout": rng.standard_normal(shape),
+        },
+        {"G": g, "eps": eps},
+    )
+
+
+def _gn_forward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    return _gn_case(rng, hidden, backward=False)
+
+
+def _gn_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    return _gn_case(rng, hidden, backward=True)
+
+
+
+def _gn_forward(impl: Impl, case: Case) -> Arrays:
+    out, _ = impl.layers.spatial_groupnorm_forward(
+        case.copy("x"), case.copy("gamma"), case.copy("beta"), int(case["G"]), {"eps": float(case["eps"])}
+    )
+    return {"out": out}
+
+
+def _gn_backward(impl: Impl, case: Case) -> Arrays:
+    layers = impl.layers
+    return _spatial_backward(
+        impl,
+        case,
+        layers.spatial_groupnorm_forward,
+        layers.spatial_groupnorm_backward,
+        (int(case["G"]),),
+        {"eps": float(case["eps"])},
+    )
+
+
+# ---------------------------------------------------------------------------
+# The checks
+# ---------------------------------------------------------------------------
+
+_GRADS = {"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}
+
+CHECKS = (
+    Check(
+        "conv_forward_naive",
+        Q,
+        "conv_forward_naive: three convolutions (strides 1 to 3, pads 1 and 2, non-square filters)",
+        _conv_forward_case,
+        _conv_forward,
+        compare_values(),
+        # Sums of at most ~50 products in float64: a loop-based and a
+        # vectorized implementation agree to ~1e-13 (an output that nearly
+        # cancels has a large relative error); every bug catalogued moves
+        # whole outputs by O(1).
+        tolerance=1e-8,
+        calls=("layers.conv_forward_naive",),
+        wrong_answers=(
+            "conv_no_bias",
+            "conv_bias_per_input_channel",
+            "conv_flipped_filter",
+            "conv_no_padding",
+            "conv_stride_ignored",
+        ),
+    ),
+    Check(
+        "conv_backward_naive",
+        Q,
+        "conv_backward_naive: dx, dw, db (stride 2, pad 1, a 3x2 filter)",
+        _conv_backward_case,
+        _conv_backward,
+        compare_gradients({"dx": "dx_num", "dw": "dw_num", "db": "db_num"}),
+        tolerance=1e-7,  # analytic against analytic in float64
+        calls=("layers.conv_forward_naive", "layers.conv_backward_naive"),
+        wrong_answers=("conv_dx_still_padded", "conv_dw_flipped", "conv_db_only_batch"),
+    ),
+    Check(
+        "max_pool_forward_naive",
+        Q,
+        "max_pool_forward_naive: three poolings (2x2/2, 2x3/1 overlapping, 2x1/3 with gaps)",
+        _pool_forward_case,
+        _pool_forward,
+        compare_values(),
+        # A maximum is exact in float64; 1e-7 also admits an implementation
+        # that pools in float32 (rounding moves each value by <= 3e-8 here).
+        tolerance=1e-7,
+        calls=("layers.max_pool_forward_naive",),
+        wrong_answers=("pool_average", "pool_stride_ignored"),
+    ),
+    Check(
+        "max_pool_backward_naive",
+        Q,
+        "max_pool_backward_naive: dx with a 3x2 pool and stride 1 (overlapping windows)",
+        _pool_backward_case,
+        _pool_backward,
+        compare_gradients({"dx": "dx_num"}),
+        tolerance=1e-7,  # the gradient only routes and adds dout values; as the forward, admits float32
+        calls=("layers.max_pool_forward_naive", "layers.max_pool_backward_naive"),
+        wrong_answers=(
+            "pool_grad_average",
+            "pool_grad_whole_window",
+            "pool_grad_window_assigned",
+            "pool_grad_max_assigned",
+        ),
+    ),
+    Check(
+        "convnet_init",
+        Q,
+        "ThreeLayerConvNet: parameter shapes and initial values (seeded)",
+        _convnet_init_case,
+        _convnet_init,
+        compare_values(),
+        tolerance=1e-6,  # the same draws from the same seed; 1e-6 admits a float32 round trip
+        calls=("cnn.ThreeLayerConvNet",),
+        wrong_answers=("convnet_w2_not_pooled",),
+    ),
+    Check(
+        "convnet_loss",
+        Q,
+        "ThreeLayerConvNet: scores, and loss without and with regularization",
+        _convnet_loss_case,
+        _convnet_loss,
+        compare_values(["scores", "loss_noreg", "loss_reg"]),
+        tolerance=1e-7,  # float64 through the net
+        calls=("cnn.ThreeLayerConvNet",),
+        wrong_answers=("convnet_reg_without_half", "convnet_reg_on_biases"),
+    ),
+    Check(
+        "convnet_grads",
+        Q,
+        "ThreeLayerConvNet: gradients of every parameter, without and with regularization",
+        _convnet_grads_case,
+        _convnet_grads,
+        compare_all_gradients,
+        # Analytic against analytic in float64 through four layers (numeric
+        # gradients, for the diagnosis, of W1, b1 and b2 only: they pass
+        # through the whole backward pass, and the rest would double the time).
+        tolerance=1e-6,
+        calls=("cnn.ThreeLayerConvNet",),
+        timeout=30.0,
+    ),
+    Check(
+        "convnet_overfit",
+        Q,
+        "ThreeLayerConvNet: overfits 20 examples (training accuracy after 30 gradient steps)",
+        _overfit_case,
+        _convnet_overfit,
+        _compare_accuracy,
+        # Not a relative error: the least training accuracy that passes. The
+        # reference reaches 1.0; a net that learns nothing stays near 1/classes.
+        tolerance=0.9,
+        calls=("cnn.ThreeLayerConvNet",),
+        timeout=30.0,
+    ),
+    Check(
+        "spatial_batchnorm_forward_train",
+        Q,
+        "spatial_batchnorm_forward, train mode: output",
+        _sbn_train_case,
+        _sbn_forward,
+        compare_values(["out"]),
+        tolerance=1e-8,  # as batchnorm_forward_train
+        calls=("layers.spatial_batchnorm_forward",),
+        wrong_answers=("sbn_reshape_without_transpose", "sbn_stats_per_position"),
+    ),
+    Check(
+        "spatial_batchnorm_forward_test",
+        Q,
+        "spatial_batchnorm_forward, test mode: normalizes with the running statistics",
+        _sbn_test_case,
+        _sbn_forward,
+        compare_values(["out"]),
+        tolerance=1e-8,
+        calls=("layers.spatial_batchnorm_forward",),
+        wrong_answers=("sbn_test_uses_batch_stats", "sbn_reshape_without_transpose"),
+    ),
+    Check(
+        "spatial_batchnorm_backward",
+        Q,
+        "spatial_batchnorm_backward: dx, dgamma, dbeta",
+        _sbn_backward_case,
+        _sbn_backward,
+        compare_gradients(_GRADS),
+        tolerance=1e-7,  # as batchnorm_backward
+        calls=("layers.spatial_batchnorm_forward", "layers.spatial_batchnorm_backward"),
+    ),
+    Check(
+        "spatial_groupnorm_forward",
+        Q,
+        "spatial_groupnorm_forward: output with G groups (1 < G < C)",
+        _gn_forward_case,
+        _gn_forward,
+        compare_values(["out"]),
+        tolerance=1e-8,
+        calls=("layers.spatial_groupnorm_forward",),
+        wrong_answers=("gn_groups_interleaved", "gn_one_group", "gn_group_per_channel", "gn_stats_over_batch"),
+    ),
+    Check(
+        "spatial_groupnorm_backward",
+        Q,
+        "spatial_groupnorm_backward: dx, dgamma, dbeta",
+        _gn_backward_case,
+        _gn_backward,
+        compare_gradients(_GRADS),
+        tolerance=1e-7,
+        calls=("layers.spatial_groupnorm_forward", "layers.spatial_groupnorm_backward"),
+    ),
+)

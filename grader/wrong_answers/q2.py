@@ -30,7 +30,7 @@ def _is_test_mode(case: Case) -> bool:
 # --- batchnorm_forward ------------------------------------------------------
 
 
-@wrong_answer("bn_unbiased_var", "the variance is divided by N - 1; batchnorm uses the biased variance (divide by N)")
+@wrong_answer("bn_unbiased_var", "the variance is divided by N - 1; batchnorm uses the biased one (divide by N)")
 def _bn_unbiased(case: Case, expected: Arrays) -> Arrays:
     return {"out": _bn(case, ddof=1)}
 
@@ -50,21 +50,18 @@ def _bn_no_affine(case: Case, expected: Arrays) -> Arrays:
 
 @wrong_answer(
     "bn_normalized_over_features",
-    "the statistics are taken over the features (axis 1); batchnorm takes them over the batch (axis 0)",
+    "statistics taken over the features (axis 1); batchnorm uses the batch (axis 0)",
 )
 def _bn_over_features(case: Case, expected: Arrays) -> Arrays:
     return {"out": _normalize(case["x"], case["gamma"], case["beta"], float(case["eps"]), axis=1)}
 
 
-@wrong_answer(
-    "bn_test_uses_batch_stats",
-    "test mode normalizes with the batch's own mean and variance; use the running_mean and running_var",
-)
+@wrong_answer("bn_test_uses_batch_stats", "test mode uses the batch statistics; use the running_mean and running_var")
 def _bn_test_batch(case: Case, expected: Arrays) -> Arrays:
     return {"out": _bn(case)}
 
 
-@wrong_answer("bn_test_running_var_as_std", "test mode divides by running_var + eps, without the square root")
+@wrong_answer("bn_test_running_var_as_std", "test mode divides by running_var + eps without the square root")
 def _bn_test_no_sqrt(case: Case, expected: Arrays) -> Arrays:
     std = case["running_var"] + float(case["eps"])
     return {"out": case["gamma"] * (case["x"] - case["running_mean"]) / std + case["beta"]}
@@ -74,7 +71,7 @@ def _bn_test_no_sqrt(case: Case, expected: Arrays) -> Arrays:
 
 
 def _running(case: Case, *, swapped=False, ddof=0, use_std=False):
-    m = float(case["momentum"])
+    m = float(case.params.get("momentum", 0.9))
     steps = case["x_steps"]
     d = steps.shape[2]
     mean = np.array(case["running_mean0"], dtype=np.float64) if "running_mean0" in case.arrays else np.zeros(d)
@@ -87,10 +84,7 @@ def _running(case: Case, *, swapped=False, ddof=0, use_std=False):
     return mean, var
 
 
-@wrong_answer(
-    "bn_running_not_updated",
-    "running_mean and running_var are never updated; store the new averages back into bn_param",
-)
+@wrong_answer("bn_running_not_updated", "running_mean and running_var are never updated (store them back in bn_param)")
 def _bn_not_updated(case: Case, expected: Arrays) -> Arrays:
     d = case["x_steps"].shape[2]
     mean = case["running_mean0"] if "running_mean0" in case.arrays else np.zeros(d)
@@ -100,14 +94,14 @@ def _bn_not_updated(case: Case, expected: Arrays) -> Arrays:
 
 @wrong_answer(
     "bn_momentum_swapped",
-    "momentum is applied to the new batch statistics; use momentum * running + (1 - momentum) * batch",
+    "momentum is applied to the new batch statistics: momentum * running + (1 - momentum) * batch",
 )
 def _bn_swapped(case: Case, expected: Arrays) -> Arrays:
     mean, var = _running(case, swapped=True)
     return {"running_mean": mean, "running_var": var}
 
 
-@wrong_answer("bn_running_var_unbiased", "running_var averages the unbiased (N - 1) variance; use the biased one, as in the forward pass")
+@wrong_answer("bn_running_var_unbiased", "running_var averages the unbiased (N - 1) variance; use the biased one")
 def _bn_running_unbiased(case: Case, expected: Arrays) -> Arrays:
     _, var = _running(case, ddof=1)
     return {"running_mean": expected["running_mean"], "running_var": var}
@@ -142,10 +136,7 @@ def _dbeta_axis(case: Case, expected: Arrays) -> Arrays:
     return {"dbeta": case["dout"].sum(axis=1)}
 
 
-@wrong_answer(
-    "bn_dx_without_mean_terms",
-    "dx ignores that the batch mean and variance depend on x (it is only dout * gamma / std)",
-)
+@wrong_answer("bn_dx_without_mean_terms", "dx ignores that the batch mean and variance depend on x")
 def _bn_dx_local(case: Case, expected: Arrays) -> Arrays:
     var = case["x"].var(axis=0)
     return {"dx": case["dout"] * case["gamma"] / np.sqrt(var + float(case["eps"]))}
@@ -156,12 +147,12 @@ def _bn_dx_local(case: Case, expected: Arrays) -> Arrays:
 
 @wrong_answer(
     "ln_over_batch_axis",
-    "layernorm normalizes over the batch (axis 0); it normalizes each example over its features (axis 1)",
+    "layernorm normalizes over the batch (axis 0); normalize each example over its features",
 )
 def _ln_batch_axis(case: Case, expected: Arrays) -> Arrays:
     return {"out": _normalize(case["x"], case["gamma"], case["beta"], float(case["eps"]), axis=0)}
 
 
-@wrong_answer("ln_unbiased_var", "the variance is divided by D - 1; layernorm uses the biased variance (divide by D)")
+@wrong_answer("ln_unbiased_var", "the variance is divided by D - 1; layernorm uses the biased one (divide by D)")
 def _ln_unbiased(case: Case, expected: Arrays) -> Arrays:
     return {"out": _normalize(case["x"], case["gamma"], case["beta"], float(case["eps"]), axis=1, ddof=1)}
