@@ -164,6 +164,9 @@ def main():
              if torch is not None else ")"))
     print(f"fast layers: backends {sorted(fast_layers.BACKENDS)}, ratios use '{fast}'; "
           f"times in ms, median of up to {ARGS.repeats} runs")
+    if hasattr(os, "getloadavg"):
+        print(f"CPUs usable: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}; "
+              "load average at start: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     if torch is None:
         print("torch is not installed: the torch columns are left out")
     cols = ["naive", "cython", "numpy"] + (["torch"] if torch is not None else [])

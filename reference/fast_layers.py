@@ -1,7 +1,8 @@
 """Fast convolution and max-pooling layers (given code: nothing to implement).
 
-Same semantics as the naive layers of ``layers.py``, computed with im2col and
-one matrix product per pass:
+Same semantics as the naive layers of ``layers.py``, computed with im2col
+(unfolding the input so that a convolution becomes a matrix product, a few
+images at a time) and single-pass pooling kernels:
 
 - ``conv_forward_fast`` / ``conv_backward_fast``: convolution. As in the naive
   layer, H' = 1 + (H + 2 * pad - HH) // stride, and a stride that does not
@@ -30,9 +31,9 @@ import numpy as np
 
 from .im2col import col2im_numpy, im2col_numpy, max_pool_backward_numpy, max_pool_forward_numpy
 
+# The layers (what ``from .fast_layers import *`` brings in); BACKEND and
+# BACKENDS are read as module attributes.
 __all__ = [
-    "BACKEND",
-    "BACKENDS",
     "conv_forward_fast",
     "conv_backward_fast",
     "conv_forward_im2col",
@@ -52,12 +53,17 @@ class Kernels(NamedTuple):
     name: str
     im2col: Callable  # (x, HH, WW, pad, stride) -> cols (C*HH*WW, N*H'*W')
     col2im: Callable  # (cols, x_shape, HH, WW, pad, stride) -> x (N, C, H, W)
-    pool_forward: Callable  # (x, pool_height, pool_width, stride) -> out
-    pool_backward: Callable  # (dout, x, pool_height, pool_width, stride) -> dx
+    pool_forward: Callable  # (x, pool_height, pool_width, stride) -> (out, argmax)
+    pool_backward: Callable  # (dout, argmax, x_shape, pool_height, pool_width, stride) -> dx
+
+
+#: The kernel interface this module expects from im2col_cython (its KERNEL_VERSION).
+KERNEL_VERSION = 1
 
 
 def _load_cython_kernels():
     try:
+        from . import im2col_cython as compiled
         from .im2col_cython import (
             col2im_cython,
             im2col_cython,
@@ -66,6 +72,8 @@ def _load_cython_kernels():
         )
     except ImportError:
         return None
+    if getattr(compiled, "KERNEL_VERSION", None) != KERNEL_VERSION:
+        return None  # compiled from an older .pyx: rebuild with pip install -e .
     return Kernels("cython", im2col_cython, col2im_cython,
                    max_pool_forward_cython, max_pool_backward_cython)
 
@@ -81,8 +89,8 @@ if os.environ.get("A2KIT_FORCE_NUMPY", "").strip() not in ("", "0"):
 elif _cython_kernels is None:
     BACKEND = "numpy"
     warnings.warn(
-        "Cython kernels not compiled; using the numpy fallback (slower). "
-        "Reinstall with a C compiler: pip install -e .",
+        "Cython kernels not compiled (or compiled from an older im2col_cython.pyx); "
+        "using the numpy fallback (slower). Reinstall with a C compiler: pip install -e .",
         RuntimeWarning,
         stacklevel=2,
     )
@@ -176,10 +184,24 @@ def _check_pool(x, pool_param):
 # ---------------------------------------------------------------------------
 
 
+# The columns of a whole batch can be far larger than the input (C*HH*WW /
+# stride**2 times), so the batch is unfolded a few images at a time into one
+# buffer of about this many bytes, reused for every chunk: it stays in cache and
+# needs no fresh (page-faulting) memory. The backward pass unfolds again rather
+# than keep the columns alive between the passes.
+_CHUNK_BYTES = 1 << 19
+
+
+def _chunks(N, bytes_per_image):
+    """Split range(N) into consecutive (start, stop) chunks of ~_CHUNK_BYTES."""
+    step = max(1, min(N, _CHUNK_BYTES // max(1, bytes_per_image)))
+    return step, [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+
+
 def conv_forward_im2col(x, w, b, conv_param, *, backend=None):
     """
     A fast implementation of the forward pass for a convolutional layer,
-    based on im2col and one matrix product.
+    based on im2col and matrix products.
 
     Inputs:
     - x: Input data of shape (N, C, H, W)
@@ -199,19 +221,27 @@ def conv_forward_im2col(x, w, b, conv_param, *, backend=None):
     - cache: opaque, for conv_backward_im2col
     """
     kernels = _kernels(backend)
+    x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
     stride, pad, Ho, Wo = _check_conv(x, w, b, conv_param)
     N = x.shape[0]
-    F, _, HH, WW = w.shape
+    F, C, HH, WW = w.shape
+    K, P = C * HH * WW, Ho * Wo
     dtype = _float_dtype(x, w, b)
     x = np.ascontiguousarray(x, dtype=dtype)
-    w2 = np.ascontiguousarray(w, dtype=dtype).reshape(F, -1)
-    cols = kernels.im2col(x, HH, WW, pad, stride)  # (C*HH*WW, N*H'*W')
-    prod = np.matmul(w2, cols)  # (F, N*H'*W')
-    out = np.empty((N, F, Ho * Wo), dtype=dtype)
-    # One pass both adds the bias and moves F behind N.
-    np.add(prod.reshape(F, N, Ho * Wo).transpose(1, 0, 2),
-           np.asarray(b, dtype=dtype)[None, :, None], out=out)
-    cache = (x, w2, w.shape, (stride, pad), cols, kernels)
+    w2 = np.ascontiguousarray(w, dtype=dtype).reshape(F, K)
+    bias = np.asarray(b, dtype=dtype)[:, None]
+    out = np.empty((N, F, P), dtype=dtype)
+    step, chunks = _chunks(N, K * P * dtype.itemsize)
+    buf = np.empty(K * step * P, dtype=dtype)
+    for n0, n1 in chunks:
+        nb = n1 - n0
+        cols = kernels.im2col(x[n0:n1], HH, WW, pad, stride,
+                              out=buf[:K * nb * P].reshape(K, nb * P))
+        # Image n's columns are the (K, P) block cols[:, n*P:(n+1)*P]: one
+        # batched product writes (nb, F, P) straight into the output.
+        np.matmul(w2, cols.reshape(K, nb, P).transpose(1, 0, 2), out=out[n0:n1])
+        out[n0:n1] += bias  # while the chunk is in cache
+    cache = (x, w2, w.shape, (stride, pad), kernels)
     return out.reshape(N, F, Ho, Wo), cache
 
 
@@ -228,20 +258,32 @@ def conv_backward_im2col(dout, cache):
     - dw: Gradient with respect to w, of shape (F, C, HH, WW)
     - db: Gradient with respect to b, of shape (F,)
     """
-    x, w2, w_shape, (stride, pad), cols, kernels = cache
-    F, _, HH, WW = w_shape
+    x, w2, w_shape, (stride, pad), kernels = cache
+    N, C, H, W = x.shape
+    F, K = w2.shape
+    HH, WW = w_shape[2:]
     dtype = x.dtype
-    if dout.shape[:2] != (x.shape[0], F) or np.ndim(dout) != 4:
-        raise ValueError(f"dout must have shape (N, F, H', W') = ({x.shape[0]}, {F}, H', W'), "
+    if np.ndim(dout) != 4 or dout.shape[:2] != (N, F):
+        raise ValueError(f"dout must have shape (N, F, H', W') = ({N}, {F}, H', W'), "
                          f"got {np.shape(dout)}")
-    dout = np.asarray(dout, dtype=dtype)
-    db = dout.sum(axis=(0, 2, 3))
-    # (F, N*H'*W'): the layout of the forward matrix product's result.
-    dout2 = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, -1)
-    dw = np.matmul(dout2, cols.T).reshape(w_shape)
-    dcols = np.matmul(w2.T, dout2)  # (C*HH*WW, N*H'*W')
-    dx = kernels.col2im(dcols, x.shape, HH, WW, pad, stride)
-    return dx, dw, db
+    P = dout.shape[2] * dout.shape[3]
+    dout = np.ascontiguousarray(dout, dtype=dtype).reshape(N, F, P)
+    db = dout.sum(axis=(0, 2))
+    dx = np.empty(x.shape, dtype=dtype)
+    dw = np.zeros((F, K), dtype=dtype)
+    step, chunks = _chunks(N, K * P * dtype.itemsize)
+    buf = np.empty(K * step * P, dtype=dtype)
+    dbuf = np.empty(K * step * P, dtype=dtype)
+    for n0, n1 in chunks:
+        nb = n1 - n0
+        cols = kernels.im2col(x[n0:n1], HH, WW, pad, stride,
+                              out=buf[:K * nb * P].reshape(K, nb * P))
+        # (F, nb*P): the upstream gradient in the layout of the columns.
+        d2 = dout[n0:n1].transpose(1, 0, 2).reshape(F, nb * P)
+        dw += np.matmul(d2, cols.T)
+        dcols = np.matmul(w2.T, d2, out=dbuf[:K * nb * P].reshape(K, nb * P))
+        kernels.col2im(dcols, (nb, C, H, W), HH, WW, pad, stride, out=dx[n0:n1])
+    return dx, dw.reshape(w_shape), db
 
 
 # The cs231n names.
@@ -257,30 +299,35 @@ conv_backward_fast = conv_backward_im2col
 def max_pool_forward_reshape(x, pool_param, *, backend=None):
     """
     A fast implementation of the forward pass for a max-pooling layer whose
-    square windows sit side by side (pool_height == pool_width == stride), by
-    reshaping. Rows and columns that no whole window covers are ignored.
+    square windows sit side by side (pool_height == pool_width == stride):
+    x is viewed as blocks of shape (N, C, H', s, W', s) and reduced over the
+    s * s taps of each block. Rows and columns that no whole window covers are
+    ignored.
 
     Inputs:
     - x: Input data, of shape (N, C, H, W)
     - pool_param: dictionary with the keys 'pool_height', 'pool_width' and
       'stride', all equal
-    - backend: unused (accepted for a uniform signature)
+    - backend: unused (numpy only; accepted for a uniform signature)
 
     Returns a tuple of:
     - out: Output data, of shape (N, C, H // stride, W // stride)
     - cache: opaque, for max_pool_backward_reshape
     """
-    ph, pw, stride = _check_pool(x, pool_param)
-    if not ph == pw == stride:
-        raise ValueError("max_pool_forward_reshape needs pool_height == pool_width == stride, "
-                         f"got {ph}, {pw}, {stride}; use max_pool_forward_fast")
-    N, C, H, W = x.shape
-    Ho, Wo = H // stride, W // stride
     x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float64)
-    blocks = x[:, :, :Ho * stride, :Wo * stride].reshape(N, C, Ho, stride, Wo, stride)
-    out = blocks.max(axis=5).max(axis=3)
+    ph, pw, s = _check_pool(x, pool_param)
+    if not ph == pw == s:
+        raise ValueError("max_pool_forward_reshape needs pool_height == pool_width == stride, "
+                         f"got {ph}, {pw}, {s}; use max_pool_forward_fast")
+    x = np.asarray(x, dtype=_float_dtype(x))
+    N, C, H, W = x.shape
+    Ho, Wo = H // s, W // s
+    blocks = x[:, :, :Ho * s, :Wo * s].reshape(N, C, Ho, s, Wo, s)
+    out = blocks[:, :, :, 0, :, 0].copy()
+    for i in range(s):
+        for j in range(s):
+            if i or j:
+                np.maximum(out, blocks[:, :, :, i, :, j], out=out)  # propagates NaN
     return out, (x.shape, blocks, out)
 
 
@@ -296,25 +343,29 @@ def max_pool_backward_reshape(dout, cache):
     - dx: Gradient with respect to x, of shape (N, C, H, W)
     """
     x_shape, blocks, out = cache
-    s = blocks.shape[3]
-    dtype = np.result_type(blocks, dout)
-    dx = np.zeros(x_shape, dtype=dtype)
-    N, C, Ho, _, Wo, _ = blocks.shape
+    N, C, Ho, s, Wo, _ = blocks.shape
+    dout = np.asarray(dout, dtype=blocks.dtype)
+    if dout.shape != out.shape:
+        raise ValueError(f"dout must have shape {out.shape}, got {dout.shape}")
+    dx = np.zeros(x_shape, dtype=blocks.dtype)
     cropped = (Ho * s, Wo * s) != tuple(x_shape[2:])
-    if cropped:  # leftover rows/columns: fill the blocks, then copy them in
-        dblocks = np.zeros(blocks.shape, dtype=dtype)
-    else:  # a view: the blocks are dx itself
-        dblocks = dx.reshape(N, C, Ho, s, Wo, s)
-    taken = np.zeros(out.shape, dtype=bool)
+    if cropped:  # leftover rows/columns: fill whole blocks, then copy them in
+        dblocks = np.zeros(blocks.shape, dtype=blocks.dtype)
+    else:  # a view: writing the blocks writes dx
+        dblocks = dx.reshape(blocks.shape)
+    # The first maximum in row-major order takes the gradient; NaN counts as
+    # the maximum, as for np.argmax (a window whose max is NaN holds a NaN).
+    nan_max = bool(np.isnan(out).any())
+    free = np.ones(out.shape, dtype=bool)  # windows whose gradient is not placed yet
     for i in range(s):
         for j in range(s):
             tap = blocks[:, :, :, i, :, j]
-            # The first maximum in row-major order takes the gradient; NaN
-            # counts as the maximum, as for np.argmax.
-            hit = (tap == out) | (tap != tap)
-            hit &= ~taken
-            taken |= hit
+            hit = tap == out
+            if nan_max:
+                hit |= np.isnan(tap)
+            hit &= free
             np.copyto(dblocks[:, :, :, i, :, j], dout, where=hit)
+            free &= ~hit
     if cropped:
         dx[:, :, :Ho * s, :Wo * s] = dblocks.reshape(N, C, Ho * s, Wo * s)
     return dx
@@ -324,6 +375,7 @@ def max_pool_forward_im2col(x, pool_param, *, backend=None):
     """
     A fast implementation of the forward pass for a max-pooling layer with any
     window and stride (windows may overlap or leave rows and columns over).
+    (The cs231n name; the kernels read the windows in place, without columns.)
 
     Inputs:
     - x: Input data, of shape (N, C, H, W)
@@ -337,10 +389,11 @@ def max_pool_forward_im2col(x, pool_param, *, backend=None):
     - cache: opaque, for max_pool_backward_im2col
     """
     kernels = _kernels(backend)
+    x = np.asarray(x)
     ph, pw, stride = _check_pool(x, pool_param)
     x = np.ascontiguousarray(x, dtype=_float_dtype(x))
-    out = kernels.pool_forward(x, ph, pw, stride)
-    return out, (x, (ph, pw, stride), kernels)
+    out, argmax = kernels.pool_forward(x, ph, pw, stride)
+    return out, (x.shape, x.dtype, argmax, (ph, pw, stride), kernels)
 
 
 def max_pool_backward_im2col(dout, cache):
@@ -354,15 +407,18 @@ def max_pool_backward_im2col(dout, cache):
     Returns:
     - dx: Gradient with respect to x, of shape (N, C, H, W)
     """
-    x, (ph, pw, stride), kernels = cache
-    dout = np.ascontiguousarray(dout, dtype=x.dtype)
-    return kernels.pool_backward(dout, x, ph, pw, stride)
+    x_shape, dtype, argmax, (ph, pw, stride), kernels = cache
+    if np.shape(dout) != argmax.shape:
+        raise ValueError(f"dout must have shape {argmax.shape}, got {np.shape(dout)}")
+    dout = np.ascontiguousarray(dout, dtype=dtype)
+    return kernels.pool_backward(dout, argmax, x_shape, ph, pw, stride)
 
 
 def max_pool_forward_fast(x, pool_param, *, backend=None):
     """
     A fast implementation of the forward pass for a max-pooling layer: the
-    reshape method where the windows sit side by side, the general one
+    compiled kernel for every window shape, or with the numpy kernels the
+    reshape method where the windows sit side by side and the general one
     otherwise.
 
     Inputs:
@@ -379,9 +435,10 @@ def max_pool_forward_fast(x, pool_param, *, backend=None):
       W' = 1 + (W - pool_width) // stride
     - cache: opaque, for max_pool_backward_fast
     """
+    x = np.asarray(x)
     ph, pw, stride = _check_pool(x, pool_param)
-    if ph == pw == stride:
-        out, cache = max_pool_forward_reshape(x, pool_param, backend=backend)
+    if _kernels(backend).name == "numpy" and ph == pw == stride:
+        out, cache = max_pool_forward_reshape(x, pool_param)
         return out, ("reshape", cache)
     out, cache = max_pool_forward_im2col(x, pool_param, backend=backend)
     return out, ("im2col", cache)

@@ -31,7 +31,7 @@ def _taps(out_size, offset, stride):
     return slice(offset, offset + stride * (out_size - 1) + 1, stride)
 
 
-def im2col_numpy(x, HH, WW, pad, stride):
+def im2col_numpy(x, HH, WW, pad, stride, out=None):
     """
     Unfold the zero-padded input into columns.
 
@@ -40,10 +40,13 @@ def im2col_numpy(x, HH, WW, pad, stride):
     - HH, WW: filter height and width
     - pad: number of zeros added on every side of each image
     - stride: distance between neighbouring filter positions
+    - out: optional C-contiguous array of the shape and dtype of cols, to
+      write into (every element is overwritten)
 
     Returns:
     - cols: C-contiguous array of shape (C * HH * WW, N * H' * W'), same dtype
-      as x, where H' = 1 + (H + 2 * pad - HH) // stride and likewise W'.
+      as x, where H' = 1 + (H + 2 * pad - HH) // stride and likewise W' (out
+      if given).
     """
     N, C, H, W = x.shape
     Ho, Wo = _out_size(H, HH, pad, stride), _out_size(W, WW, pad, stride)
@@ -58,10 +61,13 @@ def im2col_numpy(x, HH, WW, pad, stride):
         strides=(sC, sH, sW, sN, sH * stride, sW * stride),
         writeable=False,
     )
-    return np.ascontiguousarray(windows).reshape(C * HH * WW, N * Ho * Wo)
+    if out is None:
+        return np.ascontiguousarray(windows).reshape(C * HH * WW, N * Ho * Wo)
+    np.copyto(out.reshape(windows.shape), windows)
+    return out
 
 
-def col2im_numpy(cols, x_shape, HH, WW, pad, stride):
+def col2im_numpy(cols, x_shape, HH, WW, pad, stride, out=None):
     """
     Fold columns back into an image, summing the contributions of overlapping
     filter positions (the adjoint of im2col_numpy); padding is dropped.
@@ -70,9 +76,12 @@ def col2im_numpy(cols, x_shape, HH, WW, pad, stride):
     - cols: array of shape (C * HH * WW, N * H' * W')
     - x_shape: the shape (N, C, H, W) of the unpadded image
     - HH, WW, pad, stride: as for im2col_numpy
+    - out: optional array of shape x_shape and the dtype of cols, to write
+      into (it is overwritten, not added to)
 
     Returns:
-    - x: C-contiguous array of shape (N, C, H, W), same dtype as cols
+    - x: C-contiguous array of shape (N, C, H, W), same dtype as cols (out if
+      given)
     """
     N, C, H, W = x_shape
     Ho, Wo = _out_size(H, HH, pad, stride), _out_size(W, WW, pad, stride)
@@ -82,67 +91,77 @@ def col2im_numpy(cols, x_shape, HH, WW, pad, stride):
         rows = _taps(Ho, i, stride)
         for j in range(WW):
             padded[:, :, rows, _taps(Wo, j, stride)] += cols[:, i, j]
-    return np.ascontiguousarray(padded[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3))
+    image = padded[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3)
+    if out is None:
+        return np.ascontiguousarray(image)
+    np.copyto(out, image)
+    return out
 
 
 def max_pool_forward_numpy(x, pool_height, pool_width, stride):
     """
-    Max over every pooling window. H' = 1 + (H - pool_height) // stride (and
-    likewise W'); rows and columns that no whole window covers are ignored.
+    Max over every pooling window, and where it was found. H' = 1 + (H -
+    pool_height) // stride (and likewise W'); rows and columns that no whole
+    window covers are ignored.
 
     Inputs:
     - x: Input data of shape (N, C, H, W)
     - pool_height, pool_width, stride: the pooling parameters
 
-    Returns:
+    Returns a tuple of:
     - out: array of shape (N, C, H', W'), same dtype as x
+    - argmax: np.intc array of shape (N, C, H', W'): the row-major index
+      i * pool_width + j, within its window, of the first maximum of each
+      window (NaN counts as the maximum, as for np.max and np.argmax)
     """
     N, C, H, W = x.shape
     Ho, Wo = (H - pool_height) // stride + 1, (W - pool_width) // stride + 1
-    out = None
-    for i in range(pool_height):
-        rows = _taps(Ho, i, stride)
-        for j in range(pool_width):
-            tap = x[:, :, rows, _taps(Wo, j, stride)]
-            out = tap.copy() if out is None else np.maximum(out, tap, out=out)
-    return out
+    taps = [x[:, :, _taps(Ho, i, stride), _taps(Wo, j, stride)]
+            for i in range(pool_height) for j in range(pool_width)]
+    out = taps[0].copy()
+    for tap in taps[1:]:
+        np.maximum(out, tap, out=out)  # propagates NaN, like np.max
+    # Scanning the taps backwards leaves the first one that attains the max.
+    argmax = np.zeros(out.shape, dtype=np.intc)
+    # A window whose max is NaN holds a NaN: its first NaN is the argmax.
+    nan_max = np.issubdtype(out.dtype, np.inexact) and bool(np.isnan(out).any())
+    for k in range(len(taps) - 1, -1, -1):
+        hit = taps[k] == out
+        if nan_max:
+            hit |= np.isnan(taps[k])
+        np.putmask(argmax, hit, k)
+    return out, argmax
 
 
-def max_pool_backward_numpy(dout, x, pool_height, pool_width, stride):
+def max_pool_backward_numpy(dout, argmax, x_shape, pool_height, pool_width, stride):
     """
-    Route each upstream gradient to the first maximum (row-major) of its
-    window. Overlapping windows accumulate, in row-major order of the windows
-    (the order of the naive layer's loops, so the sums round identically).
+    Route each upstream gradient to the maximum of its window. Overlapping
+    windows accumulate, in row-major order of the windows (the order of the
+    naive layer's loops, so the sums round identically).
 
     Inputs:
     - dout: Upstream derivatives, of shape (N, C, H', W')
-    - x: the forward input, of shape (N, C, H, W)
+    - argmax: the argmax returned by max_pool_forward_numpy
+    - x_shape: the shape (N, C, H, W) of the forward input
     - pool_height, pool_width, stride: the pooling parameters
 
     Returns:
-    - dx: array of shape (N, C, H, W), same dtype as x
+    - dx: array of shape (N, C, H, W), same dtype as dout
     """
     Ho, Wo = dout.shape[2], dout.shape[3]
-    out = max_pool_forward_numpy(x, pool_height, pool_width, stride)
+    dx = np.zeros(x_shape, dtype=dout.dtype)
     offsets = [(i, j) for i in range(pool_height) for j in range(pool_width)]
-    # winner[n, c, h, w]: index into `offsets` of the window's first maximum.
-    # Scanning the offsets backwards leaves the smallest matching index.
-    winner = np.zeros(out.shape, dtype=np.intp)
-    for k in range(len(offsets) - 1, -1, -1):
-        i, j = offsets[k]
-        np.putmask(winner, x[:, :, _taps(Ho, i, stride), _taps(Wo, j, stride)] == out, k)
-    dx = np.zeros(x.shape, dtype=np.result_type(x, dout))
     if stride >= pool_height and stride >= pool_width:
         # Windows do not overlap: every input receives at most one gradient.
         for k, (i, j) in enumerate(offsets):
             np.copyto(dx[:, :, _taps(Ho, i, stride), _taps(Wo, j, stride)], dout,
-                      where=winner == k)
+                      where=argmax == k)
         return dx
     zero = np.zeros((), dtype=dx.dtype)
-    # An input pixel at (p, q) is reached by window (h, w) through the offset
+    # Input pixel (p, q) is reached from window (h, w) through offset
     # (p - h * stride, q - w * stride): visiting the offsets in reverse order
     # visits the windows reaching each pixel in row-major order.
     for k in range(len(offsets) - 1, -1, -1):
         i, j = offsets[k]
-        dx[:, :, _taps(Ho, i, stride), _taps(Wo, j, stride)] += np.where(winner == k, dout, zero)
+        dx[:, :, _taps(Ho, i, stride), _taps(Wo, j, stride)] += np.where(argmax == k, dout, zero)
     return dx

@@ -88,10 +88,11 @@ def _check_scores(x, y):
     _check_shape("y", y, (N,))
     if N == 0:
         raise ValueError("x must hold at least one example (N > 0)")
-    if not np.issubdtype(np.asarray(y).dtype, np.integer):
-        raise ValueError(f"y must hold integer class labels, got dtype {np.asarray(y).dtype}")
-    if y.min() < 0 or y.max() >= C:
-        raise ValueError(f"y must hold labels in [0, {C}), got values in [{y.min()}, {y.max()}]")
+    labels = np.asarray(y)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"y must hold integer class labels, got dtype {labels.dtype}")
+    if labels.min() < 0 or labels.max() >= C:
+        raise ValueError(f"y must hold labels in [0, {C}), got values in [{labels.min()}, {labels.max()}]")
 
 
 def _check_affine(x, w, b):

@@ -111,7 +111,7 @@ class ThreeLayerConvNet(object):
         self.reg = reg
         self.dtype = dtype
 
-        # TODO: fill self.params with 'W1', 'b1' (the convolution), 'W2', 'b2'
+        # Fill self.params with 'W1', 'b1' (the convolution), 'W2', 'b2'
         # (the hidden affine layer) and 'W3', 'b3' (the output layer). Draw
         # the weights as weight_scale * np.random.randn(...) in that order,
         # with the shapes of the class docstring; the biases start at zero.
@@ -152,7 +152,7 @@ class ThreeLayerConvNet(object):
         pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
 
         scores = None
-        # TODO: the forward pass, with the sandwich layers of layer_utils
+        # The forward pass, with the sandwich layers of layer_utils
         # (conv_relu_pool_forward, affine_relu_forward) and affine_forward;
         # store the class scores in scores.
         # TODO: your code here (see the docstring above).
@@ -162,7 +162,7 @@ class ThreeLayerConvNet(object):
             return scores
 
         loss, grads = 0, {}
-        # TODO: the loss (softmax_loss plus the L2 term with its factor 0.5 on
+        # The loss (softmax_loss plus the L2 term with its factor 0.5 on
         # the weights only) and the backward pass, filling grads.
         # TODO: your code here (see the docstring above).
         raise NotImplementedError("loss is not implemented yet (cnn.py)")

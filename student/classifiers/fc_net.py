@@ -102,7 +102,7 @@ class TwoLayerNet(object):
         self.params = {}
         self.reg = reg
 
-        # TODO: fill self.params with 'W1', 'b1', 'W2', 'b2'. Draw each weight
+        # Fill self.params with 'W1', 'b1', 'W2', 'b2'. Draw each weight
         # matrix as weight_scale * np.random.randn(d_in, d_out), W1 before W2
         # (the order of the draws matters for reproducible numbers); the
         # biases start at zero.
@@ -130,16 +130,16 @@ class TwoLayerNet(object):
           gradient of the loss with respect to self.params[k].
         """
         scores = None
-        # TODO: the forward pass; store the class scores in scores.
+        # The forward pass; store the class scores in scores.
         # TODO: your code here (see the docstring above).
         raise NotImplementedError("loss is not implemented yet (fc_net.py)")
 
-        # If y is None then we are in test mode so just return scores
+        # Without labels the scores are all we need.
         if y is None:
             return scores
 
         loss, grads = 0, {}
-        # TODO: the loss (softmax_loss of the scores, plus the L2 term with its
+        # The loss (softmax_loss of the scores, plus the L2 term with its
         # factor 0.5 on the weights only) and the backward pass, filling grads
         # with one entry per key of self.params.
         # TODO: your code here (see the docstring above).
@@ -235,7 +235,7 @@ class FullyConnectedNet(object):
         self.dtype = dtype
         self.params = {}
 
-        # TODO: fill self.params. Layer i (1 to L) gets 'Wi', drawn as
+        # Fill self.params. Layer i (1 to L) gets 'Wi', drawn as
         # weight_scale * np.random.randn(d_in, d_out) in layer order (the order
         # of the draws matters for reproducible numbers), and 'bi', zeros.
         # With a normalization, hidden layer i also gets 'gammai' (ones) and
@@ -297,7 +297,7 @@ class FullyConnectedNet(object):
             for bn_param in self.bn_params:
                 bn_param["mode"] = mode
         scores = None
-        # TODO: the forward pass; store the class scores in scores. Hand
+        # The forward pass; store the class scores in scores. Hand
         # self.dropout_param to every dropout layer and self.bn_params[i - 1]
         # to the normalization layer of hidden layer i; keep the caches the
         # backward pass will need.
@@ -309,7 +309,7 @@ class FullyConnectedNet(object):
             return scores
 
         loss, grads = 0.0, {}
-        # TODO: the loss (softmax_loss of the scores, plus 0.5 * reg * sum(W**2)
+        # The loss (softmax_loss of the scores, plus 0.5 * reg * sum(W**2)
         # for every weight matrix) and the backward pass, layer by layer from
         # the last, filling grads with one entry per key of self.params.
         # TODO: your code here (see the docstring above).

@@ -350,12 +350,18 @@ def test_cython_pool_kernels_equal_numpy(rng, dtype, x_shape, ph, pw, stride):
 # ---------------------------------------------------------------------------
 
 
-def _import_fast_layers(env_extra, block_cython):
+def _import_fast_layers(env_extra, block_cython, stale_cython=False):
     """Import reference.fast_layers in a fresh interpreter; return (BACKEND, warning messages)."""
     script = textwrap.dedent(f"""\
-        import sys, warnings
+        import sys, types, warnings
         if {block_cython!r}:
             sys.modules["reference.im2col_cython"] = None  # the import now raises ImportError
+        if {stale_cython!r}:  # a module built from an older .pyx: right names, old version
+            stale = types.ModuleType("reference.im2col_cython")
+            for name in ("im2col_cython", "col2im_cython", "max_pool_forward_cython", "max_pool_backward_cython"):
+                setattr(stale, name, lambda *a, **k: None)
+            stale.KERNEL_VERSION = 0
+            sys.modules["reference.im2col_cython"] = stale
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             import reference.fast_layers as fl
@@ -377,8 +383,15 @@ def test_missing_kernels_fall_back_to_numpy_with_one_warning():
     backend, warned = _import_fast_layers({}, block_cython=True)
     assert backend == "numpy"
     assert len(warned) == 1, warned
-    assert "Cython kernels not compiled; using the numpy fallback" in warned[0]
+    assert "Cython kernels not compiled" in warned[0] and "using the numpy fallback" in warned[0]
     assert "pip install -e ." in warned[0]
+
+
+def test_stale_compiled_kernels_are_not_used():
+    """Is a compiled module from an older im2col_cython.pyx refused, with the one warning?"""
+    backend, warned = _import_fast_layers({}, block_cython=False, stale_cython=True)
+    assert backend == "numpy"
+    assert len(warned) == 1 and "older im2col_cython.pyx" in warned[0]
 
 
 def test_force_numpy_selects_the_fallback_silently():
