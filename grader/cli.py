@@ -99,9 +99,13 @@ def _cmd_data(args: argparse.Namespace) -> ExitCode:
             kwargs = {"dest": args.dest, "force": args.force}
             if args.url:
                 kwargs["url"] = args.url
+            if args.md5:
+                kwargs["md5"] = None if args.md5 == "none" else args.md5
             path = datasets.fetch_cifar10(**kwargs)
         else:
-            path = datasets.write_synthetic(args.dest or "synthetic-cifar-10-batches-py", seed=args.seed)
+            if not args.dest:
+                raise UsageError("data synthetic: --dest DIR is required")
+            path = datasets.write_synthetic(args.dest, seed=args.seed, force=args.force)
     except datasets.DatasetError as exc:
         raise UsageError(str(exc)) from exc
     print(f"{args.dataset}: ready at {path}")
@@ -140,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", choices=["cifar10", "synthetic"])
     p.add_argument("--dest", help="target folder (default: the cache folder data_utils reads)")
     p.add_argument("--url", help="download from this URL or local archive instead (cifar10)")
-    p.add_argument("--force", action="store_true", help="download again even if present (cifar10)")
+    p.add_argument("--md5", help="expected MD5 of the archive at --url ('none' skips the check)")
+    p.add_argument("--force", action="store_true", help="download again even if present; overwrite (synthetic)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic set (synthetic)")
     p.set_defaults(func=_cmd_data)
     return parser

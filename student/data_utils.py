@@ -249,7 +249,7 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, sub
     absent, the synthetic set is used instead: ``num_training + num_validation``
     training images (at most 50000, the size of CIFAR-10's training set) and
     ``num_test`` test images (at most 10000) from ``make_synthetic_cifar`` with
-    seed 0, and one line says so.
+    seed 0 (about 5 s for the default sizes), and one line says so.
     """
     folder, named_by = _explicit_cifar10_dir(cifar10_dir)
     if folder is not None:
@@ -302,11 +302,15 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, sub
 # --------------------------------------------------------------------------
 #
 # Each class owns _MODES colour templates: smooth, periodic 32x32 patterns made
-# by bilinear upsampling of a random 4x4 grid of RGB values. An image is one
-# template of its class, translated (cyclically) by up to _MAX_SHIFT pixels,
-# blended with a smooth random background of its own, then given a random
-# contrast and brightness and per-pixel noise. Translation and background keep a
-# linear classifier well below perfect; a hidden layer or convolutions do better.
+# by bilinear upsampling of a random 4x4 grid of RGB values. An image blends
+#   - a template of its class, translated (cyclically) by up to _MAX_SHIFT pixels,
+#     with weight _BLEND[0].._BLEND[1] sixteenths;
+#   - a template of another class, translated too, with weight 0.._OTHER_BLEND;
+#   - a smooth random background of its own with the remaining weight;
+# then gets a random contrast and brightness and per-pixel noise. Translation
+# and background keep a linear classifier well below perfect, and the second
+# template sometimes outweighs the first, which caps what any classifier can
+# reach (near 85%) however much data it sees.
 #
 # Every step after drawing random integers is integer arithmetic (or float64
 # products of small integers, which are exact), so a seed gives the same bytes
@@ -317,12 +321,12 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, sub
 _CHUNK = 1000
 _MODES = 4            # templates per class
 _GRID = 4             # template and background grids are _GRID x _GRID, upsampled to 32 x 32
-_MAX_SHIFT = 5        # translation in pixels, each direction
-_BLEND = (4, 12)      # template weight, in sixteenths (the background gets the rest)
+_MAX_SHIFT = 4        # translation in pixels, each direction
+_BLEND = (4, 9)       # weight of the class's template, in sixteenths
+_OTHER_BLEND = 7      # largest weight of the other class's template (_BLEND[1] + _OTHER_BLEND <= 16)
 _CONTRAST = (10, 22)  # in sixteenths
 _BRIGHTNESS = 30      # added offset, in grey levels, +-
 _NOISE = 24           # uniform per-pixel noise, in grey levels, +-
-_DISTRACT = True
 _STREAM_TEMPLATES, _STREAM_TRAIN, _STREAM_TEST = 0, 1, 2
 _FIXED = 64           # fixed-point scale of the intermediate images: (32 / _GRID) ** 2
 
@@ -359,6 +363,13 @@ def _templates(seed):
     return np.tile(T, (1, 1, 2, 2, 1))
 
 
+def _shifted(templates, label, mode, shift):
+    """(n, 32, 32, 3) int32: template ``mode`` of class ``label``, shifted cyclically by ``shift`` (n, 2)."""
+    windows = np.lib.stride_tricks.sliding_window_view(templates, (32, 32), axis=(2, 3))  # (10, M, 33, 33, 3, 32, 32)
+    start = shift % 32
+    return np.ascontiguousarray(windows[label, mode, start[:, 0], start[:, 1]].transpose(0, 2, 3, 1))
+
+
 def _synthetic_chunk(templates, seed, stream, index, count=_CHUNK):
     """The first ``count`` images of chunk ``index`` of a stream: uint8 (count, 32, 32, 3) and int64 labels.
 
@@ -375,20 +386,13 @@ def _synthetic_chunk(templates, seed, stream, index, count=_CHUNK):
     other = (y + rng.integers(1, 10, size=_CHUNK)) % 10
     other_mode = rng.integers(0, _MODES, size=_CHUNK)
     other_shift = rng.integers(0, 2 * _MAX_SHIFT + 1, size=(_CHUNK, 2)) - _MAX_SHIFT
-    other_blend = rng.integers(0, np.minimum(blend - 1, 16 - blend) + 1, dtype=np.int32) if _DISTRACT else 0 * blend
+    other_blend = rng.integers(0, _OTHER_BLEND + 1, size=(_CHUNK, 1, 1, 1), dtype=np.int32)
     contrast = rng.integers(_CONTRAST[0], _CONTRAST[1] + 1, size=(_CHUNK, 1, 1, 1), dtype=np.int32)
     brightness = rng.integers(-_BRIGHTNESS, _BRIGHTNESS + 1, size=(_CHUNK, 1, 1, 1), dtype=np.int32)
     noise = rng.integers(-_NOISE, _NOISE + 1, size=(_CHUNK, 32, 32, 3), dtype=np.int32)
 
-    start = shift % 32
-    other_start = other_shift % 32
-    img = np.empty((count, 32, 32, 3), dtype=np.int32)
-    distractor = np.empty((count, 32, 32, 3), dtype=np.int32)
-    for i in range(count):
-        r, c = start[i]
-        img[i] = templates[y[i], mode[i], r:r + 32, c:c + 32]
-        r, c = other_start[i]
-        distractor[i] = templates[other[i], other_mode[i], r:r + 32, c:c + 32]
+    img = _shifted(templates, y[:count], mode[:count], shift[:count])
+    distractor = _shifted(templates, other[:count], other_mode[:count], other_shift[:count])
     background = _upsample(grid[:count])
     blend, other_blend = blend[:count], other_blend[:count]
     contrast, brightness = contrast[:count], brightness[:count]
@@ -430,9 +434,11 @@ def make_synthetic_cifar(num_train=5000, num_test=1000, seed=0, dtype="float"):
     """A deterministic synthetic data set shaped like CIFAR-10, for machines without it.
 
     Ten classes of 32x32 colour images (see the comment above ``_CHUNK`` for
-    how they are made), learnable well above chance but not perfectly: in the
-    project's measurements softmax regression reaches about 50% validation
-    accuracy and a two-layer net about 65% from 2000 training images.
+    how they are made), learnable well above chance (10%) but not perfectly.
+    Validation accuracies measured for seed 0: softmax regression 46% from
+    2000 training images, 56% from 49000; a two-layer net with 300 hidden
+    units 53% from 2000, 66% from 10000, 72% from 49000 (5 epochs); a small
+    convnet 60% from 10000 (3 epochs). About 0.1 ms per image to generate.
 
     The same seed gives identical arrays on every machine; the first n images
     of a stream do not depend on how many are asked for, and the training and

@@ -40,3 +40,19 @@ def test_usage_errors_exit_2():
     assert main(["no-such-verb"]) == 2
     assert main([]) == 2
     assert main(["--help"]) == 0
+
+
+def test_data_verbs_write_the_synthetic_set_and_refuse_a_bad_archive(tmp_path):
+    """Does `data synthetic` write a loadable folder, and does `data cifar10` fail in one line on a bad URL?"""
+    dest = tmp_path / "synth"
+    proc = cli("data", "synthetic", "--dest", str(dest))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in dest.iterdir()) == sorted(
+        [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
+    )
+    bogus = tmp_path / "not-cifar.tar.gz"
+    bogus.write_bytes(b"not an archive")
+    proc = cli("data", "cifar10", "--dest", str(tmp_path / "c"), "--url", str(bogus))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "error:" in proc.stderr
+    assert not (tmp_path / "c").exists()
