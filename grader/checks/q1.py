@@ -20,101 +20,23 @@ Conventions shared by the checks of this module (and of q3.py):
 from __future__ import annotations
 
 import math
-import re
 from typing import Callable
 
 import numpy as np
 
 from ..compare import compare_gradients, compare_values, numeric_gradient, validate
 from .base import Arrays, Case, Check, Comparator, Impl, Measure
+from .common import (
+    SIGMAS,
+    compare_all_gradients,
+    model_loss_outputs,
+    nonzero_normal,
+    param_names,
+    scalar,
+    set_params,
+)
 
 Q = "q1"
-
-#: Suffix of the numeric-gradient outputs.
-NUM = "_num"
-#: How many standard deviations a statistical property may stray before a
-#: check fails: at 5 sigma a correct implementation fails with probability
-#: about 6e-7 per tested statistic, a negligible rate even over thousands of
-#: hidden gradings, while the bugs these properties look for are off by
-#: tens or hundreds of sigma.
-SIGMAS = 5.0
-_PARAM = re.compile(r"(W|b)\d+")
-
-
-# ---------------------------------------------------------------------------
-# Helpers shared with q3.py
-# ---------------------------------------------------------------------------
-
-
-def scalar(value) -> np.ndarray:
-    """A loss as a 0-d float64 array (a 1-element array is accepted as well)."""
-    arr = np.asarray(value, dtype=np.float64)
-    return arr.reshape(()) if arr.size == 1 else arr
-
-
-def all_of(*comparators: Comparator) -> Comparator:
-    """Pass when every comparator passes; the first failure is reported, else the largest error."""
-
-    def compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
-        worst = Measure(0.0, True)
-        for c in comparators:
-            m = c(got, expected, case, tolerance)
-            if not m.passed:
-                return m
-            if m.error > worst.error:
-                worst = m
-        return worst
-
-    return compare
-
-
-def compare_loss_and_gradients(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
-    """Values (losses, scores) and analytic gradients against the reference.
-
-    Every expected ``<k>_num`` pairs with the analytic gradient ``<k>``; the
-    remaining expected keys are plain values. Used where the set of outputs
-    depends on the case (for instance the depths of a FullyConnectedNet).
-    """
-    pairs = {k[: -len(NUM)]: k for k in expected if k.endswith(NUM)}
-    values = [k for k in expected if not k.endswith(NUM) and k not in pairs]
-    return all_of(compare_values(values), compare_gradients(pairs))(got, expected, case, tolerance)
-
-
-def param_names(case: Case, tag: str = "") -> list[str]:
-    """The model parameters stored in the case under ``tag`` (``W1``, ``b1``, ...), layer by layer."""
-    names = [k[len(tag):] for k in case.arrays if k.startswith(tag) and _PARAM.fullmatch(k[len(tag):])]
-    return sorted(names, key=lambda n: (int(re.sub(r"\D", "", n)), n))
-
-
-def set_params(model, case: Case, tag: str = "") -> list[str]:
-    """Overwrite the model's parameters with (copies of) those of the case; return their names."""
-    names = param_names(case, tag)
-    for k in names:
-        model.params[k] = case.copy(tag + k)
-    return names
-
-
-def model_loss_outputs(model, case: Case, names: list[str], tag: str = "", numeric: bool = True) -> Arrays:
-    """Loss and gradients of ``model`` on the case's X, y, and the numeric gradients of its own loss."""
-    y = case.copy("y")
-    loss, grads = model.loss(case.copy("X"), y)
-    out = {tag + "loss": scalar(loss)}
-    for k in names:
-        if k in grads:
-            out[f"{tag}d{k}"] = np.array(grads[k], copy=True)
-    if numeric:
-        one = np.array(1.0)
-        for k in names:
-            # perturbs model.params[k] in place, element by element
-            out[f"{tag}d{k}{NUM}"] = numeric_gradient(lambda _: model.loss(case.copy("X"), y)[0], model.params[k], one)
-    return out
-
-
-def nonzero_normal(rng: np.random.Generator, shape, scale: float = 1.0, gap: float = 0.05) -> np.ndarray:
-    """Normal draws pushed away from 0 by ``gap * scale`` (no ReLU kink, no exact zero)."""
-    z = rng.standard_normal(shape)
-    return scale * (z + gap * np.sign(z) + (z == 0) * gap)
-
 
 def _layer_params(rng: np.random.Generator, dims: list[int], tag: str = "") -> Arrays:
     """Weights scaled by 1/sqrt(fan-in), so that activations stay of order 1, and non-zero biases."""
@@ -724,7 +646,7 @@ CHECKS = (
         "softmax_loss: loss and dx",
         _softmax_case,
         _loss_run("softmax_loss"),
-        compare_loss_and_gradients,
+        compare_all_gradients,
         tolerance=1e-8,  # float64 log-sum-exp: formulations agree to ~1e-14
         calls=("layers.softmax_loss",),
         wrong_answers=("softmax_loss_summed", "softmax_dx_not_averaged", "softmax_dx_no_minus_one"),
@@ -748,7 +670,7 @@ CHECKS = (
         "svm_loss: loss and dx",
         _svm_case,
         _loss_run("svm_loss"),
-        compare_loss_and_gradients,
+        compare_all_gradients,
         tolerance=1e-8,  # sums of float64 margins: orders of summation agree to ~1e-14
         calls=("layers.svm_loss",),
         wrong_answers=("svm_loss_summed", "svm_dx_not_averaged", "svm_counts_correct_class", "svm_no_margin"),
@@ -782,7 +704,7 @@ CHECKS = (
         "TwoLayerNet loss and gradients, no regularization",
         _two_layer_case(reg=False),
         _two_layer_loss,
-        compare_loss_and_gradients,
+        compare_all_gradients,
         tolerance=1e-8,  # analytic vs reference analytic in float64
         calls=("fc_net.TwoLayerNet.loss",),
     ),
@@ -792,7 +714,7 @@ CHECKS = (
         "TwoLayerNet loss and gradients with L2 regularization",
         _two_layer_case(reg=True),
         _two_layer_loss,
-        compare_loss_and_gradients,
+        compare_all_gradients,
         tolerance=1e-8,  # analytic vs reference analytic in float64
         calls=("fc_net.TwoLayerNet.loss",),
         wrong_answers=_REG_WRONG,
@@ -803,7 +725,7 @@ CHECKS = (
         "FullyConnectedNet loss and gradients, 1 to 3 hidden layers, no regularization",
         _fc_case(reg=False),
         _fc_loss,
-        compare_loss_and_gradients,
+        compare_all_gradients,
         tolerance=1e-8,  # analytic vs reference analytic in float64
         calls=("fc_net.FullyConnectedNet.loss",),
     ),
@@ -813,7 +735,7 @@ CHECKS = (
         "FullyConnectedNet loss and gradients, 1 to 3 hidden layers, L2 regularization",
         _fc_case(reg=True),
         _fc_loss,
-        compare_loss_and_gradients,
+        compare_all_gradients,
         tolerance=1e-8,  # analytic vs reference analytic in float64
         calls=("fc_net.FullyConnectedNet.loss",),
         wrong_answers=_REG_WRONG,

@@ -16,48 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import compare_gradients, compare_values, numeric_gradient, validate
+from ..compare import compare_gradients, compare_values, validate
 from .base import Arrays, Case, Check, Impl, Measure
+from .common import compare_all_gradients, numeric_gradients, scalar_gradient
 
 Q = "q2"
-
-
-# ---------------------------------------------------------------------------
-# Shared helpers (also used by q4)
-# ---------------------------------------------------------------------------
-
-
-def compare_all_gradients(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
-    """``compare_gradients`` over every analytic key of ``expected``.
-
-    An expected key ``k`` is an analytic gradient; ``k_num``, when the check
-    returned it, is the numeric gradient of the student's own forward (used
-    only to word the diagnosis). For checks whose outputs vary with the case
-    (the depth of a network).
-    """
-    pairs = {k: f"{k}_num" for k in expected if not k.endswith("_num")}
-    return compare_gradients(pairs)(got, expected, case, tolerance)
-
-
-def numeric_gradients(parts: dict, h: float = 1e-5) -> Arrays:
-    """``{key: numeric_gradient(f, x, df, h)}`` for ``parts = {key: (f, x, df)}``, for the diagnosis only.
-
-    A key whose forward fails or returns an output of the wrong shape (a
-    forward bug, which the forward's own check scores) is left out rather
-    than turning the backward check into an error.
-    """
-    out: Arrays = {}
-    for key, (f, x, df) in parts.items():
-        try:
-            out[key] = numeric_gradient(f, x, df, h)
-        except (ValueError, TypeError, IndexError, ArithmeticError):
-            continue
-    return out
-
-
-def scalar_gradient(f, x: np.ndarray) -> np.ndarray:
-    """Centred numeric gradient of the scalar ``f()`` with respect to ``x``, perturbed in place."""
-    return numeric_gradient(lambda _: np.asarray(f(), dtype=np.float64), x, np.asarray(1.0))
 
 
 def _log_uniform(rng: np.random.Generator, low: float, high: float, size=None):

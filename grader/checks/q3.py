@@ -30,7 +30,7 @@ import numpy as np
 
 from ..compare import compare_values, rel_error, validate
 from .base import Arrays, Case, Check, Impl, Measure
-from .q1 import NUM, SIGMAS, model_loss_outputs, nonzero_normal, scalar, set_params
+from .common import NUM, SIGMAS, model_loss_outputs, nonzero_normal, scalar, set_params
 
 Q = "q3"
 

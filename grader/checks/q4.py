@@ -16,7 +16,7 @@ import numpy as np
 
 from ..compare import compare_gradients, compare_values, validate
 from .base import Arrays, Case, Check, Impl, Measure
-from .q2 import compare_all_gradients, numeric_gradients, scalar_gradient
+from .common import compare_all_gradients, numeric_gradients, scalar_gradient
 
 Q = "q4"
 

@@ -1,9 +1,8 @@
 """The registry of wrong answers (see the package docstring)."""
 from __future__ import annotations
 
-import numpy as np
 
-from ..checks.base import Arrays, Case, WrongAnswer
+from ..checks.base import WrongAnswer
 
 WRONG_ANSWERS: dict[str, WrongAnswer] = {}
 

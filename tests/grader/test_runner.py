@@ -1,5 +1,4 @@
 """The child-process runner: one bad function costs its own check only."""
-import os
 import textwrap
 import time
 

@@ -1,0 +1,116 @@
+"""Helpers shared by the check modules.
+
+Conventions: a loss is returned as a 0-d float64 array under ``loss``;
+gradients under ``d<name>``, and the numeric gradient of the submission's own
+forward or loss under ``d<name>_num`` (``NUM``), which only sharpens the
+failure message (see ``grader.compare.compare_gradients``).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..compare import compare_gradients, numeric_gradient
+from .base import Arrays, Case, Comparator, Measure
+
+#: Suffix of the numeric-gradient outputs.
+NUM = "_num"
+#: How many standard deviations a statistical property may stray before a
+#: check fails: at 5 sigma a correct implementation fails with probability
+#: about 6e-7 per tested statistic, a negligible rate even over thousands of
+#: hidden gradings, while the bugs these properties look for are off by
+#: tens or hundreds of sigma.
+SIGMAS = 5.0
+_PARAM = re.compile(r"(W|b)\d+")
+
+
+def scalar(value) -> np.ndarray:
+    """A loss as a 0-d float64 array (a 1-element array is accepted as well)."""
+    arr = np.asarray(value, dtype=np.float64)
+    return arr.reshape(()) if arr.size == 1 else arr
+
+
+def all_of(*comparators: Comparator) -> Comparator:
+    """Pass when every comparator passes; the first failure is reported, else the largest error."""
+
+    def compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
+        worst = Measure(0.0, True)
+        for c in comparators:
+            m = c(got, expected, case, tolerance)
+            if not m.passed:
+                return m
+            if m.error > worst.error:
+                worst = m
+        return worst
+
+    return compare
+
+
+def param_names(case: Case, tag: str = "") -> list[str]:
+    """The model parameters stored in the case under ``tag`` (``W1``, ``b1``, ...), layer by layer."""
+    names = [k[len(tag):] for k in case.arrays if k.startswith(tag) and _PARAM.fullmatch(k[len(tag):])]
+    return sorted(names, key=lambda n: (int(re.sub(r"\D", "", n)), n))
+
+
+def set_params(model, case: Case, tag: str = "") -> list[str]:
+    """Overwrite the model's parameters with (copies of) those of the case; return their names."""
+    names = param_names(case, tag)
+    for k in names:
+        model.params[k] = case.copy(tag + k)
+    return names
+
+
+def model_loss_outputs(model, case: Case, names: list[str], tag: str = "", numeric: bool = True) -> Arrays:
+    """Loss and gradients of ``model`` on the case's X, y, and the numeric gradients of its own loss."""
+    y = case.copy("y")
+    loss, grads = model.loss(case.copy("X"), y)
+    out = {tag + "loss": scalar(loss)}
+    for k in names:
+        if k in grads:
+            out[f"{tag}d{k}"] = np.array(grads[k], copy=True)
+    if numeric:
+        one = np.array(1.0)
+        for k in names:
+            # perturbs model.params[k] in place, element by element
+            out[f"{tag}d{k}{NUM}"] = numeric_gradient(lambda _: model.loss(case.copy("X"), y)[0], model.params[k], one)
+    return out
+
+
+def nonzero_normal(rng: np.random.Generator, shape, scale: float = 1.0, gap: float = 0.05) -> np.ndarray:
+    """Normal draws pushed away from 0 by ``gap * scale`` (no ReLU kink, no exact zero)."""
+    z = rng.standard_normal(shape)
+    return scale * (z + gap * np.sign(z) + (z == 0) * gap)
+
+
+def compare_all_gradients(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
+    """``compare_gradients`` over every analytic key of ``expected``.
+
+    An expected key ``k`` is an analytic gradient; ``k_num``, when the check
+    returned it, is the numeric gradient of the student's own forward (used
+    only to word the diagnosis). For checks whose outputs vary with the case
+    (the depth of a network).
+    """
+    pairs = {k: f"{k}{NUM}" for k in expected if not k.endswith(NUM)}
+    return compare_gradients(pairs)(got, expected, case, tolerance)
+
+
+def numeric_gradients(parts: dict, h: float = 1e-5) -> Arrays:
+    """``{key: numeric_gradient(f, x, df, h)}`` for ``parts = {key: (f, x, df)}``, for the diagnosis only.
+
+    A key whose forward fails or returns an output of the wrong shape (a
+    forward bug, which the forward's own check scores) is left out rather
+    than turning the backward check into an error.
+    """
+    out: Arrays = {}
+    for key, (f, x, df) in parts.items():
+        try:
+            out[key] = numeric_gradient(f, x, df, h)
+        except (ValueError, TypeError, IndexError, ArithmeticError):
+            continue
+    return out
+
+
+def scalar_gradient(f, x: np.ndarray) -> np.ndarray:
+    """Centred numeric gradient of the scalar ``f()`` with respect to ``x``, perturbed in place."""
+    return numeric_gradient(lambda _: np.asarray(f(), dtype=np.float64), x, np.asarray(1.0))
