@@ -10,6 +10,17 @@ inputs (float32 in, float32 out).
 """
 import numpy as np
 
+from .validation import (
+    check_affine,
+    check_conv,
+    check_mode,
+    check_norm_params,
+    check_pool,
+    check_positive_int,
+    check_scores,
+    check_spatial,
+)
+
 __all__ = [
     "affine_forward",
     "affine_backward",
@@ -36,136 +47,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------
-# Input validation (given code). Each check raises ValueError naming the
-# argument and what is wrong with it; all of them only look at shapes and
-# parameters, never at the data, so they cost nothing measurable.
-# ---------------------------------------------------------------------------
-
-
-def _check_ndim(name, a, ndim, layout):
-    """Raise ValueError unless ``a`` has ``ndim`` dimensions (``layout`` names them)."""
-    if np.ndim(a) != ndim:
-        raise ValueError(
-            f"{name} must have {ndim} dimensions {layout}, got shape {np.shape(a)}"
-        )
-
-
-def _check_shape(name, a, shape):
-    """Raise ValueError unless ``a`` has exactly ``shape``."""
-    if np.shape(a) != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {np.shape(a)}")
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
-def _check_positive_int(name, v):
-    if not _is_int(v) or v <= 0:
-        raise ValueError(f"{name} must be a positive int, got {v!r}")
-
-
-def _check_non_negative_int(name, v):
-    if not _is_int(v) or v < 0:
-        raise ValueError(f"{name} must be a non-negative int, got {v!r}")
-
-
-def _check_mode(name, param, layer):
-    """Return ``param['mode']`` if it is 'train' or 'test', else raise ValueError."""
-    if "mode" not in param:
-        raise ValueError(f"{name}['mode'] is required ('train' or 'test')")
-    mode = param["mode"]
-    if mode not in ("train", "test"):
-        raise ValueError(f'Invalid forward {layer} mode "{mode}" in {name}[\'mode\'] '
-                         "(expected 'train' or 'test')")
-    return mode
-
-
-def _check_scores(x, y):
-    """Validate the (N, C) scores and (N,) labels of a loss function."""
-    _check_ndim("x", x, 2, "(N, C)")
-    N, C = x.shape
-    _check_shape("y", y, (N,))
-    if N == 0:
-        raise ValueError("x must hold at least one example (N > 0)")
-    labels = np.asarray(y)
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"y must hold integer class labels, got dtype {labels.dtype}")
-    if labels.min() < 0 or labels.max() >= C:
-        raise ValueError(f"y must hold labels in [0, {C}), got values in [{labels.min()}, {labels.max()}]")
-
-
-def _check_affine(x, w, b):
-    if np.ndim(x) < 2:
-        raise ValueError(f"x must have shape (N, d_1, ..., d_k) with k >= 1, got {np.shape(x)}")
-    _check_ndim("w", w, 2, "(D, M)")
-    D = int(np.prod(x.shape[1:]))
-    if w.shape[0] != D:
-        raise ValueError(
-            f"w must have {D} rows (the product of x's trailing dimensions {x.shape[1:]}), "
-            f"got w of shape {w.shape}"
-        )
-    _check_shape("b", b, (w.shape[1],))
-
-
-def _check_norm_params(x, gamma, beta, layout):
-    _check_ndim("x", x, 2, layout)
-    _check_shape("gamma", gamma, (x.shape[1],))
-    _check_shape("beta", beta, (x.shape[1],))
-
-
-def _check_conv(x, w, b, conv_param):
-    _check_ndim("x", x, 4, "(N, C, H, W)")
-    _check_ndim("w", w, 4, "(F, C, HH, WW)")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(
-            f"x has {x.shape[1]} channels but w expects {w.shape[1]} (x: {x.shape}, w: {w.shape})"
-        )
-    _check_shape("b", b, (w.shape[0],))
-    for key in ("stride", "pad"):
-        if key not in conv_param:
-            raise ValueError(f"conv_param['{key}'] is required")
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    _check_positive_int("conv_param['stride']", stride)
-    _check_non_negative_int("conv_param['pad']", pad)
-    for axis, size, fsize in (("height", x.shape[2], w.shape[2]), ("width", x.shape[3], w.shape[3])):
-        padded = size + 2 * pad
-        if fsize > padded:
-            raise ValueError(
-                f"w's filter {axis} {fsize} is larger than the padded input {axis} {padded} "
-                f"(x {axis} {size} + 2 * pad {pad})"
-            )
-        if (padded - fsize) % stride != 0:
-            raise ValueError(
-                f"conv_param['stride'] {stride} does not tile the padded input along the {axis}: "
-                f"({size} + 2 * {pad} - {fsize}) % {stride} != 0"
-            )
-
-
-def _check_pool(x, pool_param):
-    _check_ndim("x", x, 4, "(N, C, H, W)")
-    for key in ("pool_height", "pool_width", "stride"):
-        if key not in pool_param:
-            raise ValueError(f"pool_param['{key}'] is required")
-        _check_positive_int(f"pool_param['{key}']", pool_param[key])
-    if pool_param["pool_height"] > x.shape[2]:
-        raise ValueError(
-            f"pool_param['pool_height'] {pool_param['pool_height']} is larger than x's height {x.shape[2]}"
-        )
-    if pool_param["pool_width"] > x.shape[3]:
-        raise ValueError(
-            f"pool_param['pool_width'] {pool_param['pool_width']} is larger than x's width {x.shape[3]}"
-        )
-
-
-def _check_spatial(x, gamma, beta, param_shape):
-    _check_ndim("x", x, 4, "(N, C, H, W)")
-    shape = param_shape(x.shape[1])
-    _check_shape("gamma", gamma, shape)
-    _check_shape("beta", beta, shape)
-
-
-# ---------------------------------------------------------------------------
 # Affine and ReLU
 # ---------------------------------------------------------------------------
 
@@ -186,7 +67,7 @@ def affine_forward(x, w, b):
     - out: output, of shape (N, M)
     - cache: (x, w, b)
     """
-    _check_affine(x, w, b)
+    check_affine(x, w, b)
     out = None
     # BEGIN SOLUTION
     out = x.reshape(x.shape[0], -1).dot(w) + b
@@ -281,7 +162,7 @@ def softmax_loss(x, y):
     - loss: Scalar giving the loss
     - dx: Gradient of the loss with respect to x, of shape (N, C)
     """
-    _check_scores(x, y)
+    check_scores(x, y)
     loss, dx = None, None
     # BEGIN SOLUTION
     N = x.shape[0]
@@ -312,7 +193,7 @@ def svm_loss(x, y):
     - loss: Scalar giving the loss
     - dx: Gradient of the loss with respect to x, of shape (N, C)
     """
-    _check_scores(x, y)
+    check_scores(x, y)
     loss, dx = None, None
     # BEGIN SOLUTION
     N = x.shape[0]
@@ -362,8 +243,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     - out: of shape (N, D)
     - cache: A tuple of values needed in the backward pass
     """
-    _check_norm_params(x, gamma, beta, "(N, D)")
-    mode = _check_mode("bn_param", bn_param, "batchnorm")
+    check_norm_params(x, gamma, beta, "(N, D)")
+    mode = check_mode("bn_param", bn_param, "batchnorm")
     eps = bn_param.get("eps", 1e-5)
     momentum = bn_param.get("momentum", 0.9)
 
@@ -488,7 +369,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     - out: of shape (N, D)
     - cache: A tuple of values needed in the backward pass
     """
-    _check_norm_params(x, gamma, beta, "(N, D)")
+    check_norm_params(x, gamma, beta, "(N, D)")
     eps = ln_param.get("eps", 1e-5)
     out, cache = None, None
     # BEGIN SOLUTION
@@ -558,7 +439,7 @@ def dropout_forward(x, dropout_param):
       mask (already scaled by 1 / p) that was used to multiply the input; in
       test mode, mask is None.
     """
-    mode = _check_mode("dropout_param", dropout_param, "dropout")
+    mode = check_mode("dropout_param", dropout_param, "dropout")
     p = dropout_param.get("p")
     if p is None or not 0 < p <= 1:
         raise ValueError(f"dropout_param['p'] is the keep probability and must be in (0, 1], got {p!r}")
@@ -633,7 +514,7 @@ def conv_forward_naive(x, w, b, conv_param):
       W' = 1 + (W + 2 * pad - WW) // stride
     - cache: (x, w, b, conv_param)
     """
-    _check_conv(x, w, b, conv_param)
+    check_conv(x, w, b, conv_param)
     out = None
     # BEGIN SOLUTION
     stride, pad = conv_param["stride"], conv_param["pad"]
@@ -710,7 +591,7 @@ def max_pool_forward_naive(x, pool_param):
       W' = 1 + (W - pool_width) // stride
     - cache: (x, pool_param)
     """
-    _check_pool(x, pool_param)
+    check_pool(x, pool_param)
     out = None
     # BEGIN SOLUTION
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
@@ -790,7 +671,7 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     - out: Output data, of shape (N, C, H, W)
     - cache: Values needed for the backward pass
     """
-    _check_spatial(x, gamma, beta, lambda C: (C,))
+    check_spatial(x, gamma, beta, lambda C: (C,))
     out, cache = None, None
     # BEGIN SOLUTION
     N, C, H, W = x.shape
@@ -844,8 +725,8 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     - out: Output data, of shape (N, C, H, W)
     - cache: Values needed for the backward pass
     """
-    _check_spatial(x, gamma, beta, lambda C: (1, C, 1, 1))
-    _check_positive_int("G", G)
+    check_spatial(x, gamma, beta, lambda C: (1, C, 1, 1))
+    check_positive_int("G", G)
     if x.shape[1] % G != 0:
         raise ValueError(f"G ({G}) must divide the number of channels C ({x.shape[1]})")
     eps = gn_param.get("eps", 1e-5)

@@ -29,6 +29,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from .validation import check_conv, check_pool
 from .im2col import col2im_numpy, im2col_numpy, max_pool_backward_numpy, max_pool_forward_numpy
 
 # The layers (what ``from .fast_layers import *`` brings in); BACKEND and
@@ -115,71 +116,6 @@ def _float_dtype(*arrays):
 
 
 # ---------------------------------------------------------------------------
-# Validation (the same rules and messages as the naive layers)
-# ---------------------------------------------------------------------------
-
-
-def _positive_int(name, v):
-    if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)) or v <= 0:
-        raise ValueError(f"{name} must be a positive int, got {v!r}")
-    return int(v)
-
-
-def _check_conv(x, w, b, conv_param):
-    """Validate the conv inputs; return (stride, pad, H', W')."""
-    if np.ndim(x) != 4:
-        raise ValueError(f"x must have 4 dimensions (N, C, H, W), got shape {np.shape(x)}")
-    if np.ndim(w) != 4:
-        raise ValueError(f"w must have 4 dimensions (F, C, HH, WW), got shape {np.shape(w)}")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(
-            f"x has {x.shape[1]} channels but w expects {w.shape[1]} (x: {x.shape}, w: {w.shape})"
-        )
-    if np.shape(b) != (w.shape[0],):
-        raise ValueError(f"b must have shape ({w.shape[0]},), got {np.shape(b)}")
-    for key in ("stride", "pad"):
-        if key not in conv_param:
-            raise ValueError(f"conv_param['{key}'] is required")
-    stride = _positive_int("conv_param['stride']", conv_param["stride"])
-    pad = conv_param["pad"]
-    if not isinstance(pad, (int, np.integer)) or isinstance(pad, (bool, np.bool_)) or pad < 0:
-        raise ValueError(f"conv_param['pad'] must be a non-negative int, got {pad!r}")
-    pad = int(pad)
-    out = []
-    for axis, size, fsize in (("height", x.shape[2], w.shape[2]), ("width", x.shape[3], w.shape[3])):
-        padded = size + 2 * pad
-        if fsize > padded:
-            raise ValueError(
-                f"w's filter {axis} {fsize} is larger than the padded input {axis} {padded} "
-                f"(x {axis} {size} + 2 * pad {pad})"
-            )
-        if (padded - fsize) % stride != 0:
-            raise ValueError(
-                f"conv_param['stride'] {stride} does not tile the padded input along the {axis}: "
-                f"({size} + 2 * {pad} - {fsize}) % {stride} != 0"
-            )
-        out.append(1 + (padded - fsize) // stride)
-    return stride, pad, out[0], out[1]
-
-
-def _check_pool(x, pool_param):
-    """Validate the pooling inputs; return (pool_height, pool_width, stride)."""
-    if np.ndim(x) != 4:
-        raise ValueError(f"x must have 4 dimensions (N, C, H, W), got shape {np.shape(x)}")
-    for key in ("pool_height", "pool_width", "stride"):
-        if key not in pool_param:
-            raise ValueError(f"pool_param['{key}'] is required")
-    ph = _positive_int("pool_param['pool_height']", pool_param["pool_height"])
-    pw = _positive_int("pool_param['pool_width']", pool_param["pool_width"])
-    stride = _positive_int("pool_param['stride']", pool_param["stride"])
-    if ph > x.shape[2]:
-        raise ValueError(f"pool_param['pool_height'] {ph} is larger than x's height {x.shape[2]}")
-    if pw > x.shape[3]:
-        raise ValueError(f"pool_param['pool_width'] {pw} is larger than x's width {x.shape[3]}")
-    return ph, pw, stride
-
-
-# ---------------------------------------------------------------------------
 # Convolution
 # ---------------------------------------------------------------------------
 
@@ -222,7 +158,7 @@ def conv_forward_im2col(x, w, b, conv_param, *, backend=None):
     """
     kernels = _kernels(backend)
     x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
-    stride, pad, Ho, Wo = _check_conv(x, w, b, conv_param)
+    stride, pad, Ho, Wo = check_conv(x, w, b, conv_param)
     N = x.shape[0]
     F, C, HH, WW = w.shape
     K, P = C * HH * WW, Ho * Wo
@@ -315,7 +251,7 @@ def max_pool_forward_reshape(x, pool_param, *, backend=None):
     - cache: opaque, for max_pool_backward_reshape
     """
     x = np.asarray(x)
-    ph, pw, s = _check_pool(x, pool_param)
+    ph, pw, s = check_pool(x, pool_param)
     if not ph == pw == s:
         raise ValueError("max_pool_forward_reshape needs pool_height == pool_width == stride, "
                          f"got {ph}, {pw}, {s}; use max_pool_forward_fast")
@@ -390,7 +326,7 @@ def max_pool_forward_im2col(x, pool_param, *, backend=None):
     """
     kernels = _kernels(backend)
     x = np.asarray(x)
-    ph, pw, stride = _check_pool(x, pool_param)
+    ph, pw, stride = check_pool(x, pool_param)
     x = np.ascontiguousarray(x, dtype=_float_dtype(x))
     out, argmax = kernels.pool_forward(x, ph, pw, stride)
     return out, (x.shape, x.dtype, argmax, (ph, pw, stride), kernels)
@@ -436,7 +372,7 @@ def max_pool_forward_fast(x, pool_param, *, backend=None):
     - cache: opaque, for max_pool_backward_fast
     """
     x = np.asarray(x)
-    ph, pw, stride = _check_pool(x, pool_param)
+    ph, pw, stride = check_pool(x, pool_param)
     if _kernels(backend).name == "numpy" and ph == pw == stride:
         out, cache = max_pool_forward_reshape(x, pool_param)
         return out, ("reshape", cache)
