@@ -148,6 +148,9 @@ def _run_worker(jobdir: Path, tasks: Sequence[Task], launcher: Launcher, env: di
             env=child_env,
             cwd=jobdir,
         )
+    except BaseException:
+        os.close(read_fd)  # a launcher or a start failure must not leak the pipe
+        raise
     finally:
         os.close(write_fd)
         log.close()
