@@ -6,6 +6,7 @@ check's code in a child process (``grader.runner``) -> score on this side
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Sequence
 
@@ -19,7 +20,7 @@ from .scoring import score_question
 
 
 class SelectionError(ValueError):
-    """An unknown question id."""
+    """An unknown question or check id."""
 
 
 def run(
@@ -39,9 +40,48 @@ def run(
         raise SelectionError(
             f"unknown question {', '.join(unknown)} in {rubric.path} (known: {', '.join(rubric.question_ids)})"
         )
+    return _run_specs([rubric.question(q) for q in wanted], implementation, root, fixtures_path)
+
+
+def run_ids(
+    check_ids: Sequence[str],
+    *,
+    implementation: str = "student",
+    root: Path | None = None,
+    rubric: rubric_mod.Rubric | None = None,
+    fixtures_path: Path = fixtures_mod.PUBLIC_PATH,
+) -> list[QuestionResult]:
+    """Run the named public checks against ``implementation``, scored with ``rubric``.
+
+    The same machinery as ``run`` (child process, public fixtures, scoring). One
+    ``QuestionResult`` per question touched, in rubric order, holding only the
+    named checks in the order given; its ``max_points`` is the sum of theirs.
+    """
+    rubric = rubric or rubric_mod.load()
+    root = root or project_root()
+    if not check_ids:
+        raise SelectionError("no check id given")
+    where = {spec.id: q for q in rubric.questions for spec in q.checks}
+    unknown = [c for c in check_ids if c not in where]
+    if unknown:
+        known = registry.all_checks()
+        reasons = [f"{c} (not in {rubric.path})" if c in known else c for c in unknown]
+        raise SelectionError(f"unknown check id {', '.join(reasons)}")
+    wanted = list(dict.fromkeys(check_ids))
+    specs = []
+    for q in rubric.questions:
+        mine = [next(s for s in q.checks if s.id == cid) for cid in wanted if where[cid] is q]
+        if mine:
+            points = sum(s.points for s in mine)
+            specs.append(dataclasses.replace(q, points=points, checks=tuple(mine)))
+    return _run_specs(specs, implementation, root, fixtures_path)
+
+
+def _run_specs(
+    specs: Sequence[rubric_mod.QuestionSpec], implementation: str, root: Path, fixtures_path: Path
+) -> list[QuestionResult]:
     fixtures = fixtures_mod.load(fixtures_path)
     checks = registry.all_checks()
-    specs = [rubric.question(q) for q in wanted]
     tasks = []
     for q in specs:
         for spec in q.checks:

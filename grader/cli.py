@@ -73,6 +73,24 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK if all(q.all_passed for q in results) else ExitCode.FAILED
 
 
+def _cmd_collect(args: argparse.Namespace) -> ExitCode:
+    from . import collect, rubric
+
+    root = Path(args.root).resolve() if args.root else project_root()
+    try:
+        rub = rubric.load(args.rubric) if args.rubric else None
+        result = collect.collect(root, Path(args.out) if args.out else None, rubric=rub, check_notebooks=not args.skip_notebooks)
+    except collect.CollectRefused as exc:
+        for line in exc.problems:
+            print(f"error: {line}", file=sys.stderr)
+        print(f"collect: nothing written ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''})", file=sys.stderr)
+        return ExitCode.USAGE
+    except rubric.RubricError as exc:
+        raise UsageError(str(exc)) from exc
+    print("\n".join(collect.summary_lines(result)))
+    return ExitCode.OK
+
+
 def _cmd_fixtures(args: argparse.Namespace) -> ExitCode:
     from . import fixtures
 
@@ -130,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="package to check (default: student; `reference` for instructors)",
     )
     p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("collect", help="verify the notebooks, run every check, write the submission zip and report")
+    p.add_argument("--root", help="project root holding student/ and notebooks/ (default: this project)")
+    p.add_argument("--out", help="folder for a2_code_submission.zip and a2_report.html (default: the root)")
+    p.add_argument("--rubric", help="rubric file (default: rubric.yaml of the root)")
+    p.add_argument(
+        "--skip-notebooks", action="store_true", help="do not refuse on notebook problems (they become warnings)"
+    )
+    p.set_defaults(func=_cmd_collect)
 
     p = sub.add_parser("fixtures", help="regenerate the public fixtures from reference/ (maintainers)")
     p.add_argument("--check", action="store_true", help="fail (exit 1) if the committed fixtures are stale")

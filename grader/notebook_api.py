@@ -1,0 +1,171 @@
+"""What the assignment notebooks import: ``from grader.notebook_api import ...``.
+
+A notebook never names ``student`` or ``reference`` itself. It asks
+``load("layers")`` for a module of the implementation under test, which is
+``student`` unless ``A2KIT_IMPL`` says otherwise (the tests and
+``grader.notebooks.execute`` run the notebooks against ``reference``), and it
+shrinks its training runs when ``fast_mode()`` is true (``A2KIT_FAST=1``).
+``show_checks("affine_forward", ...)`` and ``show_question("q1")`` run public
+checks through the same machinery as ``python -m grader check`` and display
+the table in the notebook.
+
+Inline questions: the answer to one is a *markdown* cell whose metadata holds
+``{"a2kit": {"answer": "<question-id>"}}`` (``answer_metadata(qid)``), and
+whose source in the handout is exactly ``ANSWER_PLACEHOLDER``. ``collect``
+refuses a notebook with an empty answer (``answer_is_empty``).
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+from typing import TYPE_CHECKING, Sequence, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .checks.base import CheckResult, QuestionResult
+
+#: Environment variable naming the package the notebooks exercise.
+IMPL_ENV = "A2KIT_IMPL"
+#: Environment variable switching the notebooks' fast mode on ("1", "true", "yes").
+FAST_ENV = "A2KIT_FAST"
+DEFAULT_IMPLEMENTATION = "student"
+
+#: The cell metadata namespace of a2kit, and the key under it naming an inline question.
+METADATA_KEY = "a2kit"
+ANSWER_KEY = "answer"
+#: The exact source of an answer cell in the handout.
+ANSWER_PLACEHOLDER = "**Your answer:** *fill this in*"
+ANSWER_PREFIX = "**Your answer:**"
+
+T = TypeVar("T")
+
+
+def implementation() -> str:
+    """The package the notebook exercises: ``$A2KIT_IMPL``, default ``student``."""
+    return os.environ.get(IMPL_ENV, "").strip() or DEFAULT_IMPLEMENTATION
+
+
+def load(module: str) -> ModuleType:
+    """Import ``<implementation>.<module>``, e.g. ``load("classifiers.fc_net")``."""
+    return importlib.import_module(f"{implementation()}.{module}")
+
+
+def fast_mode() -> bool:
+    """True when ``$A2KIT_FAST`` is 1, true or yes: notebooks shrink their training runs."""
+    return os.environ.get(FAST_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def by_mode(full: T, fast: T) -> T:
+    """``fast`` in fast mode, else ``full``: ``num_epochs = by_mode(full=20, fast=1)``."""
+    return fast if fast_mode() else full
+
+
+# -- inline questions -------------------------------------------------------
+
+
+def answer_metadata(question_id: str) -> dict:
+    """The metadata of the answer cell of inline question ``question_id``."""
+    return {METADATA_KEY: {ANSWER_KEY: question_id}}
+
+
+def answer_id(cell) -> str | None:
+    """The inline question a markdown cell answers, or None (``cell``: a notebook cell mapping)."""
+    if cell.get("cell_type") != "markdown":
+        return None
+    meta = cell.get("metadata", {}).get(METADATA_KEY)
+    if not isinstance(meta, dict):
+        return None
+    qid = meta.get(ANSWER_KEY)
+    return str(qid) if qid else None
+
+
+def answer_is_empty(source: str | Sequence[str]) -> bool:
+    """True when ``source``, without the placeholder and the ``**Your answer:**`` prefix, is blank."""
+    text = source if isinstance(source, str) else "".join(source)
+    text = text.replace(ANSWER_PLACEHOLDER, "").replace(ANSWER_PREFIX, "")
+    return not text.strip()
+
+
+# -- checks in the notebook -------------------------------------------------
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _display(results: "list[QuestionResult]") -> None:
+    from .render import terminal
+
+    text = terminal.render(results)
+    if not _in_kernel():
+        print(text)
+        return
+    from IPython.display import display
+
+    from .render import html
+
+    display({"text/plain": text, "text/html": html.render_fragment(results)}, raw=True)
+
+
+def show_checks(*check_ids: str) -> "list[CheckResult]":
+    """Run the named public checks against ``implementation()``, display the table, return the results.
+
+    Points come from the default rubric. Raises ``grader.check.SelectionError``
+    for an unknown id.
+    """
+    from . import check
+
+    results = check.run_ids(list(check_ids), implementation=implementation())
+    _display(results)
+    return [c for q in results for c in q.checks]
+
+
+def show_question(question_id: str) -> "list[CheckResult]":
+    """Run every public check of one question (``"q1"``), display the table, return the results."""
+    from . import check
+
+    results = check.run([question_id], implementation=implementation())
+    _display(results)
+    return [c for q in results for c in q.checks]
+
+
+def collect_submission(*, skip_notebooks: bool = False) -> bool:
+    """The body of ``collect_submission.ipynb``: ``python -m grader collect``, printed here.
+
+    Reads the notebooks as last *saved*: save them first. Returns True when the
+    zip and the report were written, False (after printing each problem) when
+    the work was refused.
+    """
+    from . import collect
+
+    try:
+        result = collect.collect(check_notebooks=not skip_notebooks)
+    except collect.CollectRefused as exc:
+        print("Nothing was written. Fix these problems, save the notebooks, and run this cell again:")
+        for line in exc.problems:
+            print(f"  {line}")
+        return False
+    print("\n".join(collect.summary_lines(result)))
+    return True
+
+
+__all__ = [
+    "collect_submission",
+    "ANSWER_KEY",
+    "ANSWER_PLACEHOLDER",
+    "METADATA_KEY",
+    "answer_id",
+    "answer_is_empty",
+    "answer_metadata",
+    "by_mode",
+    "fast_mode",
+    "implementation",
+    "load",
+    "show_checks",
+    "show_question",
+]

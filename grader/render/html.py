@@ -1,0 +1,359 @@
+"""Self-contained HTML: check tables, reports, and executed notebooks rendered safely.
+
+* ``render_fragment(results)``: the check tables alone (what ``show_checks``
+  displays in a notebook);
+* ``render_report(results, title=..., facts=..., problems=..., sections=...)``:
+  a whole page (inline CSS, no script, nothing fetched from the network) with
+  the score per question, every check with its error and diagnosis, and extra
+  sections, such as executed notebooks (``notebook_section``). ``collect``
+  writes one for the student; the instructor's per-submission report uses the
+  same function.
+
+Everything the student controls is escaped (jinja2 autoescape) or, for
+notebook markup, cleaned: outputs lose every mimetype but plain text, LaTeX,
+PNG/JPEG/GIF images, HTML and Markdown (nbconvert's ``SanitizeHTML``), and the
+converted notebook is passed through an allow-list cleaner (bleach) that keeps
+structural tags, ``class``/``id``/``title`` attributes, links to http(s),
+mailto and anchors, and images only as ``data:image/...`` URIs. Scripts, event
+handlers, ``javascript:`` URLs, iframes, forms, styles and remote resources
+are removed.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import re
+from typing import Sequence
+
+import jinja2
+from markupsafe import Markup
+
+from ..checks.base import CheckResult, QuestionResult, Status
+
+STATUS_LABEL = {
+    Status.PASS: "pass",
+    Status.FAIL: "FAIL",
+    Status.NOT_IMPLEMENTED: "not implemented",
+    Status.ERROR: "ERROR",
+    Status.TIMEOUT: "TIMEOUT",
+}
+STATUS_CLASS = {
+    Status.PASS: "a2-pass",
+    Status.FAIL: "a2-fail",
+    Status.NOT_IMPLEMENTED: "a2-todo",
+    Status.ERROR: "a2-fail",
+    Status.TIMEOUT: "a2-fail",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """An extra part of a report: a title, an optional plain-text note, and HTML that is already safe."""
+
+    title: str
+    body: Markup
+    anchor: str = ""
+    note: str = ""
+
+
+# -- templates ------------------------------------------------------------------
+
+_CSS = """
+body { font: 14px/1.45 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1f2328;
+       margin: 0 auto; max-width: 1100px; padding: 1.5em 2em; }
+h1 { font-size: 1.6em; margin: 0 0 .3em; } h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid #d0d7de; }
+h3 { font-size: 1.1em; margin: 1.4em 0 .4em; }
+table.a2 { border-collapse: collapse; margin: .4em 0 1em; font-size: 13px; }
+table.a2 th, table.a2 td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
+table.a2 th { background: #f6f8fa; } table.a2 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.a2 tr.a2-total td { font-weight: bold; }
+.a2-pass { color: #1a7f37; } .a2-fail { color: #cf222e; font-weight: bold; } .a2-todo { color: #9a6700; }
+.a2-why { color: #57606a; font-size: 12px; } .a2-loc { font-family: monospace; }
+.a2-facts td:first-child { color: #57606a; } .a2-note { color: #57606a; }
+ul.a2-problems li { color: #cf222e; }
+nav.a2-toc ul { columns: 2; }
+.a2-nb { border: 1px solid #d0d7de; border-radius: 4px; padding: .5em 1em; overflow-x: auto; }
+.a2-nb .cell { margin: .6em 0; } .a2-nb .input_prompt, .a2-nb .output_prompt { color: #57606a; font: 12px monospace; }
+.a2-nb .input_area { background: #f6f8fa; border: 1px solid #e1e4e8; border-radius: 3px; }
+.a2-nb pre { margin: 0; padding: 4px 6px; white-space: pre-wrap; word-wrap: break-word; font: 12px/1.4 monospace; }
+.a2-nb .output_area { margin-left: 1em; } .a2-nb img { max-width: 100%; }
+.a2-nb .output_stderr pre { background: #fff5f5; } .a2-nb .output_error pre { background: #ffebe9; }
+.a2-nb table { border-collapse: collapse; } .a2-nb td, .a2-nb th { border: 1px solid #d0d7de; padding: 2px 6px; }
+.a2-nb .anchor-link { display: none; }
+.ansi-red-fg { color: #cf222e; } .ansi-green-fg { color: #1a7f37; } .ansi-blue-fg { color: #0969da; }
+.ansi-cyan-fg { color: #1b7c83; } .ansi-yellow-fg { color: #9a6700; } .ansi-bold { font-weight: bold; }
+"""
+
+_TABLES = """\
+{%- macro num(x) -%}{{ fmt(x) }}{%- endmacro -%}
+{%- macro question_table(q) -%}
+<h3 id="{{ q.question }}">{{ q.question }}: {{ q.title }}{% if q.extra_credit %} (extra credit){% endif %}
+ &mdash; {{ pts(q.points) }} / {{ pts(q.max_points) }} points</h3>
+<table class="a2 a2-checks">
+<thead><tr><th>check</th><th>status</th><th>error</th><th>tolerance</th><th>points</th></tr></thead>
+<tbody>
+{%- for c in q.checks %}
+<tr><td>{{ c.check_id }}<br><span class="a2-why">{{ c.title }}</span></td>
+<td class="{{ status_class[c.status] }}">{{ status_label[c.status] }}</td>
+<td class="num">{{ num(c.error) }}</td><td class="num">{{ num(c.tolerance) }}</td>
+<td class="num">{{ pts(c.points) }}/{{ pts(c.max_points) }}</td></tr>
+{%- if c.status.value != "pass" and (c.message or c.location) %}
+<tr><td colspan="5" class="a2-why">{{ c.message }}{% if c.location %} <span class="a2-loc">[at {{ c.location }}]</span>{% endif %}</td></tr>
+{%- endif %}
+{%- endfor %}
+</tbody></table>
+{%- endmacro -%}
+"""
+
+_FRAGMENT = _TABLES + """\
+<div class="a2-results">
+{%- for q in results %}{{ question_table(q) }}{% endfor %}
+<p><b>total: {{ pts(total) }} / {{ pts(possible) }} points</b></p>
+</div>
+"""
+
+_PAGE = _TABLES + """\
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<style>{{ css }}</style>
+</head>
+<body>
+<h1>{{ title }}</h1>
+{%- if subtitle %}<p class="a2-note">{{ subtitle }}</p>{% endif %}
+{%- if facts %}
+<table class="a2 a2-facts">
+{%- for key, value in facts %}<tr><td>{{ key }}</td><td>{{ value }}</td></tr>{% endfor %}
+</table>
+{%- endif %}
+{%- if problems %}
+<h2 id="problems">Problems</h2>
+<ul class="a2-problems">{% for p in problems %}<li>{{ p }}</li>{% endfor %}</ul>
+{%- endif %}
+<h2 id="scores">Scores</h2>
+<table class="a2 a2-summary">
+<thead><tr><th>question</th><th>title</th><th>points</th><th>checks passed</th></tr></thead>
+<tbody>
+{%- for q in results %}
+<tr><td><a href="#{{ q.question }}">{{ q.question }}</a></td><td>{{ q.title }}{% if q.extra_credit %} (extra credit){% endif %}</td>
+<td class="num">{{ pts(q.points) }} / {{ pts(q.max_points) }}</td>
+<td class="num">{{ q.checks | selectattr("passed") | list | length }} / {{ q.checks | length }}</td></tr>
+{%- endfor %}
+<tr class="a2-total"><td colspan="2">total{% if extra %} (+ extra credit){% endif %}</td>
+<td class="num">{{ pts(total) }} / {{ pts(possible) }}</td><td></td></tr>
+</tbody></table>
+{%- if sections %}
+<nav class="a2-toc"><ul>{% for s in sections %}<li><a href="#{{ s.anchor }}">{{ s.title }}</a></li>{% endfor %}</ul></nav>
+{%- endif %}
+<h2 id="checks">Checks</h2>
+{%- for q in results %}{{ question_table(q) }}{% endfor %}
+{%- for s in sections %}
+<h2 id="{{ s.anchor }}">{{ s.title }}</h2>
+{%- if s.note %}<p class="a2-note">{{ s.note }}</p>{% endif %}
+<div class="a2-section">{{ s.body }}</div>
+{%- endfor %}
+</body>
+</html>
+"""
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float) and math.isnan(x):
+        return "nan"
+    if x == float("inf"):
+        return "inf"
+    return f"{x:.2e}"
+
+
+def _pts(x: float) -> str:
+    return f"{x:g}"
+
+
+_ENV = jinja2.Environment(
+    loader=jinja2.DictLoader({"fragment.html": _FRAGMENT, "page.html": _PAGE}),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=False,
+)
+_ENV.globals.update(fmt=_fmt, pts=_pts, status_label=STATUS_LABEL, status_class=STATUS_CLASS)
+
+
+def _totals(results: Sequence[QuestionResult]) -> dict:
+    return {
+        "results": list(results),
+        "total": sum(q.points for q in results),
+        "possible": sum(q.max_points for q in results if not q.extra_credit),
+        "extra": any(q.extra_credit for q in results),
+    }
+
+
+def render_fragment(results: Sequence[QuestionResult]) -> str:
+    """The check tables of ``results`` and the total, as an HTML fragment."""
+    return _ENV.get_template("fragment.html").render(**_totals(results))
+
+
+def render_report(
+    results: Sequence[QuestionResult],
+    *,
+    title: str,
+    subtitle: str = "",
+    facts: Sequence[tuple[str, str]] = (),
+    problems: Sequence[str] = (),
+    sections: Sequence[Section] = (),
+) -> str:
+    """A whole self-contained page: scores, every check, then ``sections`` in order.
+
+    ``facts`` are (label, value) rows shown under the title; ``problems`` are
+    one-line messages listed before the scores. All text is escaped; section
+    bodies must already be safe (``notebook_section`` makes them so).
+    """
+    used: set[str] = {"problems", "scores", "checks"} | {q.question for q in results}
+    fixed = []
+    for i, s in enumerate(sections):
+        anchor = _slug(s.anchor or s.title) or f"section-{i + 1}"
+        while anchor in used:
+            anchor += "-x"
+        used.add(anchor)
+        fixed.append(dataclasses.replace(s, anchor=anchor))
+    return _ENV.get_template("page.html").render(
+        title=title,
+        subtitle=subtitle,
+        facts=list(facts),
+        problems=list(problems),
+        sections=fixed,
+        css=Markup(_CSS + _pygments_css()),
+        **_totals(results),
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-").lower()
+
+
+def _pygments_css() -> str:
+    try:
+        from pygments.formatters import HtmlFormatter
+    except ImportError:  # pragma: no cover - nbconvert depends on pygments
+        return ""
+    return HtmlFormatter(style="default").get_style_defs(".a2-nb .highlight")
+
+
+# -- notebooks ------------------------------------------------------------------
+
+ALLOWED_TAGS = frozenset(
+    """a abbr b blockquote br caption code col colgroup dd del details div dl dt em figcaption figure
+    h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong sub summary sup
+    table tbody td tfoot th thead tr tt u ul var""".split()
+)
+_GLOBAL_ATTRIBUTES = {"class", "id", "title"}
+_TAG_ATTRIBUTES = {
+    "a": {"href", "name"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "ol": {"start"},
+}
+#: Output mimetypes rendered as they are (everything else but HTML/Markdown, which are cleaned, is dropped).
+SAFE_OUTPUT_KEYS = frozenset({"metadata", "text/plain", "text/latex", "image/png", "image/jpeg", "image/gif"})
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]*$")
+_LINK = re.compile(r"^(https?:|mailto:|#)", re.IGNORECASE)
+
+
+def _attribute_allowed(tag: str, name: str, value: str) -> bool:
+    if name in _GLOBAL_ATTRIBUTES:
+        return True
+    if name not in _TAG_ATTRIBUTES.get(tag, ()):
+        return False
+    if tag == "img" and name == "src":
+        return bool(_DATA_IMAGE.match(value.strip()))
+    if tag == "a" and name == "href":
+        return bool(_LINK.match(value.strip()))
+    return True
+
+
+def clean_html(markup: str) -> str:
+    """Keep only allow-listed tags and attributes; drop scripts, handlers, iframes, remote images."""
+    import bleach
+
+    cleaner = bleach.sanitizer.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=_attribute_allowed,
+        protocols={"http", "https", "mailto", "data"},
+        strip=True,
+        strip_comments=True,
+    )
+    return cleaner.clean(markup)
+
+
+def _strip_dangerous_blocks(markup: str) -> str:
+    """Drop the *content* of script/style/iframe-like elements (the cleaner drops only their tags)."""
+    return re.sub(
+        r"<(script|style|iframe|object|embed|template|noscript|textarea|svg|math)\b.*?</\1\s*>",
+        "",
+        markup,
+        flags=re.IGNORECASE | re.DOTALL,
+    )
+
+
+def sanitize_notebook(nb):
+    """A copy of ``nb`` whose outputs carry only safe mimetypes, with HTML and Markdown outputs cleaned."""
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
+    sanitizer = SanitizeHTML(
+        safe_output_keys=set(SAFE_OUTPUT_KEYS),
+        sanitized_output_types={"text/html", "text/markdown"},
+        tags=sorted(ALLOWED_TAGS),
+        attributes=_attribute_allowed,
+        strip=True,
+        strip_comments=True,
+    )
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                data = output.get("data")
+                if data:
+                    for key in ("text/html", "text/markdown"):
+                        if key in data:
+                            data[key] = _strip_dangerous_blocks("".join(data[key]))
+            kept = sanitizer.sanitize_code_outputs(cell.outputs)
+            # an output left with no data (a widget, a script) would render as a warning
+            cell.outputs = [o for o in kept if o.get("output_type") not in ("display_data", "execute_result") or o.get("data")]
+        elif cell.cell_type == "raw":
+            cell.source = sanitizer.sanitize_html_tags(_strip_dangerous_blocks(cell.source))
+        cell.get("metadata", {}).pop("attachments", None)
+    return nb
+
+
+def notebook_html(nb) -> Markup:
+    """The executed notebook as a safe HTML fragment (nbconvert's ``basic`` template, then cleaned)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic", exclude_anchor_links=True)
+    body, _ = exporter.from_notebook_node(sanitize_notebook(nb))
+    return Markup(f'<div class="a2-nb">{clean_html(_strip_dangerous_blocks(body))}</div>')
+
+
+def notebook_section(nb, name: str, *, note: str = "") -> Section:
+    """A report section holding the rendered notebook ``name``."""
+    return Section(title=name, body=notebook_html(nb), anchor=f"nb-{_slug(name)}", note=note)
+
+
+__all__ = [
+    "Section",
+    "clean_html",
+    "notebook_html",
+    "notebook_section",
+    "render_fragment",
+    "render_report",
+    "sanitize_notebook",
+]
