@@ -7,22 +7,7 @@ import pytest
 from grader import fixtures
 from grader.checks import registry
 from grader.runner import Task, run_checks
-
-GOOD_FORWARD = """
-import numpy as np
-
-def affine_forward(x, w, b):
-    out = x.reshape(x.shape[0], -1) @ w + b
-    return out, (x, w, b)
-"""
-
-GOOD_BODY = """
-x, w, b = cache
-dx = (dout @ w.T).reshape(x.shape)
-dw = x.reshape(x.shape[0], -1).T @ dout
-db = dout.sum(axis=0)
-return dx, dw, db
-"""
+from tests.grader.subjects import GOOD_BODY, GOOD_FORWARD
 
 
 def make_package(root, backward_body, forward=GOOD_FORWARD, name="subject"):

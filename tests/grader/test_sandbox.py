@@ -25,28 +25,13 @@ import pytest
 
 from grader import fixtures, sandbox
 from grader.runner import Task, run_checks
+from tests.grader.subjects import GOOD_BODY, GOOD_FORWARD
 from grader.sandbox import Limits, Sandbox, SandboxError, SandboxWarning
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_ROOT = os.geteuid() == 0
-
-GOOD_FORWARD = """
-import numpy as np
-
-def affine_forward(x, w, b):
-    out = x.reshape(x.shape[0], -1) @ w + b
-    return out, (x, w, b)
-"""
-
-GOOD_BODY = """
-x, w, b = cache
-dx = (dout @ w.T).reshape(x.shape)
-dw = x.reshape(x.shape[0], -1).T @ dout
-db = dout.sum(axis=0)
-return dx, dw, db
-"""
 
 #: Small limits, so the hostile cases end fast and stay harmless.
 LIMITS = Limits(cpu_seconds=30, address_space=1 << 30, processes=32, file_size=8 << 20, open_files=64, tmp_size=16 << 20)
