@@ -130,6 +130,32 @@ def _cmd_data(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _cmd_grade(args: argparse.Namespace) -> ExitCode:
+    from . import batch
+
+    rub = _load_rubric(args)
+    missing = [s for s in args.submissions if not Path(s).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: not a folder")
+    try:
+        secret = batch.resolve_secret(args.seed)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"secret: {exc}") from exc
+
+    def progress(row) -> None:
+        done = "already graded" if row.skipped else row.status
+        tail = f" ({row.message})" if row.message else ""
+        print(f"{row.submission}: {done}, {row.total:g}/{row.max_total:g}{tail}", flush=True)
+
+    rows = batch.grade([Path(s) for s in args.submissions], out, rubric=rub, seed=secret, force=args.force, progress=progress)
+    counts = {s: sum(1 for r in rows if r.status == s) for s in batch.STATUSES}
+    print(f"wrote {out / batch.GRADEBOOK}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    return ExitCode.OK if rows and all(r.status == "graded" for r in rows) else ExitCode.FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m grader",
@@ -166,6 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail (exit 1) if student/ differs from a fresh generation")
     p.add_argument("--root", help="project root holding reference/ and student/")
     p.set_defaults(func=_cmd_stubs)
+
+    p = sub.add_parser("grade", help="grade submissions (zips or folders) with hidden inputs (instructors)")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="zip or folder; a folder of them grades each")
+    p.add_argument("--out", required=True, help="output folder: gradebook.csv and <id>/results.json, report.html")
+    p.add_argument("--rubric", help="rubric file (default: rubric.yaml)")
+    p.add_argument("--seed", help="secret of the hidden inputs (default: $A2KIT_SECRET, else .a2kit-secret in the project root)")
+    p.add_argument("--force", action="store_true", help="regrade submissions that already have a results.json")
+    p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("data", help="download CIFAR-10 or write the synthetic set")
     p.add_argument("dataset", choices=["cifar10", "synthetic"])

@@ -37,13 +37,13 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Sequence
 
 from . import __version__
 from . import rubric as rubric_mod
+from .atomic import atomic_write
 from .checks.base import QuestionResult
 from .paths import project_root
 
@@ -206,19 +206,6 @@ def build_manifest(root: Path, files: Sequence[str], rubric: rubric_mod.Rubric, 
     }
 
 
-def _atomic_write(target: Path, write) -> None:
-    """Call ``write(tmp_path)`` then move the result over ``target`` in one step."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_zip(target: Path, root: Path, files: Sequence[str], manifest: dict) -> None:
     created = dt.datetime.fromisoformat(manifest["created"].replace("Z", "+00:00"))
     stamp = max(created.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
@@ -235,7 +222,7 @@ def write_zip(target: Path, root: Path, files: Sequence[str], manifest: dict) ->
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, (root / rel).read_bytes())
 
-    _atomic_write(target, write)
+    atomic_write(target, write)
 
 
 def render_report(root: Path, rubric: rubric_mod.Rubric, results, manifest: dict, warnings: Sequence[str] = ()) -> str:
@@ -308,7 +295,7 @@ def collect(
 
     zip_path, report_path = out / ZIP_NAME, out / REPORT_NAME
     write_zip(zip_path, root, files, manifest)
-    _atomic_write(report_path, lambda tmp: tmp.write_text(report, encoding="utf-8"))
+    atomic_write(report_path, lambda tmp: tmp.write_text(report, encoding="utf-8"))
     return Collected(zip_path, report_path, manifest, results, warnings)
 
 

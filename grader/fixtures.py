@@ -16,12 +16,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write
 from .checks import registry
 from .checks.base import Arrays, Case, Check, Impl
 
@@ -80,16 +79,13 @@ def _flatten(fixtures: dict[str, Fixture]) -> dict[str, np.ndarray]:
 
 def save(fixtures: dict[str, Fixture], path: Path = PUBLIC_PATH) -> None:
     """Write atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".public-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **_flatten(fixtures))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    arrays = _flatten(fixtures)
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:  # a file object: numpy would append ".npz" to a path
+            np.savez_compressed(fh, **arrays)
+
+    atomic_write(path, write)
 
 
 def load(path: Path = PUBLIC_PATH) -> dict[str, Fixture]:

@@ -29,7 +29,7 @@ from typing import Sequence
 import jinja2
 from markupsafe import Markup
 
-from ..checks.base import CheckResult, QuestionResult, Status
+from ..checks.base import QuestionResult, Status
 
 STATUS_LABEL = {
     Status.PASS: "pass",

@@ -1,0 +1,178 @@
+"""``python -m grader grade``: the batch pipeline, its outputs and reruns (grader.batch)."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader import batch, cli
+from grader import rubric as rubric_mod
+from grader.paths import project_root
+
+ROOT = project_root()
+SECRET = "test-secret"
+COLUMNS = ["submission", "status", "q1", "q2", "q3", "q4", "total", "max_total", "message"]
+
+
+def _copy_package(src: Path, dest: Path) -> None:
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("*.so", "__pycache__", "*.pyc"))
+
+
+def our_layout(dest: Path, package: Path) -> Path:
+    _copy_package(package, dest / "student")
+    shutil.copytree(ROOT / "notebooks", dest / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return dest
+
+
+def cs231n_zip(path: Path, package: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for f in sorted(package.rglob("*")):
+            if f.is_file() and f.suffix != ".so" and "__pycache__" not in f.parts:
+                zf.write(f, f"assignment2/cs231n/{f.relative_to(package).as_posix()}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """One batch: the reference (our layout), the stubs, a cs231n zip, a file that is not a zip."""
+    base = tmp_path_factory.mktemp("batch")
+    subs = base / "subs"
+    subs.mkdir()
+    our_layout(subs / "perfect", ROOT / "reference")
+    our_layout(subs / "stubs", ROOT / "student")
+    cs231n_zip(subs / "legacy.zip", ROOT / "reference")
+    (subs / "broken.zip").write_bytes(b"this is not a zip archive\n")
+    out = base / "out"
+    rows = batch.grade([subs], out, seed=SECRET)
+    return subs, out, {r.submission: r for r in rows}
+
+
+def test_the_folder_of_submissions_grades_each(graded):
+    _, out, rows = graded
+    assert sorted(rows) == ["broken", "legacy", "perfect", "stubs"]
+    rub = rubric_mod.load()
+    for sid in ("perfect", "legacy"):
+        assert rows[sid].status == "graded", rows[sid].message
+        assert rows[sid].total == rub.max_total
+        assert rows[sid].scores == {q.id: q.points for q in rub.questions}
+    assert rows["stubs"].status == "graded"
+    assert rows["stubs"].total == 0
+    assert rows["broken"].status == "error"
+    assert "broken.zip" in rows["broken"].message and "zip" in rows["broken"].message
+
+
+def test_gradebook_has_the_documented_columns(graded):
+    _, out, rows = graded
+    with open(out / "gradebook.csv", newline="") as f:
+        lines = list(csv.reader(f))
+    assert lines[0] == COLUMNS
+    body = {r[0]: dict(zip(COLUMNS, r)) for r in lines[1:]}
+    assert set(body) == set(rows)
+    assert body["perfect"]["total"] == "100" and body["perfect"]["max_total"] == "100"
+    assert body["broken"]["status"] == "error" and body["broken"]["message"]
+
+
+def test_results_json_is_gradescope_format_and_adds_up(graded):
+    _, out, rows = graded
+    for sid, row in rows.items():
+        data = json.loads((out / sid / "results.json").read_text())
+        for key in ("score", "execution_time", "output", "stdout_visibility", "tests"):
+            assert key in data
+        assert data["score"] == row.total
+        if row.status == "error":
+            assert data["tests"] == [] and row.message in data["output"]
+            continue
+        assert len(data["tests"]) == sum(len(q.checks) for q in rubric_mod.load().questions)
+        assert sum(t["score"] for t in data["tests"]) == pytest.approx(data["score"])
+        for t in data["tests"]:
+            assert set(t) == {"name", "number", "score", "max_score", "status", "output", "visibility", "tags"}
+            assert t["status"] in ("passed", "failed")
+        assert (out / sid / "report.html").is_file()
+
+
+def test_outputs_never_hold_the_secret(graded):
+    _, out, _ = graded
+    for p in out.rglob("*"):
+        if p.is_file():
+            assert SECRET not in p.read_text(encoding="utf-8", errors="replace"), p
+
+
+def test_report_notes_a_modified_non_editable_file(tmp_path):
+    sub = our_layout(tmp_path / "tampered", ROOT / "reference")
+    with open(sub / "student" / "solver.py", "a") as f:
+        f.write("\n# changed\n")
+    rub = rubric_mod.load(_tiny_rubric(tmp_path), require_all_checks=False)
+    (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
+    assert row.status == "graded" and row.total == 2
+    assert "solver.py" in (tmp_path / "out" / "tampered" / "report.html").read_text()
+    assert any("solver.py" in n for n in json.loads((tmp_path / "out" / "tampered" / "results.json").read_text())["a2kit"]["notes"])
+
+
+def test_rerun_skips_unless_forced(graded, tmp_path):
+    subs, out, rows = graded
+    out2 = tmp_path / "out"
+    shutil.copytree(out, out2)
+    results = {sid: out2 / sid / "results.json" for sid in rows}
+    before = {sid: p.stat().st_mtime_ns for sid, p in results.items()}
+    again = batch.grade([subs], out2, seed=SECRET)
+    assert {r.submission: (r.status, r.total, r.scores) for r in again} == {
+        sid: (r.status, r.total, r.scores) for sid, r in rows.items()
+    }
+    assert all(r.skipped for r in again)
+    assert {sid: p.stat().st_mtime_ns for sid, p in results.items()} == before
+    # --force regrades (the cheap one is enough to see it)
+    (forced,) = batch.grade([subs / "broken.zip"], out2, seed=SECRET, force=True)
+    assert not forced.skipped and forced.status == "error"
+    assert results["broken"].stat().st_mtime_ns != before["broken"]
+
+
+def _tiny_rubric(tmp_path: Path, timeout: float | None = None) -> Path:
+    t = f", timeout: {timeout}" if timeout else ""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        "version: 1\nassignment: tiny\nquestions:\n  q1:\n    title: t\n    points: 2\n    checks:\n"
+        f"      - {{id: affine_forward, points: 1{t}}}\n      - {{id: relu_forward, points: 1}}\n"
+    )
+    return path
+
+
+def test_an_infinite_loop_times_out_and_the_row_is_partial(tmp_path):
+    sub = our_layout(tmp_path / "looping", ROOT / "reference")
+    layers = sub / "student" / "layers.py"
+    text = layers.read_text()
+    layers.write_text(text.replace("def affine_forward(x, w, b):\n", "def affine_forward(x, w, b):\n    while True:\n        pass\n", 1))
+    rub = rubric_mod.load(_tiny_rubric(tmp_path, timeout=2), require_all_checks=False)
+    (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
+    assert row.status == "partial"
+    assert row.scores == {"q1": 1.0}
+    tests = json.loads((tmp_path / "out" / "looping" / "results.json").read_text())["tests"]
+    assert [t["status"] for t in tests] == ["failed", "passed"]
+
+
+def test_secret_from_seed_env_or_file(tmp_path, monkeypatch):
+    monkeypatch.delenv(batch.SECRET_ENV, raising=False)
+    assert batch.resolve_secret("given", tmp_path) == "given"
+    first = batch.resolve_secret(None, tmp_path)
+    path = tmp_path / batch.SECRET_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(first) >= 32
+    assert batch.resolve_secret(None, tmp_path) == first
+    monkeypatch.setenv(batch.SECRET_ENV, "from-env")
+    assert batch.resolve_secret(None, tmp_path) == "from-env"
+
+
+def test_cli_exit_codes(tmp_path, capsys):
+    good = our_layout(tmp_path / "good", ROOT / "reference")
+    out = str(tmp_path / "out")
+    assert cli.main(["grade", str(good), "--out", out, "--seed", SECRET]) == 0
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"nope")
+    assert cli.main(["grade", str(good), str(bad), "--out", out, "--seed", SECRET]) == 1  # good is not regraded
+    assert cli.main(["grade", str(good)]) == 2  # --out is required
+    assert cli.main(["grade", str(tmp_path / "missing"), "--out", out, "--seed", SECRET]) == 2
+    printed = capsys.readouterr().out
+    assert "good: graded" in printed and "good: already graded" in printed and "bad: error" in printed
