@@ -5,6 +5,8 @@ They only look at shapes and parameters, never at the data, so they cost
 nothing measurable. ``layers.py`` (the naive layers) and ``fast_layers.py``
 use the same checks, so both reject the same inputs with the same messages.
 """
+from numbers import Real
+
 import numpy as np
 
 
@@ -34,6 +36,20 @@ def check_positive_int(name, v):
 def check_non_negative_int(name, v):
     if not is_int(v) or v < 0:
         raise ValueError(f"{name} must be a non-negative int, got {v!r}")
+
+
+def check_non_negative_real(name, v):
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real) or not np.isfinite(v) or v < 0:
+        raise ValueError(f"{name} must be a non-negative finite number, got {v!r}")
+
+
+def check_float_dtype(name, dtype):
+    try:
+        ok = np.issubdtype(np.dtype(dtype), np.floating)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be a floating-point dtype such as np.float32, got {dtype!r}")
 
 
 def check_mode(name, param, layer):

@@ -7,31 +7,14 @@ layers (via the sandwich layers of layer_utils).
 """
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 
 from ..layers import *
 from ..fast_layers import *
 from ..layer_utils import *
+from ..validation import check_non_negative_real, check_positive_int
 
 __all__ = ["ThreeLayerConvNet"]
-
-
-# ---------------------------------------------------------------------------
-# Argument validation (given code): each check raises ValueError naming the
-# argument. None of them draws random numbers.
-# ---------------------------------------------------------------------------
-
-
-def _check_positive_int(name, v):
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v <= 0:
-        raise ValueError(f"{name} must be a positive int, got {v!r}")
-
-
-def _check_non_negative_real(name, v):
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real) or not np.isfinite(v) or v < 0:
-        raise ValueError(f"{name} must be a non-negative finite number, got {v!r}")
 
 
 class ThreeLayerConvNet(object):
@@ -87,19 +70,19 @@ class ThreeLayerConvNet(object):
         if not isinstance(input_dim, (tuple, list)) or len(input_dim) != 3:
             raise ValueError(f"input_dim must be a tuple (C, H, W), got {input_dim!r}")
         for axis, v in zip("CHW", input_dim):
-            _check_positive_int(f"input_dim's {axis}", v)
+            check_positive_int(f"input_dim's {axis}", v)
         if input_dim[1] < 2 or input_dim[2] < 2:
             raise ValueError(f"input_dim's H and W must be at least 2 for the 2x2 pooling, got {input_dim!r}")
-        _check_positive_int("num_filters", num_filters)
-        _check_positive_int("filter_size", filter_size)
+        check_positive_int("num_filters", num_filters)
+        check_positive_int("filter_size", filter_size)
         if filter_size % 2 == 0:
             raise ValueError(
                 f"filter_size must be odd, so that padding (filter_size - 1) // 2 keeps H and W, got {filter_size}"
             )
-        _check_positive_int("hidden_dim", hidden_dim)
-        _check_positive_int("num_classes", num_classes)
-        _check_non_negative_real("weight_scale", weight_scale)
-        _check_non_negative_real("reg", reg)
+        check_positive_int("hidden_dim", hidden_dim)
+        check_positive_int("num_classes", num_classes)
+        check_non_negative_real("weight_scale", weight_scale)
+        check_non_negative_real("reg", reg)
         try:
             floating = np.issubdtype(np.dtype(dtype), np.floating)
         except TypeError:

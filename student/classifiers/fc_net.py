@@ -19,39 +19,11 @@ import numpy as np
 
 from ..layers import *
 from ..layer_utils import *
+from ..validation import check_float_dtype, check_non_negative_real, check_positive_int
 
 __all__ = ["TwoLayerNet", "FullyConnectedNet"]
 
 _NORMALIZATIONS = (None, "batchnorm", "layernorm")
-
-
-# ---------------------------------------------------------------------------
-# Argument validation (given code): each check raises ValueError naming the
-# argument. None of them draws random numbers.
-# ---------------------------------------------------------------------------
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
-def _check_positive_int(name, v):
-    if not _is_int(v) or v <= 0:
-        raise ValueError(f"{name} must be a positive int, got {v!r}")
-
-
-def _check_non_negative_real(name, v):
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real) or not np.isfinite(v) or v < 0:
-        raise ValueError(f"{name} must be a non-negative finite number, got {v!r}")
-
-
-def _check_float_dtype(name, dtype):
-    try:
-        ok = np.issubdtype(np.dtype(dtype), np.floating)
-    except TypeError:
-        ok = False
-    if not ok:
-        raise ValueError(f"{name} must be a floating-point dtype such as np.float32, got {dtype!r}")
 
 
 class TwoLayerNet(object):
@@ -93,11 +65,11 @@ class TwoLayerNet(object):
         Raises ValueError, naming the argument, for a non-positive or non-int
         dimension and for a negative weight_scale or reg.
         """
-        _check_positive_int("input_dim", input_dim)
-        _check_positive_int("hidden_dim", hidden_dim)
-        _check_positive_int("num_classes", num_classes)
-        _check_non_negative_real("weight_scale", weight_scale)
-        _check_non_negative_real("reg", reg)
+        check_positive_int("input_dim", input_dim)
+        check_positive_int("hidden_dim", hidden_dim)
+        check_positive_int("num_classes", num_classes)
+        check_non_negative_real("weight_scale", weight_scale)
+        check_non_negative_real("reg", reg)
 
         self.params = {}
         self.reg = reg
@@ -208,9 +180,9 @@ class FullyConnectedNet(object):
                 f"hidden_dims must be a list of positive ints (one per hidden layer), got {hidden_dims!r}"
             )
         for i, h in enumerate(hidden_dims):
-            _check_positive_int(f"hidden_dims[{i}]", h)
-        _check_positive_int("input_dim", input_dim)
-        _check_positive_int("num_classes", num_classes)
+            check_positive_int(f"hidden_dims[{i}]", h)
+        check_positive_int("input_dim", input_dim)
+        check_positive_int("num_classes", num_classes)
         if normalization not in _NORMALIZATIONS:
             raise ValueError(
                 f"normalization must be None, 'batchnorm' or 'layernorm', got {normalization!r}"
@@ -224,9 +196,9 @@ class FullyConnectedNet(object):
                 f"dropout_keep_ratio is the probability of keeping a unit and must be in (0, 1], "
                 f"got {dropout_keep_ratio!r}"
             )
-        _check_non_negative_real("reg", reg)
-        _check_non_negative_real("weight_scale", weight_scale)
-        _check_float_dtype("dtype", dtype)
+        check_non_negative_real("reg", reg)
+        check_non_negative_real("weight_scale", weight_scale)
+        check_float_dtype("dtype", dtype)
 
         self.normalization = normalization
         self.use_dropout = dropout_keep_ratio != 1
