@@ -14,9 +14,9 @@ inputs, the expected values or the secret.
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
+from . import fmt_number
 from ..checks.base import QuestionResult, Status
 
 STATUS_TEXT = {
@@ -28,18 +28,10 @@ STATUS_TEXT = {
 }
 
 
-def _num(x: float | None) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, float) and math.isnan(x):
-        return "nan"
-    return f"{x:.2e}"
-
-
 def _test_output(c) -> str:
     lines = [f"{STATUS_TEXT.get(c.status, str(c.status))}"]
     if c.error is not None:
-        lines.append(f"relative error {_num(c.error)} (tolerance {_num(c.tolerance)})")
+        lines.append(f"relative error {fmt_number(c.error)} (tolerance {fmt_number(c.tolerance)})")
     if c.message:
         lines.append(c.message)
     if c.location:

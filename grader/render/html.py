@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import re
 from typing import Sequence
 
 import jinja2
 from markupsafe import Markup
 
+from . import fmt_number, fmt_points
 from ..checks.base import QuestionResult, Status
 
 STATUS_LABEL = {
@@ -161,27 +161,13 @@ _PAGE = _TABLES + """\
 """
 
 
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, float) and math.isnan(x):
-        return "nan"
-    if x == float("inf"):
-        return "inf"
-    return f"{x:.2e}"
-
-
-def _pts(x: float) -> str:
-    return f"{x:g}"
-
-
 _ENV = jinja2.Environment(
     loader=jinja2.DictLoader({"fragment.html": _FRAGMENT, "page.html": _PAGE}),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=False,
 )
-_ENV.globals.update(fmt=_fmt, pts=_pts, status_label=STATUS_LABEL, status_class=STATUS_CLASS)
+_ENV.globals.update(fmt=fmt_number, pts=fmt_points, status_label=STATUS_LABEL, status_class=STATUS_CLASS)
 
 
 def _totals(results: Sequence[QuestionResult]) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 from typing import Sequence
 
+from . import fmt_number, fmt_points
 from ..checks.base import CheckResult, QuestionResult, Status
 
 _MARK = {
@@ -13,18 +14,6 @@ _MARK = {
     Status.ERROR: "ERROR",
     Status.TIMEOUT: "TIMEOUT",
 }
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return "-"
-    if x == float("inf"):
-        return "inf"
-    return f"{x:.2e}"
-
-
-def _pts(x: float) -> str:
-    return f"{x:g}"
 
 
 def _explain(c: CheckResult) -> str:
@@ -40,12 +29,12 @@ def render_question(q: QuestionResult, width: int | None = None) -> str:
     width = width or shutil.get_terminal_size((100, 20)).columns
     name_w = max([len("check")] + [len(c.check_id) for c in q.checks])
     extra = " (extra credit)" if q.extra_credit else ""
-    lines = [f"{q.question}: {q.title}{extra}  -  {_pts(q.points)} / {_pts(q.max_points)} points"]
+    lines = [f"{q.question}: {q.title}{extra}  -  {fmt_points(q.points)} / {fmt_points(q.max_points)} points"]
     lines.append(f"  {'check':<{name_w}}  {'status':<15}  {'error':>9}  {'tolerance':>9}  {'points':>7}")
     for c in q.checks:
         lines.append(
-            f"  {c.check_id:<{name_w}}  {_MARK[c.status]:<15}  {_num(c.error):>9}  {_num(c.tolerance):>9}  "
-            f"{_pts(c.points) + '/' + _pts(c.max_points):>7}"
+            f"  {c.check_id:<{name_w}}  {_MARK[c.status]:<15}  {fmt_number(c.error):>9}  {fmt_number(c.tolerance):>9}  "
+            f"{fmt_points(c.points) + '/' + fmt_points(c.max_points):>7}"
         )
         why = _explain(c)
         if why:
@@ -58,5 +47,5 @@ def render(results: Sequence[QuestionResult]) -> str:
     parts = [render_question(q) for q in results]
     total = sum(q.points for q in results)
     possible = sum(q.max_points for q in results if not q.extra_credit)
-    parts.append(f"total: {_pts(total)} / {_pts(possible)} points" + (" (+ extra credit)" if any(q.extra_credit for q in results) else ""))
+    parts.append(f"total: {fmt_points(total)} / {fmt_points(possible)} points" + (" (+ extra credit)" if any(q.extra_credit for q in results) else ""))
     return "\n\n".join(parts)
