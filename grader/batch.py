@@ -1,4 +1,4 @@
-"""``python -m grader grade``: grade submissions with hidden inputs, each isolated.
+"""``python -m grader grade``: grade submissions with hidden inputs, each isolated, many at once.
 
 For every submission (a zip or a folder; a folder holding several zips or
 folders and no package of its own stands for each of them) the pipeline is
@@ -10,25 +10,41 @@ the list ``STEPS``, run in order on one ``_Job``:
 3. ``assemble``: the pristine tree (the released package with only the
    student-editable files taken from the submission); its notes (modified
    non-editable files, missing files) go into the report and results.json;
-4. ``run checks``: every check of the rubric in the sandbox
-   (``grader.sandbox.Sandbox``, showing only the assembled tree) on its
-   HIDDEN case, drawn from a seed derived from the secret
+4. ``run checks``: every check of the rubric in ONE sandboxed child process
+   (``grader.runner.run_checks`` through ``grader.sandbox.Sandbox``, showing
+   only the assembled tree; a fresh child only after a crash or a timeout) on
+   its HIDDEN case, drawn from a seed derived from the secret
    (``fixtures.case_for(check, salt=secret, hidden=True)``), with the
    rubric's per-check timeouts;
-5. ``score``: on the trusted side, against expected values the reference
+5. ``run notebooks`` (``execute_notebooks`` only): each notebook of the
+   submission executed top to bottom by nbclient in a sandbox of its own
+   (``grader.runner.run_notebooks``), per-cell timeout; a failure is a note
+   in the report, never a score change;
+6. ``score``: on the trusted side, against expected values the reference
    computed in this process (``fixtures.compute``), once per check for the
    whole batch;
-6. ``render``: ``DIR/<id>/results.json`` (Gradescope format, with an
-   ``a2kit`` field) and ``DIR/<id>/report.html``.
+7. ``render`` (``_finish``): ``results.json`` (Gradescope format, with an
+   ``a2kit`` field) and ``report.html`` as text; the caller writes them to
+   ``DIR/<id>/`` (``write_outputs``).
 
 A failure at any step gives a row with status ``error`` and the one-line
 reason; the batch goes on. Status ``graded``: every check ended pass, fail or
 not implemented; ``partial``: some check raised, crashed or timed out.
-``DIR/gradebook.csv`` (``submission``, ``status``, one column per question of
-the rubric, ``total``, ``max_total``, ``message``) is rewritten atomically after
-each submission, so a batch killed midway leaves a valid file. A submission
-whose ``results.json`` exists is not graded again unless ``force``: its row is
-rebuilt from that file.
+
+Scale: ``grade(..., workers=N)`` grades N submissions at once on threads (the
+work is in the sandboxed children; the trusted side's per-submission state is
+private to its ``_Job`` and temp folder); ``grade(..., scheduler=ADDRESS)``
+sends ``grade_remote(RemoteTask)`` to a Dask distributed cluster instead and
+gets ``Graded`` (row and file texts) back. In both cases only the calling
+thread writes into ``DIR``: ``DIR/<id>/report.html`` then ``results.json``
+as each submission ends, ``DIR/gradebook.csv`` (``submission``, ``status``,
+one column per question of the rubric, ``total``, ``max_total``,
+``message``; the rows finished so far, in submission order) after each, and
+``DIR/summary.html`` (``grader.render.summary``) every ``summary_every``
+submissions and at the end, all atomically, so a batch killed midway leaves
+valid files. A submission whose ``results.json`` exists is not graded again
+unless ``force``: its row is rebuilt from that file, and the summary from all
+the ``results.json`` files.
 
 The secret: ``seed`` (``--seed``), else the environment variable
 ``A2KIT_SECRET``, else the file ``.a2kit-secret`` in the project root, created
@@ -37,6 +53,7 @@ same secret gives the same hidden inputs, so regrades are reproducible.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import dataclasses
 import datetime as dt
@@ -47,9 +64,10 @@ import secrets
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 from . import __version__
 from . import fixtures as fixtures_mod
@@ -59,7 +77,8 @@ from .atomic import atomic_write_text
 from .checks import registry
 from .checks.base import Impl, QuestionResult, Status
 from .paths import project_root
-from .runner import Task, run_checks
+from .runner import NotebookRun, Task, run_checks, run_notebooks
+from .sandbox import NOTEBOOK_GRADER_FILES, NOTEBOOK_LIMITS
 from .scoring import score_question
 
 SECRET_ENV = "A2KIT_SECRET"
@@ -67,6 +86,7 @@ SECRET_FILE = ".a2kit-secret"
 GRADEBOOK = "gradebook.csv"
 RESULTS = "results.json"
 REPORT = "report.html"
+SUMMARY = "summary.html"
 
 STATUSES = ("graded", "partial", "error")
 
@@ -183,10 +203,12 @@ class _Job:
     hidden: HiddenFixtures
     release_root: Path
     launcher_factory: Callable[[Path], object]
+    execute_notebooks: bool = False
     layout: unpack_mod.Layout | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
     outcomes: dict = dataclasses.field(default_factory=dict)
     results: list[QuestionResult] = dataclasses.field(default_factory=list)
+    notebook_runs: list[NotebookRun] | None = None  # None: notebooks not executed
     started: float = dataclasses.field(default_factory=time.monotonic)
 
 
@@ -218,6 +240,22 @@ def _step_run(job: _Job) -> None:
     job.outcomes = run_checks(job.layout.package, [str(tree)], tasks, launcher=job.launcher_factory(tree))
 
 
+def _step_notebooks(job: _Job) -> None:
+    """With ``execute_notebooks``: run each notebook in a sandbox of its own; failures are notes, not scores."""
+    if not job.execute_notebooks or not job.layout.notebooks:
+        return
+    from .sandbox import Sandbox
+
+    job.notebook_runs = run_notebooks(
+        job.layout.notebooks,
+        tree=job.tmp / "tree",
+        package=job.layout.package,
+        release_root=job.release_root,
+        workdir=job.tmp,
+        launcher=Sandbox(limits=NOTEBOOK_LIMITS, grader_files=NOTEBOOK_GRADER_FILES),
+    )
+
+
 def _step_score(job: _Job) -> None:
     checks = registry.all_checks()
     fixtures = {spec.id: job.hidden[spec.id] for q in job.rubric.questions for spec in q.checks}
@@ -230,18 +268,21 @@ STEPS: list[tuple[str, Callable[[_Job], None]]] = [
     ("detect layout", _step_detect),
     ("assemble", _step_assemble),
     ("run checks", _step_run),
+    ("run notebooks", _step_notebooks),
     ("score", _step_score),
 ]
 
 _EDITABLE: dict[Path, list[Path]] = {}
+_EDITABLE_LOCK = threading.Lock()
 
 
 def _editable(release_root: Path) -> list[Path]:
-    if release_root not in _EDITABLE:
-        from . import stubs
+    with _EDITABLE_LOCK:
+        if release_root not in _EDITABLE:
+            from . import stubs
 
-        _EDITABLE[release_root] = list(stubs.editable_files(release_root / "reference"))
-    return _EDITABLE[release_root]
+            _EDITABLE[release_root] = list(stubs.editable_files(release_root / "reference"))
+        return _EDITABLE[release_root]
 
 
 def default_launcher_factory(tree: Path):
@@ -270,20 +311,47 @@ def _message(status: str, results: Sequence[QuestionResult], notes: Sequence[str
     return msg
 
 
+def _notebook_sections(job: _Job) -> list:
+    """Executed notebooks (sanitized) with ``execute_notebooks``; else a cheap overview of the saved ones.
+
+    Rendering a notebook through nbconvert and the HTML cleaner costs about a
+    second each, several times the checks themselves, so code-only grading
+    lists each saved notebook (cells run, problems ``collect`` would refuse,
+    the inline answers as plain text) instead of rendering it.
+    """
+    from . import notebooks as nbmod
+    from .render import html
+
+    if job.layout is None:
+        return []
+    if job.notebook_runs is not None:
+        sections = []
+        for run in job.notebook_runs:
+            note = f"executed in the sandbox in {run.seconds:.1f} s" + (f"; {run.message}" if run.message else "")
+            if run.notebook is None:
+                sections.append(html.Section(title=run.name, body=html.Markup(""), note=note))
+                continue
+            try:
+                sections.append(html.notebook_section(run.notebook, run.name, note=note))
+            except Exception as exc:  # noqa: BLE001 - a notebook that does not render is noted, not fatal
+                sections.append(
+                    html.Section(title=run.name, body=html.Markup(""), note=f"{note}; could not be rendered ({exc.__class__.__name__})")
+                )
+        return sections
+    items = []
+    for path in job.layout.notebooks:
+        try:
+            nb = nbmod.read(path)
+        except Exception as exc:  # noqa: BLE001 - an unreadable notebook is one line
+            items.append(html.NotebookOverview(path.name, 0, 0, (f"not a readable notebook ({exc.__class__.__name__})",), ()))
+            continue
+        items.append(html.notebook_overview(nb, path.name, nbmod.problems(nb, path.name)))
+    return [html.notebooks_overview_section(items)] if items else []
+
+
 def _report(job: _Job, status: str, problems: Sequence[str]) -> str:
     from .render import html
 
-    sections = []
-    if job.layout is not None:
-        from . import notebooks as nbmod
-
-        for path in job.layout.notebooks:
-            try:
-                sections.append(html.notebook_section(nbmod.read(path), path.name))
-            except Exception as exc:  # noqa: BLE001 - a notebook that does not render is noted, not fatal
-                sections.append(
-                    html.Section(title=path.name, body=html.Markup(""), note=f"could not be rendered ({exc.__class__.__name__})")
-                )
     facts = [
         ("submission", job.id),
         ("status", status),
@@ -298,11 +366,23 @@ def _report(job: _Job, status: str, problems: Sequence[str]) -> str:
         subtitle="Graded by python -m grader grade with hidden inputs.",
         facts=facts,
         problems=list(problems),
-        sections=sections,
+        sections=_notebook_sections(job),
     )
 
 
-def _finish(job: _Job, out: Path, status: str, message: str) -> Row:
+@dataclasses.dataclass
+class Graded:
+    """What grading one submission produced: its row and the files of ``DIR/<id>/`` (name -> text).
+
+    Plain, picklable data: with ``--scheduler`` it is what comes back from a
+    Dask worker, and the client writes the files.
+    """
+
+    row: Row
+    files: dict[str, str]
+
+
+def _finish(job: _Job, status: str, message: str) -> Graded:
     from .render import gradescope
 
     scores = {q.id: 0.0 for q in job.rubric.questions}
@@ -310,6 +390,7 @@ def _finish(job: _Job, out: Path, status: str, message: str) -> Row:
     total = float(sum(scores.values()))
     row = Row(job.id, status, scores, total, float(job.rubric.max_total), message)
     problems = ([message] if status == "error" else []) + list(job.notes)
+    seconds = time.monotonic() - job.started
     a2kit = {
         "submission": job.id,
         "status": status,
@@ -318,19 +399,27 @@ def _finish(job: _Job, out: Path, status: str, message: str) -> Row:
         "max_total": row.max_total,
         "message": message,
         "notes": list(job.notes),
+        "seconds": round(seconds, 3),
         "rubric": {"path": Path(job.rubric.path).name, "version": job.rubric.version},
         "version": __version__,
     }
+    if job.notebook_runs is not None:
+        a2kit["notebooks"] = [{"name": r.name, "ok": r.ok, "message": r.message} for r in job.notebook_runs]
     output = message if status == "error" else "\n".join([f"Total: {total:g} / {row.max_total:g}", *job.notes])
-    data = gradescope.results_json(
-        job.results, execution_time=time.monotonic() - job.started, output=output, a2kit=a2kit
-    )
+    data = gradescope.results_json(job.results, execution_time=seconds, output=output, a2kit=a2kit)
     data["score"] = total
-    sub = out / job.id
+    # the report first: results.json is what marks the submission as graded
+    files = {REPORT: _report(job, status, problems), RESULTS: json.dumps(data, indent=2) + "\n"}
+    return Graded(row, files)
+
+
+def write_outputs(out: Path, graded: Graded) -> None:
+    """``DIR/<id>/report.html`` then ``DIR/<id>/results.json``, each atomically."""
+    sub = Path(out) / graded.row.submission
     sub.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(sub / REPORT, _report(job, status, problems))
-    atomic_write_text(sub / RESULTS, json.dumps(data, indent=2) + "\n")
-    return row
+    for name in (REPORT, RESULTS):
+        if name in graded.files:
+            atomic_write_text(sub / name, graded.files[name])
 
 
 def row_from_results(path: Path, rubric: rubric_mod.Rubric) -> Row:
@@ -359,6 +448,36 @@ def gradebook_text(rows: Sequence[Row], rubric: rubric_mod.Rubric) -> str:
     return buf.getvalue()
 
 
+def grade_submission(
+    submission: Path,
+    sid: str,
+    *,
+    rubric: rubric_mod.Rubric,
+    hidden: HiddenFixtures,
+    release_root: Path,
+    launcher_factory: Callable[[Path], object] = default_launcher_factory,
+    execute_notebooks: bool = False,
+) -> Graded:
+    """Run ``STEPS`` on one submission; nothing is written (see ``write_outputs``). Thread-safe."""
+    tmp = Path(tempfile.mkdtemp(prefix="a2kit-grade-"))
+    os.chmod(tmp, 0o755)
+    job = _Job(submission, sid, tmp, rubric, hidden, release_root, launcher_factory, execute_notebooks)
+    try:
+        for name, step in STEPS:
+            try:
+                step(job)
+            except unpack_mod.SubmissionError as exc:
+                job.results = []
+                return _finish(job, "error", str(exc))
+            except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
+                job.results = []
+                return _finish(job, "error", f"{name} failed: {exc.__class__.__name__}: {exc}"[:500])
+        status = _status_of(job.results)
+        return _finish(job, status, _message(status, job.results, job.notes))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def grade_one(
     submission: Path,
     sid: str,
@@ -368,24 +487,131 @@ def grade_one(
     hidden: HiddenFixtures,
     release_root: Path,
     launcher_factory: Callable[[Path], object] = default_launcher_factory,
+    execute_notebooks: bool = False,
 ) -> Row:
-    tmp = Path(tempfile.mkdtemp(prefix="a2kit-grade-"))
-    os.chmod(tmp, 0o755)
-    job = _Job(submission, sid, tmp, rubric, hidden, release_root, launcher_factory)
+    """``grade_submission`` and ``write_outputs``: grade one submission into ``out``."""
+    graded = grade_submission(
+        submission, sid, rubric=rubric, hidden=hidden, release_root=release_root,
+        launcher_factory=launcher_factory, execute_notebooks=execute_notebooks,
+    )
+    write_outputs(out, graded)
+    return graded.row
+
+
+# ---------------------------------------------------------------------------
+# Dask: the per-submission function that crosses to the cluster
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteTask:
+    """Everything a Dask worker needs to grade one submission (picklable).
+
+    The worker must see ``submission`` and ``release_root`` at the same paths
+    (a shared file system) and have a2kit installed; it recomputes the hidden
+    fixtures from ``secret`` once per process. The secret travels to the
+    workers: use a cluster only you control.
+    """
+
+    submission: str
+    sid: str
+    rubric: rubric_mod.Rubric
+    secret: str
+    release_root: str
+    execute_notebooks: bool = False
+    launcher_factory: Callable[[Path], object] = default_launcher_factory
+
+
+_HIDDEN: dict[tuple[str, str], HiddenFixtures] = {}
+_HIDDEN_LOCK = threading.Lock()
+
+
+def _hidden_for(secret: str, release_root: Path, rubric: rubric_mod.Rubric) -> HiddenFixtures:
+    """This process's ``HiddenFixtures`` for (secret, release), with the rubric's checks computed."""
+    with _HIDDEN_LOCK:
+        key = (secret, str(release_root))
+        hidden = _HIDDEN.setdefault(key, HiddenFixtures(secret, release_root))
+        for q in rubric.questions:
+            for spec in q.checks:
+                hidden[spec.id]
+        return hidden
+
+
+def grade_remote(task: RemoteTask) -> Graded:
+    """Grade one submission on a Dask worker; the client writes the outputs."""
+    release_root = Path(task.release_root)
+    hidden = _hidden_for(task.secret, release_root, task.rubric)
+    return grade_submission(
+        Path(task.submission), task.sid, rubric=task.rubric, hidden=hidden, release_root=release_root,
+        launcher_factory=task.launcher_factory, execute_notebooks=task.execute_notebooks,
+    )
+
+
+class SchedulerError(RuntimeError):
+    """``--scheduler`` cannot be used: dask.distributed missing or the scheduler unreachable."""
+
+
+def _run_dask(scheduler: str, tasks: Sequence[tuple[int, RemoteTask]], on_done: Callable[[int, Graded | BaseException], None]) -> None:
     try:
-        for name, step in STEPS:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise SchedulerError("--scheduler needs dask.distributed: pip install 'a2kit[dask]'") from None
+    try:
+        client = Client(scheduler, set_as_default=False, timeout=30)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    with client:
+        futures = {}
+        for i, task in tasks:
+            fut = client.submit(grade_remote, task, pure=False, key=f"a2kit-grade-{i}-{secrets.token_hex(4)}")
+            futures[fut] = i
+        for fut in as_completed(futures):
             try:
-                step(job)
-            except unpack_mod.SubmissionError as exc:
-                job.results = []
-                return _finish(job, out, "error", str(exc))
-            except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
-                job.results = []
-                return _finish(job, out, "error", f"{name} failed: {exc.__class__.__name__}: {exc}"[:500])
-        status = _status_of(job.results)
-        return _finish(job, out, status, _message(status, job.results, job.notes))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker lost or a bug: that submission's row says so
+                result = exc
+            on_done(futures[fut], result)
+
+
+# ---------------------------------------------------------------------------
+# The batch
+
+
+class Reporter(Protocol):
+    """Progress of a batch (``grader.progress.ProgressBar`` is one)."""
+
+    def start(self, total: int, skipped: int = 0) -> None: ...
+
+    def done(self, row: Row) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _plan(submissions: Sequence[Path]) -> list[tuple[Path, str]]:
+    plan: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+    for sub in expand(submissions):
+        sid = submission_id(sub)
+        base, n = sid, 2
+        while sid in seen or not sid or sid in (".", "..", GRADEBOOK, SUMMARY):
+            sid, n = f"{base or 'submission'}-{n}", n + 1
+        seen.add(sid)
+        plan.append((sub, sid))
+    return plan
+
+
+def write_summary(out: Path, ids: Sequence[str], *, title: str = "Grading summary") -> None:
+    """``DIR/summary.html`` rebuilt from the ``results.json`` of ``ids`` (atomically)."""
+    from .render import summary
+
+    atomic_write_text(Path(out) / SUMMARY, summary.render(summary.load(out, ids), title=title))
 
 
 def grade(
@@ -398,45 +624,118 @@ def grade(
     release_root: Path | None = None,
     launcher_factory: Callable[[Path], object] = default_launcher_factory,
     progress: Callable[[Row], None] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    execute_notebooks: bool = False,
+    reporter: Reporter | None = None,
+    summary_every: int = 25,
 ) -> list[Row]:
-    """Grade every submission into ``out``; one ``Row`` per submission, in order."""
+    """Grade every submission into ``out``; one ``Row`` per submission, in submission order.
+
+    ``workers`` submissions are graded at once (threads, each driving its
+    sandboxed child processes; default: the number of cores); with
+    ``scheduler`` (a Dask distributed address) the per-submission work runs on
+    that cluster instead. Either way the outputs are written here, by this
+    thread only: ``DIR/<id>/`` as each submission ends, ``gradebook.csv`` (rows
+    finished so far, in submission order) after each, ``summary.html`` every
+    ``summary_every`` submissions and at the end. ``progress(row)`` and
+    ``reporter.done(row)`` are called as submissions end (completion order;
+    already graded ones first).
+    """
     release_root = Path(release_root or project_root()).resolve()
     rubric = rubric or rubric_mod.load()
     secret = resolve_secret(seed, release_root)
-    hidden = HiddenFixtures(secret, release_root)
-    for q in rubric.questions:  # once for the whole batch; a failure here is the grader's, not a student's
-        for spec in q.checks:
-            hidden[spec.id]
+    hidden = _hidden_for(secret, release_root, rubric)  # a failure here is the grader's, not a student's
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows: list[Row] = []
-    seen: set[str] = set()
-    for sub in expand(submissions):
-        sid = submission_id(sub)
-        base, n = sid, 2
-        while sid in seen or not sid or sid in (".", "..", GRADEBOOK):
-            sid, n = f"{base or 'submission'}-{n}", n + 1
-        seen.add(sid)
+    plan = _plan(submissions)
+    rows: list[Row | None] = [None] * len(plan)
+    for i, (_, sid) in enumerate(plan):
         existing = out / sid / RESULTS
-        row = None
         if existing.is_file() and not force:
             try:
-                row = row_from_results(existing, rubric)
-                row.submission = sid
+                rows[i] = row_from_results(existing, rubric)
+                rows[i].submission = sid
             except Exception:  # noqa: BLE001 - an unreadable results.json is regraded
-                row = None
-        if row is None:
+                rows[i] = None
+    todo = [i for i, r in enumerate(rows) if r is None]
+    ids = [sid for _, sid in plan]
+    if reporter:
+        reporter.start(len(plan), len(plan) - len(todo))
+    if progress:
+        for r in rows:
+            if r is not None:
+                progress(r)
+    atomic_write_text(out / GRADEBOOK, gradebook_text([r for r in rows if r is not None], rubric))
+    finished = 0
+
+    def on_done(i: int, result: Graded | BaseException) -> None:
+        nonlocal finished
+        sid = plan[i][1]
+        row = None
+        if isinstance(result, Graded):
             try:
-                row = grade_one(
-                    sub, sid, out, rubric=rubric, hidden=hidden, release_root=release_root, launcher_factory=launcher_factory
-                )
+                write_outputs(out, result)
+                row = result.row
             except Exception as exc:  # noqa: BLE001 - even a failure to write the outputs is one row
-                row = Row(sid, "error", {q: 0.0 for q in rubric.question_ids}, 0.0, float(rubric.max_total),
-                          f"{exc.__class__.__name__}: {exc}"[:500])
-        rows.append(row)
-        atomic_write_text(out / GRADEBOOK, gradebook_text(rows, rubric))
+                result = exc
+        if row is None:
+            row = Row(sid, "error", {q: 0.0 for q in rubric.question_ids}, 0.0, float(rubric.max_total),
+                      f"{result.__class__.__name__}: {result}"[:500])
+        rows[i] = row
+        atomic_write_text(out / GRADEBOOK, gradebook_text([r for r in rows if r is not None], rubric))
+        finished += 1
+        if summary_every and finished % summary_every == 0:
+            write_summary(out, [ids[k] for k, r in enumerate(rows) if r is not None], title=_title(rubric))
         if progress:
             progress(row)
-    if not rows:
-        atomic_write_text(out / GRADEBOOK, gradebook_text(rows, rubric))
-    return rows
+        if reporter:
+            reporter.done(row)
+
+    def local(i: int) -> Graded:
+        sub, sid = plan[i]
+        return grade_submission(
+            sub, sid, rubric=rubric, hidden=hidden, release_root=release_root,
+            launcher_factory=launcher_factory, execute_notebooks=execute_notebooks,
+        )
+
+    try:
+        if scheduler:
+            tasks = [
+                (i, RemoteTask(str(Path(plan[i][0]).resolve()), plan[i][1], rubric, secret, str(release_root),
+                               execute_notebooks, launcher_factory))
+                for i in todo
+            ]
+            _run_dask(scheduler, tasks, on_done)
+        elif workers == 1 or len(todo) <= 1:
+            for i in todo:
+                try:
+                    result: Graded | BaseException = local(i)
+                except Exception as exc:  # noqa: BLE001
+                    result = exc
+                on_done(i, result)
+        else:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="a2kit-grade") as pool:
+                futures = {pool.submit(local, i): i for i in todo}
+                try:
+                    for fut in concurrent.futures.as_completed(futures):
+                        exc = fut.exception()
+                        on_done(futures[fut], exc if exc is not None else fut.result())
+                except BaseException:
+                    for fut in futures:
+                        fut.cancel()
+                    raise
+    finally:
+        done_rows = [r for r in rows if r is not None]
+        atomic_write_text(out / GRADEBOOK, gradebook_text(done_rows, rubric))
+        write_summary(out, [ids[k] for k, r in enumerate(rows) if r is not None], title=_title(rubric))
+        if reporter:
+            reporter.finish()
+    return [r for r in rows if r is not None]
+
+
+def _title(rubric: rubric_mod.Rubric) -> str:
+    return f"{rubric.assignment}: grading summary"

@@ -145,15 +145,39 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
     except (OSError, ValueError) as exc:
         raise UsageError(f"secret: {exc}") from exc
 
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: must be at least 1")
+    from .progress import ProgressBar
+
+    bar = ProgressBar(sys.stderr)
+
     def progress(row) -> None:
         done = "already graded" if row.skipped else row.status
         tail = f" ({row.message})" if row.message else ""
-        print(f"{row.submission}: {done}, {row.total:g}/{row.max_total:g}{tail}", flush=True)
+        bar.echo(f"{row.submission}: {done}, {row.total:g}/{row.max_total:g}{tail}")
 
-    rows = batch.grade([Path(s) for s in args.submissions], out, rubric=rub, seed=secret, force=args.force, progress=progress)
+    try:
+        rows = batch.grade(
+            [Path(s) for s in args.submissions], out, rubric=rub, seed=secret, force=args.force, progress=progress,
+            workers=args.workers, scheduler=args.scheduler, execute_notebooks=args.execute_notebooks, reporter=bar,
+        )
+    except batch.SchedulerError as exc:
+        raise UsageError(str(exc)) from exc
     counts = {s: sum(1 for r in rows if r.status == s) for s in batch.STATUSES}
-    print(f"wrote {out / batch.GRADEBOOK}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    print(f"wrote {out / batch.GRADEBOOK} and {out / batch.SUMMARY}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     return ExitCode.OK if rows and all(r.status == "graded" for r in rows) else ExitCode.FAILED
+
+
+def _cmd_release(args: argparse.Namespace) -> ExitCode:
+    from . import release
+
+    root = Path(args.root).resolve() if args.root else project_root()
+    try:
+        done = release.release(Path(args.out), root=root, force=args.force)
+    except release.ReleaseError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"wrote the handout to {done.out} ({len(done.files)} files, {done.total_bytes / 1024:.0f} KiB)")
+    return ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,7 +223,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rubric", help="rubric file (default: rubric.yaml)")
     p.add_argument("--seed", help="secret of the hidden inputs (default: $A2KIT_SECRET, else .a2kit-secret in the project root)")
     p.add_argument("--force", action="store_true", help="regrade submissions that already have a results.json")
+    p.add_argument("--workers", type=int, help="submissions graded at once (default: the number of cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask distributed scheduler (tcp://host:port)")
+    p.add_argument(
+        "--execute-notebooks", action="store_true", help="also execute each submission's notebooks in the sandbox (report only)"
+    )
     p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("release", help="write the student handout (instructors): no reference/, no hidden data")
+    p.add_argument("--out", required=True, help="folder for the handout: outside the project, absent or empty")
+    p.add_argument("--root", help="project root holding reference/ and student/ (default: this project)")
+    p.add_argument("--force", action="store_true", help="replace the content of a non-empty --out")
+    p.set_defaults(func=_cmd_release)
 
     p = sub.add_parser("data", help="download CIFAR-10 or write the synthetic set")
     p.add_argument("dataset", choices=["cifar10", "synthetic"])

@@ -67,7 +67,10 @@ OPTIONAL_NOTEBOOKS = ("PyTorch.ipynb",)
 UNVERIFIED_NOTEBOOKS = ("collect_submission.ipynb",)
 #: The student-editable files when ``reference/`` is absent (the handout): the files that
 #: hold solution regions in ``reference/`` (a test keeps this list equal to the generator's).
-STUDENT_FILES = ("classifiers/cnn.py", "classifiers/fc_net.py", "layers.py", "optim.py")
+STUDENT_FILES = (
+    "classifiers/cnn.py", "classifiers/fc_net.py", "layers.py", "optim.py", "pytorch_models.py",
+    "network/layers.py", "network/models.py", "network/optimizers.py", "network/regularizers.py",
+)
 
 
 class CollectRefused(Exception):
@@ -109,8 +112,12 @@ class Collected:
 
 
 def required_notebooks(rubric: rubric_mod.Rubric) -> list[tuple[str, str]]:
-    """(notebook path under notebooks/, question id) for every question that names a notebook."""
-    return [(q.notebook, q.id) for q in rubric.questions if q.notebook]
+    """(notebook path under notebooks/, question id) for every notebook a question names (first question)."""
+    first: dict[str, str] = {}
+    for q in rubric.questions:
+        if q.notebook:
+            first.setdefault(q.notebook, q.id)
+    return list(first.items())
 
 
 def student_files(root: Path) -> list[str]:

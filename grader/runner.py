@@ -82,7 +82,9 @@ def _load_outputs(path: Path) -> tuple[Arrays | None, str]:
         return None, f"unreadable outputs ({exc.__class__.__name__})"
 
 
-def _write_job(jobdir: Path, package: str, sys_path: Sequence[str], tasks: Sequence[Task]) -> None:
+def _write_job(
+    jobdir: Path, package: str, sys_path: Sequence[str], tasks: Sequence[Task], poisoned: dict[str, str] | None = None
+) -> None:
     (jobdir / "in").mkdir(parents=True, exist_ok=True)
     for t in tasks:
         np.savez(jobdir / "in" / f"{t.check_id}.npz", **t.case.arrays)
@@ -90,6 +92,7 @@ def _write_job(jobdir: Path, package: str, sys_path: Sequence[str], tasks: Seque
         "package": package,
         "sys_path": list(sys_path),
         "checks": [{"id": t.check_id, "params": dict(t.case.params)} for t in tasks],
+        "poisoned": dict(poisoned or {}),
     }
     (jobdir / "job.json").write_text(json.dumps(job))
 
@@ -103,17 +106,28 @@ def run_checks(
     env: dict[str, str] | None = None,
     workdir: Path | None = None,
 ) -> dict[str, Outcome]:
-    """Run ``tasks`` against ``package`` (importable from ``sys_path``) in child processes."""
+    """Run ``tasks`` against ``package`` (importable from ``sys_path``) in child processes.
+
+    One worker runs every check in turn; after a check that timed out or
+    during which the worker died, a fresh worker takes the remaining ones.
+    When that happened while the worker was importing one of the
+    implementation's modules (the worker reports ``import``/``imported``
+    events), the module is *poisoned*: later workers refuse to import it, so
+    every other check that needs it fails at once with the reason instead of
+    timing out again (an infinite loop at import costs one timeout per module,
+    not one per check).
+    """
     results: dict[str, Outcome] = {}
     base = Path(tempfile.mkdtemp(prefix="a2kit-job-", dir=workdir))
     try:
         pending = list(tasks)
         attempt = 0
+        poisoned: dict[str, str] = {}
         while pending:
             jobdir = base / f"run{attempt}"
             attempt += 1
-            _write_job(jobdir, package, sys_path, pending)
-            done = _run_worker(jobdir, pending, launcher, env)
+            _write_job(jobdir, package, sys_path, pending, poisoned)
+            done = _run_worker(jobdir, pending, launcher, env, poisoned=poisoned)
             results.update(done)
             pending = [t for t in pending if t.check_id not in results]
     finally:
@@ -121,12 +135,154 @@ def run_checks(
     return results
 
 
+# -- notebooks -------------------------------------------------------------------
+
+#: Default seconds per notebook cell (``grade --execute-notebooks``), and the largest executed notebook read back.
+NOTEBOOK_CELL_TIMEOUT = 120.0
+NOTEBOOK_MAX_BYTES = 32 << 20
+
+
+@dataclasses.dataclass
+class NotebookRun:
+    """One notebook executed on the untrusted side: the executed copy (None if none came back) and why it stopped."""
+
+    name: str
+    ok: bool
+    message: str = ""
+    seconds: float = 0.0
+    notebook: object | None = None  # an nbformat NotebookNode, not yet sanitized
+
+
+def _read_notebook(path: Path):
+    """The executed notebook the worker wrote, as plain JSON through nbformat (None, reason) when unusable."""
+    import nbformat
+
+    try:
+        if path.stat().st_size > NOTEBOOK_MAX_BYTES:
+            return None, f"the executed notebook is over {NOTEBOOK_MAX_BYTES >> 20} MiB"
+        return nbformat.reads(path.read_text(encoding="utf-8", errors="replace"), as_version=4), ""
+    except FileNotFoundError:
+        return None, ""
+    except Exception as exc:  # noqa: BLE001 - anything the submission wrote may be malformed
+        return None, f"the executed notebook is unreadable ({exc.__class__.__name__})"
+
+
+def _handout_root(root: Path, package_dir: Path, package: str, release_root: Path) -> None:
+    """``root/<package>``, ``root/rubric.yaml``, ``root/rubrics/``, an empty ``root/notebooks/``."""
+    shutil.copytree(package_dir, root / package)
+    for name in ("rubric.yaml", "rubrics"):
+        src = release_root / name
+        if src.is_dir():
+            shutil.copytree(src, root / name)
+        elif src.is_file():
+            shutil.copyfile(src, root / name)
+    (root / "notebooks").mkdir()
+
+
+def _open_up(top: Path) -> None:
+    """Everything under ``top`` writable by the sandbox's user (another uid when grading as root)."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        os.chmod(dirpath, 0o777)
+        for f in filenames:
+            os.chmod(Path(dirpath, f), 0o666)
+
+
+def run_notebooks(
+    notebooks: Sequence[Path],
+    *,
+    tree: Path,
+    package: str,
+    release_root: Path,
+    launcher: Launcher = direct_launcher,
+    cell_timeout: float = NOTEBOOK_CELL_TIMEOUT,
+    env: dict[str, str] | None = None,
+    workdir: Path | None = None,
+) -> list[NotebookRun]:
+    """Execute ``notebooks`` top to bottom (fast mode) against ``tree/<package>`` in child processes.
+
+    The child sees a folder laid out like the handout (``<package>/``,
+    ``rubric.yaml``, ``rubrics/``, ``notebooks/``) and runs
+    ``grader.notebooks.execute`` on each notebook with ``cell_timeout``
+    seconds per cell; this side allows each notebook ``cell_timeout`` per code
+    cell plus the kernel's start before it kills the process tree, then goes
+    on with a fresh child. A failure is a ``NotebookRun`` with ``ok`` False
+    and the reason; what the notebook ran up to then is kept.
+    """
+    import nbformat
+
+    from .checks.base import Case
+    from .notebooks import STARTUP_TIMEOUT
+
+    runs: dict[str, NotebookRun] = {}
+    entries, tasks, names = [], [], set()
+    for k, path in enumerate(notebooks):
+        name = path.name
+        while name in names:
+            name = f"{k}-{name}"
+        names.add(name)
+        try:
+            cells = sum(1 for c in nbformat.read(path, as_version=4).cells if c.get("cell_type") == "code")
+        except Exception:  # noqa: BLE001 - the child reports the problem
+            cells = 1
+        entries.append({"id": f"nb{k}", "name": name, "source": path})
+        tasks.append(Task(f"nb{k}", Case({}), STARTUP_TIMEOUT + cell_timeout * max(cells, 1)))
+    base = Path(tempfile.mkdtemp(prefix="a2kit-nbjob-", dir=workdir))
+    os.chmod(base, 0o755)
+    try:
+        pending = list(tasks)
+        attempt = 0
+        while pending:
+            jobdir = base / f"run{attempt}"
+            attempt += 1
+            root = jobdir / "root"  # inside the job folder: the only place the child may write
+            _handout_root(root, Path(tree) / package, package, Path(release_root))
+            todo = [e for e in entries if e["id"] in {t.check_id for t in pending}]
+            for e in todo:
+                shutil.copyfile(e["source"], root / "notebooks" / e["name"])
+            _open_up(jobdir)
+            job = {
+                "mode": "notebooks",
+                "package": package,
+                "root": str(root),
+                "cell_timeout": cell_timeout,
+                "notebooks": [{"id": e["id"], "name": e["name"], "path": str(root / "notebooks" / e["name"])} for e in todo],
+            }
+            (jobdir / "job.json").write_text(json.dumps(job))
+            done = _run_worker(jobdir, pending, launcher, env, load_outputs=False)
+            for e in todo:
+                if e["id"] not in done:
+                    continue
+                outcome = done[e["id"]]
+                nb, problem = _read_notebook(jobdir / "out" / f"{e['id']}.ipynb")
+                message = "" if outcome.status == "ok" else outcome.message
+                if outcome.status == "ok" and problem:
+                    message = problem
+                runs[e["id"]] = NotebookRun(e["name"], outcome.status == "ok" and nb is not None, message, outcome.seconds, nb)
+            pending = [t for t in pending if t.check_id not in runs]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return [runs[t.check_id] for t in tasks if t.check_id in runs]
+
+
 def _grader_root() -> str:
     return str(Path(__file__).resolve().parent.parent)
 
 
-def _run_worker(jobdir: Path, tasks: Sequence[Task], launcher: Launcher, env: dict[str, str] | None) -> dict[str, Outcome]:
-    """Run one worker until it finishes, dies or times out; return the outcomes it settled."""
+def _run_worker(
+    jobdir: Path,
+    tasks: Sequence[Task],
+    launcher: Launcher,
+    env: dict[str, str] | None,
+    *,
+    load_outputs: bool = True,
+    poisoned: dict[str, str] | None = None,
+) -> dict[str, Outcome]:
+    """Run one worker until it finishes, dies or times out; return the outcomes it settled.
+
+    ``load_outputs``: read each ok check's ``out/<id>.npz`` (False: the caller reads what it needs).
+    ``poisoned``: filled with module -> reason when the worker hangs or dies while importing it.
+    """
+    importing: str | None = None  # the module the worker reported it is importing
     read_fd, write_fd = os.pipe()
     child_env = dict(os.environ if env is None else env)
     child_env["PYTHONPATH"] = _grader_root()
@@ -171,6 +327,8 @@ def _run_worker(jobdir: Path, tasks: Sequence[Task], launcher: Launcher, env: di
                 settled[victim] = Outcome(
                     "timeout", message=f"stopped after {limit:g} s (time limit)", seconds=time.monotonic() - started
                 )
+                if importing is not None and poisoned is not None:
+                    poisoned[importing] = f"importing {importing} did not finish within {limit:g} s (a loop at import time?)"
                 break
             ready, _, _ = select.select([channel], [], [], min(remaining, 0.5))
             if not ready:
@@ -184,6 +342,8 @@ def _run_worker(jobdir: Path, tasks: Sequence[Task], launcher: Launcher, env: di
                         message=f"the process ended during this check (exit code {code})",
                         seconds=time.monotonic() - started,
                     )
+                    if importing is not None and poisoned is not None:
+                        poisoned[importing] = f"the process ended while importing {importing} (exit code {code})"
                 elif len(settled) < len(tasks):
                     first = tasks[len(settled)].check_id
                     tail = (jobdir / "output.log").read_bytes()[-400:].decode("utf-8", "replace").strip()
@@ -195,6 +355,10 @@ def _run_worker(jobdir: Path, tasks: Sequence[Task], launcher: Launcher, env: di
             for raw in lines:
                 try:
                     event = json.loads(raw)
+                    if isinstance(event, dict) and event.get("event") in ("import", "imported"):
+                        module = str(event.get("module", ""))[:100]
+                        importing = module if event["event"] == "import" else None
+                        continue
                     check_id = event["id"]
                 except (ValueError, KeyError, TypeError):
                     continue  # noise on the channel is ignored
@@ -212,8 +376,8 @@ def _run_worker(jobdir: Path, tasks: Sequence[Task], launcher: Launcher, env: di
                         seconds=time.monotonic() - started,
                     )
                     if outcome.status == "ok":
-                        outputs, problem = _load_outputs(jobdir / "out" / f"{check_id}.npz")
-                        if outputs is None:
+                        outputs, problem = _load_outputs(jobdir / "out" / f"{check_id}.npz") if load_outputs else (None, "")
+                        if problem:
                             outcome = Outcome("error", message=problem, seconds=outcome.seconds)
                         else:
                             outcome.outputs = outputs

@@ -111,6 +111,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -120,6 +121,9 @@ ENV_VAR = "A2KIT_SANDBOX"
 GRADER_MOUNT = "/a2kit"
 #: The grader files the worker needs, relative to the grader package (glob patterns).
 WORKER_FILES = ("__init__.py", "worker.py", "compare.py", "sandbox.py", "checks/*.py")
+#: What executing a notebook needs (``show_checks`` runs public checks): the grader as the handout ships it,
+#: i.e. without ``wrong_answers/`` and with only the public fixtures.
+NOTEBOOK_GRADER_FILES = ("*.py", "checks/*.py", "render/*.py", "fixtures/public.npz")
 #: First uid of the per-launch unprivileged users (when grading as root).
 SANDBOX_UID_BASE = 1 << 30
 #: Environment variables passed to the worker (all others are dropped).
@@ -154,6 +158,10 @@ class Limits:
     file_size: int = 64 << 20
     open_files: int = 256
     tmp_size: int = 256 << 20
+
+
+#: Limits of a notebook run (``grade --execute-notebooks``): a Jupyter client, its kernel and their threads.
+NOTEBOOK_LIMITS = Limits(cpu_seconds=1800, address_space=8 << 30, processes=128, open_files=1024)
 
 
 class SandboxError(RuntimeError):
@@ -274,14 +282,22 @@ def _is_within(path: Path, other: Path) -> bool:
     return path == other or other in path.parents
 
 
+_COPY_LOCK = threading.Lock()
+
+
+def _grader_copy(grader_dir: Path, files: tuple[str, ...] = WORKER_FILES) -> Path:
+    """A folder holding ``grader/`` with only ``files`` (byte-compiled), made once per process, removed at exit."""
+    with _COPY_LOCK:  # a batch launches from several threads
+        return _make_grader_copy(grader_dir, files)
+
+
 @functools.lru_cache(maxsize=None)
-def _grader_copy(grader_dir: Path) -> Path:
-    """A folder holding ``grader/`` with only ``WORKER_FILES`` (byte-compiled), removed at exit."""
+def _make_grader_copy(grader_dir: Path, files: tuple[str, ...]) -> Path:
     top = Path(tempfile.mkdtemp(prefix="a2kit-sandbox-"))
     atexit.register(shutil.rmtree, top, True)
     os.chmod(top, 0o755)
     dest = top / "grader"
-    for pattern in WORKER_FILES:
+    for pattern in files:
         for src in sorted(grader_dir.glob(pattern)):
             if not src.is_file() or src.is_symlink():
                 continue
@@ -333,13 +349,16 @@ class Sandbox:
     read-only at their own paths; ``limits``: the resource limits;
     ``bubblewrap``: True requires it, False does without, None (default)
     follows ``A2KIT_SANDBOX`` and otherwise uses it when its probe succeeds;
-    ``grader_dir``: the grader package the filtered copy is made from.
+    ``grader_dir``: the grader package the filtered copy is made from;
+    ``grader_files``: what of it the copy holds (``WORKER_FILES``, or
+    ``NOTEBOOK_GRADER_FILES`` to execute notebooks).
     """
 
     visible: tuple[Path, ...] = ()
     limits: Limits = Limits()
     bubblewrap: bool | None = None
     grader_dir: Path = Path(__file__).resolve().parent
+    grader_files: tuple[str, ...] = WORKER_FILES
 
     def uses_bubblewrap(self) -> bool:
         wanted = self.bubblewrap
@@ -391,7 +410,7 @@ class Sandbox:
                     raise SandboxError(f"{p} must be readable by others (chmod o+rx): the sandbox runs as another user")
             os.chown(jobdir, uid, uid)
         binds = [(p, p, False) for p in pythons] + [(v, v, False) for v in visible]
-        binds += [(_grader_copy(self.grader_dir), Path(GRADER_MOUNT), False), (jobdir, jobdir, True)]
+        binds += [(_grader_copy(self.grader_dir, self.grader_files), Path(GRADER_MOUNT), False), (jobdir, jobdir, True)]
         mounts = _Mounts(options)
         # Outermost first, so that a mount inside another one stays on top of it.
         for src, dest, writable in sorted(binds, key=lambda b: (len(b[1].parts), str(b[1]))):

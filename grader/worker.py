@@ -6,6 +6,12 @@ inputs from ``JOBDIR/in/<id>.npz`` and parameters from the job, calls the
 check's ``run`` and writes the returned arrays to ``JOBDIR/out/<id>.npz``.
 Progress goes to file descriptor FD as JSON lines (``start`` / ``end`` events).
 
+A job whose ``mode`` is ``notebooks`` (``grader.runner.run_notebooks``) lists
+notebooks instead: each is executed top to bottom by ``grader.notebooks.execute``
+(nbclient, fast mode, the job's per-cell timeout) with the job's ``root`` as
+the project root, and the executed copy, complete or up to the failing cell,
+goes to ``JOBDIR/out/<id>.ipynb``.
+
 Nothing here decides a score: the trusted side loads the outputs with
 ``allow_pickle=False``, validates them and compares them with values the worker
 never sees.
@@ -38,6 +44,55 @@ def _last_line(exc: BaseException) -> str:
     return line[:500]
 
 
+def _watched_impl_class():
+    from .checks.base import MODULES, Impl
+
+    class WatchedImpl(Impl):
+        """``Impl`` that reports each first import of a module, and refuses the modules the runner poisoned.
+
+        A poisoned module hung or killed an earlier worker while being imported;
+        importing it (directly or from another module of the package) raises
+        ImportError with that reason at once.
+        """
+
+        def __init__(self, package: str, emit, poisoned: dict[str, str]):
+            super().__init__(package)
+            self._emit = emit
+            self._poisoned = {name: str(why) for name, why in poisoned.items() if name in MODULES}
+            blocked = {f"{package}.{MODULES[name]}": why for name, why in self._poisoned.items()}
+            if blocked:
+                sys.meta_path.insert(0, _Blocker(blocked))
+
+        def __getattr__(self, name: str):
+            if name.startswith("_") or name not in MODULES:
+                raise AttributeError(name)
+            if name in self._poisoned:
+                raise ImportError(self._poisoned[name])
+            self._emit(event="import", module=name)
+            try:
+                return super().__getattr__(name)
+            finally:
+                self._emit(event="imported", module=name)
+
+    return WatchedImpl
+
+
+class _Blocker:
+    """A meta path finder that refuses to import the given modules, with a reason."""
+
+    def __init__(self, blocked: dict[str, str]):
+        self.blocked = blocked
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in self.blocked:
+            raise ImportError(self.blocked[fullname])
+        return None
+
+
+def _WatchedImpl(package: str, emit, poisoned: dict[str, str]):  # noqa: N802 - a class built on first use
+    return _watched_impl_class()(package, emit, poisoned)
+
+
 def main(argv: list[str]) -> int:
     jobdir = Path(argv[0])
     channel = os.fdopen(int(argv[1]), "w", buffering=1)
@@ -47,15 +102,17 @@ def main(argv: list[str]) -> int:
         channel.flush()
 
     job = json.loads((jobdir / "job.json").read_text())
+    if job.get("mode") == "notebooks":
+        return _notebooks(jobdir, job, emit)
     for entry in reversed(job["sys_path"]):
         sys.path.insert(0, entry)
 
     import numpy as np
 
     from .checks import registry
-    from .checks.base import Case, Impl
+    from .checks.base import Case
 
-    impl = Impl(job["package"])
+    impl = _WatchedImpl(job["package"], emit, job.get("poisoned") or {})
     package_dir = ""
     for entry in job["sys_path"]:
         candidate = os.path.join(entry, *job["package"].split("."))
@@ -95,6 +152,33 @@ def main(argv: list[str]) -> int:
             location=location,
             seconds=time.perf_counter() - started,
         )
+    return 0
+
+
+def _notebooks(jobdir: Path, job: dict, emit) -> int:
+    import nbformat
+
+    from .notebooks import NotebookError, execute
+
+    (jobdir / "out").mkdir(exist_ok=True)
+    for item in job["notebooks"]:
+        emit(event="start", id=item["id"])
+        started = time.perf_counter()
+        status, message, nb = "ok", "", None
+        try:
+            nb = execute(
+                item["path"], implementation=job["package"], fast=True, timeout=float(job["cell_timeout"]), root=job["root"]
+            )
+        except NotebookError as exc:
+            status, message, nb = "error", str(exc)[:500], exc.notebook
+        except BaseException as exc:  # noqa: BLE001 - every failure is the notebook's outcome
+            status, message = "error", _last_line(exc)
+        if nb is not None:
+            try:
+                nbformat.write(nb, str(jobdir / "out" / f"{item['id']}.ipynb"))
+            except Exception as exc:  # noqa: BLE001
+                status, message = "error", f"could not save the executed notebook ({_last_line(exc)})"
+        emit(event="end", id=item["id"], status=status, message=message, seconds=time.perf_counter() - started)
     return 0
 
 

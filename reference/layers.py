@@ -11,12 +11,16 @@ inputs (float32 in, float32 out).
 import numpy as np
 
 from .validation import (
+    check_activation_input,
     check_affine,
     check_conv,
+    check_finite_real,
     check_mode,
+    check_non_negative_real,
     check_norm_params,
     check_pool,
     check_positive_int,
+    check_regression,
     check_scores,
     check_spatial,
 )
@@ -43,6 +47,15 @@ __all__ = [
     "spatial_batchnorm_backward",
     "spatial_groupnorm_forward",
     "spatial_groupnorm_backward",
+    "sigmoid_forward",
+    "sigmoid_backward",
+    "tanh_forward",
+    "tanh_backward",
+    "elu_forward",
+    "elu_backward",
+    "leaky_relu_forward",
+    "leaky_relu_backward",
+    "mse_loss",
 ]
 
 
@@ -773,3 +786,195 @@ def spatial_groupnorm_backward(dout, cache):
     dx = dgroups.reshape(dout.shape)
     # END SOLUTION
     return dx, dgamma, dbeta
+
+
+# ---------------------------------------------------------------------------
+# TP2: more activations and a regression loss
+# ---------------------------------------------------------------------------
+
+
+def sigmoid_forward(x):
+    """Compute the forward pass of a layer of logistic sigmoids, 1 / (1 + exp(-x)).
+
+    Computed without overflow for inputs of any magnitude.
+
+    Inputs:
+    - x: Inputs, a floating-point array of any shape
+
+    Returns a tuple of:
+    - out: Output, of the same shape as x, in (0, 1)
+    - cache: out (the derivative is out * (1 - out))
+    """
+    check_activation_input(x)
+    out = None
+    # BEGIN SOLUTION
+    out = np.exp(-np.logaddexp(0, -x))
+    # END SOLUTION
+    cache = out
+    return out, cache
+
+
+def sigmoid_backward(dout, cache):
+    """Compute the backward pass of a layer of logistic sigmoids.
+
+    Inputs:
+    - dout: Upstream derivatives, of any shape
+    - cache: The forward pass's output out, of the same shape as dout
+
+    Returns:
+    - dx: Gradient with respect to x, of the same shape as dout
+    """
+    out = cache
+    dx = None
+    # BEGIN SOLUTION
+    dx = dout * out * (1 - out)
+    # END SOLUTION
+    return dx
+
+
+def tanh_forward(x):
+    """Compute the forward pass of a layer of hyperbolic tangents.
+
+    Inputs:
+    - x: Inputs, a floating-point array of any shape
+
+    Returns a tuple of:
+    - out: Output, of the same shape as x, in (-1, 1)
+    - cache: out (the derivative is 1 - out**2)
+    """
+    check_activation_input(x)
+    out = None
+    # BEGIN SOLUTION
+    out = np.tanh(x)
+    # END SOLUTION
+    cache = out
+    return out, cache
+
+
+def tanh_backward(dout, cache):
+    """Compute the backward pass of a layer of hyperbolic tangents.
+
+    Inputs:
+    - dout: Upstream derivatives, of any shape
+    - cache: The forward pass's output out, of the same shape as dout
+
+    Returns:
+    - dx: Gradient with respect to x, of the same shape as dout
+    """
+    out = cache
+    dx = None
+    # BEGIN SOLUTION
+    dx = dout * (1 - out * out)
+    # END SOLUTION
+    return dx
+
+
+def elu_forward(x, alpha=1.0):
+    """Compute the forward pass of a layer of exponential linear units (ELUs).
+
+    elu(x) = x for x > 0 and alpha * (exp(x) - 1) for x <= 0.
+
+    Inputs:
+    - x: Inputs, a floating-point array of any shape
+    - alpha: The saturation value for large negative inputs is -alpha
+
+    Returns a tuple of:
+    - out: Output, of the same shape as x
+    - cache: (x, alpha)
+    """
+    check_activation_input(x)
+    check_non_negative_real("alpha", alpha)
+    out = None
+    # BEGIN SOLUTION
+    out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+    # END SOLUTION
+    cache = (x, alpha)
+    return out, cache
+
+
+def elu_backward(dout, cache):
+    """Compute the backward pass of a layer of ELUs.
+
+    The derivative at x == 0 is taken from the left: alpha.
+
+    Inputs:
+    - dout: Upstream derivatives, of any shape
+    - cache: (x, alpha) from the forward pass
+
+    Returns:
+    - dx: Gradient with respect to x, of the same shape as dout
+    """
+    x, alpha = cache
+    dx = None
+    # BEGIN SOLUTION
+    dx = dout * np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
+    # END SOLUTION
+    return dx
+
+
+def leaky_relu_forward(x, slope=0.1):
+    """Compute the forward pass of a layer of leaky ReLUs.
+
+    leaky_relu(x) = x for x > 0 and slope * x for x <= 0.
+
+    Inputs:
+    - x: Inputs, a floating-point array of any shape
+    - slope: The slope for negative inputs (0.1 as in the lab)
+
+    Returns a tuple of:
+    - out: Output, of the same shape as x
+    - cache: (x, slope)
+    """
+    check_activation_input(x)
+    check_finite_real("slope", slope)
+    out = None
+    # BEGIN SOLUTION
+    out = np.where(x > 0, x, slope * x)
+    # END SOLUTION
+    cache = (x, slope)
+    return out, cache
+
+
+def leaky_relu_backward(dout, cache):
+    """Compute the backward pass of a layer of leaky ReLUs.
+
+    The derivative at x == 0 is taken from the left: slope.
+
+    Inputs:
+    - dout: Upstream derivatives, of any shape
+    - cache: (x, slope) from the forward pass
+
+    Returns:
+    - dx: Gradient with respect to x, of the same shape as dout
+    """
+    x, slope = cache
+    dx = None
+    # BEGIN SOLUTION
+    dx = dout * np.where(x > 0, 1.0, slope).astype(x.dtype)
+    # END SOLUTION
+    return dx
+
+
+def mse_loss(x, y):
+    """Compute the mean squared error and its gradient.
+
+    The loss is the mean over all N * D elements of (x - y)**2: the mean over
+    the examples of the mean over the outputs (so one example with two outputs
+    (0.406, 0.525) and targets (0, 0) gives 0.220).
+
+    Inputs:
+    - x: Predictions, of shape (N, D)
+    - y: Targets, of shape (N, D)
+
+    Returns a tuple of:
+    - loss: Scalar giving the loss
+    - dx: Gradient of the loss with respect to x, of shape (N, D)
+    """
+    check_regression(x, y)
+    loss, dx = None, None
+    # BEGIN SOLUTION
+    diff = x - y
+    loss = np.mean(diff * diff)
+    dx = 2 * diff / diff.size
+    # END SOLUTION
+    return loss, dx

@@ -151,3 +151,25 @@ def check_spatial(x, gamma, beta, param_shape):
     shape = param_shape(x.shape[1])
     check_shape("gamma", gamma, shape)
     check_shape("beta", beta, shape)
+
+
+def check_finite_real(name, v):
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real) or not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v!r}")
+
+
+def check_activation_input(x):
+    """Validate the input of an elementwise activation: a floating-point array."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise ValueError(
+            f"x must be a floating-point numpy array, got {type(x).__name__}"
+            + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else "")
+        )
+
+
+def check_regression(x, y):
+    """Validate the (N, D) predictions and the (N, D) targets of a regression loss."""
+    check_ndim("x", x, 2, "(N, D)")
+    check_shape("y", y, x.shape)
+    if x.shape[0] == 0:
+        raise ValueError("x must hold at least one example (N > 0)")

@@ -148,6 +148,13 @@ MODULES = {
     "fc_net": "classifiers.fc_net",
     "cnn": "classifiers.cnn",
     "pytorch_models": "pytorch_models",
+    "network_models": "network.models",
+    "network_layers": "network.layers",
+    "network_activations": "network.activations",
+    "network_losses": "network.losses",
+    "network_optimizers": "network.optimizers",
+    "network_regularizers": "network.regularizers",
+    "network_metrics": "network.metrics",
 }
 
 

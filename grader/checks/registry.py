@@ -7,7 +7,7 @@ import importlib
 from .base import Check
 
 #: The modules that declare checks; each has a ``CHECKS`` tuple.
-CHECK_MODULES = ("q1", "q2", "q3", "q4")
+CHECK_MODULES = ("q1", "q2", "q3", "q4", "q5", "tp2")
 
 
 @functools.lru_cache(maxsize=None)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import re
 from typing import Sequence
 
@@ -81,6 +82,7 @@ nav.a2-toc ul { columns: 2; }
 .a2-nb .output_stderr pre { background: #fff5f5; } .a2-nb .output_error pre { background: #ffebe9; }
 .a2-nb table { border-collapse: collapse; } .a2-nb td, .a2-nb th { border: 1px solid #d0d7de; padding: 2px 6px; }
 .a2-nb .anchor-link { display: none; }
+pre.a2-answer { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 4px 6px; white-space: pre-wrap; }
 .ansi-red-fg { color: #cf222e; } .ansi-green-fg { color: #1a7f37; } .ansi-blue-fg { color: #0969da; }
 .ansi-cyan-fg { color: #1b7c83; } .ansi-yellow-fg { color: #9a6700; } .ansi-bold { font-weight: bold; }
 """
@@ -135,7 +137,7 @@ _PAGE = _TABLES + """\
 <ul class="a2-problems">{% for p in problems %}<li>{{ p }}</li>{% endfor %}</ul>
 {%- endif %}
 <h2 id="scores">Scores</h2>
-<table class="a2 a2-summary">
+<table class="a2 a2-summary" id="score-table">
 <thead><tr><th>question</th><th>title</th><th>points</th><th>checks passed</th></tr></thead>
 <tbody>
 {%- for q in results %}
@@ -150,7 +152,9 @@ _PAGE = _TABLES + """\
 <nav class="a2-toc"><ul>{% for s in sections %}<li><a href="#{{ s.anchor }}">{{ s.title }}</a></li>{% endfor %}</ul></nav>
 {%- endif %}
 <h2 id="checks">Checks</h2>
+<div id="check-table">
 {%- for q in results %}{{ question_table(q) }}{% endfor %}
+</div>
 {%- for s in sections %}
 <h2 id="{{ s.anchor }}">{{ s.title }}</h2>
 {%- if s.note %}<p class="a2-note">{{ s.note }}</p>{% endif %}
@@ -222,6 +226,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-").lower()
 
 
+@functools.lru_cache(maxsize=1)
 def _pygments_css() -> str:
     try:
         from pygments.formatters import HtmlFormatter
@@ -334,11 +339,67 @@ def notebook_section(nb, name: str, *, note: str = "") -> Section:
     return Section(title=name, body=notebook_html(nb), anchor=f"nb-{_slug(name)}", note=note)
 
 
+@dataclasses.dataclass(frozen=True)
+class NotebookOverview:
+    """A saved notebook in brief: code cells run, what ``collect`` would refuse, the inline answers."""
+
+    name: str
+    code_cells: int
+    executed: int
+    problems: tuple[str, ...]
+    answers: tuple[tuple[str, str], ...]  # (question id, answer text as written)
+
+
+def notebook_overview(nb, name: str, problems: Sequence[str] = ()) -> NotebookOverview:
+    """The overview of ``nb`` (cheap: no nbconvert); ``problems`` as ``grader.notebooks.problems`` lists them."""
+    from ..notebook_api import answer_id
+
+    code = [c for c in nb.cells if c.get("cell_type") == "code" and "".join(c.get("source", "")).strip()]
+    answers = []
+    for cell in nb.cells:
+        qid = answer_id(cell)
+        if qid is not None:
+            answers.append((str(qid), "".join(cell.get("source", ""))[:5000]))
+    return NotebookOverview(
+        name, len(code), sum(1 for c in code if c.get("execution_count") is not None), tuple(problems), tuple(answers)
+    )
+
+
+_OVERVIEW = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(
+    """\
+<p class="a2-note">The notebooks as saved by the student (not executed here; grade with
+--execute-notebooks to run them in the sandbox and include them).</p>
+<table class="a2" id="notebook-table">
+<thead><tr><th>notebook</th><th>code cells run</th><th>problems</th></tr></thead>
+<tbody>
+{%- for n in items %}
+<tr><td>{{ n.name }}</td><td class="num">{{ n.executed }} / {{ n.code_cells }}</td>
+<td>{% for p in n.problems %}{{ p }}{% if not loop.last %}<br>{% endif %}{% else %}none{% endfor %}</td></tr>
+{%- endfor %}
+</tbody></table>
+{%- for n in items if n.answers %}
+<h3>{{ n.name }}: inline answers</h3>
+{%- for qid, text in n.answers %}
+<p><b>{{ qid }}</b></p><pre class="a2-answer">{{ text }}</pre>
+{%- endfor %}
+{%- endfor %}
+"""
+)
+
+
+def notebooks_overview_section(items: Sequence[NotebookOverview]) -> Section:
+    """One report section listing the saved notebooks (``notebook_overview``), all text escaped."""
+    return Section(title="Notebooks", body=Markup(_OVERVIEW.render(items=list(items))), anchor="notebooks")
+
+
 __all__ = [
+    "NotebookOverview",
     "Section",
     "clean_html",
     "notebook_html",
+    "notebook_overview",
     "notebook_section",
+    "notebooks_overview_section",
     "render_fragment",
     "render_report",
     "sanitize_notebook",

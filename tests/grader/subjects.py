@@ -2,7 +2,14 @@
 
 A correct ``affine_forward`` and the body of a correct ``affine_backward``;
 tests replace the backward's body with the hostile or faulty code under test.
+
+Below them, helpers that build whole submissions for ``grade`` (our layout,
+the cs231n layout, edited functions).
 """
+import re as _re
+import shutil as _shutil
+import zipfile as _zipfile
+from pathlib import Path as _Path
 
 GOOD_FORWARD = """
 import numpy as np
@@ -19,3 +26,76 @@ dw = x.reshape(x.shape[0], -1).T @ dout
 db = dout.sum(axis=0)
 return dx, dw, db
 """
+
+
+# ---------------------------------------------------------------------------
+# Whole submissions for ``grade`` (tests/grader/test_grade_*.py)
+
+ROOT = _Path(__file__).resolve().parents[2]
+#: Build artefacts and caches, never part of a submission.
+ARTEFACTS = ("__pycache__", "*.pyc", "*.so", "*.c", ".ipynb_checkpoints")
+
+
+def copy_package(src: _Path, dest: _Path) -> _Path:
+    _shutil.copytree(src, dest, ignore=_shutil.ignore_patterns(*ARTEFACTS))
+    return dest
+
+
+def our_layout(dest: _Path, package: _Path, *, notebooks: bool = False) -> _Path:
+    """A submission folder in this kit's layout: ``dest/student/`` (a copy of ``package``), optionally notebooks/."""
+    copy_package(package, dest / "student")
+    if notebooks:
+        _shutil.copytree(ROOT / "notebooks", dest / "notebooks", ignore=_shutil.ignore_patterns(*ARTEFACTS))
+    return dest
+
+
+def absolute_imports(text: str, package: str) -> str:
+    """The 2019 cs231n style: relative imports made absolute, for a module of ``package`` (e.g. ``cs231n.classifiers``).
+
+    ``from ..layers import *`` in ``cs231n.classifiers`` -> ``from cs231n.layers import *``.
+    """
+    parts = package.split(".")
+
+    def absolute(m: _re.Match) -> str:
+        base = parts[: len(parts) - (len(m.group(2)) - 1)]
+        target = ".".join(base + ([m.group(3)] if m.group(3) else []))
+        return f"{m.group(1)}from {target} import"
+
+    return _re.sub(r"^(\s*)from (\.+)(\w[\w.]*)? import", absolute, text, flags=_re.MULTILINE)
+
+
+def cs231n_zip(path: _Path, package: _Path, *, prefix: str = "assignment2/", absolute: bool = False) -> _Path:
+    """A cs231n-layout zip of ``package`` (``<prefix>cs231n/layers.py``...), its imports made absolute if asked."""
+    with _zipfile.ZipFile(path, "w", compression=_zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(package.rglob("*")):
+            if not f.is_file() or "__pycache__" in f.parts or f.suffix in (".so", ".c", ".pyc"):
+                continue
+            rel = f.relative_to(package).as_posix()
+            data = f.read_bytes()
+            if absolute and f.suffix == ".py":
+                module_package = ".".join(["cs231n", *f.relative_to(package).parent.parts])
+                data = absolute_imports(data.decode(), module_package).encode()
+            zf.writestr(f"{prefix}cs231n/{rel}", data)
+    return path
+
+
+def replace_function(text: str, name: str, source: str) -> str:
+    """``text`` with the top-level ``def name(...)`` (through the line before the next top-level statement) replaced."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, ln in enumerate(lines) if ln.startswith(f"def {name}(")), None)
+    if start is None:
+        raise AssertionError(f"no top-level def {name} in the text")
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t" or lines[end].startswith(")")):
+        end += 1
+    return "".join(lines[:start]) + source.rstrip("\n") + "\n\n\n" + "".join(lines[end:])
+
+
+def edit_file(path: _Path, *, function: str | None = None, source: str = "", append: str = "") -> None:
+    """Replace one function of ``path`` with ``source`` and/or append module-level code."""
+    text = path.read_text()
+    if function:
+        text = replace_function(text, function, source)
+    if append:
+        text = text.rstrip("\n") + "\n\n" + append.strip("\n") + "\n"
+    path.write_text(text)

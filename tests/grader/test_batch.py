@@ -16,7 +16,13 @@ from grader.paths import project_root
 
 ROOT = project_root()
 SECRET = "test-secret"
-COLUMNS = ["submission", "status", "q1", "q2", "q3", "q4", "total", "max_total", "message"]
+#: The documented columns, with one per question of the default rubric.
+COLUMNS = ["submission", "status", *rubric_mod.load().question_ids, "total", "max_total", "message"]
+
+
+def _full_marks(rub: rubric_mod.Rubric) -> float:
+    """What a perfect submission scores: every question's points, extra credit included."""
+    return float(sum(q.points for q in rub.questions))
 
 
 def _copy_package(src: Path, dest: Path) -> None:
@@ -58,7 +64,7 @@ def test_the_folder_of_submissions_grades_each(graded):
     rub = rubric_mod.load()
     for sid in ("perfect", "legacy"):
         assert rows[sid].status == "graded", rows[sid].message
-        assert rows[sid].total == rub.max_total
+        assert rows[sid].total == _full_marks(rub)
         assert rows[sid].scores == {q.id: q.points for q in rub.questions}
     assert rows["stubs"].status == "graded"
     assert rows["stubs"].total == 0
@@ -73,7 +79,9 @@ def test_gradebook_has_the_documented_columns(graded):
     assert lines[0] == COLUMNS
     body = {r[0]: dict(zip(COLUMNS, r)) for r in lines[1:]}
     assert set(body) == set(rows)
-    assert body["perfect"]["total"] == "100" and body["perfect"]["max_total"] == "100"
+    rub = rubric_mod.load()
+    assert COLUMNS[2:-3] == [q.id for q in rub.questions] and COLUMNS[2] == "q1"
+    assert float(body["perfect"]["total"]) == _full_marks(rub) and float(body["perfect"]["max_total"]) == rub.max_total
     assert body["broken"]["status"] == "error" and body["broken"]["message"]
 
 
@@ -176,3 +184,26 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert cli.main(["grade", str(tmp_path / "missing"), "--out", out, "--seed", SECRET]) == 2
     printed = capsys.readouterr().out
     assert "good: graded" in printed and "good: already graded" in printed and "bad: error" in printed
+
+
+def test_a_loop_at_import_costs_one_timeout_not_one_per_check(tmp_path):
+    """Is a module that hangs while being imported refused at once by the checks after the first timeout?"""
+    sub = our_layout(tmp_path / "hangs", ROOT / "reference")
+    layers = sub / "student" / "layers.py"
+    layers.write_text("while True:\n    pass\n" + layers.read_text())
+    path = tmp_path / "three.yaml"
+    path.write_text(
+        "version: 1\nassignment: tiny\nquestions:\n  q1:\n    title: t\n    points: 3\n    checks:\n"
+        "      - {id: affine_forward, points: 1, timeout: 3}\n      - {id: relu_forward, points: 1, timeout: 3}\n"
+        "      - {id: relu_backward, points: 1, timeout: 3}\n      - {id: sgd_momentum, points: 1, timeout: 3}\n"
+    )
+    rub = rubric_mod.load(path, require_all_checks=False)
+    (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
+    tests = json.loads((tmp_path / "out" / "hangs" / "results.json").read_text())["tests"]
+    outputs = [t["output"] for t in tests]
+    assert "timed out" in outputs[0]
+    for later in outputs[1:3]:
+        assert "importing layers did not finish within 3 s" in later, later
+    assert tests[3]["status"] == "passed"  # optim.py does not import layers
+    assert row.scores == {"q1": 1.0} and row.status == "partial"
+    assert json.loads((tmp_path / "out" / "hangs" / "results.json").read_text())["a2kit"]["seconds"] < 3 * 2 + 5

@@ -2,7 +2,8 @@
 import pytest
 
 from grader import check
-from tests.mutants import all_mutants, build_package
+from grader import rubric as rubric_mod
+from tests.mutants import ROOT, all_mutants, build_package
 
 MUTANTS = all_mutants()
 
@@ -10,7 +11,8 @@ MUTANTS = all_mutants()
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_mutant_loses_points_where_it_should(mutant, tmp_path):
     build_package(mutant, tmp_path)
-    results = check.run(implementation="mutant", root=tmp_path)
+    rubric = rubric_mod.load(ROOT / mutant.rubric) if mutant.rubric else None
+    results = check.run(implementation="mutant", root=tmp_path, rubric=rubric)
     failed = {c.check_id: c for q in results for c in q.checks if not c.passed}
     missing = [cid for cid in mutant.breaks if cid not in failed]
     assert not missing, f"{mutant.name}: these checks did not catch it: {missing}"

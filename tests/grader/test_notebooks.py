@@ -6,6 +6,7 @@ default), which prints each notebook's time and the total.
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -222,6 +223,17 @@ def test_fully_connected_nets_stops_at_the_first_stub(synthetic_data):
     assert "affine_forward" in message, message
 
 
+@pytest.mark.slow
+def test_tp2_computational_graphs_stops_at_the_first_stub(synthetic_data):
+    """Against the untouched stubs, does the first TP2 notebook stop at sigmoid_forward with 'not implemented'?"""
+    path = NOTEBOOKS / "tp2" / "ComputationalGraphs.ipynb"
+    with pytest.raises(notebooks.NotebookError) as info:
+        notebooks.execute(path, implementation="student", fast=True, timeout=300, env=synthetic_data)
+    message = str(info.value)
+    assert message.startswith("ComputationalGraphs.ipynb: code cell 2 failed: NotImplementedError"), message
+    assert "sigmoid_forward is not implemented yet (layers.py)" in message, message
+
+
 def test_the_python3_kernel_is_this_interpreter():
     """Is the kernel the grader's own interpreter, whatever python3 kernelspec is installed elsewhere?"""
     import sys
@@ -229,3 +241,21 @@ def test_the_python3_kernel_is_this_interpreter():
     km = notebooks._kernel_manager("python3")
     assert km.kernel_spec.argv[0] == sys.executable
     assert km.kernel_spec.argv[1:3] == ["-m", "ipykernel_launcher"]
+
+
+@pytest.mark.slow
+def test_pytorch_notebook_prints_the_best_validation_accuracy_and_the_q5_table(synthetic_data):
+    """Does PyTorch.ipynb run against the reference in fast mode, print the line the report shows, and the Q5 table?
+
+    Without torch the same notebook must still run, every part saying it was skipped.
+    """
+    import importlib.util
+
+    nb = notebooks.execute(NOTEBOOKS / "PyTorch.ipynb", implementation="reference", fast=True, timeout=300, env=synthetic_data)
+    text = "\n".join(text_of(c) for c in nb.cells if c.cell_type == "code")
+    if importlib.util.find_spec("torch") is None:
+        assert "PyTorch is not installed" in text
+        return
+    assert "Data source: synthetic" in text
+    assert re.search(r"^Q5 best validation accuracy: [01]\.\d{4} \(data: synthetic, 500 training images", text, re.M), text
+    assert "q5: PyTorch on CIFAR-10 (extra credit)  -  10 / 10 points" in text

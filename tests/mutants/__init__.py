@@ -22,6 +22,7 @@ class Mutant:
     new: str  # the buggy text
     breaks: tuple[str, ...]  # check ids that must fail
     diagnosis: str | None = None  # a substring the diagnosis of the first broken check must contain
+    rubric: str | None = None  # the rubric that scores it, relative to the project root (None: rubric.yaml)
 
 
 def build_package(mutant: Mutant, dest: Path, package: str = "mutant") -> Path:
@@ -38,9 +39,15 @@ def build_package(mutant: Mutant, dest: Path, package: str = "mutant") -> Path:
 
 
 def all_mutants() -> list[Mutant]:
-    from . import a2_q1_q3, a2_q2_q4
+    import importlib.util
 
-    out = list(a2_q1_q3.MUTANTS) + list(a2_q2_q4.MUTANTS)
+    from . import a2_q1_q3, a2_q2_q4, a2_q5, tp2
+
+    out = list(a2_q1_q3.MUTANTS) + list(a2_q2_q4.MUTANTS) + list(tp2.MUTANTS)
+    # Q5's bugs show only where torch is installed (without it every Q5 check
+    # says "not implemented"; tests/grader/test_checks_q5.py covers that case).
+    if importlib.util.find_spec("torch") is not None:
+        out += list(a2_q5.MUTANTS)
     names = [m.name for m in out]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:

@@ -1,0 +1,223 @@
+"""``python -m grader release --out DIR``: the student handout.
+
+What goes in (paths relative to the project root):
+
+* ``student/``: the stubs, exactly as committed; refused when ``student/`` is
+  stale (it must equal what ``python -m grader stubs`` makes from ``reference/``);
+* ``notebooks/`` (``tp2/`` and any other subfolder included);
+* ``grader/``, minus ``grader/wrong_answers/`` (the catalogue of known bugs is
+  instructor-only: it would tell students what the hidden checks look for) and
+  minus every file of ``grader/fixtures/`` but ``public.npz`` (hidden data);
+* ``rubric.yaml`` and ``rubrics/``;
+* ``pyproject.toml``, ``setup.py``, ``README.md`` and ``LICENSE`` (those
+  present), so that ``pip install -e .`` works in the handout.
+
+Never: anything of ``reference/``, secrets (``.a2kit-secret``), build
+artefacts and caches (``__pycache__``, ``*.pyc``, ``*.so``, ``*.c``, ``*.o``,
+``*.egg-info``), virtual environments (a folder holding ``pyvenv.cfg``),
+notebook checkpoints, dot files, symbolic links. Files get mode 0644 (0755 if
+executable), folders 0755.
+
+Before the handout is moved into place, every file in it is scanned for the
+body of every solution region of ``reference/`` (a region of at least two
+non-blank lines, whitespace-normalised); a match refuses the release. So a
+reference file copied by mistake into ``notebooks/`` or ``grader/`` never
+ships.
+
+The handout is built in a temporary folder beside ``DIR`` and renamed into
+place, so ``DIR`` is either absent, the old content or the complete new one.
+``DIR`` must be outside the project (and not hold it) and absent or empty,
+unless ``force`` (then its old content is replaced).
+
+In the handout, ``python -m grader check`` and ``collect`` work (they need
+only ``student/``, the public fixtures and the rubric); ``grade`` and
+``fixtures`` need ``reference/`` and are the instructor's.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import stubs
+from .paths import project_root
+
+#: Folders copied (filtered) into the handout.
+TREES = ("student", "notebooks", "grader", "rubrics")
+#: Top-level files copied when present.
+FILES = ("rubric.yaml", "pyproject.toml", "setup.py", "README.md", "LICENSE")
+#: Paths (relative to the project root, ``/``-separated) that never ship.
+WITHHELD = ("grader/wrong_answers",)
+#: The only file of ``grader/fixtures/`` that ships.
+PUBLIC_FIXTURES = ("public.npz",)
+SECRET_NAMES = frozenset({".a2kit-secret"})
+SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache", "build", "dist"})
+SKIPPED_SUFFIXES = frozenset({".pyc", ".pyo", ".so", ".pyd", ".c", ".o", ".tmp"})
+
+
+class ReleaseError(ValueError):
+    """The handout cannot be written; the message is one line naming the path."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    """What ``release`` wrote."""
+
+    out: Path
+    files: tuple[str, ...]  # relative, /-separated, sorted
+
+    @property
+    def total_bytes(self) -> int:
+        return sum((self.out / f).stat().st_size for f in self.files)
+
+
+def _within(path: Path, other: Path) -> bool:
+    return path == other or other in path.parents
+
+
+def _skipped_dir(path: Path, rel: str) -> bool:
+    name = path.name
+    return (
+        name in SKIPPED_DIRS
+        or name.startswith(".")
+        or name.endswith(".egg-info")
+        or (path / "pyvenv.cfg").exists()
+        or rel in WITHHELD
+        or path.is_symlink()
+    )
+
+
+def _skipped_file(path: Path, rel: str) -> bool:
+    name = path.name
+    if name in SECRET_NAMES or name.startswith(".") or path.suffix in SKIPPED_SUFFIXES:
+        return True
+    if path.is_symlink() or not path.is_file():
+        return True
+    parent = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    return parent == "grader/fixtures" and name not in PUBLIC_FIXTURES
+
+
+def handout_files(root: Path) -> list[str]:
+    """The relative paths that go into the handout, sorted."""
+    found = [f for f in FILES if (root / f).is_file() and not (root / f).is_symlink()]
+    for top in TREES:
+        base = root / top
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):
+            here = Path(dirpath)
+            dirnames[:] = sorted(
+                d for d in dirnames if not _skipped_dir(here / d, (here / d).relative_to(root).as_posix())
+            )
+            for name in filenames:
+                rel = (here / name).relative_to(root).as_posix()
+                if not _skipped_file(here / name, rel):
+                    found.append(rel)
+    return sorted(found)
+
+
+_WS = re.compile(r"\s+")
+
+
+def _normalise(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def solution_bodies(reference: Path) -> dict[str, str]:
+    """``"file:line"`` -> the whitespace-normalised body of each solution region of two or more lines."""
+    bodies = {}
+    for rel in stubs.editable_files(reference):
+        path = reference / rel
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for region in stubs.find_regions("\n".join(lines), str(rel)):
+            body = [ln for ln in lines[region.begin : region.end - 1] if ln.strip() and not ln.strip().startswith("#")]
+            if len(body) >= 2:
+                bodies[f"{rel.as_posix()}:{region.begin}"] = _normalise("\n".join(body))
+    return bodies
+
+
+def find_leaks(tree: Path, files: Iterable[str], bodies: dict[str, str]) -> list[str]:
+    """``"handout file: reference region"`` for every solution body found in a handout file."""
+    leaks = []
+    for rel in files:
+        try:
+            text = _normalise((tree / rel).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, OSError):
+            continue  # binary files (the fixtures) hold arrays, not code
+        leaks += [f"{rel}: {where}" for where, body in bodies.items() if body in text]
+    return leaks
+
+
+def _check_out(out: Path, root: Path, force: bool) -> None:
+    if _within(out, root):
+        raise ReleaseError(f"{out}: inside the project {root} (choose a folder outside it)")
+    if _within(root, out):
+        raise ReleaseError(f"{out}: holds the project {root} (choose a folder outside it)")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ReleaseError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ReleaseError(f"{out}: not empty (use --force to replace its content)")
+
+
+def _mode(src: Path) -> int:
+    return 0o755 if src.stat().st_mode & stat.S_IXUSR else 0o644
+
+
+def release(out: Path, *, root: Path | None = None, force: bool = False) -> Release:
+    """Write the student handout of the project at ``root`` into ``out``; see the module docstring."""
+    root = Path(root or project_root()).resolve()
+    out = Path(os.path.abspath(out))
+    reference, student = root / "reference", root / "student"
+    if not student.is_dir():
+        raise ReleaseError(f"{student}: missing (nothing to hand out)")
+    _check_out(out, root, force)
+    if reference.is_dir():
+        try:
+            stale = stubs.check_student_tree(reference, student)
+        except stubs.StubError as exc:
+            raise ReleaseError(f"reference/{exc}") from exc
+        if stale:
+            raise ReleaseError(
+                f"{student}: stale ({stale[0]}{' and more' if len(stale) > 1 else ''}); run `python -m grader stubs` first"
+            )
+        bodies = solution_bodies(reference)
+    else:
+        bodies = {}
+    files = handout_files(root)
+    if not (root / "grader" / "fixtures" / PUBLIC_FIXTURES[0]).is_file():
+        raise ReleaseError(f"{root / 'grader' / 'fixtures' / PUBLIC_FIXTURES[0]}: missing (run `python -m grader fixtures`)")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        for rel in files:
+            src, target = root / rel, tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+            os.chmod(target, _mode(src))
+        for dirpath, _, _ in os.walk(tmp):
+            os.chmod(dirpath, 0o755)
+        leaks = find_leaks(tmp, files, bodies)
+        if leaks:
+            raise ReleaseError(f"reference code found in the handout: {leaks[0]}{' and more' if len(leaks) > 1 else ''}")
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.rename(out, old / "content")
+        try:
+            os.rename(tmp, out)
+        except OSError:
+            if old is not None:
+                os.rename(old / "content", out)  # put the old content back
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Release(out, tuple(files))

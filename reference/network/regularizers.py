@@ -1,0 +1,54 @@
+"""Weight penalties: ``penalty(W) -> float`` and ``grad(W) -> array of W's shape``.
+
+``Network.fit(reg=...)`` applies one to the weights ``W`` of every Dense layer
+(never to the biases) and adds it once per batch to the averaged data loss.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..validation import check_non_negative_real
+
+
+class L2:
+    """0.5 * lam * sum(W**2), the convention of layers.py's models (gradient lam * W)."""
+
+    def __init__(self, lam):
+        check_non_negative_real("lam", lam)
+        self.lam = lam
+
+    def penalty(self, W) -> float:
+        value = None
+        # BEGIN SOLUTION
+        value = 0.5 * self.lam * float(np.sum(W * W))
+        # END SOLUTION
+        return value
+
+    def grad(self, W):
+        dW = None
+        # BEGIN SOLUTION
+        dW = self.lam * W
+        # END SOLUTION
+        return dW
+
+
+class L1:
+    """lam * sum(|W|) (subgradient lam * sign(W), 0 at W == 0)."""
+
+    def __init__(self, lam):
+        check_non_negative_real("lam", lam)
+        self.lam = lam
+
+    def penalty(self, W) -> float:
+        value = None
+        # BEGIN SOLUTION
+        value = self.lam * float(np.sum(np.abs(W)))
+        # END SOLUTION
+        return value
+
+    def grad(self, W):
+        dW = None
+        # BEGIN SOLUTION
+        dW = self.lam * np.sign(W)
+        # END SOLUTION
+        return dW

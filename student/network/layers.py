@@ -1,0 +1,103 @@
+"""The layers of a ``Network``: ``Dense`` and ``Concatenate``.
+
+Every layer has ``params`` (a dict of arrays, empty for Concatenate),
+``build(input_dim, network_input_dim, rng)`` called by ``Network.add``,
+``forward(h, x) -> (out, cache)`` where ``h`` is the previous layer's output
+and ``x`` the network's input, and ``backward(dout, cache) -> (dh, dx, grads)``
+where ``dx`` is the gradient with respect to the network's input (None when the
+layer does not read it) and ``grads`` has the keys of ``params``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..validation import check_positive_int
+from . import activations
+
+
+class Dense:
+    """A fully connected layer followed by an activation: a = activation(h @ W + b).
+
+    Parameters: ``W`` of shape (input_dim, units), drawn from the Glorot
+    uniform distribution U(-r, r) with r = sqrt(6 / (input_dim + units)), and
+    ``b`` of shape (units,), zeros. ``input_dim`` is needed for the first layer
+    of a network only.
+    """
+
+    def __init__(self, units, activation=None, input_dim=None):
+        check_positive_int("units", units)
+        if input_dim is not None:
+            check_positive_int("input_dim", input_dim)
+        self.units = int(units)
+        self.input_dim = input_dim
+        self.activation = activations.get(activation)
+        self.params: dict[str, np.ndarray] = {}
+
+    @property
+    def output_dim(self) -> int:
+        return self.units
+
+    def build(self, input_dim, network_input_dim, rng: np.random.Generator) -> None:
+        if self.input_dim is not None and self.input_dim != input_dim:
+            raise ValueError(f"Dense: input_dim={self.input_dim} but the previous layer gives {input_dim} values")
+        self.input_dim = int(input_dim)
+        limit = np.sqrt(6.0 / (self.input_dim + self.units))
+        self.params = {
+            "W": rng.uniform(-limit, limit, size=(self.input_dim, self.units)),
+            "b": np.zeros(self.units),
+        }
+
+    def forward(self, h, x=None):
+        """h: (N, input_dim) -> (a of shape (N, units), cache)."""
+        W, b = self.params["W"], self.params["b"]
+        if np.ndim(h) != 2 or h.shape[1] != W.shape[0]:
+            raise ValueError(f"Dense: expected an input of shape (N, {W.shape[0]}), got {np.shape(h)}")
+        a, cache = None, None
+        # TODO: your code here (see the docstring above).
+        raise NotImplementedError("forward is not implemented yet (layers.py)")
+        return a, cache
+
+    def backward(self, da, cache):
+        """da: (N, units) -> (dh of shape (N, input_dim), None, {"W": dW, "b": db})."""
+        W = self.params["W"]
+        dh, grads = None, None
+        # TODO: your code here (see the docstring above).
+        raise NotImplementedError("backward is not implemented yet (layers.py)")
+        return dh, None, grads
+
+
+class Concatenate:
+    """Joins the network's input x with the previous layer's output h: out = [x, h] (x first).
+
+    No parameters. With it a later layer sees the input directly, as in the
+    second XOR architecture (2 inputs -> 1 hidden unit -> [2 inputs, hidden] -> 1 output).
+    """
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}
+        self.input_dim = None
+        self.network_input_dim = None
+
+    @property
+    def output_dim(self) -> int:
+        return self.network_input_dim + self.input_dim
+
+    def build(self, input_dim, network_input_dim, rng: np.random.Generator) -> None:
+        self.input_dim = int(input_dim)
+        self.network_input_dim = int(network_input_dim)
+
+    def forward(self, h, x):
+        """h: (N, H), x: (N, D) -> (out of shape (N, D + H), cache)."""
+        if np.ndim(h) != 2 or np.ndim(x) != 2 or h.shape[0] != x.shape[0]:
+            raise ValueError(f"Concatenate: expected h (N, H) and x (N, D), got {np.shape(h)} and {np.shape(x)}")
+        out, cache = None, None
+        # TODO: your code here (see the docstring above).
+        raise NotImplementedError("forward is not implemented yet (layers.py)")
+        return out, cache
+
+    def backward(self, dout, cache):
+        """dout: (N, D + H) -> (dh of shape (N, H), dx of shape (N, D), {})."""
+        dh, dx = None, None
+        # TODO: your code here (see the docstring above).
+        raise NotImplementedError("backward is not implemented yet (layers.py)")
+        return dh, dx, {}

@@ -1,0 +1,126 @@
+"""``Network``: a stack of layers trained by minibatch gradient descent.
+
+    net = Network(seed=0)
+    net.add(Dense(2, "tanh", input_dim=2))
+    net.add(Dense(1, "tanh"))
+    history = net.fit(x, y, epochs=3000, loss=MSE(), opt=BGD(lr=0.01))
+
+``fit`` returns the history, a dict of per-epoch lists: ``loss`` and
+``accuracy`` on the training set after each epoch, and ``test_loss`` and
+``test_accuracy`` on ``test_data`` (empty lists without it). The loss recorded
+is the averaged data loss plus the penalty, the quantity whose gradient each
+step follows. ``plotting.plot_history`` draws it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..validation import check_positive_int
+from . import losses as losses_mod
+from . import metrics
+from .optimizers import BGD
+
+
+class Network:
+    """A sequence of layers; ``seed`` fixes the initial weights and the shuffling."""
+
+    def __init__(self, seed=None):
+        self.layers: list = []
+        self.input_dim: int | None = None
+        self.rng = np.random.default_rng(seed)
+
+    # -- building -------------------------------------------------------------
+
+    def add(self, layer) -> Network:
+        """Append ``layer`` and draw its parameters (the first layer needs ``input_dim``)."""
+        if not self.layers:
+            if getattr(layer, "input_dim", None) is None:
+                raise ValueError("Network.add: the first layer needs input_dim")
+            self.input_dim = int(layer.input_dim)
+            previous = self.input_dim
+        else:
+            previous = self.layers[-1].output_dim
+        layer.build(previous, self.input_dim, self.rng)
+        self.layers.append(layer)
+        return self
+
+    @property
+    def params(self) -> list[dict]:
+        """The parameters of every layer, in order (the arrays themselves, not copies)."""
+        return [layer.params for layer in self.layers]
+
+    # -- passes ---------------------------------------------------------------
+
+    def _check_input(self, x) -> None:
+        if not self.layers:
+            raise ValueError("Network: no layers (call add first)")
+        if np.ndim(x) != 2 or np.shape(x)[1] != self.input_dim:
+            raise ValueError(f"Network: x must have shape (N, {self.input_dim}), got {np.shape(x)}")
+
+    def forward(self, x):
+        """The network's output for x (N, input_dim), and the caches of every layer."""
+        self._check_input(x)
+        h, caches = x, []
+        for layer in self.layers:
+            h, cache = layer.forward(h, x)
+            caches.append(cache)
+        return h, caches
+
+    def predict(self, x):
+        """The network's output for x (N, input_dim)."""
+        return self.forward(x)[0]
+
+    def backward(self, dout, caches) -> list[dict]:
+        """The gradients of every layer's parameters, given d(loss)/d(output) ``dout``."""
+        grads = None
+        # TODO: your code here (see the docstring above).
+        raise NotImplementedError("backward is not implemented yet (models.py)")
+        return grads
+
+    def loss_and_grads(self, x, y, loss, reg=None):
+        """The averaged loss (plus the penalty of ``reg`` on every weight matrix) and its gradients."""
+        value, grads = None, None
+        # TODO: your code here (see the docstring above).
+        raise NotImplementedError("loss_and_grads is not implemented yet (models.py)")
+        return value, grads
+
+    def evaluate(self, x, y, loss, reg=None, metric=metrics.accuracy):
+        """(loss with penalty, accuracy) on x, y."""
+        out = self.predict(x)
+        value = float(loss(out, y)[0])
+        if reg is not None:
+            value += sum(reg.penalty(layer.params["W"]) for layer in self.layers if "W" in layer.params)
+        return value, float(metric(out, y))
+
+    # -- training -------------------------------------------------------------
+
+    def fit(self, x, y, test_data=None, epochs=1, loss=None, opt=None, reg=None, metric=metrics.accuracy, verbose=False):
+        """Train for ``epochs`` epochs; return the history (see the module docstring).
+
+        ``loss``: a loss of ``losses`` or its name (default MSE); ``opt``: an
+        optimizer (default ``BGD(lr=0.01)``, full batch); ``reg``: a
+        regularizer or None; ``metric(pred, target)``: the accuracy measure.
+        """
+        self._check_input(x)
+        if len(y) != len(x):
+            raise ValueError(f"Network.fit: {len(x)} inputs but {len(y)} targets")
+        check_positive_int("epochs", epochs)
+        loss = losses_mod.get(loss if loss is not None else "mse")
+        opt = opt if opt is not None else BGD()
+        history = {"loss": [], "accuracy": [], "test_loss": [], "test_accuracy": []}
+        for epoch in range(epochs):
+            # TODO: your code here (see the docstring above).
+            raise NotImplementedError("fit is not implemented yet (models.py)")
+            value, acc = self.evaluate(x, y, loss, reg, metric)
+            history["loss"].append(value)
+            history["accuracy"].append(acc)
+            if test_data is not None:
+                value, acc = self.evaluate(test_data[0], test_data[1], loss, reg, metric)
+                history["test_loss"].append(value)
+                history["test_accuracy"].append(acc)
+            if verbose:
+                line = f"epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4f}, accuracy {history['accuracy'][-1]:.3f}"
+                if test_data is not None:
+                    line += f", test loss {history['test_loss'][-1]:.4f}, test accuracy {history['test_accuracy'][-1]:.3f}"
+                print(line)
+        return history

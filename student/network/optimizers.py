@@ -1,0 +1,37 @@
+"""Optimizers: ``batches(n, rng)`` lists the minibatches of one epoch, ``update(param, grad)`` steps."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..validation import check_non_negative_real, check_positive_int
+
+
+class BGD:
+    """(Mini)batch gradient descent.
+
+    ``lr``: the learning rate; ``bs``: the batch size (None: the whole
+    training set, one step per epoch). Each epoch visits the examples in a new
+    random order drawn from the network's generator, cut into consecutive
+    batches of ``bs`` (the last one may be smaller).
+    """
+
+    def __init__(self, lr=0.01, bs=None):
+        check_non_negative_real("lr", lr)
+        if bs is not None:
+            check_positive_int("bs", bs)
+        self.lr = lr
+        self.bs = bs
+
+    def batches(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+        """The index arrays of one epoch over n examples: a permutation of range(n), cut in batches."""
+        size = n if self.bs is None else min(self.bs, n)
+        out = None
+        # TODO: your code here (see the docstring above).
+        raise NotImplementedError("batches is not implemented yet (optimizers.py)")
+        return out
+
+    def update(self, param: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """One step on ``param``, in place (layers keep a reference to it); returns it."""
+        # TODO: your code here (see the docstring above).
+        raise NotImplementedError("update is not implemented yet (optimizers.py)")
+        return param

@@ -1,0 +1,93 @@
+"""Do summary.html and report.html render in a real browser (headless Chromium) without console errors?"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from grader import batch
+from grader import rubric as rubric_mod
+from grader.paths import project_root
+
+ROOT = project_root()
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-extensions",
+         "--no-first-run", "--enable-logging=stderr", "--v=0"]
+#: The bars of the score plot (#0969da).
+BAR_RGB = (9, 105, 218)
+
+
+def chromium(tmp: Path, page: Path, *extra: str) -> subprocess.CompletedProcess:
+    profile = tmp / "profile"
+    profile.mkdir(exist_ok=True)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def console_lines(stderr: str) -> list[str]:
+    """What the page logged to its console (Chromium writes these as ``...:CONSOLE...`` lines)."""
+    return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln]
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    base = tmp_path_factory.mktemp("browser")
+    for name, package in (("perfect", ROOT / "reference"), ("stubs", ROOT / "student")):
+        shutil.copytree(package, base / "subs" / name / "student", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    rubric = base / "tiny.yaml"
+    rubric.write_text(
+        "version: 1\nassignment: tiny\nquestions:\n  q1:\n    title: t\n    points: 2\n    checks:\n"
+        "      - {id: affine_forward, points: 1}\n      - {id: relu_forward, points: 1}\n"
+    )
+    rub = rubric_mod.load(rubric, require_all_checks=False)
+    out = base / "out"
+    rows = batch.grade([base / "subs"], out, rubric=rub, seed="browser-secret", workers=2)
+    assert [r.total for r in rows] == [2, 0]
+    return base, out
+
+
+def test_the_console_detector_sees_errors(tmp_path):
+    """Control: a page that logs an error and raises one is caught, so silence below means something."""
+    page = tmp_path / "probe.html"
+    page.write_text('<!DOCTYPE html><html><body><script>console.error("a2kit-probe"); undefinedCall();</script></body></html>')
+    done = chromium(tmp_path, page, "--dump-dom")
+    lines = console_lines(done.stderr)
+    assert any("a2kit-probe" in ln for ln in lines) and any("undefinedCall" in ln for ln in lines), done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", ["summary.html", "perfect/report.html"])
+def test_page_renders_its_plot_and_tables_without_console_errors(pages, tmp_path, name):
+    _, out = pages
+    done = chromium(tmp_path, out / name, "--dump-dom")
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    assert 'id="check-table"' in dom
+    if name == "summary.html":
+        assert '<svg id="score-plot"' in dom and dom.count('class="bar"') == 10
+        assert "stubs" in dom and "perfect" in dom
+    else:
+        assert 'id="score-table"' in dom and "affine_forward" in dom
+    assert console_lines(done.stderr) == []
+
+
+def test_screenshot_of_the_summary_shows_the_plot(pages, tmp_path):
+    from matplotlib import image
+
+    _, out = pages
+    shot = tmp_path / "summary.png"
+    done = chromium(tmp_path, out / "summary.html", f"--screenshot={shot}", "--window-size=1200,900", "--hide-scrollbars")
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = image.imread(str(shot))
+    assert pixels.shape[:2] == (900, 1200)
+    rgb = (pixels[..., :3] * 255).round().astype(int)
+    assert rgb.std() > 5  # not blank
+    bar = (abs(rgb - BAR_RGB).sum(axis=-1) <= 6).sum()
+    assert bar > 500, f"only {bar} pixels of the bars' colour: the plot did not render"
+    assert console_lines(done.stderr) == []

@@ -1,0 +1,234 @@
+"""``python -m grader release``: the student handout (grader.release).
+
+The handout is built from a copy of the project made in a temporary folder
+(reference/, grader/, notebooks/, the rubrics and packaging files, with
+student/ freshly generated from that reference/), so the tests do not depend
+on whether the working tree's student/ is current, and so secrets and build
+artefacts can be planted in it.
+"""
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import cli, release, stubs
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTEFACTS = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.c", ".ipynb_checkpoints")
+#: Reference functions whose solution text must not reach the handout (file, function).
+WATCHED = [
+    ("layers.py", "affine_backward"),
+    ("layers.py", "batchnorm_backward"),
+    ("layers.py", "conv_forward_naive"),
+    ("optim.py", "adam"),
+    ("classifiers/fc_net.py", "loss"),
+]
+
+
+def make_project(dest: Path) -> Path:
+    """A copy of the project with student/ generated from its reference/, and things that must not ship."""
+    for name in ("reference", "grader", "notebooks", "rubrics"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name, ignore=ARTEFACTS)
+    for name in ("rubric.yaml", "pyproject.toml", "setup.py", "README.md"):
+        shutil.copyfile(ROOT / name, dest / name)
+    stubs.generate(dest / "reference", dest / "student")
+    # secrets, hidden data, build artefacts, caches, environments, links: none may ship
+    (dest / ".a2kit-secret").write_text("top secret seed\n")
+    (dest / "grader" / ".a2kit-secret").write_text("top secret seed\n")
+    (dest / "grader" / "fixtures" / "hidden.npz").write_bytes(b"hidden inputs")
+    (dest / "student" / "__pycache__").mkdir()
+    (dest / "student" / "__pycache__" / "layers.cpython-311.pyc").write_bytes(b"\0")
+    (dest / "student" / "im2col_cython.c").write_text("/* generated */\n")
+    (dest / "student" / "im2col_cython.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    (dest / "notebooks" / ".ipynb_checkpoints").mkdir()
+    (dest / "notebooks" / ".ipynb_checkpoints" / "Dropout-checkpoint.ipynb").write_text("{}")
+    venv = dest / "notebooks" / "venv"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (venv / "site.py").write_text("x = 1\n")
+    (dest / "notebooks" / "link.py").symlink_to(dest / "reference" / "layers.py")
+    (dest / "tests").mkdir()
+    (dest / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory):
+    base = tmp_path_factory.mktemp("release")
+    project = make_project(base / "project")
+    done = release.release(base / "handout", root=project)
+    return project, done
+
+
+def split_regions(path: Path) -> tuple[dict[str, list[str]], list[str]]:
+    """(function name -> the code lines inside its solution regions, the lines outside), read without grader.stubs."""
+    inner: dict[str, list[str]] = {}
+    outer: list[str] = []
+    current, inside = None, False
+    for line in path.read_text().splitlines():
+        m = re.match(r"\s*def (\w+)\(", line)
+        if m and not inside:
+            current = m.group(1)
+        if line.strip() in ("# BEGIN SOLUTION", "# END SOLUTION"):
+            inside = line.strip() == "# BEGIN SOLUTION"
+        elif inside and line.strip() and not line.strip().startswith("#"):
+            inner.setdefault(current, []).append(line.strip())
+        else:
+            outer.append(line.strip())
+    return inner, outer
+
+
+def test_the_handout_holds_what_students_need(handout):
+    """Are the stubs, notebooks, grader, rubrics, public fixtures and packaging files all there?"""
+    project, done = handout
+    files = set(done.files)
+    assert files == {p.relative_to(done.out).as_posix() for p in done.out.rglob("*") if p.is_file()}
+    for rel in ("student/layers.py", "student/classifiers/fc_net.py", "student/im2col_cython.pyx", "grader/__main__.py",
+                "grader/cli.py", "grader/checks/registry.py", "grader/fixtures/public.npz", "rubric.yaml",
+                "pyproject.toml", "setup.py", "README.md"):
+        assert rel in files, rel
+    assert {f for f in files if f.startswith("rubrics/")} == {
+        f"rubrics/{p.name}" for p in (project / "rubrics").iterdir() if p.is_file()
+    }
+    notebooks = {p.relative_to(project).as_posix() for p in (project / "notebooks").rglob("*.ipynb")
+                 if ".ipynb_checkpoints" not in p.parts}
+    assert notebooks and notebooks <= files
+
+
+def test_nothing_secret_or_built_ships(handout):
+    """Are reference/, wrong_answers/, hidden fixtures, secrets, caches, .so/.c, venvs, links and tests left out?"""
+    _, done = handout
+    for rel in done.files:
+        parts = rel.split("/")
+        assert parts[0] in ("student", "notebooks", "grader", "rubrics") or len(parts) == 1, rel
+        assert not rel.startswith(("reference", "grader/wrong_answers", "tests")), rel
+        assert "__pycache__" not in parts and ".ipynb_checkpoints" not in parts and "venv" not in parts, rel
+        assert not rel.endswith((".pyc", ".so", ".c")) and not parts[-1].startswith("."), rel
+        assert rel != "notebooks/link.py"
+    assert [f for f in done.files if f.startswith("grader/fixtures/")] == ["grader/fixtures/public.npz"]
+    assert not any(p.is_symlink() for p in done.out.rglob("*"))
+    for p in done.out.rglob("*"):
+        if p.is_file():
+            assert b"top secret seed" not in p.read_bytes(), p
+            assert oct(p.stat().st_mode & 0o777) in ("0o644", "0o755"), p
+
+
+def test_no_reference_solution_text_in_any_file(handout):
+    """Does any handout file hold a line of the solution of a few reference functions, or a BEGIN SOLUTION body?"""
+    project, done = handout
+    texts = {rel: (done.out / rel).read_text(errors="replace") for rel in done.files if not rel.endswith(".npz")}
+    reference = project / "reference"
+    # what students may see: every reference line outside the solution regions
+    public = {line for p in reference.rglob("*.py") for line in split_regions(p)[1]}
+    checked = 0
+    for rel, func in WATCHED:
+        regions = split_regions(reference / rel)[0]
+        assert func in regions, f"{rel} has no solution region in {func}: update WATCHED"
+        for line in regions[func]:
+            if len(line) < 20 or any(line in p for p in public):
+                continue  # too short, or also outside the regions: proves nothing
+            for name, body in texts.items():
+                assert line not in body, f"{name} holds {func}'s solution line {line!r}"
+            checked += 1
+    assert checked >= 10, "too few distinctive solution lines to make the test meaningful"
+    for name, body in texts.items():
+        if name.startswith("student/"):  # no marker line: every region was replaced by its stub
+            assert not {"# BEGIN SOLUTION", "# END SOLUTION"} & {ln.strip() for ln in body.splitlines()}, name
+
+
+def test_student_tree_equals_the_generated_stubs(handout):
+    """Is the handout's student/ exactly the project's student/, i.e. what `stubs` makes from reference/?"""
+    project, done = handout
+    assert stubs.diff_trees(project / "student", done.out / "student") == []
+    assert stubs.check_student_tree(project / "reference", done.out / "student") == []
+    for rel in done.files:
+        if rel.startswith(("student/", "grader/", "notebooks/")) or "/" not in rel:
+            assert filecmp.cmp(project / rel, done.out / rel, shallow=False), rel
+
+
+def _check_in(handout_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "A2KIT_ROOT")}
+    env["PYTHONPATH"] = str(handout_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", "check", "--json", *args],
+        cwd=handout_dir, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def test_check_runs_in_the_handout_and_gives_zeros_on_the_stubs(handout):
+    """Without reference/ and wrong_answers/, does `check` run on the stubs, score 0 and crash nowhere?"""
+    _, done = handout
+    assert not (done.out / "reference").exists() and not (done.out / "grader" / "wrong_answers").exists()
+    proc = _check_in(done.out)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    checks = [c for q in data["questions"] for c in q["checks"]]
+    assert len(checks) >= 40 and data["total"] == 0
+    assert {c["status"] for c in checks} == {"not implemented"}, {c["id"]: c["status"] for c in checks if c["status"] != "not implemented"}
+    assert "Traceback" not in proc.stderr
+
+
+def test_check_in_the_handout_gives_full_marks_and_diagnoses_without_wrong_answers(handout, tmp_path):
+    """Does the handout's grader pass a complete student tree, and still diagnose a known bug from the public fixtures?"""
+    project, done = handout
+    work = tmp_path / "handout"
+    shutil.copytree(done.out, work)
+    shutil.rmtree(work / "student")
+    shutil.copytree(project / "reference", work / "student", ignore=ARTEFACTS)
+    proc = _check_in(work)
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 0 and data["total"] == data["max_total"] > 0, proc.stdout[-2000:]
+    layers = work / "student" / "layers.py"
+    text = layers.read_text()
+    assert text.count("db = dout.sum(axis=0)") == 1
+    layers.write_text(text.replace("db = dout.sum(axis=0)", "db = dout.mean(axis=0)"))
+    proc = _check_in(work, "q1")
+    checks = {c["id"]: c for q in json.loads(proc.stdout)["questions"] for c in q["checks"]}
+    assert checks["affine_backward"]["status"] == "fail" and checks["affine_forward"]["status"] == "pass"
+    assert "likely" in checks["affine_backward"]["message"], checks["affine_backward"]["message"]
+
+
+def test_a_reference_file_hidden_in_the_notebooks_refuses_the_release(tmp_path):
+    """Is a copy of reference code anywhere in the handout caught before anything is written?"""
+    project = make_project(tmp_path / "project")
+    shutil.copyfile(project / "reference" / "optim.py", project / "notebooks" / "helpers.py")
+    with pytest.raises(release.ReleaseError, match=r"reference code found in the handout: notebooks/helpers.py"):
+        release.release(tmp_path / "out", root=project)
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["project"]  # no temporary folder left behind
+
+
+def test_a_stale_student_tree_refuses_the_release(tmp_path):
+    project = make_project(tmp_path / "project")
+    with open(project / "reference" / "optim.py", "a") as fh:
+        fh.write("\n# a change after the stubs were generated\n")
+    with pytest.raises(release.ReleaseError, match="stale"):
+        release.release(tmp_path / "out", root=project)
+
+
+def test_out_inside_the_project_or_not_empty_is_refused_unless_forced(handout, tmp_path, capsys):
+    project, _ = handout
+    for inside in (project / "handout", project, project.parent):
+        assert cli.main(["release", "--out", str(inside), "--root", str(project)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and str(inside) in err, err
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    assert cli.main(["release", "--out", str(out), "--root", str(project)]) == 2
+    assert "not empty" in capsys.readouterr().err and (out / "old.txt").exists()
+    assert cli.main(["release", "--out", str(out), "--root", str(project), "--force"]) == 0
+    assert "wrote the handout" in capsys.readouterr().out
+    assert not (out / "old.txt").exists() and (out / "student" / "layers.py").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary or old folder left behind
+    (tmp_path / "file").write_text("x")
+    assert cli.main(["release", "--out", str(tmp_path / "file"), "--root", str(project)]) == 2

@@ -1,0 +1,128 @@
+"""Mutants of the TP2 track, scored with rubrics/tp2.yaml.
+
+Among them the bugs of the lab's own library (a scalar L2 gradient, the
+regularizer of the wrong layer, a loss averaged while its gradient is summed)
+and the usual slips in the activations' derivatives. A bug in an activation
+or a loss also costs the exercises and the networks that use it, which
+``breaks`` then lists (one check per question it reaches).
+"""
+from . import Mutant
+
+TP2 = "rubrics/tp2.yaml"
+
+MUTANTS = [
+    Mutant(
+        "tp2 sigmoid derivative from the sigmoid of the output",
+        "layers.py",
+        "dx = dout * out * (1 - out)",
+        "s = 1 / (1 + np.exp(-out))\n    dx = dout * s * (1 - s)",
+        breaks=("tp2_sigmoid_backward", "tp2_ex1_sigmoid", "tp2_ex2_backward", "tp2_network_grads", "tp2_fit_epochs"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 tanh derivative without the square",
+        "layers.py",
+        "dx = dout * (1 - out * out)",
+        "dx = dout * (1 - out)",
+        breaks=("tp2_tanh_backward", "tp2_ex1_tanh", "tp2_dense_backward", "tp2_fit_epochs", "tp2_xor_a"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 ELU derivative for x < 0 is the forward value",
+        "layers.py",
+        "dx = dout * np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)",
+        "dx = dout * np.where(x > 0, 1.0, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)",
+        breaks=("tp2_elu_backward",),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 leaky ReLU default slope 0.01 instead of the lab's 0.1",
+        "layers.py",
+        "def leaky_relu_forward(x, slope=0.1):",
+        "def leaky_relu_forward(x, slope=0.01):",
+        breaks=("tp2_leaky_relu_forward", "tp2_leaky_relu_backward"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 MSE averaged but its gradient summed",
+        "layers.py",
+        "dx = 2 * diff / diff.size",
+        "dx = 2 * diff",
+        breaks=("tp2_mse_loss", "tp2_ex2_backward", "tp2_loss_mse", "tp2_network_grads", "tp2_parity"),
+        diagnosis="dx is off by a constant factor 12",
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 MSE as a sum over the outputs",
+        "layers.py",
+        "loss = np.mean(diff * diff)\n    dx = 2 * diff / diff.size",
+        "loss = np.sum(diff * diff) / diff.shape[0]\n    dx = 2 * diff / diff.shape[0]",
+        breaks=("tp2_mse_loss", "tp2_ex2_forward", "tp2_loss_mse", "tp2_network_grads"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 Dense db averaged over the batch",
+        "network/layers.py",
+        'grads = {"W": h.T @ dz, "b": dz.sum(axis=0)}',
+        'grads = {"W": h.T @ dz, "b": dz.mean(axis=0)}',
+        breaks=("tp2_dense_backward", "tp2_fit_epochs"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 Concatenate passes the whole gradient back (not split)",
+        "network/layers.py",
+        "dx, dh = dout[:, :d], dout[:, d:]",
+        "dx, dh = dout[:, :d], dout",
+        breaks=("tp2_concatenate_backward", "tp2_network_grads", "tp2_fit_epochs", "tp2_xor_b"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 L2 gradient a scalar",
+        "network/regularizers.py",
+        "dW = self.lam * W\n",
+        "dW = self.lam * float(np.sum(W))\n",
+        breaks=("tp2_l2", "tp2_network_grads"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 L1 gradient without the sign",
+        "network/regularizers.py",
+        "dW = self.lam * np.sign(W)",
+        "dW = self.lam * W",
+        breaks=("tp2_l1",),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 regularizer gradient of the wrong layer",
+        "network/models.py",
+        'g["W"] = g["W"] + reg.grad(W)',
+        'grads[-1]["W"] = grads[-1]["W"] + reg.grad(self.layers[-1].params["W"])',
+        breaks=("tp2_network_grads", "tp2_fit_epochs"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 BGD does not shuffle",
+        "network/optimizers.py",
+        "order = rng.permutation(n)",
+        "order = np.arange(n)",
+        breaks=("tp2_bgd_batches",),
+        diagnosis="original order",
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 BGD step in the gradient's direction",
+        "network/optimizers.py",
+        "param -= self.lr * grad",
+        "param += self.lr * grad",
+        breaks=("tp2_bgd_update", "tp2_fit_epochs", "tp2_xor_a"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 fit updates the weights but not the biases",
+        "network/models.py",
+        "                    for k, dp in g.items():\n",
+        '                    for k, dp in g.items():\n                        if k == "b":\n                            continue\n',
+        breaks=("tp2_fit_epochs", "tp2_xor_a"),
+        rubric=TP2,
+    ),
+]
