@@ -564,7 +564,7 @@ def _run_dask(scheduler: str, tasks: Sequence[tuple[int, RemoteTask]], on_done: 
         for i, task in tasks:
             fut = client.submit(grade_remote, task, pure=False, key=f"a2kit-grade-{i}-{secrets.token_hex(4)}")
             futures[fut] = i
-        for fut in as_completed(futures):
+        for fut in as_completed(list(futures), loop=client.loop):  # this client, not a default one
             try:
                 result = fut.result()
             except Exception as exc:  # noqa: BLE001 - a worker lost or a bug: that submission's row says so

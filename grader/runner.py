@@ -200,7 +200,7 @@ def run_notebooks(
 ) -> list[NotebookRun]:
     """Execute ``notebooks`` top to bottom (fast mode) against ``tree/<package>`` in child processes.
 
-    The child sees a folder laid out like the handout (``<package>/``,
+    The child (``grader.nbworker``) sees a folder laid out like the handout (``<package>/``,
     ``rubric.yaml``, ``rubrics/``, ``notebooks/``) and runs
     ``grader.notebooks.execute`` on each notebook with ``cell_timeout``
     seconds per cell; this side allows each notebook ``cell_timeout`` per code
@@ -248,7 +248,7 @@ def run_notebooks(
                 "notebooks": [{"id": e["id"], "name": e["name"], "path": str(root / "notebooks" / e["name"])} for e in todo],
             }
             (jobdir / "job.json").write_text(json.dumps(job))
-            done = _run_worker(jobdir, pending, launcher, env, load_outputs=False)
+            done = _run_worker(jobdir, pending, launcher, env, load_outputs=False, module="grader.nbworker")
             for e in todo:
                 if e["id"] not in done:
                     continue
@@ -276,11 +276,13 @@ def _run_worker(
     *,
     load_outputs: bool = True,
     poisoned: dict[str, str] | None = None,
+    module: str = "grader.worker",
 ) -> dict[str, Outcome]:
     """Run one worker until it finishes, dies or times out; return the outcomes it settled.
 
     ``load_outputs``: read each ok check's ``out/<id>.npz`` (False: the caller reads what it needs).
     ``poisoned``: filled with module -> reason when the worker hangs or dies while importing it.
+    ``module``: the worker's module (``grader.nbworker`` for notebooks).
     """
     importing: str | None = None  # the module the worker reported it is importing
     read_fd, write_fd = os.pipe()
@@ -291,7 +293,7 @@ def _run_worker(
     # and a batch runs several workers at once: one thread per worker.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         child_env.setdefault(var, "1")
-    argv = [sys.executable, "-m", "grader.worker", str(jobdir), str(write_fd)]
+    argv = [sys.executable, "-m", module, str(jobdir), str(write_fd)]
     log = open(jobdir / "output.log", "wb")
     try:
         proc = subprocess.Popen(

@@ -91,6 +91,13 @@ user the process limit is set to the user's current number of tasks plus
 ``Limits.processes``. ``A2KIT_SANDBOX=bwrap`` makes bubblewrap mandatory
 (``SandboxError`` if it does not work).
 
+Notebooks (``grade --execute-notebooks``): the same sandbox runs
+``grader.worker`` in notebook mode with ``NOTEBOOK_LIMITS`` (more processes,
+CPU time and address space: a Jupyter client, its kernel and their threads) and
+a grader copy of ``NOTEBOOK_GRADER_FILES`` (the grader as the handout ships it,
+since the notebooks' ``show_checks`` run public checks): the client and the
+kernel talk over TCP on the sandbox's own loopback; nothing else changes.
+
 Not done: no seccomp filter (the kernel's system calls are all reachable), no
 memory cgroup (``RLIMIT_AS`` bounds each process's address space, not the sum
 of a fork tree, whose size ``RLIMIT_NPROC`` bounds), and the job folder is on

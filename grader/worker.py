@@ -6,11 +6,7 @@ inputs from ``JOBDIR/in/<id>.npz`` and parameters from the job, calls the
 check's ``run`` and writes the returned arrays to ``JOBDIR/out/<id>.npz``.
 Progress goes to file descriptor FD as JSON lines (``start`` / ``end`` events).
 
-A job whose ``mode`` is ``notebooks`` (``grader.runner.run_notebooks``) lists
-notebooks instead: each is executed top to bottom by ``grader.notebooks.execute``
-(nbclient, fast mode, the job's per-cell timeout) with the job's ``root`` as
-the project root, and the executed copy, complete or up to the failing cell,
-goes to ``JOBDIR/out/<id>.ipynb``.
+(``grader.nbworker`` is its counterpart for notebooks.)
 
 Nothing here decides a score: the trusted side loads the outputs with
 ``allow_pickle=False``, validates them and compares them with values the worker
@@ -102,8 +98,6 @@ def main(argv: list[str]) -> int:
         channel.flush()
 
     job = json.loads((jobdir / "job.json").read_text())
-    if job.get("mode") == "notebooks":
-        return _notebooks(jobdir, job, emit)
     for entry in reversed(job["sys_path"]):
         sys.path.insert(0, entry)
 
@@ -152,33 +146,6 @@ def main(argv: list[str]) -> int:
             location=location,
             seconds=time.perf_counter() - started,
         )
-    return 0
-
-
-def _notebooks(jobdir: Path, job: dict, emit) -> int:
-    import nbformat
-
-    from .notebooks import NotebookError, execute
-
-    (jobdir / "out").mkdir(exist_ok=True)
-    for item in job["notebooks"]:
-        emit(event="start", id=item["id"])
-        started = time.perf_counter()
-        status, message, nb = "ok", "", None
-        try:
-            nb = execute(
-                item["path"], implementation=job["package"], fast=True, timeout=float(job["cell_timeout"]), root=job["root"]
-            )
-        except NotebookError as exc:
-            status, message, nb = "error", str(exc)[:500], exc.notebook
-        except BaseException as exc:  # noqa: BLE001 - every failure is the notebook's outcome
-            status, message = "error", _last_line(exc)
-        if nb is not None:
-            try:
-                nbformat.write(nb, str(jobdir / "out" / f"{item['id']}.ipynb"))
-            except Exception as exc:  # noqa: BLE001
-                status, message = "error", f"could not save the executed notebook ({_last_line(exc)})"
-        emit(event="end", id=item["id"], status=status, message=message, seconds=time.perf_counter() - started)
     return 0
 
 

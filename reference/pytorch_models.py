@@ -22,12 +22,10 @@ there. The grader runs every check on the CPU.
 Shapes: images are minibatches of shape (N, C, H, W), float32 unless said
 otherwise; labels are int64 of shape (N,); scores are (N, num_classes).
 """
-import math
-
 try:
     import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
+    import torch.nn.functional as F  # noqa: F401, RUF100 - the stubs leave it to the code you write
+    from torch import nn
 except ImportError as exc:  # pragma: no cover - exercised where torch is absent
     raise ImportError(
         'pytorch_models.py needs PyTorch, which is not installed: pip install -e ".[torch]" '
@@ -79,6 +77,7 @@ def two_layer_fc(x, params):
     Returns:
     - scores: tensor of shape (N, C)
     """
+    scores = None
     # BEGIN SOLUTION
     w1, w2 = params
     hidden = F.relu(flatten(x).mm(w1))
@@ -105,9 +104,9 @@ def three_layer_convnet(x, params):
     Returns:
     - scores: tensor of shape (N, num_classes)
     """
-    conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b = params
     scores = None
     # BEGIN SOLUTION
+    conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b = params
     hidden1 = F.relu(F.conv2d(x, conv_w1, conv_b1, padding=2))
     hidden2 = F.relu(F.conv2d(hidden1, conv_w2, conv_b2, padding=1))
     scores = flatten(hidden2).mm(fc_w) + fc_b
@@ -133,8 +132,10 @@ def random_weight(shape):
     if len(shape) == 2:
         fan_in = shape[0]
     else:
-        fan_in = math.prod(shape[1:])
-    w = torch.randn(shape, device=device, dtype=dtype) * math.sqrt(2.0 / fan_in)
+        fan_in = 1
+        for size in shape[1:]:
+            fan_in *= size
+    w = torch.randn(shape, device=device, dtype=dtype) * (2.0 / fan_in) ** 0.5
     w.requires_grad = True
     return w
     # END SOLUTION
@@ -168,9 +169,9 @@ def check_accuracy_part2(loader, model_fn, params):
     Returns:
     - accuracy: float in [0, 1]
     """
-    where, kind = _device_dtype(params[0])
     num_correct, num_samples = 0, 0
     # BEGIN SOLUTION
+    where, kind = _device_dtype(params[0])
     with torch.no_grad():
         for x, y in loader:
             x = x.to(device=where, dtype=kind)
@@ -322,9 +323,9 @@ def check_accuracy(loader, model):
     Returns:
     - accuracy: float in [0, 1]
     """
-    where, kind = _model_device_dtype(model)
     num_correct, num_samples = 0, 0
     # BEGIN SOLUTION
+    where, kind = _model_device_dtype(model)
     model.eval()
     with torch.no_grad():
         for x, y in loader:
@@ -361,11 +362,11 @@ def train(model, optimizer, loader_train, loader_val, epochs=1, print_every=100)
     history = []
     for epoch in range(epochs):
         for t, (x, y) in enumerate(loader_train):
+            x = x.to(device=where, dtype=kind)
+            y = y.to(device=where, dtype=torch.long)
             loss = None
             # BEGIN SOLUTION
             model.train()
-            x = x.to(device=where, dtype=kind)
-            y = y.to(device=where, dtype=torch.long)
             scores = model(x)
             loss = F.cross_entropy(scores, y)
             optimizer.zero_grad()

@@ -795,13 +795,13 @@ def _open_model(impl: Impl, case: Case) -> Arrays:
             loss.backward()
             optimizer.step()
             seen += len(idx)
-    seconds = time.perf_counter() - started
     model.eval()
     with torch.no_grad():
         preds = model(torch.from_numpy(X_val)).argmax(dim=1).numpy()
     return {
+        # No training time: the outputs of the reference are stored in the public
+        # fixtures and must not vary from run to run.
         "accuracy": np.asarray(float(np.mean(preds == y_val))),
-        "seconds": np.asarray(seconds),
         "fraction_trained": np.asarray(seen / (OPEN_TRAIN * OPEN_EPOCHS)),
     }
 
@@ -812,11 +812,11 @@ def _compare_open(got: Arrays, expected: Arrays, case: Case, tolerance: float) -
         problem = validate(name, got.get(name), expected[name]) if name in got else f"{name}: not returned"
         if problem:
             return Measure(float("inf"), False, problem)
-    acc, seconds, fraction = float(got["accuracy"]), float(got["seconds"]), float(got["fraction_trained"])
+    acc, fraction = float(got["accuracy"]), float(got["fraction_trained"])
     if acc >= tolerance:
         return Measure(acc, True)
     where = (
-        f"in {seconds:.1f} s"
+        "(the whole epoch)"
         if fraction >= 1
         else f"on only {fraction:.0%} of the epoch: the {OPEN_BUDGET:g} s budget ran out (make the model smaller)"
     )

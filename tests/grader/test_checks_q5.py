@@ -52,7 +52,7 @@ def test_the_check_module_does_not_import_torch():
         "import sys; sys.modules['torch'] = None\n"  # any `import torch` now raises ImportError
         "from grader.checks import q5\nprint(len(q5.CHECKS))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "12"
 
@@ -148,6 +148,7 @@ def test_check_cli_without_torch_says_how_to_install(no_torch_root):
     env = dict(os.environ, A2KIT_ROOT=str(no_torch_root))
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "check", "q5", "--implementation", "complete", "--rubric", str(ROOT / "rubric.yaml")],
+        check=False,
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -164,7 +165,7 @@ def test_the_module_itself_explains_a_missing_torch(no_torch_root):
     """Does importing pytorch_models without torch raise an ImportError that names the install command?"""
     code = "import complete.pytorch_models"
     env = dict(os.environ, PYTHONPATH=str(no_torch_root))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=no_torch_root, env=env)
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=no_torch_root, env=env)
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("ImportError: pytorch_models.py needs PyTorch"), last
@@ -174,12 +175,12 @@ def test_the_module_itself_explains_a_missing_torch(no_torch_root):
 def test_open_model_comparator_explains_a_spent_budget():
     """When the budget cut the epoch short, does the failure say so and suggest a smaller model?"""
     check = registry.get("torch_open_model")
-    expected = {"accuracy": np.asarray(1.0), "seconds": np.asarray(1.0), "fraction_trained": np.asarray(1.0)}
-    got = {"accuracy": np.asarray(0.2), "seconds": np.asarray(30.5), "fraction_trained": np.asarray(0.25)}
+    expected = {"accuracy": np.asarray(1.0), "fraction_trained": np.asarray(1.0)}
+    got = {"accuracy": np.asarray(0.2), "fraction_trained": np.asarray(0.25)}
     m = check.compare(got, expected, case_for(check), check.tolerance)
     assert not m.passed and m.error == 0.2
     assert "25% of the epoch" in m.detail and "budget ran out" in m.detail
-    got = {"accuracy": np.asarray(0.5), "seconds": np.asarray(2.0), "fraction_trained": np.asarray(1.0)}
+    got = {"accuracy": np.asarray(0.5), "fraction_trained": np.asarray(1.0)}
     assert check.compare(got, expected, case_for(check), check.tolerance).passed  # 0.5 is enough
 
 
@@ -216,6 +217,6 @@ def test_random_weight_comparator_on_other_initializations():
 
     unscaled = stats(lambda s, fan, g: torch.randn(s, generator=g))
     assert not unscaled.passed and "not scaled" in unscaled.detail
-    bound = lambda fan: (6.0 / fan) ** 0.5  # noqa: E731 - uniform(-b, b) has std b / sqrt(3) = sqrt(2 / fan)
-    uniform = stats(lambda s, fan, g: (2 * torch.rand(s, generator=g) - 1) * bound(fan))
+    # uniform(-b, b) with b = sqrt(6 / fan) has std b / sqrt(3) = sqrt(2 / fan)
+    uniform = stats(lambda s, fan, g: (2 * torch.rand(s, generator=g) - 1) * (6.0 / fan) ** 0.5)
     assert uniform.passed, uniform

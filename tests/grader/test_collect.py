@@ -360,7 +360,7 @@ def test_skip_notebooks_turns_notebook_problems_into_warnings(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "warning: notebooks/Dropout.ipynb: missing (required by q3)" in out
-    assert f"wrote {root / 'a2_code_submission.zip'}" in out and "total: 100 / 100 points" in out
+    assert f"wrote {root / 'a2_code_submission.zip'}" in out and "total: 110 / 100 points" in out
     page = (root / "a2_report.html").read_text()
     assert "notebooks/Dropout.ipynb: missing (required by q3)" in page
     (root / "student" / "optim.py").unlink()  # a missing student file still refuses
@@ -379,4 +379,4 @@ def test_summary_lines(collected):
     assert lines[0].startswith(f"wrote {out / 'a2_code_submission.zip'} (") and "files)" in lines[0]
     assert lines[1].startswith(f"wrote {out / 'a2_report.html'} (")
     assert any(line.split()[:4] == ["q1", "30", "/", "30"] for line in lines)
-    assert "total: 100 / 100 points" in lines[-2]
+    assert "total: 110 / 100 points" in lines[-2]

@@ -257,5 +257,5 @@ def test_pytorch_notebook_prints_the_best_validation_accuracy_and_the_q5_table(s
         assert "PyTorch is not installed" in text
         return
     assert "Data source: synthetic" in text
-    assert re.search(r"^Q5 best validation accuracy: [01]\.\d{4} \(data: synthetic, 500 training images", text, re.M), text
+    assert re.search(r"^Q5 best validation accuracy: [01]\.\d{4} \(data: synthetic, 500 training images", text, re.MULTILINE), text
     assert "q5: PyTorch on CIFAR-10 (extra credit)  -  10 / 10 points" in text

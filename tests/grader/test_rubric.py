@@ -76,7 +76,7 @@ def test_not_yaml_and_missing_file(tmp_path):
         rubric.load(tmp_path / "absent.yaml")
 
 
-@pytest.mark.parametrize("name", ["rubric.yaml", "rubrics/a2_2019.yaml"])
+@pytest.mark.parametrize("name", ["rubric.yaml", "rubrics/a2_2019.yaml", "rubrics/tp2.yaml"])
 def test_shipped_rubrics_are_valid_and_complete(name):
     """Do the shipped rubrics validate, list every check of their questions, and total as documented?"""
     path = project_root() / name
@@ -86,9 +86,11 @@ def test_shipped_rubrics_are_valid_and_complete(name):
     assert listed == declared
     totals = {q.id: q.points for q in r.questions}
     assert totals == EXPECTED_TOTALS[name]
+    assert r.max_total == 100  # extra credit (q5 of the default rubric) is on top
 
 
 EXPECTED_TOTALS = {
-    "rubric.yaml": {"q1": 30, "q2": 20, "q3": 10, "q4": 40},
-    "rubrics/a2_2019.yaml": {"q1": 20, "q2": 30, "q3": 10, "q4": 30},
+    "rubric.yaml": {"q1": 30, "q2": 20, "q3": 10, "q4": 40, "q5": 10},
+    "rubrics/a2_2019.yaml": {"q1": 20, "q2": 30, "q3": 10, "q4": 30, "q5": 10},
+    "rubrics/tp2.yaml": {"tp2_ex1": 8, "tp2_ex2": 6, "tp2_activations": 18, "tp2_layers": 20, "tp2_training": 24, "tp2_xor": 24},
 }

@@ -190,8 +190,9 @@ def test_dask_scheduler_grades_like_local_workers(serial_and_parallel, tmp_path)
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'a2kit[dask]')")
     base, rub, one, _ = serial_and_parallel
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, host="127.0.0.1", dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
     ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         rows = batch.grade([base / "subs"], tmp_path / "out", rubric=rub, seed=SECRET, scheduler=cluster.scheduler_address)
     assert _key(rows) == _key(one)
     for r in rows:

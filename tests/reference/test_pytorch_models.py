@@ -24,9 +24,10 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed; pytorch_models.py needs it")
 
-from reference import layers  # noqa: E402
-from reference import pytorch_models as pm  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset
+
+from reference import layers
+from reference import pytorch_models as pm
 
 pytestmark = pytest.mark.torch
 
@@ -274,7 +275,7 @@ def test_importing_without_torch_names_the_install_command(tmp_path):
     (tmp_path / "torch" / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n")
     root = os.path.dirname(os.path.dirname(pm.__file__))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), root]))
-    done = subprocess.run([sys.executable, "-c", "import reference.pytorch_models"], capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, "-c", "import reference.pytorch_models"], check=False, capture_output=True, text=True, env=env)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
         'ImportError: pytorch_models.py needs PyTorch, which is not installed: pip install -e ".[torch]" '
