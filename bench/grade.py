@@ -1,7 +1,7 @@
 """Throughput of `python -m grader grade` on a mixed corpus: correct, buggy and hostile submissions.
 
 Usage: python bench/grade.py [-n 200] [--workers N] [--timeout 5] [--questions q1,q2,q3,q4]
-                             [--notebooks-n 4] [--skip-bwrap] [--keep DIR]
+                             [--no-hostile] [--notebooks-n 4] [--skip-bwrap] [--keep DIR]
 
 Makes N submissions in our layout (about half the reference, a third mutants of
 the corpus in tests/mutants, the rest hostile: a loop at import, a loop in one
@@ -11,8 +11,9 @@ it, RLIMIT_NPROC does not bind), a file that is not a zip), grades them with
 `grader.batch.grade` in a fresh process per configuration, and prints per
 configuration: submissions per minute (wall clock of the whole batch),
 p50/p95 seconds per submission (its own wall time, from results.json), and the
-peak RSS of the sandboxed children (ru_maxrss of RUSAGE_CHILDREN, the largest
-single child process). Configurations: code only with bubblewrap, code only
+peak resident memory of a sandboxed worker (the largest the workers reported
+in results.json; with resource limits alone, also ru_maxrss of RUSAGE_CHILDREN:
+under bubblewrap the worker is not this process's waited-for descendant). Configurations: code only with bubblewrap, code only
 with resource limits alone, and with --execute-notebooks on the first
 --notebooks-n submissions (0 skips it).
 
@@ -31,7 +32,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,7 +66,7 @@ def _insert(path: Path, text: str, function: str | None) -> None:
     path.write_text(src[:body] + text + src[body:])
 
 
-def make_corpus(dest: Path, n: int, *, bwrap: bool) -> list[Path]:
+def make_corpus(dest: Path, n: int, *, bwrap: bool, hostile_share: bool = True) -> list[Path]:
     """N submissions under ``dest``; their kinds in a fixed, interleaved order."""
     from tests.mutants import Mutant, all_mutants, build_package
 
@@ -75,7 +75,8 @@ def make_corpus(dest: Path, n: int, *, bwrap: bool) -> list[Path]:
     dest.mkdir(parents=True)
     paths = []
     for i in range(n):
-        kind = ("correct", "buggy", "correct", "hostile", "buggy", "correct")[i % 6]
+        kinds = ("correct", "buggy", "correct", "hostile", "buggy", "correct") if hostile_share else ("correct", "buggy")
+        kind = kinds[i % len(kinds)]
         sub = dest / f"s{i:04d}-{kind}"
         if kind == "hostile":
             name = hostile[(i // 6) % len(hostile)]
@@ -129,16 +130,21 @@ def run_one(args: argparse.Namespace) -> None:
     rows = batch.grade(subs, out, rubric=rub, seed="bench-secret", force=True, workers=args.workers,
                        execute_notebooks=args.execute_notebooks)
     wall = time.perf_counter() - start
-    per = []
+    per, rss, kinds = [], [0.0], {}
     for r in rows:
         try:
-            per.append(json.loads((out / r.submission / "results.json").read_text())["a2kit"]["seconds"])
+            meta = json.loads((out / r.submission / "results.json").read_text())["a2kit"]
         except (OSError, KeyError, ValueError):
-            pass
+            continue
+        per.append(meta["seconds"])
+        rss.append(meta.get("peak_rss_mib", 0.0))
+        kinds.setdefault(r.submission.split("-", 1)[1], []).append(meta["seconds"])
     statuses = {s: sum(1 for r in rows if r.status == s) for s in batch.STATUSES}
     print(json.dumps({
         "n": len(rows), "wall": wall, "per": per, "statuses": statuses,
         "maxrss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "worker_rss_mib": max(rss),
+        "kinds": {k: [len(v), sum(v)] for k, v in sorted(kinds.items())},
     }))
 
 
@@ -146,7 +152,7 @@ def _quantile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def main() -> None:
@@ -156,6 +162,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per check (default 5)")
     parser.add_argument("--notebooks-n", type=int, default=4, help="submissions graded with --execute-notebooks (0: skip)")
     parser.add_argument("--questions", help="grade only these questions of rubric.yaml, e.g. q1,q2,q3,q4 (default: all)")
+    parser.add_argument("--no-hostile", action="store_true", help="only correct and buggy submissions")
     parser.add_argument("--skip-bwrap", action="store_true", help="only the resource-limits configuration")
     parser.add_argument("--keep", help="keep the corpus and outputs in this folder")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
@@ -188,10 +195,11 @@ def main() -> None:
         for sandbox_mode in sorted({c[1] for c in configs}):
             corpora[sandbox_mode] = base / f"corpus-{sandbox_mode}"
             if not corpora[sandbox_mode].exists():
-                make_corpus(corpora[sandbox_mode], args.n, bwrap=sandbox_mode == "bwrap")
+                make_corpus(corpora[sandbox_mode], args.n, bwrap=sandbox_mode == "bwrap", hostile_share=not args.no_hostile)
         kinds = sorted({p.name.split("-", 1)[1].removesuffix(".zip") for p in corpora[configs[0][1]].iterdir() if p.name[0] == "s"})
         print(f"corpus kinds: {', '.join(kinds)}")
-        print(f"{'configuration':<26} {'n':>4} {'wall s':>8} {'subs/min':>9} {'p50 s':>7} {'p95 s':>7} {'peak child RSS MiB':>19}  statuses")
+        print(f"{'configuration':<26} {'n':>4} {'wall s':>8} {'subs/min':>9} {'p50 s':>7} {'p95 s':>7} "
+              f"{'worker RSS MiB':>14} {'child maxrss MiB':>16}  statuses")
         for label, mode, n, notebooks in configs:
             out = base / f"out-{label.split(',')[0].replace(' ', '-').strip('-')}-{mode}"
             cmd = [sys.executable, __file__, "--one", "--corpus", str(corpora[mode]), "--out", str(out), "--sandbox", mode,
@@ -209,7 +217,10 @@ def main() -> None:
             flag = "" if notebooks else ("  (target >= 120: ok)" if rate >= 120 else "  (target >= 120: MISSED)")
             statuses = ", ".join(f"{v} {k}" for k, v in r["statuses"].items() if v)
             print(f"{label:<26} {r['n']:>4} {r['wall']:>8.1f} {rate:>9.1f} {_quantile(r['per'], .5):>7.2f} "
-                  f"{_quantile(r['per'], .95):>7.2f} {r['maxrss_mib']:>19.0f}  {statuses}{flag}")
+                  f"{_quantile(r['per'], .95):>7.2f} {r['worker_rss_mib']:>14.0f} {r['maxrss_mib']:>16.0f}  {statuses}{flag}")
+            total = sum(t for _, t in r["kinds"].values()) or 1.0
+            print("    seconds per kind (mean; share of all grading time): " + ", ".join(
+                f"{k} {t / n:.1f} ({100 * t / total:.0f}%)" for k, (n, t) in r["kinds"].items()))
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)

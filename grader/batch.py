@@ -77,7 +77,7 @@ from .atomic import atomic_write_text
 from .checks import registry
 from .checks.base import Impl, QuestionResult, Status
 from .paths import project_root
-from .runner import NotebookRun, Task, run_checks, run_notebooks
+from .runner import NotebookRun, Task, npz_bytes, run_checks, run_notebooks
 from .sandbox import NOTEBOOK_GRADER_FILES, NOTEBOOK_LIMITS
 from .scoring import score_question
 
@@ -175,6 +175,7 @@ class HiddenFixtures:
         self.secret = secret
         self.release_root = release_root
         self._cache: dict[str, fixtures_mod.Fixture] = {}
+        self._payloads: dict[str, bytes] = {}
         self._reference: Impl | None = None
 
     def __getitem__(self, check_id: str) -> fixtures_mod.Fixture:
@@ -187,7 +188,13 @@ class HiddenFixtures:
             check = registry.all_checks()[check_id]
             case = fixtures_mod.case_for(check, salt=self.secret, hidden=True)
             self._cache[check_id] = fixtures_mod.compute(check, case, self._reference)
+            self._payloads[check_id] = npz_bytes(case.arrays)
         return self._cache[check_id]
+
+    def payload(self, check_id: str) -> bytes:
+        """The hidden case's arrays as ``.npz`` bytes, serialized once for the batch."""
+        self[check_id]
+        return self._payloads[check_id]
 
 
 # ---------------------------------------------------------------------------
@@ -235,7 +242,7 @@ def _step_run(job: _Job) -> None:
     for q in job.rubric.questions:
         for spec in q.checks:
             check = checks[spec.id]
-            tasks.append(Task(spec.id, job.hidden[spec.id].case, spec.timeout or check.timeout))
+            tasks.append(Task(spec.id, job.hidden[spec.id].case, spec.timeout or check.timeout, job.hidden.payload(spec.id)))
     tree = job.tmp / "tree"
     job.outcomes = run_checks(job.layout.package, [str(tree)], tasks, launcher=job.launcher_factory(tree))
 
@@ -341,12 +348,22 @@ def _notebook_sections(job: _Job) -> list:
     items = []
     for path in job.layout.notebooks:
         try:
-            nb = nbmod.read(path)
-        except Exception as exc:  # noqa: BLE001 - an unreadable notebook is one line
+            nb = _read_unvalidated(path)
+            items.append(html.notebook_overview(nb, path.name, nbmod.problems(nb, path.name)))
+        except Exception as exc:  # noqa: BLE001 - an unreadable or malformed notebook is one line
             items.append(html.NotebookOverview(path.name, 0, 0, (f"not a readable notebook ({exc.__class__.__name__})",), ()))
-            continue
-        items.append(html.notebook_overview(nb, path.name, nbmod.problems(nb, path.name)))
     return [html.notebooks_overview_section(items)] if items else []
+
+
+def _read_unvalidated(path: Path):
+    """A saved notebook for the overview: JSON as is (schema validation costs more than the rest of the report)."""
+    import nbformat
+
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text)
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list) or data.get("nbformat", 0) < 4:
+        return nbformat.reads(text, as_version=4)  # older formats are converted (and validated)
+    return nbformat.from_dict(data)
 
 
 def _report(job: _Job, status: str, problems: Sequence[str]) -> str:
@@ -400,6 +417,8 @@ def _finish(job: _Job, status: str, message: str) -> Graded:
         "message": message,
         "notes": list(job.notes),
         "seconds": round(seconds, 3),
+        # the sandboxed worker's peak resident memory, as it reported it (informative: bench/grade.py)
+        "peak_rss_mib": round(max((o.rss_kib for o in job.outcomes.values()), default=0) / 1024, 1),
         "rubric": {"path": Path(job.rubric.path).name, "version": job.rubric.version},
         "version": __version__,
     }

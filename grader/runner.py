@@ -32,9 +32,24 @@ STARTUP_SECONDS = 60.0
 
 @dataclasses.dataclass(frozen=True)
 class Task:
+    """One check to run: its case, its time limit, and optionally the case's arrays already as ``.npz`` bytes.
+
+    ``payload`` lets a batch serialize each hidden case once instead of once per submission.
+    """
+
     check_id: str
     case: Case
     timeout: float
+    payload: bytes | None = None
+
+
+def npz_bytes(arrays) -> bytes:
+    """``arrays`` as the bytes of an ``.npz`` file (what ``_write_job`` writes for a task)."""
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
 
 
 @dataclasses.dataclass
@@ -46,6 +61,7 @@ class Outcome:
     message: str = ""
     location: str = ""
     seconds: float = 0.0
+    rss_kib: int = 0  # the worker's peak resident memory so far, as it says (informative only)
 
 
 #: Builds the command that starts the worker: (argv for the worker) -> full argv.
@@ -87,7 +103,10 @@ def _write_job(
 ) -> None:
     (jobdir / "in").mkdir(parents=True, exist_ok=True)
     for t in tasks:
-        np.savez(jobdir / "in" / f"{t.check_id}.npz", **t.case.arrays)
+        if t.payload is not None:
+            (jobdir / "in" / f"{t.check_id}.npz").write_bytes(t.payload)
+        else:
+            np.savez(jobdir / "in" / f"{t.check_id}.npz", **t.case.arrays)
     job = {
         "package": package,
         "sys_path": list(sys_path),
@@ -377,6 +396,8 @@ def _run_worker(
                         location=str(event.get("location", ""))[:200],
                         seconds=time.monotonic() - started,
                     )
+                    rss = event.get("rss_kib")
+                    outcome.rss_kib = rss if isinstance(rss, int) and 0 <= rss < 1 << 40 else 0
                     if outcome.status == "ok":
                         outputs, problem = _load_outputs(jobdir / "out" / f"{check_id}.npz") if load_outputs else (None, "")
                         if problem:
@@ -390,10 +411,7 @@ def _run_worker(
                     deadline = time.monotonic() + STARTUP_SECONDS
             if len(settled) == len(tasks):
                 break
-    if proc.poll() is None:
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+    # Every outcome is in (or the worker is gone): nothing more is needed from it. Killing it now
+    # instead of waiting for its interpreter to wind down saves a tenth of a second per submission.
     _kill_group(proc)  # nothing the checks started survives them
     return settled

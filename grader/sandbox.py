@@ -106,20 +106,16 @@ within the check's time limit (the runner deletes the folder afterwards).
 """
 from __future__ import annotations
 
-import atexit
-import compileall
+# The wrapper (``python -S -m grader.sandbox``) starts once per submission: only what it needs is
+# imported here; the trusted side's tools (subprocess, shutil, compileall...) are imported where used.
 import dataclasses
 import functools
 import itertools
 import json
 import os
 import resource
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
-import warnings
 from pathlib import Path
 
 #: ``A2KIT_SANDBOX``: ``bwrap`` (require bubblewrap), ``limits`` (resource limits only), unset or ``auto``.
@@ -186,6 +182,9 @@ class SandboxWarning(RuntimeWarning):
 @functools.lru_cache(maxsize=None)
 def _bwrap_options() -> tuple[str, frozenset[str]]:
     """The bwrap executable and the options its ``--help`` lists ('' when absent)."""
+    import shutil
+    import subprocess
+
     exe = shutil.which("bwrap")
     if not exe:
         return "", frozenset()
@@ -258,6 +257,8 @@ class _Mounts:
 @functools.lru_cache(maxsize=None)
 def bwrap_status() -> tuple[bool, str]:
     """Whether bubblewrap works here, and why not: ``bwrap <system sandbox> -- true`` must succeed."""
+    import subprocess
+
     exe, _ = _bwrap_options()
     if not exe:
         return False, "bwrap is not installed (apt-get install bubblewrap)"
@@ -278,6 +279,8 @@ def _warn_unsandboxed() -> None:
     """The one warning per process when grading without bubblewrap."""
     ok, reason = bwrap_status()
     detail = reason if not ok else f"not used: {ENV_VAR}=limits or Sandbox(bubblewrap=False)"
+    import warnings
+
     warnings.warn(f"{UNSANDBOXED} ({detail})", SandboxWarning, stacklevel=3)
 
 
@@ -300,6 +303,11 @@ def _grader_copy(grader_dir: Path, files: tuple[str, ...] = WORKER_FILES) -> Pat
 
 @functools.lru_cache(maxsize=None)
 def _make_grader_copy(grader_dir: Path, files: tuple[str, ...]) -> Path:
+    import atexit
+    import compileall
+    import shutil
+    import tempfile
+
     top = Path(tempfile.mkdtemp(prefix="a2kit-sandbox-"))
     atexit.register(shutil.rmtree, top, True)
     os.chmod(top, 0o755)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 import traceback
@@ -145,6 +146,7 @@ def main(argv: list[str]) -> int:
             message=message,
             location=location,
             seconds=time.perf_counter() - started,
+            rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # informative only (bench, report)
         )
     return 0
 

@@ -115,8 +115,10 @@ def score_svg(totals: Sequence[float], max_total: float, *, width: int = 640, he
     peak = max([c for _, _, c in bins] + [1])
     bar_w = plot_w / len(bins)
     parts = [
-        f'<svg id="score-plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="histogram of total scores">',
+        (
+            f'<svg id="score-plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="histogram of total scores">'
+        ),
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
     ]
     ticks = sorted({0, peak, *(round(peak * k / 4) for k in range(1, 4))})

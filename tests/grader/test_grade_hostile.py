@@ -65,7 +65,7 @@ CHECK_IDS = (
     "affine_forward", "affine_backward", "relu_forward", "sgd_momentum", "adam",
     "batchnorm_forward_train", "dropout_forward_test", "conv_forward_naive",
 )
-TIMEOUT = 6.0
+TIMEOUT = 8.0
 MARK = f"a2kit-hostile-{uuid.uuid4().hex[:12]}"
 AS_ROOT = os.geteuid() == 0
 REAL_HOME = Path(pwd.getpwuid(os.geteuid()).pw_dir)

@@ -189,6 +189,10 @@ NOT_CAUGHT_BY_HIDDEN = {
         "reg * W1 can fall below the tolerance next to dW1: with this secret the missing term goes unseen "
         "(grader/checks/q4.py _convnet_case)"
     ),
+    "TwoLayerNet weights drawn without weight_scale": (
+        "two_layer_net_init's hidden case draws weight_scale from {1e-3, 1e-2, 1e-1, 1.0}; with 1.0 (this "
+        "secret's draw) leaving weight_scale out changes nothing (grader/checks/q1.py _two_layer_init_case)"
+    ),
 }
 
 

@@ -186,7 +186,9 @@ def test_check_in_the_handout_gives_full_marks_and_diagnoses_without_wrong_answe
     shutil.copytree(project / "reference", work / "student", ignore=ARTEFACTS)
     proc = _check_in(work)
     data = json.loads(proc.stdout)
-    assert proc.returncode == 0 and data["total"] == data["max_total"] > 0, proc.stdout[-2000:]
+    statuses = {c["id"]: c["status"] for q in data["questions"] for c in q["checks"]}
+    assert set(statuses.values()) == {"pass"}, {k: v for k, v in statuses.items() if v != "pass"}
+    assert proc.returncode == 0 and data["total"] == sum(q["max_points"] for q in data["questions"]) > 0
     layers = work / "student" / "layers.py"
     text = layers.read_text()
     assert text.count("db = dout.sum(axis=0)") == 1

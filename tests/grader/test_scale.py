@@ -6,6 +6,7 @@ import io
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
@@ -92,7 +93,7 @@ def test_parallel_workers_give_the_serial_rows_in_submission_order(serial_and_pa
 
 
 def test_summary_html_counts_what_the_results_files_say(serial_and_parallel):
-    base, rub, one, _ = serial_and_parallel
+    base, _, one, _ = serial_and_parallel
     out = base / "two"
     page = (out / "summary.html").read_text()
     for anchor in ('id="score-plot"', 'id="check-table"', 'id="diagnoses"', 'id="errors"', 'id="slowest"'):
@@ -244,3 +245,14 @@ def test_execute_notebooks_runs_them_sandboxed_and_reports_without_score_change(
     # without --execute-notebooks the report lists the saved notebooks and never runs them
     plain_report = (tmp_path / "plain" / "nbsub" / "report.html").read_text()
     assert 'id="notebook-table"' in plain_report and "relu says" not in plain_report
+
+
+def test_cli_scheduler_without_distributed_is_a_usage_error(corpus, tmp_path, capsys, monkeypatch):
+    """Does --scheduler say how to install dask.distributed when it is missing, in one line, exit 2?"""
+    _, subs = corpus
+    monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
+    code = cli.main(["grade", str(subs / "e-broken.zip"), "--out", str(tmp_path / "out"), "--seed", SECRET,
+                     "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "error: --scheduler needs dask.distributed: pip install 'a2kit[dask]'"
