@@ -181,6 +181,7 @@ def diff_trees(expected: Path, actual: Path) -> list[str]:
 def write_student_tree(reference: Path, student: Path) -> list[Path]:
     """Regenerate ``student`` from ``reference`` atomically (build artefacts in it are kept)."""
     tmp = Path(tempfile.mkdtemp(prefix=".student-", dir=student.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp's 0700 would otherwise become student/'s mode
     try:
         editable = generate(reference, tmp)
         # keep compiled kernels and caches that live in the old tree

@@ -1,7 +1,8 @@
-"""The reference implementation of Assignment 2: the single source of truth.
+"""Assignment 2's package: the reference solution in ``reference/``, the stubs in ``student/``.
 
-Every region a student must write is enclosed between a line reading
-``# BEGIN SOLUTION`` and a line reading ``# END SOLUTION`` (see the README).
-``python -m grader stubs`` turns this package into ``student/`` by replacing
-each region with a stub that raises ``NotImplementedError``.
+Every region a student must write is enclosed, in ``reference/``, between a
+line reading ``# BEGIN SOLUTION`` and a line reading ``# END SOLUTION`` (see
+the README). ``python -m grader stubs`` generates ``student/`` from it by
+replacing each region with a stub that raises ``NotImplementedError``; this
+file is copied unchanged.
 """

@@ -78,6 +78,7 @@ def test_generate_and_check_a_tree(tmp_path):
     student = tmp_path / "student"
     editable = stubs.write_student_tree(ref, student)
     assert editable == [Path("a.py")]
+    assert student.stat().st_mode & 0o777 == 0o755  # not the 0700 of the temporary folder it was built in
     assert (student / "sub" / "b.py").read_text() == "B = 1\n"
     assert not (student / "junk.so").exists()
     assert stubs.check_student_tree(ref, student) == []
