@@ -20,7 +20,7 @@ Conventions shared by the checks of this module (and of q3.py):
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -55,7 +55,7 @@ def _random_conv(rng: np.random.Generator, small: bool) -> tuple:
 
 
 def _conv_arrays(rng: np.random.Generator, x_shape, w_shape, scale: float, suffix: str = "") -> Arrays:
-    n, c, _, _ = x_shape
+    _, c, _, _ = x_shape
     f, hh, ww = w_shape
     return {
         f"x{suffix}": scale * rng.standard_normal(x_shape),
