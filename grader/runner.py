@@ -198,14 +198,6 @@ def _handout_root(root: Path, package_dir: Path, package: str, release_root: Pat
     (root / "notebooks").mkdir()
 
 
-def _open_up(top: Path) -> None:
-    """Everything under ``top`` writable by the sandbox's user (another uid when grading as root)."""
-    for dirpath, dirnames, filenames in os.walk(top):
-        os.chmod(dirpath, 0o777)
-        for f in filenames:
-            os.chmod(Path(dirpath, f), 0o666)
-
-
 def run_notebooks(
     notebooks: Sequence[Path],
     *,
@@ -253,12 +245,11 @@ def run_notebooks(
         while pending:
             jobdir = base / f"run{attempt}"
             attempt += 1
-            root = jobdir / "root"  # inside the job folder: the only place the child may write
+            root = jobdir / "root"  # inside the job folder (the sandbox gives it to its user): the only place the child may write
             _handout_root(root, Path(tree) / package, package, Path(release_root))
             todo = [e for e in entries if e["id"] in {t.check_id for t in pending}]
             for e in todo:
                 shutil.copyfile(e["source"], root / "notebooks" / e["name"])
-            _open_up(jobdir)
             job = {
                 "mode": "notebooks",
                 "package": package,

@@ -423,7 +423,11 @@ class Sandbox:
             for p in [*visible, *pythons]:
                 if p.is_dir() and (p.stat().st_mode & 0o005) != 0o005:
                     raise SandboxError(f"{p} must be readable by others (chmod o+rx): the sandbox runs as another user")
-            os.chown(jobdir, uid, uid)
+            # the job folder and what the runner put in it (a notebook run's working copy) become the sandbox user's
+            for dirpath, _dirnames, filenames in os.walk(jobdir):
+                os.chown(dirpath, uid, uid)
+                for f in filenames:
+                    os.chown(os.path.join(dirpath, f), uid, uid, follow_symlinks=False)
         binds = [(p, p, False) for p in pythons] + [(v, v, False) for v in visible]
         binds += [(_grader_copy(self.grader_dir, self.grader_files), Path(GRADER_MOUNT), False), (jobdir, jobdir, True)]
         mounts = _Mounts(options)
