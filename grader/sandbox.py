@@ -229,6 +229,9 @@ def _system_args(limits: Limits) -> list[str]:
 #: Last: the sandbox's own root and /dev (tmpfs that bwrap creates, writable by
 #: the sandbox's user in a user namespace, of unbounded size) become read-only.
 SEAL = ["--remount-ro", "/", "--remount-ro", "/dev"]
+#: Packages of this project that a non-editable install puts in site-packages,
+#: hidden from the submission (the filtered grader copy comes first on its path).
+INSTALLED_HIDDEN = ("reference", "grader")
 
 
 class _Mounts:
@@ -402,7 +405,11 @@ class Sandbox:
 
     def __call__(self, argv: list[str], jobdir: Path) -> list[str]:
         if not self.uses_bubblewrap():
-            spec = {"limits": dataclasses.asdict(self.limits), "uid": None, "shared_nproc": True}
+            # Defence in depth only (files stay readable without bubblewrap): the
+            # worker imports the filtered grader copy, not the project, whose
+            # root holds reference/.
+            spec = {"limits": dataclasses.asdict(self.limits), "uid": None, "shared_nproc": True,
+                    "pythonpath": str(_grader_copy(self.grader_dir, self.grader_files))}
             return [argv[0], "-S", "-m", "grader.sandbox", json.dumps(spec), "--", *argv]
         return self.bwrap_argv(argv, Path(jobdir))
 
@@ -434,7 +441,11 @@ class Sandbox:
         # Outermost first, so that a mount inside another one stays on top of it.
         for src, dest, writable in sorted(binds, key=lambda b: (len(b[1].parts), str(b[1]))):
             mounts.bind(src, dest, writable=writable)
-        args = [exe, *_system_args(self.limits), *mounts.args, *SEAL, "--chdir", str(jobdir)]
+        # A non-editable install copies reference/ and the whole grader into
+        # site-packages, which is bound above: mount an empty tmpfs over them.
+        hide = [p / name for p in pythons for name in INSTALLED_HIDDEN if (p / name).is_dir()]
+        hidden = [arg for path in hide for arg in ("--tmpfs", str(path))]
+        args = [exe, *_system_args(self.limits), *mounts.args, *hidden, *SEAL, "--chdir", str(jobdir)]
         args += ["--setenv", "PYTHONPATH", GRADER_MOUNT, "--setenv", "TMPDIR", "/tmp"]
         spec = {"limits": dataclasses.asdict(self.limits), "uid": uid, "shared_nproc": False}
         return [*args, "--", argv[0], "-S", "-m", "grader.sandbox", json.dumps(spec), "--", *argv]
@@ -503,9 +514,12 @@ def _main(args: list[str]) -> int:
     if len(args) < 3 or args[1] != "--":
         print("usage: python -m grader.sandbox SPEC -- COMMAND...", file=sys.stderr)
         return 2
-    confine(json.loads(args[0]))
+    spec = json.loads(args[0])
+    confine(spec)
     command = args[2:]
     env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
+    if spec.get("pythonpath"):
+        env["PYTHONPATH"] = spec["pythonpath"]
     env["HOME"] = os.getcwd()
     try:
         os.execve(command[0], command, env)

@@ -217,6 +217,19 @@ def test_the_instructors_environment_does_not_reach_the_submission(tmp_path, mod
     assert facts == {"token": None, "home": True}
 
 
+def test_the_project_is_not_on_the_submissions_import_path(tmp_path, mode):
+    """Can a plain ``import reference`` (or the project's grader) succeed? Not in either mode."""
+    code = (
+        "import importlib, sys\n"
+        "facts['reference'] = importlib.util.find_spec('reference') is not None\n"
+        f"facts['project_on_path'] = any(p.rstrip('/') == {str(ROOT)!r} for p in sys.path)\n"
+    )
+    facts = probe(tmp_path, mode, code)
+    assert not facts["project_on_path"]
+    if mode == "bwrap":  # limits only: an editable install's import finder still maps `reference` (files are readable anyway)
+        assert not facts["reference"]
+
+
 def test_a_bounded_fork_probe_is_capped_and_cleaned_up(tmp_path, mode):
     """How many processes can the submission start? RLIMIT_NPROC caps it, and all are killed afterwards.
 
@@ -526,6 +539,33 @@ def test_the_bwrap_command_line_shows_no_project_path_but_the_venv(tmp_path):
     assert argv[argv.index("--bind") + 1] == str(jobdir.resolve())  # the only writable bind
     assert argv.count("--bind") == 1
     assert argv[-6:] == ["--", "/py", "-m", "grader.worker", str(jobdir), "5"]
+
+
+def test_an_installed_reference_or_grader_in_site_packages_is_hidden(monkeypatch, bwrap):
+    """A non-editable install puts reference/ into site-packages, which the sandbox binds: is it empty inside?"""
+    import shutil
+    import tempfile
+
+    site = Path(tempfile.mkdtemp(prefix="a2kit-fake-site-"))
+    try:
+        os.chmod(site, 0o755)
+        for name in ("reference", "grader", "numpy_like"):
+            (site / name).mkdir(mode=0o755)
+            (site / name / "layers.py").write_text("SOLUTION = 1\n")
+            os.chmod(site / name / "layers.py", 0o644)
+        real = sandbox._python_paths
+        monkeypatch.setattr(sandbox, "_python_paths", lambda project, refuse: [*real(project, refuse), site])
+        jobdir = Path(tempfile.mkdtemp(prefix="a2kit-job-"))
+        os.chmod(jobdir, 0o755)
+        code = "import os, sys; print(sorted(n for n in ('reference', 'grader', 'numpy_like') if os.listdir(os.path.join(sys.argv[1], n))))"
+        argv = Sandbox().bwrap_argv([sys.executable, "-c", code, str(site)], jobdir)
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env, cwd=jobdir)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "['numpy_like']"  # only the project's own packages are emptied
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
+        shutil.rmtree(jobdir, ignore_errors=True)
 
 
 @pytest.mark.parametrize("path", [ROOT, ROOT / "reference", ROOT / "grader", ROOT.parent])
