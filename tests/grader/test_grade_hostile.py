@@ -53,7 +53,7 @@ from grader import batch
 from grader import rubric as rubric_mod
 from grader.sandbox import Sandbox
 from tests.grader import gradescope_schema
-from tests.grader.subjects import ROOT, edit_file, our_layout
+from tests.grader.subjects import ROOT, edit_file, our_layout, processes_with, survivors
 from tests.mutants import a2_q1_q3, build_package
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
@@ -584,27 +584,6 @@ class Listener:
         self._stop.set()
         self._thread.join()
         self.sock.close()
-
-
-def processes_with(text: str) -> list[int]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                if text.encode() in fh.read():
-                    found.append(int(pid))
-        except OSError:
-            continue
-    return found
-
-
-def survivors(text: str, wait: float = 3.0) -> list[int]:
-    deadline = time.monotonic() + wait
-    while (found := processes_with(text)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return found
 
 
 class Watch:

@@ -46,7 +46,7 @@ from grader.checks import base as checks_base
 from grader.checks import registry
 from grader.sandbox import Sandbox
 from tests.grader import gradescope_schema
-from tests.grader.subjects import ROOT, copy_package, cs231n_zip
+from tests.grader.subjects import ROOT, copy_package, cs231n_zip, processes_with
 from tests.mutants import all_mutants, build_package
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
@@ -291,20 +291,6 @@ def small_rubric(path: Path) -> Path:
     path.write_text(yaml.safe_dump({"version": 1, "assignment": "kill test", "questions": {
         q.id: {"title": q.title, "points": q.points, "checks": checks}}}, sort_keys=False))
     return path
-
-
-def processes_with(text: str) -> list[int]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                if text.encode() in fh.read():
-                    found.append(int(pid))
-        except OSError:
-            continue
-    return found
 
 
 def test_sigkill_mid_batch_then_rerun_regrades_only_what_was_not_finished(tmp_path):

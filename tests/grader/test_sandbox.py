@@ -25,7 +25,7 @@ import pytest
 
 from grader import fixtures, sandbox
 from grader.runner import Task, run_checks
-from tests.grader.subjects import GOOD_BODY, GOOD_FORWARD
+from tests.grader.subjects import GOOD_BODY, GOOD_FORWARD, processes_with, survivors
 from grader.sandbox import Limits, Sandbox, SandboxError, SandboxWarning
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
@@ -82,30 +82,6 @@ def probe(tmp_path, mode, code, **kw) -> dict:
     message = out["affine_backward"].message
     assert "FACTS" in message, message
     return json.loads(message.split("FACTS", 1)[1])
-
-
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                if marker.encode() in fh.read():
-                    found.append(int(pid))
-        except OSError:
-            continue
-    return found
-
-
-def survivors(marker: str, wait: float = 3.0) -> list[int]:
-    """Processes whose command line holds ``marker``, after up to ``wait`` s for the kernel to reap them."""
-    deadline = time.monotonic() + wait
-    while True:
-        found = processes_with(marker)
-        if not found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
 
 
 class Watch:
