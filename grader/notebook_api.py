@@ -112,24 +112,35 @@ def _display(results: "list[QuestionResult]") -> None:
     display({"text/plain": text, "text/html": html.render_fragment(results)}, raw=True)
 
 
-def show_checks(*check_ids: str) -> "list[CheckResult]":
+def _rubric(rubric: "str | None"):
+    """The rubric a notebook names (a path relative to the project root), or None for the default one."""
+    if rubric is None:
+        return None
+    from . import rubric as rubric_mod
+    from .paths import project_root
+
+    return rubric_mod.load(project_root() / rubric)
+
+
+def show_checks(*check_ids: str, rubric: "str | None" = None) -> "list[CheckResult]":
     """Run the named public checks against ``implementation()``, display the table, return the results.
 
-    Points come from the default rubric. Raises ``grader.check.SelectionError``
-    for an unknown id.
+    Points come from ``rubric`` (a path relative to the project root, e.g.
+    ``"rubrics/tp2.yaml"``), by default ``rubric.yaml``. Raises
+    ``grader.check.SelectionError`` for an unknown id.
     """
     from . import check
 
-    results = check.run_ids(list(check_ids), implementation=implementation())
+    results = check.run_ids(list(check_ids), implementation=implementation(), rubric=_rubric(rubric))
     _display(results)
     return [c for q in results for c in q.checks]
 
 
-def show_question(question_id: str) -> "list[CheckResult]":
-    """Run every public check of one question (``"q1"``), display the table, return the results."""
+def show_question(*question_ids: str, rubric: "str | None" = None) -> "list[CheckResult]":
+    """Run every public check of the named questions (``"q1"``), display the tables, return the results."""
     from . import check
 
-    results = check.run([question_id], implementation=implementation())
+    results = check.run(list(question_ids), implementation=implementation(), rubric=_rubric(rubric))
     _display(results)
     return [c for q in results for c in q.checks]
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader import check, notebook_api
+from grader import check, notebook_api, rubric
+from grader.paths import project_root
 from grader.checks.base import Status
 
 
@@ -95,6 +96,20 @@ def test_show_checks_rejects_unknown_ids(monkeypatch):
         notebook_api.show_checks("affine_forward", "no_such_check")
     with pytest.raises(check.SelectionError):
         notebook_api.show_checks()
+
+
+def test_show_question_and_checks_take_another_rubric(monkeypatch, capsys):
+    """Do the TP2 notebooks get their questions and points from rubrics/tp2.yaml?"""
+    monkeypatch.setenv("A2KIT_IMPL", "reference")
+    results = notebook_api.show_question("tp2_ex1", "tp2_ex2", rubric="rubrics/tp2.yaml")
+    tp2 = rubric.load(project_root() / "rubrics" / "tp2.yaml")
+    expected = [c.id for q in ("tp2_ex1", "tp2_ex2") for c in tp2.question(q).checks]
+    assert [r.check_id for r in results] == expected and all(r.passed for r in results)
+    assert "total: 14 / 14 points" in capsys.readouterr().out
+    (one,) = notebook_api.show_checks("tp2_ex2_forward", rubric="rubrics/tp2.yaml")
+    assert one.max_points == tp2.question("tp2_ex2").checks[0].points
+    with pytest.raises(check.SelectionError, match="tp2_ex1"):  # not a question of the default rubric
+        notebook_api.show_question("tp2_ex1")
 
 
 def test_show_question_runs_a_whole_question(monkeypatch, capsys):
