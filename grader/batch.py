@@ -75,7 +75,7 @@ from . import rubric as rubric_mod
 from . import unpack as unpack_mod
 from .atomic import atomic_write_text
 from .checks import registry
-from .checks.base import Impl, QuestionResult, Status
+from .checks.base import MODULES, Impl, QuestionResult, Status
 from .paths import project_root
 from .runner import NotebookRun, Task, npz_bytes, run_checks, run_notebooks
 from .sandbox import NOTEBOOK_GRADER_FILES, NOTEBOOK_LIMITS
@@ -227,12 +227,36 @@ def _step_detect(job: _Job) -> None:
     job.layout = unpack_mod.detect_layout(job.tmp / "unpacked", job.submission)
 
 
+def graded_by(rubric: rubric_mod.Rubric) -> Callable[[Path], bool]:
+    """Whether a package file (``network/models.py``) holds code the rubric's checks call.
+
+    From each check's ``calls`` (``"fc_net.TwoLayerNet"``, ``"network.Network"``):
+    the module (``MODULES`` maps short names) or the subpackage it names. A
+    cs231n-layout submission graded with the A2 rubric lacks ``network/``, and
+    that is not worth a note in its report.
+    """
+    checks = registry.all_checks()
+    modules = {
+        MODULES.get(call.split(".")[0], call.split(".")[0]).replace(".", "/")
+        for q in rubric.questions
+        for spec in q.checks
+        for call in checks[spec.id].calls
+    }
+
+    def graded(rel: Path) -> bool:
+        name = Path(rel).with_suffix("").as_posix()
+        return any(name == m or name.startswith(m + "/") for m in modules)
+
+    return graded
+
+
 def _step_assemble(job: _Job) -> None:
     job.notes = unpack_mod.assemble(
         job.layout,
         job.release_root / "student",
         job.tmp / "tree",
         editable=_editable(job.release_root),
+        graded=graded_by(job.rubric),
     )
 
 

@@ -43,7 +43,7 @@ import shutil
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from . import stubs
 from .paths import project_root
@@ -388,6 +388,7 @@ def assemble(
     dest: Path,
     *,
     editable: Iterable[Path] | None = None,
+    graded: Callable[[Path], bool] | None = None,
 ) -> list[str]:
     """Build ``dest/<layout.package>``: the release's package with the submission's editable files.
 
@@ -395,7 +396,9 @@ def assemble(
     student-editable relative paths (default: ``stubs.editable_files`` of the
     project's ``reference/``). Returns one note per non-editable file the
     submission changed (the release's copy is used) and per editable file it
-    lacks (the release's stub is used, so its checks report "not implemented").
+    lacks (the release's stub is used, so its checks report "not implemented");
+    ``graded(rel)`` (default: every file) says whether a missing file is worth
+    that note, i.e. whether the rubric in use has checks that use it.
     ``dest`` must be absent or empty; it ends up world-readable (0755/0644), so
     an unprivileged sandbox user can read it.
     """
@@ -417,7 +420,7 @@ def assemble(
         theirs = layout.package_dir / rel
         if theirs.is_file() and not theirs.is_symlink():
             _copy(theirs, package_dir / rel)
-        else:
+        elif graded is None or graded(rel):
             notes.append(f"submission lacks {rel.as_posix()} (its checks will report it as not implemented)")
     for dirpath, dirnames, _ in os.walk(package_dir):
         for d in dirnames:

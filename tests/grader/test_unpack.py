@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import fixtures
+from grader import batch, fixtures, rubric, stubs
 from grader.checks import registry
 from grader.checks.base import Status
 from grader.rubric import CheckSpec
@@ -304,7 +304,8 @@ def test_assemble_by_default_takes_the_editable_list_from_reference(tmp_path):
     (root / "cs231n" / "layers.py").write_text("# mine\n")
     notes = assemble(detect_layout(root), ROOT / "student", tmp_path / "tree")
     lacking = sorted(n.split()[2] for n in notes if "lacks" in n)
-    assert lacking == ["classifiers/cnn.py", "classifiers/fc_net.py", "optim.py"]
+    editable = sorted(p.as_posix() for p in stubs.editable_files(ROOT / "reference"))
+    assert "optim.py" in lacking and lacking == [p for p in editable if p != "layers.py"]
     assert (tmp_path / "tree" / "cs231n" / "layers.py").read_text() == "# mine\n"
 
 
@@ -342,7 +343,14 @@ def test_a_nested_cs231n_zip_is_graded_in_the_sandbox(tmp_path, style):
     trees = tmp_path / "trees"
     notes = assemble(layout, ROOT / "student", trees)
     assert "submission modified solver.py (not graded; the release's copy was used)" in notes
-    assert not any("lacks" in n for n in notes)
+    # what a cs231n Assignment 2 lacks is the kit's own Q5 module and the TP2 library
+    lacking = {n.split()[2] for n in notes if "lacks" in n}
+    assert lacking and all(p == "pytorch_models.py" or p.startswith("network/") for p in lacking), lacking
+    graded = batch.graded_by(rubric.load())  # grade's note names only what the default rubric uses
+    assert not any(graded(Path(p)) for p in lacking if p.startswith("network/")) and graded(Path("pytorch_models.py"))
+    assert graded(Path("classifiers/fc_net.py")) and graded(Path("layers.py"))
+    tp2 = batch.graded_by(rubric.load(ROOT / "rubrics" / "tp2.yaml"))
+    assert tp2(Path("network/models.py")) and not tp2(Path("pytorch_models.py")) and not tp2(Path("classifiers/cnn.py"))
     if style == "absolute":
         assert "from cs231n.layers import *" in (trees / "cs231n" / "classifiers" / "fc_net.py").read_text()
 
