@@ -575,8 +575,17 @@ def _hidden_for(secret: str, release_root: Path, rubric: rubric_mod.Rubric) -> H
         hidden = _HIDDEN.setdefault(key, HiddenFixtures(secret, release_root))
         for q in rubric.questions:
             for spec in q.checks:
-                hidden[spec.id]
+                try:
+                    hidden[spec.id]
+                except NotImplementedError as exc:  # the reference's optional dependency (torch for q5) is missing
+                    raise ReferenceUnavailable(
+                        f"{rubric.path}: {q.id} cannot be graded here: {exc}; or grade with a rubric without {q.id}"
+                    ) from None
         return hidden
+
+
+class ReferenceUnavailable(RuntimeError):
+    """The reference cannot compute a question's expected values on this machine (a missing optional extra)."""
 
 
 def grade_remote(task: RemoteTask) -> Graded:

@@ -161,7 +161,7 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
             [Path(s) for s in args.submissions], out, rubric=rub, seed=secret, force=args.force, progress=progress,
             workers=args.workers, scheduler=args.scheduler, execute_notebooks=args.execute_notebooks, reporter=bar,
         )
-    except batch.SchedulerError as exc:
+    except (batch.SchedulerError, batch.ReferenceUnavailable) as exc:
         raise UsageError(str(exc)) from exc
     counts = {s: sum(1 for r in rows if r.status == s) for s in batch.STATUSES}
     print(f"wrote {out / batch.GRADEBOOK} and {out / batch.SUMMARY}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))

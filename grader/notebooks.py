@@ -142,7 +142,11 @@ def execute(
     Raises ``NotebookError`` on the first failing cell.
     """
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import (
+        CellExecutionError,
+        CellTimeoutError,
+        DeadKernelError,
+    )
 
     if isinstance(path, NotebookNode):
         nb = path

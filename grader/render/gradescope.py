@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from . import fmt_number
 from ..checks.base import QuestionResult, Status
+from . import fmt_number
 
 STATUS_TEXT = {
     Status.PASS: "passed",

@@ -29,8 +29,8 @@ from typing import Sequence
 import jinja2
 from markupsafe import Markup
 
-from . import fmt_number, fmt_points
 from ..checks.base import QuestionResult, Status
+from . import fmt_number, fmt_points
 
 STATUS_LABEL = {
     Status.PASS: "pass",

@@ -4,8 +4,8 @@ from __future__ import annotations
 import shutil
 from typing import Sequence
 
-from . import fmt_number, fmt_points
 from ..checks.base import CheckResult, QuestionResult, Status
+from . import fmt_number, fmt_points
 
 _MARK = {
     Status.PASS: "pass",

@@ -10,5 +10,5 @@ check's outputs is enough). The producers are written here, independently of
 ``reference/``. One module per question registers its entries with
 ``@wrong_answer(name, message)``.
 """
-from ._registry import WRONG_ANSWERS, wrong_answer  # noqa: F401
 from . import q1, q2, q3, q4  # noqa: F401,E402  (registration)
+from ._registry import WRONG_ANSWERS, wrong_answer  # noqa: F401

@@ -1,7 +1,6 @@
 """The registry of wrong answers (see the package docstring)."""
 from __future__ import annotations
 
-
 from ..checks.base import WrongAnswer
 
 WRONG_ANSWERS: dict[str, WrongAnswer] = {}

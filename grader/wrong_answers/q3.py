@@ -9,7 +9,6 @@ the expected output.
 """
 from __future__ import annotations
 
-
 from ..checks.base import Arrays, Case
 from ._registry import wrong_answer
 

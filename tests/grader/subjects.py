@@ -124,3 +124,44 @@ def survivors(marker: str, wait: float = 3.0) -> list[int]:
     while (found := processes_with(marker)) and _time.monotonic() < deadline:
         _time.sleep(0.05)
     return found
+
+
+# -- the rubric this machine can grade ------------------------------------------------
+
+#: Q5's reference needs PyTorch (an optional extra); without it the grader cannot
+#: compute Q5's expected values, and ``grade`` refuses a rubric holding Q5.
+HAS_TORCH = __import__("importlib.util").util.find_spec("torch") is not None
+NEEDS_TORCH = ("q5",)
+
+
+def gradable_rubric(rub=None):
+    """``rub`` (default: rubric.yaml) without the questions that need torch, where torch is absent."""
+    import dataclasses
+
+    from grader import rubric as rubric_mod
+
+    rub = rub or rubric_mod.load()
+    if HAS_TORCH:
+        return rub
+    return dataclasses.replace(rub, questions=tuple(q for q in rub.questions if q.id not in NEEDS_TORCH))
+
+
+def gradable_rubric_file(dest: _Path, rub=None) -> _Path:
+    """``gradable_rubric(rub)`` written as a rubric file (for the command line's ``--rubric``)."""
+    import yaml
+
+    rub = gradable_rubric(rub)
+    questions = {}
+    for q in rub.questions:
+        checks = []
+        for c in q.checks:
+            entry = {"id": c.id, "points": c.points}
+            entry.update({k: v for k, v in (("tolerance", c.tolerance), ("timeout", c.timeout)) if v is not None})
+            checks.append(entry)
+        spec = {"title": q.title, "points": q.points, "extra_credit": q.extra_credit, "checks": checks}
+        if q.notebook:
+            spec["notebook"] = q.notebook
+        questions[q.id] = spec
+    path = _Path(dest) / "gradable-rubric.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, "assignment": rub.assignment, "questions": questions}, sort_keys=False))
+    return path

@@ -12,12 +12,14 @@ import pytest
 
 from grader import batch, cli
 from grader import rubric as rubric_mod
+from grader.checks import registry
 from grader.paths import project_root
+from tests.grader.subjects import gradable_rubric, gradable_rubric_file
 
 ROOT = project_root()
 SECRET = "test-secret"
 #: The documented columns, with one per question of the default rubric.
-COLUMNS = ["submission", "status", *rubric_mod.load().question_ids, "total", "max_total", "message"]
+COLUMNS = ["submission", "status", *gradable_rubric().question_ids, "total", "max_total", "message"]
 
 
 def _full_marks(rub: rubric_mod.Rubric) -> float:
@@ -54,14 +56,14 @@ def graded(tmp_path_factory):
     cs231n_zip(subs / "legacy.zip", ROOT / "reference")
     (subs / "broken.zip").write_bytes(b"this is not a zip archive\n")
     out = base / "out"
-    rows = batch.grade([subs], out, seed=SECRET)
+    rows = batch.grade([subs], out, rubric=gradable_rubric(), seed=SECRET)
     return subs, out, {r.submission: r for r in rows}
 
 
 def test_the_folder_of_submissions_grades_each(graded):
     _, out, rows = graded
     assert sorted(rows) == ["broken", "legacy", "perfect", "stubs"]
-    rub = rubric_mod.load()
+    rub = gradable_rubric()
     for sid in ("perfect", "legacy"):
         assert rows[sid].status == "graded", rows[sid].message
         assert rows[sid].total == _full_marks(rub)
@@ -79,7 +81,7 @@ def test_gradebook_has_the_documented_columns(graded):
     assert lines[0] == COLUMNS
     body = {r[0]: dict(zip(COLUMNS, r)) for r in lines[1:]}
     assert set(body) == set(rows)
-    rub = rubric_mod.load()
+    rub = gradable_rubric()
     assert COLUMNS[2:-3] == [q.id for q in rub.questions] and COLUMNS[2] == "q1"
     assert float(body["perfect"]["total"]) == _full_marks(rub) and float(body["perfect"]["max_total"]) == rub.max_total
     assert body["broken"]["status"] == "error" and body["broken"]["message"]
@@ -95,7 +97,7 @@ def test_results_json_is_gradescope_format_and_adds_up(graded):
         if row.status == "error":
             assert data["tests"] == [] and row.message in data["output"]
             continue
-        assert len(data["tests"]) == sum(len(q.checks) for q in rubric_mod.load().questions)
+        assert len(data["tests"]) == sum(len(q.checks) for q in gradable_rubric().questions)
         assert sum(t["score"] for t in data["tests"]) == pytest.approx(data["score"])
         for t in data["tests"]:
             assert set(t) == {"name", "number", "score", "max_score", "status", "output", "visibility", "tags"}
@@ -127,14 +129,14 @@ def test_rerun_skips_unless_forced(graded, tmp_path):
     shutil.copytree(out, out2)
     results = {sid: out2 / sid / "results.json" for sid in rows}
     before = {sid: p.stat().st_mtime_ns for sid, p in results.items()}
-    again = batch.grade([subs], out2, seed=SECRET)
+    again = batch.grade([subs], out2, rubric=gradable_rubric(), seed=SECRET)
     assert {r.submission: (r.status, r.total, r.scores) for r in again} == {
         sid: (r.status, r.total, r.scores) for sid, r in rows.items()
     }
     assert all(r.skipped for r in again)
     assert {sid: p.stat().st_mtime_ns for sid, p in results.items()} == before
     # --force regrades (the cheap one is enough to see it)
-    (forced,) = batch.grade([subs / "broken.zip"], out2, seed=SECRET, force=True)
+    (forced,) = batch.grade([subs / "broken.zip"], out2, rubric=gradable_rubric(), seed=SECRET, force=True)
     assert not forced.skipped and forced.status == "error"
     assert results["broken"].stat().st_mtime_ns != before["broken"]
 
@@ -176,10 +178,11 @@ def test_secret_from_seed_env_or_file(tmp_path, monkeypatch):
 def test_cli_exit_codes(tmp_path, capsys):
     good = our_layout(tmp_path / "good", ROOT / "reference")
     out = str(tmp_path / "out")
-    assert cli.main(["grade", str(good), "--out", out, "--seed", SECRET]) == 0
+    rub = str(gradable_rubric_file(tmp_path))
+    assert cli.main(["grade", str(good), "--out", out, "--seed", SECRET, "--rubric", rub]) == 0
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"nope")
-    assert cli.main(["grade", str(good), str(bad), "--out", out, "--seed", SECRET]) == 1  # good is not regraded
+    assert cli.main(["grade", str(good), str(bad), "--out", out, "--seed", SECRET, "--rubric", rub]) == 1  # good is not regraded
     assert cli.main(["grade", str(good)]) == 2  # --out is required
     assert cli.main(["grade", str(tmp_path / "missing"), "--out", out, "--seed", SECRET]) == 2
     printed = capsys.readouterr().out
@@ -207,3 +210,23 @@ def test_a_loop_at_import_costs_one_timeout_not_one_per_check(tmp_path):
     assert tests[3]["status"] == "passed"  # optim.py does not import layers
     assert row.scores == {"q1": 1.0} and row.status == "partial"
     assert json.loads((tmp_path / "out" / "hangs" / "results.json").read_text())["a2kit"]["seconds"] < 3 * 2 + 5
+
+
+def test_a_question_the_reference_cannot_grade_here_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    """Without torch the reference cannot compute Q5's expected values: one line, exit 2, nothing graded."""
+    real = batch.HiddenFixtures.__getitem__
+
+    def no_torch(self, check_id):
+        if registry.get(check_id).question == "q5":
+            raise NotImplementedError('PyTorch is not installed: pip install -e ".[torch]"')
+        return real(self, check_id)
+
+    monkeypatch.setattr(batch.HiddenFixtures, "__getitem__", no_torch)
+    batch._HIDDEN.clear()
+    good = our_layout(tmp_path / "good", ROOT / "reference")
+    assert cli.main(["grade", str(good), "--out", str(tmp_path / "out"), "--seed", "no-torch-secret"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and "q5 cannot be graded here: PyTorch is not installed" in err[-1]
+    assert "rubric without q5" in err[-1]
+    assert not (tmp_path / "out" / "good").exists()
+    batch._HIDDEN.clear()

@@ -5,11 +5,12 @@ import sys
 from grader import check
 from grader.checks.base import Status
 from grader.paths import project_root
+from tests.grader.subjects import gradable_rubric
 
 
 def test_reference_scores_full_marks_on_every_question():
-    """Does the reference pass every check of the default rubric?"""
-    results = check.run(implementation="reference")
+    """Does the reference pass every check of the default rubric (Q5 only where torch is installed)?"""
+    results = check.run(implementation="reference", rubric=gradable_rubric())
     failures = [(c.check_id, c.status.value, c.message) for q in results for c in q.checks if not c.passed]
     assert not failures
     for q in results:

@@ -25,8 +25,8 @@ import pytest
 
 from grader import fixtures, sandbox
 from grader.runner import Task, run_checks
-from tests.grader.subjects import GOOD_BODY, GOOD_FORWARD, processes_with, survivors
 from grader.sandbox import Limits, Sandbox, SandboxError, SandboxWarning
+from tests.grader.subjects import GOOD_BODY, GOOD_FORWARD, processes_with, survivors
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
 

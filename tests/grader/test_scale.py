@@ -17,6 +17,7 @@ from grader import rubric as rubric_mod
 from grader.paths import project_root
 from grader.progress import ProgressBar
 from grader.render import summary
+from tests.grader.subjects import gradable_rubric_file
 
 ROOT = project_root()
 SECRET = "scale-secret"
@@ -178,7 +179,8 @@ def test_cli_grade_workers_and_progress(corpus, tmp_path, capsys):
     other = tmp_path / "other.zip"
     other.write_bytes(b"PK\x03\x04 truncated")
     # the CLI takes only complete rubrics: two submissions that fail before any check runs keep this quick
-    code = cli.main(["grade", str(subs / "e-broken.zip"), str(other), "--out", str(out), "--seed", SECRET, "--workers", "2"])
+    code = cli.main(["grade", str(subs / "e-broken.zip"), str(other), "--out", str(out), "--seed", SECRET, "--workers", "2",
+                     "--rubric", str(gradable_rubric_file(tmp_path))])
     assert code == 1
     captured = capsys.readouterr()
     assert "e-broken: error" in captured.out and "other: error" in captured.out
@@ -252,7 +254,7 @@ def test_cli_scheduler_without_distributed_is_a_usage_error(corpus, tmp_path, ca
     _, subs = corpus
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
     code = cli.main(["grade", str(subs / "e-broken.zip"), "--out", str(tmp_path / "out"), "--seed", SECRET,
-                     "--scheduler", "tcp://127.0.0.1:9"])
+                     "--scheduler", "tcp://127.0.0.1:9", "--rubric", str(gradable_rubric_file(tmp_path))])
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "error: --scheduler needs dask.distributed: pip install 'a2kit[dask]'"
