@@ -521,26 +521,6 @@ def grade_submission(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def grade_one(
-    submission: Path,
-    sid: str,
-    out: Path,
-    *,
-    rubric: rubric_mod.Rubric,
-    hidden: HiddenFixtures,
-    release_root: Path,
-    launcher_factory: Callable[[Path], object] = default_launcher_factory,
-    execute_notebooks: bool = False,
-) -> Row:
-    """``grade_submission`` and ``write_outputs``: grade one submission into ``out``."""
-    graded = grade_submission(
-        submission, sid, rubric=rubric, hidden=hidden, release_root=release_root,
-        launcher_factory=launcher_factory, execute_notebooks=execute_notebooks,
-    )
-    write_outputs(out, graded)
-    return graded.row
-
-
 # ---------------------------------------------------------------------------
 # Dask: the per-submission function that crosses to the cluster
 

@@ -14,24 +14,15 @@ nothing here affects a score.
 """
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from .worker import _last_line
+from .worker import _last_line, open_job
 
 
 def main(argv: list[str]) -> int:
-    jobdir = Path(argv[0])
-    channel = os.fdopen(int(argv[1]), "w", buffering=1)
-
-    def emit(**event) -> None:
-        channel.write(json.dumps(event) + "\n")
-        channel.flush()
-
-    job = json.loads((jobdir / "job.json").read_text())
+    jobdir, job, emit = open_job(argv)
     return _notebooks(jobdir, job, emit)
 
 

@@ -90,7 +90,8 @@ def _WatchedImpl(package: str, emit, poisoned: dict[str, str]):  # noqa: N802 - 
     return _watched_impl_class()(package, emit, poisoned)
 
 
-def main(argv: list[str]) -> int:
+def open_job(argv: list[str]):
+    """``JOBDIR FD`` -> (the job folder, its ``job.json``, ``emit(**event)`` writing JSON lines to FD)."""
     jobdir = Path(argv[0])
     channel = os.fdopen(int(argv[1]), "w", buffering=1)
 
@@ -98,7 +99,11 @@ def main(argv: list[str]) -> int:
         channel.write(json.dumps(event) + "\n")
         channel.flush()
 
-    job = json.loads((jobdir / "job.json").read_text())
+    return jobdir, json.loads((jobdir / "job.json").read_text()), emit
+
+
+def main(argv: list[str]) -> int:
+    jobdir, job, emit = open_job(argv)
     for entry in reversed(job["sys_path"]):
         sys.path.insert(0, entry)
 
