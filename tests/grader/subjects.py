@@ -9,6 +9,7 @@ the cs231n layout, edited functions).
 import os as _os
 import re as _re
 import shutil as _shutil
+import threading as _threading
 import time as _time
 import zipfile as _zipfile
 from pathlib import Path as _Path
@@ -116,6 +117,38 @@ def processes_with(marker: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+class Watch:
+    """Records, from the host, the processes whose command line holds ``marker`` while the block runs.
+
+    ``seen``: their pids; ``args``: their command-line arguments that hold the marker.
+    """
+
+    def __init__(self, marker: str):
+        self.marker, self.seen, self.args = marker, set(), set()
+        self._stop = _threading.Event()
+
+    def _loop(self):
+        needle = self.marker.encode()
+        while not self._stop.is_set():
+            for pid in processes_with(self.marker):
+                self.seen.add(pid)
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                        self.args.update(a.decode(errors="replace") for a in fh.read().split(b"\0") if needle in a)
+                except OSError:
+                    continue
+            _time.sleep(0.05)
+
+    def __enter__(self):
+        self._thread = _threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
 
 
 def survivors(marker: str, wait: float = 3.0) -> list[int]:

@@ -5,7 +5,6 @@ import csv
 import json
 import shutil
 import stat
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,12 @@ from grader import batch, cli
 from grader import rubric as rubric_mod
 from grader.checks import registry
 from grader.paths import project_root
-from tests.grader.subjects import gradable_rubric, gradable_rubric_file
+from tests.grader.subjects import (
+    cs231n_zip,
+    gradable_rubric,
+    gradable_rubric_file,
+    our_layout,
+)
 
 ROOT = project_root()
 SECRET = "test-secret"
@@ -27,32 +31,14 @@ def _full_marks(rub: rubric_mod.Rubric) -> float:
     return float(sum(q.points for q in rub.questions))
 
 
-def _copy_package(src: Path, dest: Path) -> None:
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("*.so", "__pycache__", "*.pyc"))
-
-
-def our_layout(dest: Path, package: Path) -> Path:
-    _copy_package(package, dest / "student")
-    shutil.copytree(ROOT / "notebooks", dest / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    return dest
-
-
-def cs231n_zip(path: Path, package: Path) -> Path:
-    with zipfile.ZipFile(path, "w") as zf:
-        for f in sorted(package.rglob("*")):
-            if f.is_file() and f.suffix != ".so" and "__pycache__" not in f.parts:
-                zf.write(f, f"assignment2/cs231n/{f.relative_to(package).as_posix()}")
-    return path
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """One batch: the reference (our layout), the stubs, a cs231n zip, a file that is not a zip."""
     base = tmp_path_factory.mktemp("batch")
     subs = base / "subs"
     subs.mkdir()
-    our_layout(subs / "perfect", ROOT / "reference")
-    our_layout(subs / "stubs", ROOT / "student")
+    our_layout(subs / "perfect", ROOT / "reference", notebooks=True)
+    our_layout(subs / "stubs", ROOT / "student", notebooks=True)
     cs231n_zip(subs / "legacy.zip", ROOT / "reference")
     (subs / "broken.zip").write_bytes(b"this is not a zip archive\n")
     out = base / "out"
@@ -113,7 +99,7 @@ def test_outputs_never_hold_the_secret(graded):
 
 
 def test_report_notes_a_modified_non_editable_file(tmp_path):
-    sub = our_layout(tmp_path / "tampered", ROOT / "reference")
+    sub = our_layout(tmp_path / "tampered", ROOT / "reference", notebooks=True)
     with open(sub / "student" / "solver.py", "a") as f:
         f.write("\n# changed\n")
     rub = rubric_mod.load(_tiny_rubric(tmp_path), require_all_checks=False)
@@ -152,7 +138,7 @@ def _tiny_rubric(tmp_path: Path, timeout: float | None = None) -> Path:
 
 
 def test_an_infinite_loop_times_out_and_the_row_is_partial(tmp_path):
-    sub = our_layout(tmp_path / "looping", ROOT / "reference")
+    sub = our_layout(tmp_path / "looping", ROOT / "reference", notebooks=True)
     layers = sub / "student" / "layers.py"
     text = layers.read_text()
     layers.write_text(text.replace("def affine_forward(x, w, b):\n", "def affine_forward(x, w, b):\n    while True:\n        pass\n", 1))
@@ -176,7 +162,7 @@ def test_secret_from_seed_env_or_file(tmp_path, monkeypatch):
 
 
 def test_cli_exit_codes(tmp_path, capsys):
-    good = our_layout(tmp_path / "good", ROOT / "reference")
+    good = our_layout(tmp_path / "good", ROOT / "reference", notebooks=True)
     out = str(tmp_path / "out")
     rub = str(gradable_rubric_file(tmp_path))
     assert cli.main(["grade", str(good), "--out", out, "--seed", SECRET, "--rubric", rub]) == 0
@@ -191,7 +177,7 @@ def test_cli_exit_codes(tmp_path, capsys):
 
 def test_a_loop_at_import_costs_one_timeout_not_one_per_check(tmp_path):
     """Is a module that hangs while being imported refused at once by the checks after the first timeout?"""
-    sub = our_layout(tmp_path / "hangs", ROOT / "reference")
+    sub = our_layout(tmp_path / "hangs", ROOT / "reference", notebooks=True)
     layers = sub / "student" / "layers.py"
     layers.write_text("while True:\n    pass\n" + layers.read_text())
     path = tmp_path / "three.yaml"
@@ -223,7 +209,7 @@ def test_a_question_the_reference_cannot_grade_here_is_a_usage_error(tmp_path, c
 
     monkeypatch.setattr(batch.HiddenFixtures, "__getitem__", no_torch)
     batch._HIDDEN.clear()
-    good = our_layout(tmp_path / "good", ROOT / "reference")
+    good = our_layout(tmp_path / "good", ROOT / "reference", notebooks=True)
     assert cli.main(["grade", str(good), "--out", str(tmp_path / "out"), "--seed", "no-torch-secret"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and "q5 cannot be graded here: PyTorch is not installed" in err[-1]

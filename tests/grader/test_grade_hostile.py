@@ -53,7 +53,14 @@ from grader import batch
 from grader import rubric as rubric_mod
 from grader.sandbox import Sandbox
 from tests.grader import gradescope_schema
-from tests.grader.subjects import ROOT, edit_file, our_layout, processes_with, survivors
+from tests.grader.subjects import (
+    ROOT,
+    Watch,
+    edit_file,
+    our_layout,
+    processes_with,
+    survivors,
+)
 from tests.mutants import a2_q1_q3, build_package
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
@@ -416,8 +423,9 @@ def _(dest, ctx):
 @hostile("background_process")
 def _(dest, ctx):
     body = f"""
-    import subprocess, sys
+    import subprocess, sys, time
     subprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(0.2)", {marker('background_process')!r}])
+    time.sleep(0.3)  # as the daemon does: long enough for the host's watch (50 ms polls) to see the child run
     {STUB}
     """
     return reference_with(dest, body)
@@ -586,33 +594,6 @@ class Listener:
         self.sock.close()
 
 
-class Watch:
-    """Records, from the host, the markers of the attack processes that ran while the block runs."""
-
-    def __init__(self):
-        self.seen: set[str] = set()
-        self._stop = threading.Event()
-
-    def _loop(self):
-        while not self._stop.is_set():
-            for pid in processes_with(MARK):
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                        self.seen.update(a.decode() for a in fh.read().split(b"\0") if MARK.encode() in a)
-                except OSError:
-                    continue
-            time.sleep(0.05)
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-
 def snapshot(*roots: Path) -> dict[str, tuple]:
     """Every file and folder under ``roots``: kind, size, mtime, content hash."""
     state = {}
@@ -698,7 +679,7 @@ def graded(tmp_path_factory):
     order = ["correct", *hostile_paths, "minus_attack", "buggy"]
     paths = {"correct": correct, **hostile_paths, "minus_attack": minus_attack, "buggy": ctx.subs / "buggy"}
     started = time.monotonic()
-    with pytest.MonkeyPatch.context() as mp, Watch() as watch:
+    with pytest.MonkeyPatch.context() as mp, Watch(MARK) as watch:
         mp.setenv("TMPDIR", str(tmp))
         mp.setattr(tempfile, "tempdir", str(tmp))
         clean_out = base / "clean"
@@ -717,7 +698,7 @@ def graded(tmp_path_factory):
     received = [r for r in listener.received]
     assert received and received[-1] == b"HOST", received
     yield Graded(ctx, bwrap, rub, {r.submission: r for r in rows}, {r.submission: r for r in clean}, clean_out, order,
-                 changed, stray, leftover, received[:-1], seconds, watch.seen)
+                 changed, stray, leftover, received[:-1], seconds, watch.args)
     for pid in processes_with(MARK):  # never leave a survivor to the rest of the session
         try:
             os.kill(pid, 9)

@@ -26,7 +26,13 @@ import pytest
 from grader import fixtures, sandbox
 from grader.runner import Task, run_checks
 from grader.sandbox import Limits, Sandbox, SandboxError, SandboxWarning
-from tests.grader.subjects import GOOD_BODY, GOOD_FORWARD, processes_with, survivors
+from tests.grader.subjects import (
+    GOOD_BODY,
+    GOOD_FORWARD,
+    Watch,
+    processes_with,
+    survivors,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
 
@@ -82,27 +88,6 @@ def probe(tmp_path, mode, code, **kw) -> dict:
     message = out["affine_backward"].message
     assert "FACTS" in message, message
     return json.loads(message.split("FACTS", 1)[1])
-
-
-class Watch:
-    """Records, from the host, whether a process with ``marker`` ever ran while the block runs."""
-
-    def __init__(self, marker: str):
-        self.marker, self.seen, self._stop = marker, set(), threading.Event()
-
-    def _loop(self):
-        while not self._stop.is_set():
-            self.seen.update(processes_with(self.marker))
-            time.sleep(0.05)
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 # ---------------------------------------------------------------------------

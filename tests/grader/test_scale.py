@@ -17,15 +17,10 @@ from grader import rubric as rubric_mod
 from grader.paths import project_root
 from grader.progress import ProgressBar
 from grader.render import summary
-from tests.grader.subjects import gradable_rubric_file
+from tests.grader.subjects import gradable_rubric_file, our_layout
 
 ROOT = project_root()
 SECRET = "scale-secret"
-
-
-def _package(dest: Path, package: Path) -> Path:
-    shutil.copytree(package, dest / "student", ignore=shutil.ignore_patterns("*.so", "__pycache__", "*.pyc"))
-    return dest
 
 
 def _tiny_rubric(tmp_path: Path) -> rubric_mod.Rubric:
@@ -54,12 +49,12 @@ def corpus(tmp_path_factory):
     base = tmp_path_factory.mktemp("scale")
     subs = base / "subs"
     subs.mkdir()
-    _package(subs / "a-perfect", ROOT / "reference")
-    _package(subs / "b-stubs", ROOT / "student")
-    _break(_package(subs / "c-loop", ROOT / "reference"), "affine_forward", "    while True:\n        pass\n")
-    _break(_package(subs / "d-wrong", ROOT / "reference"), "relu_forward", "    return x * 2.0, x\n")
+    our_layout(subs / "a-perfect", ROOT / "reference")
+    our_layout(subs / "b-stubs", ROOT / "student")
+    _break(our_layout(subs / "c-loop", ROOT / "reference"), "affine_forward", "    while True:\n        pass\n")
+    _break(our_layout(subs / "d-wrong", ROOT / "reference"), "relu_forward", "    return x * 2.0, x\n")
     (subs / "e-broken.zip").write_bytes(b"not a zip at all\n")
-    _package(subs / "f-<img src=x onerror=alert(1)>", ROOT / "reference")
+    our_layout(subs / "f-<img src=x onerror=alert(1)>", ROOT / "reference")
     return base, subs
 
 
@@ -226,7 +221,7 @@ def _notebook(path: Path) -> None:
 
 
 def test_execute_notebooks_runs_them_sandboxed_and_reports_without_score_change(tmp_path):
-    sub = _package(tmp_path / "nbsub", ROOT / "reference")
+    sub = our_layout(tmp_path / "nbsub", ROOT / "reference")
     (sub / "notebooks").mkdir()
     _notebook(sub / "notebooks" / "Small.ipynb")
     rub = _tiny_rubric(tmp_path)
