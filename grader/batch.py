@@ -42,9 +42,12 @@ one column per question of the rubric, ``total``, ``max_total``,
 ``message``; the rows finished so far, in submission order) after each, and
 ``DIR/summary.html`` (``grader.render.summary``) every ``summary_every``
 submissions and at the end, all atomically, so a batch killed midway leaves
-valid files. A submission whose ``results.json`` exists is not graded again
-unless ``force``: its row is rebuilt from that file, and the summary from all
-the ``results.json`` files.
+valid files. The output folder is the gradebook (``grader.gradebook``):
+``gradebook.csv`` and ``summary.html`` hold every submission graded into
+``DIR`` by any run, sorted by id; a submission is graded again only when its
+content, the rubric, the grader's version or the secret changed since its
+``results.json`` (whose ``a2kit.hashes`` records them), when it was an
+``error``, or with ``force``.
 
 The secret: ``seed`` (``--seed``), else the environment variable
 ``A2KIT_SECRET``, else the file ``.a2kit-secret`` in the project root, created
@@ -71,6 +74,7 @@ from typing import Callable, Protocol, Sequence
 
 from . import __version__
 from . import fixtures as fixtures_mod
+from . import gradebook as gradebook_mod
 from . import rubric as rubric_mod
 from . import unpack as unpack_mod
 from .atomic import atomic_write_text
@@ -102,6 +106,7 @@ class Row:
     max_total: float
     message: str = ""
     skipped: bool = False  # True when rebuilt from an existing results.json
+    why: str = ""  # what this run did: graded / unchanged / regraded because X (grader.gradebook)
 
 
 # ---------------------------------------------------------------------------
@@ -629,7 +634,12 @@ def default_workers() -> int:
 def _plan(submissions: Sequence[Path]) -> list[tuple[Path, str]]:
     plan: list[tuple[Path, str]] = []
     seen: set[str] = set()
+    paths: set[Path] = set()
     for sub in expand(submissions):
+        real = Path(sub).resolve()
+        if real in paths:  # the same path given twice is graded once
+            continue
+        paths.add(real)
         sid = submission_id(sub)
         base, n = sid, 2
         while sid in seen or not sid or sid in (".", "..", GRADEBOOK, SUMMARY):
@@ -685,23 +695,41 @@ def grade(
     out.mkdir(parents=True, exist_ok=True)
     plan = _plan(submissions)
     rows: list[Row | None] = [None] * len(plan)
-    for i, (_, sid) in enumerate(plan):
+    rubric_digest = gradebook_mod.rubric_hash(rubric)
+    hashes: list[dict[str, str]] = []
+    why: list[str] = []
+    for i, (sub, sid) in enumerate(plan):
+        try:
+            fp = gradebook_mod.fingerprint(sub, rubric, secret, rubric_digest=rubric_digest)
+        except OSError:  # unreadable: grading it says why, in its row
+            fp = {}
+        hashes.append(fp)
         existing = out / sid / RESULTS
-        if existing.is_file() and not force:
+        decision = gradebook_mod.decide(existing, fp, force=force)
+        why.append(decision.verb)
+        if not decision.grade:
             try:
                 rows[i] = row_from_results(existing, rubric)
                 rows[i].submission = sid
+                rows[i].why = decision.verb
             except Exception:  # noqa: BLE001 - an unreadable results.json is regraded
                 rows[i] = None
+                why[i] = "regraded because its results.json was unreadable"
     todo = [i for i, r in enumerate(rows) if r is None]
-    ids = [sid for _, sid in plan]
     if reporter:
         reporter.start(len(plan), len(plan) - len(todo))
     if progress:
         for r in rows:
             if r is not None:
                 progress(r)
-    atomic_write_text(out / GRADEBOOK, gradebook_text([r for r in rows if r is not None], rubric))
+
+    def write_gradebook(summary: bool = False) -> None:
+        every = gradebook_mod.merged(out, [r for r in rows if r is not None], rubric, row_from_results)
+        atomic_write_text(out / GRADEBOOK, gradebook_text(every, rubric))
+        if summary:
+            write_summary(out, [r.submission for r in every], title=_title(rubric))
+
+    write_gradebook()
     finished = 0
 
     def on_done(i: int, result: Graded | BaseException) -> None:
@@ -710,6 +738,8 @@ def grade(
         row = None
         if isinstance(result, Graded):
             try:
+                if hashes[i] and RESULTS in result.files:
+                    result.files[RESULTS] = gradebook_mod.with_hashes(result.files[RESULTS], hashes[i])
                 write_outputs(out, result)
                 row = result.row
             except Exception as exc:  # noqa: BLE001 - even a failure to write the outputs is one row
@@ -717,11 +747,10 @@ def grade(
         if row is None:
             row = Row(sid, "error", {q: 0.0 for q in rubric.question_ids}, 0.0, float(rubric.max_total),
                       f"{result.__class__.__name__}: {result}"[:500])
+        row.why = why[i]
         rows[i] = row
-        atomic_write_text(out / GRADEBOOK, gradebook_text([r for r in rows if r is not None], rubric))
         finished += 1
-        if summary_every and finished % summary_every == 0:
-            write_summary(out, [ids[k] for k, r in enumerate(rows) if r is not None], title=_title(rubric))
+        write_gradebook(summary=bool(summary_every and finished % summary_every == 0))
         if progress:
             progress(row)
         if reporter:
@@ -761,9 +790,7 @@ def grade(
                         fut.cancel()
                     raise
     finally:
-        done_rows = [r for r in rows if r is not None]
-        atomic_write_text(out / GRADEBOOK, gradebook_text(done_rows, rubric))
-        write_summary(out, [ids[k] for k, r in enumerate(rows) if r is not None], title=_title(rubric))
+        write_gradebook(summary=True)
         if reporter:
             reporter.finish()
     return [r for r in rows if r is not None]

@@ -70,7 +70,9 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
     except (check.SelectionError, FileNotFoundError) as exc:
         raise UsageError(str(exc)) from exc
     print(jsonout.render(results) if args.json else terminal.render(results))
-    return ExitCode.OK if all(q.all_passed for q in results) else ExitCode.FAILED
+    from .optional import failed
+
+    return ExitCode.FAILED if failed(results) else ExitCode.OK
 
 
 def _cmd_collect(args: argparse.Namespace) -> ExitCode:
@@ -152,7 +154,10 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
     bar = ProgressBar(sys.stderr)
 
     def progress(row) -> None:
-        done = "already graded" if row.skipped else row.status
+        # graded / unchanged / regraded because X (grader.gradebook), then the status unless plainly graded
+        done = "error" if row.status == "error" else (row.why or row.status)
+        if row.status == "partial":
+            done += ", partial"
         tail = f" ({row.message})" if row.message else ""
         bar.echo(f"{row.submission}: {done}, {row.total:g}/{row.max_total:g}{tail}")
 
@@ -165,7 +170,9 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
         raise UsageError(str(exc)) from exc
     counts = {s: sum(1 for r in rows if r.status == s) for s in batch.STATUSES}
     print(f"wrote {out / batch.GRADEBOOK} and {out / batch.SUMMARY}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
-    return ExitCode.OK if rows and all(r.status == "graded" for r in rows) else ExitCode.FAILED
+    # CONTRACT §4: 1 only when some submission could not be graded (`error`); `partial` rows were graded
+    # (a check that timed out or crashed scores zero, like a wrong answer) and do not break a chain
+    return ExitCode.OK if rows and all(r.status != "error" for r in rows) else ExitCode.FAILED
 
 
 def _cmd_release(args: argparse.Namespace) -> ExitCode:

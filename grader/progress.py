@@ -78,7 +78,7 @@ class ProgressBar:
         rate = graded / elapsed * 60 if elapsed > 0 and graded else 0.0
         left = self.total - self.count
         eta = _clock(left * elapsed / graded) if graded else "--:--"
-        skipped = f" ({self.skipped} already graded)" if self.skipped else ""
+        skipped = f" ({self.skipped} unchanged)" if self.skipped else ""
         return (
             f"[{bar}] {self.count}/{self.total}{skipped}, {self.failures} failed, "
             f"{rate:.1f}/min, elapsed {_clock(elapsed)}, ETA {eta if left else '00:00'}"

@@ -19,22 +19,32 @@ Format (version 1)::
 The validator rejects unknown keys, unknown check ids, checks listed twice,
 negative points, non-positive or non-numeric tolerances and timeouts, and a
 question whose points differ from the sum of its checks, with an error that
-names the file, the line and the key. With ``require_all_checks`` (the default
-for the assignment rubrics) every registered check of the rubric's questions
-must be listed.
+names the file, the line and the key. A question grades the checks it lists
+(a course may drop a part, a quiz may take five checks). With ``all_checks:
+true`` at the top (the assignment rubrics: their tests rely on it), or
+``load(..., require_all_checks=True)``, every registered check of the
+rubric's questions must be listed. Numbers may be written ``1e-9`` (YAML 1.1,
+which PyYAML reads, would make that a string).
 """
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 SUPPORTED_VERSIONS = (1,)
-TOP_KEYS = {"version": True, "assignment": True, "questions": True, "description": False, "track": False}
+TOP_KEYS = {
+    "version": True, "assignment": True, "questions": True, "description": False, "track": False, "all_checks": False,
+}
 QUESTION_KEYS = {"title": True, "points": True, "checks": True, "notebook": False, "extra_credit": False, "description": False}
 CHECK_KEYS = {"id": True, "points": True, "tolerance": False, "timeout": False}
+
+
+#: ``1e-9``, ``-2.5E+3``: what YAML 1.1 leaves a string (it wants ``1.0e-9``).
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 class RubricError(ValueError):
@@ -123,6 +133,8 @@ class _Validator:
 
     def number(self, node: yaml.Node, where: str, *, positive: bool = False) -> float:
         value = self.scalar(node, where)
+        if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+            value = float(value)  # 1e-9: a float to anyone but YAML 1.1
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(node, f"{where} must be a number, got {node.value!r}")
         if value != value or value in (float("inf"), float("-inf")):
@@ -134,8 +146,8 @@ class _Validator:
         return float(value)
 
 
-def load(path: str | Path | None = None, *, require_all_checks: bool = True) -> Rubric:
-    """Load and validate a rubric file."""
+def load(path: str | Path | None = None, *, require_all_checks: bool | None = None) -> Rubric:
+    """Load and validate a rubric file; ``require_all_checks`` None: as its ``all_checks`` flag says."""
     from .checks import registry
 
     path = Path(path) if path is not None else default_rubric_path()
@@ -158,6 +170,11 @@ def load(path: str | Path | None = None, *, require_all_checks: bool = True) -> 
     if version not in SUPPORTED_VERSIONS:
         raise v.fail(top["version"][1], f"version: unsupported rubric version {version!r} (supported: 1)")
     assignment = str(v.scalar(top["assignment"][1], "assignment"))
+    if require_all_checks is None:
+        flag = v.scalar(top["all_checks"][1], "all_checks") if "all_checks" in top else False
+        if not isinstance(flag, bool):
+            raise v.fail(top["all_checks"][1], "all_checks must be true or false")
+        require_all_checks = flag
     qnode = top["questions"][1]
     questions_raw = v.mapping(qnode, "questions")
     if not questions_raw:

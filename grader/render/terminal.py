@@ -26,7 +26,12 @@ def _explain(c: CheckResult) -> str:
 
 
 def render_question(q: QuestionResult, width: int | None = None) -> str:
+    from ..optional import skipped_reason
+
     width = width or shutil.get_terminal_size((100, 20)).columns
+    skipped = skipped_reason(q)
+    if skipped:  # one line, not one per check
+        return f"{q.question}: {q.title}{' (extra credit)' if q.extra_credit else ''}  -  skipped: {skipped}"
     name_w = max([len("check")] + [len(c.check_id) for c in q.checks])
     extra = " (extra credit)" if q.extra_credit else ""
     lines = [f"{q.question}: {q.title}{extra}  -  {fmt_points(q.points)} / {fmt_points(q.max_points)} points"]

@@ -119,8 +119,12 @@ def test_rerun_skips_unless_forced(graded, tmp_path):
     assert {r.submission: (r.status, r.total, r.scores) for r in again} == {
         sid: (r.status, r.total, r.scores) for sid, r in rows.items()
     }
-    assert all(r.skipped for r in again)
-    assert {sid: p.stat().st_mtime_ns for sid, p in results.items()} == before
+    # unchanged graded work is skipped; the error row is retried (and fails the same way)
+    assert {r.submission for r in again if r.skipped} == {"legacy", "perfect", "stubs"}
+    assert {r.submission: r.why for r in again}["broken"] == "regraded because it was an error"
+    assert {sid: p.stat().st_mtime_ns for sid, p in results.items() if sid != "broken"} == {
+        sid: t for sid, t in before.items() if sid != "broken"
+    }
     # --force regrades (the cheap one is enough to see it)
     (forced,) = batch.grade([subs / "broken.zip"], out2, rubric=gradable_rubric(), seed=SECRET, force=True)
     assert not forced.skipped and forced.status == "error"
@@ -172,7 +176,7 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert cli.main(["grade", str(good)]) == 2  # --out is required
     assert cli.main(["grade", str(tmp_path / "missing"), "--out", out, "--seed", SECRET]) == 2
     printed = capsys.readouterr().out
-    assert "good: graded" in printed and "good: already graded" in printed and "bad: error" in printed
+    assert "good: graded" in printed and "good: unchanged" in printed and "bad: error" in printed
 
 
 def test_a_loop_at_import_costs_one_timeout_not_one_per_check(tmp_path):

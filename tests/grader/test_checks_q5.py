@@ -144,7 +144,7 @@ def test_without_torch_q5_is_not_attempted_and_q1_unaffected(no_torch_root):
 
 
 def test_check_cli_without_torch_says_how_to_install(no_torch_root):
-    """Does `python -m grader check q5` print the install command, score 0 and exit 1, without a traceback?"""
+    """Does `python -m grader check q5` say once that Q5 is skipped, with the install command, and exit 0?"""
     env = dict(os.environ, A2KIT_ROOT=str(no_torch_root))
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "check", "q5", "--implementation", "complete", "--rubric", str(ROOT / "rubric.yaml")],
@@ -155,10 +155,10 @@ def test_check_cli_without_torch_says_how_to_install(no_torch_root):
         env=env,
     )
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 1, out
+    assert proc.returncode == 0, out  # a question skipped for a missing optional extra is not a failure
     assert "Traceback" not in out
-    assert 'PyTorch is not installed: pip install -e ".[torch]"' in out
-    assert "0 / 10 points" in out
+    assert out.count("PyTorch is not installed") == 1 and 'pip install -e ".[torch]"' in out
+    assert "q5: " in out and "skipped: " in out
 
 
 def test_the_module_itself_explains_a_missing_torch(no_torch_root):
@@ -220,3 +220,26 @@ def test_random_weight_comparator_on_other_initializations():
     # uniform(-b, b) with b = sqrt(6 / fan) has std b / sqrt(3) = sqrt(2 / fan)
     uniform = stats(lambda s, fan, g: (2 * torch.rand(s, generator=g) - 1) * (6.0 / fan) ** 0.5)
     assert uniform.passed, uniform
+
+
+def test_readme_first_command_in_a_fresh_venv_without_torch_exits_0(tmp_path):
+    """The README's Quick start, `python -m grader check --implementation reference`, where torch is absent.
+
+    A fresh venv (``--system-site-packages``, so nothing is downloaded) whose own site-packages holds a
+    torch that fails to import (it comes before the system's, in the checks' child processes too): every check but Q5's passes, Q5 is reported once as skipped, and the exit code is 0
+    so that whatever is chained after it with ``&&`` runs.
+    """
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    (site,) = venv.glob("lib/python*/site-packages")
+    (site / "torch").mkdir()
+    (site / "torch" / "__init__.py").write_text(NO_TORCH_INIT)
+    env = {k: v for k, v in os.environ.items() if k not in ("A2KIT_ROOT", "PYTHONPATH")}
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "grader", "check", "--implementation", "reference"],
+        check=False, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert out.count("PyTorch is not installed") == 1, out[-3000:]
+    assert "FAIL" not in out and "ERROR" not in out

@@ -351,7 +351,7 @@ def test_sigkill_mid_batch_then_rerun_regrades_only_what_was_not_finished(tmp_pa
     for sid, st in before.items():
         now = (out / sid / "results.json").stat()
         assert (now.st_ino, now.st_mtime_ns) == (st.st_ino, st.st_mtime_ns), f"{sid} was graded again"
-        assert f"{sid}: already graded" in second.stdout + second.stderr
+        assert f"{sid}: unchanged" in second.stdout + second.stderr
     text = (out / "gradebook.csv").read_text()
     assert gradescope_schema.gradebook_problems(text, question_ids) == []
     listed = [r["submission"] for r in gradescope_schema.gradebook_rows(text)]

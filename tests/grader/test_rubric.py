@@ -66,7 +66,23 @@ def test_bad_rubrics_name_the_key_and_the_line(tmp_path, old, new, line, words):
 def test_a_missing_check_is_an_error_when_all_are_required(tmp_path):
     path = write(tmp_path, GOOD.replace("      - {id: affine_forward, points: 2}\n", "").replace("points: 5", "points: 3"))
     with pytest.raises(rubric.RubricError, match=r"missing check ids .*affine_forward"):
-        rubric.load(path)
+        rubric.load(path, require_all_checks=True)
+    flagged = write(tmp_path, path.read_text().replace("version: 1\n", "version: 1\nall_checks: true\n", 1))
+    with pytest.raises(rubric.RubricError, match=r"missing check ids .*affine_forward"):
+        rubric.load(flagged)
+
+
+def test_listing_some_checks_selects_them(tmp_path):
+    """A quiz of two of Q1's checks: loaded without padding, and only those two are graded."""
+    path = tmp_path / "quiz.yaml"
+    path.write_text(
+        "version: 1\nassignment: quiz\nquestions:\n  q1:\n    title: t\n    points: 2\n    checks:\n"
+        "      - {id: affine_forward, points: 1, tolerance: 1e-9}\n      - {id: relu_forward, points: 1}\n"
+    )
+    r = rubric.load(path)
+    assert [c.id for c in r.question("q1").checks] == ["affine_forward", "relu_forward"]
+    assert r.question("q1").checks[0].tolerance == 1e-9  # written 1e-9, which YAML 1.1 reads as a string
+    assert rubric.load().question("q1").checks  # the default rubric keeps its strict flag and passes it
 
 
 def test_not_yaml_and_missing_file(tmp_path):

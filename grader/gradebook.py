@@ -1,0 +1,159 @@
+"""The output folder of ``grade`` is the gradebook: merged rows and rerun decisions.
+
+Two jobs, both for ``grader.batch.grade``:
+
+* **Every submission graded into DIR stays in the gradebook.** ``on_disk(out)``
+  finds every ``DIR/<id>/results.json``; ``merged(out, current, rubric)`` is
+  the rows of those files with this run's rows in their place, sorted by
+  submission id (a stable order whichever subset a command named). A later run
+  never drops a row, and a batch killed midway leaves every finished row on
+  disk for the next run.
+* **Reruns by content.** ``fingerprint`` hashes what a grade depends on: the
+  submission's bytes (``content``), the rubric as loaded (``rubric``: points,
+  tolerances, timeouts, not the path it was read from), the grader's version
+  (``grader``) and the secret (``secret``: a salted SHA-256, never the secret
+  itself). They are recorded in ``results.json`` (``a2kit.hashes``);
+  ``decide`` compares them with the current ones: unchanged graded work is
+  skipped, an ``error`` row is retried, anything changed is regraded and the
+  reason says what changed; ``force`` regrades all.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+from . import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .batch import Row
+    from .rubric import Rubric
+
+RESULTS = "results.json"
+#: Folders never part of a submission's content (the same junk ``grader.unpack`` skips).
+_JUNK = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", ".hg", ".svn", "cifar-10-batches-py"})
+#: The fingerprint's parts, in the order a reason names them.
+PARTS = ("content", "rubric", "grader", "secret")
+_WHAT = {"content": "its content", "rubric": "the rubric", "grader": "the grader's version", "secret": "the secret"}
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of a zip's bytes, or of a folder's files (relative path and bytes, junk folders skipped)."""
+    path = Path(path)
+    h = hashlib.sha256()
+    if not path.is_dir():
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d not in _JUNK)
+        for name in sorted(filenames):
+            full = Path(dirpath) / name
+            rel = full.relative_to(path).as_posix()
+            h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+            if full.is_symlink():
+                h.update(b"link:" + os.readlink(full).encode("utf-8", "surrogateescape"))
+            else:
+                try:
+                    with open(full, "rb") as f:
+                        for block in iter(lambda: f.read(1 << 20), b""):
+                            h.update(block)
+                except OSError as exc:  # unreadable: its name and the reason are the content
+                    h.update(f"unreadable:{exc.errno}".encode())
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def rubric_hash(rubric: "Rubric") -> str:
+    """SHA-256 of the rubric's content (questions, points, tolerances, timeouts), not of its path."""
+    data = dataclasses.asdict(rubric)
+    data.pop("path", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def secret_hash(secret: str) -> str:
+    """A salted SHA-256 of the secret: says whether it changed, never what it is."""
+    return hashlib.sha256(b"a2kit-secret-v1\0" + secret.encode()).hexdigest()
+
+
+def fingerprint(submission: Path, rubric: "Rubric", secret: str, *, rubric_digest: str | None = None) -> dict[str, str]:
+    """What a grade depends on, hashed (recorded as ``a2kit.hashes`` in ``results.json``)."""
+    return {
+        "content": content_hash(submission),
+        "rubric": rubric_digest or rubric_hash(rubric),
+        "grader": __version__,
+        "secret": secret_hash(secret),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    grade: bool
+    reason: str  # "new", "unchanged", "forced", "error retried", "its content changed", ...
+
+    @property
+    def verb(self) -> str:
+        """What the console says: graded / unchanged / regraded because X."""
+        if not self.grade:
+            return "unchanged"
+        if self.reason == "new":
+            return "graded"
+        return f"regraded because {self.reason}"
+
+
+def decide(existing: Path, current: Mapping[str, str], *, force: bool = False) -> Decision:
+    """Whether the submission whose results may be at ``existing`` must be graded, and why."""
+    if not existing.is_file():
+        return Decision(True, "new")
+    if force:
+        return Decision(True, "--force was given")
+    try:
+        meta = json.loads(existing.read_text(encoding="utf-8"))["a2kit"]
+        status, recorded = meta["status"], meta.get("hashes") or {}
+    except Exception:  # noqa: BLE001 - an unreadable results.json is regraded
+        return Decision(True, "its results.json was unreadable")
+    if status == "error":
+        return Decision(True, "it was an error")
+    changed = [_WHAT[p] for p in PARTS if recorded.get(p) != current.get(p)]
+    if not recorded:
+        return Decision(True, "its results.json records no hashes")
+    if changed:
+        return Decision(True, " and ".join(changed) + " changed")
+    return Decision(False, "unchanged")
+
+
+def with_hashes(results_text: str, hashes: Mapping[str, str]) -> str:
+    """``results.json`` text with ``a2kit.hashes`` set."""
+    data = json.loads(results_text)
+    data.setdefault("a2kit", {})["hashes"] = dict(hashes)
+    return json.dumps(data, indent=2) + "\n"
+
+
+def on_disk(out: Path) -> list[str]:
+    """The ids of every submission graded into ``out`` (a ``<id>/results.json``), sorted."""
+    out = Path(out)
+    if not out.is_dir():
+        return []
+    return sorted(
+        d.name for d in out.iterdir() if d.is_dir() and not d.is_symlink() and (d / RESULTS).is_file()
+    )
+
+
+def merged(out: Path, current: Iterable["Row"], rubric: "Rubric", row_from_results) -> list["Row"]:
+    """Every row of ``out``: this run's rows, and those of the other ``results.json`` files, sorted by id."""
+    rows = {r.submission: r for r in current}
+    for sid in on_disk(out):
+        if sid in rows:
+            continue
+        try:
+            row = row_from_results(Path(out) / sid / RESULTS, rubric)
+        except Exception:  # noqa: BLE001 - a file that is not ours (or damaged) is not a row
+            continue
+        row.submission = sid
+        row.why = "unchanged"
+        rows[sid] = row
+    return [rows[k] for k in sorted(rows)]
