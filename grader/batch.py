@@ -75,6 +75,7 @@ from typing import Callable, Protocol, Sequence
 from . import __version__
 from . import fixtures as fixtures_mod
 from . import gradebook as gradebook_mod
+from . import late as late_mod
 from . import rubric as rubric_mod
 from . import unpack as unpack_mod
 from .atomic import atomic_write_text
@@ -107,6 +108,7 @@ class Row:
     message: str = ""
     skipped: bool = False  # True when rebuilt from an existing results.json
     why: str = ""  # what this run did: graded / unchanged / regraded because X (grader.gradebook)
+    late: dict | None = None  # grader.late's record when a late policy applied (gradebook's late columns)
 
 
 # ---------------------------------------------------------------------------
@@ -222,6 +224,7 @@ class _Job:
     results: list[QuestionResult] = dataclasses.field(default_factory=list)
     notebook_runs: list[NotebookRun] | None = None  # None: notebooks not executed
     started: float = dataclasses.field(default_factory=time.monotonic)
+    submitted_at: object = None  # datetime.datetime when the late policy applies
 
 
 def _step_unpack(job: _Job) -> None:
@@ -453,9 +456,16 @@ def _finish(job: _Job, status: str, message: str) -> Graded:
     }
     if job.notebook_runs is not None:
         a2kit["notebooks"] = [{"name": r.name, "ok": r.ok, "message": r.message} for r in job.notebook_runs]
+    late = None
+    if job.rubric.late is not None and job.submitted_at is not None and status != "error":
+        late = job.rubric.late.assess(job.submitted_at, total)
+        job.notes.append(late["explanation"])
+        a2kit["late"], row.late = late, late
+        problems.append(late["explanation"])
     output = message if status == "error" else "\n".join([f"Total: {total:g} / {row.max_total:g}", *job.notes])
-    data = gradescope.results_json(job.results, execution_time=seconds, output=output, a2kit=a2kit)
-    data["score"] = total
+    visibility = {c.id: c.visibility for q in job.rubric.questions for c in q.checks}
+    data = gradescope.results_json(job.results, execution_time=seconds, output=output, a2kit=a2kit, visibility=visibility)
+    data["score"] = late["final"] if late else total
     # the report first: results.json is what marks the submission as graded
     files = {REPORT: _report(job, status, problems), RESULTS: json.dumps(data, indent=2) + "\n"}
     return Graded(row, files)
@@ -482,16 +492,19 @@ def row_from_results(path: Path, rubric: rubric_mod.Rubric) -> Row:
         float(meta["max_total"]),
         meta.get("message", ""),
         skipped=True,
+        late=meta.get("late"),
     )
 
 
 def gradebook_text(rows: Sequence[Row], rubric: rubric_mod.Rubric) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["submission", "status", *rubric.question_ids, "total", "max_total", "message"])
+    late = rubric.late is not None
+    w.writerow(["submission", "status", *rubric.question_ids, "total", "max_total", "message", *(late_mod.COLUMNS if late else ())])
     for r in rows:
         w.writerow(
             [r.submission, r.status, *(f"{r.scores.get(q, 0.0):g}" for q in rubric.question_ids), f"{r.total:g}", f"{r.max_total:g}", r.message]
+            + (late_mod.gradebook_cells(r.late, r.total) if late else [])
         )
     return buf.getvalue()
 
@@ -505,11 +518,16 @@ def grade_submission(
     release_root: Path,
     launcher_factory: Callable[[Path], object] = default_launcher_factory,
     execute_notebooks: bool = False,
+    submitted_at=None,
 ) -> Graded:
-    """Run ``STEPS`` on one submission; nothing is written (see ``write_outputs``). Thread-safe."""
+    """Run ``STEPS`` on one submission; nothing is written (see ``write_outputs``). Thread-safe.
+
+    ``submitted_at`` (an aware datetime): the rubric's late policy applies to this time.
+    """
     tmp = Path(tempfile.mkdtemp(prefix="a2kit-grade-"))
     os.chmod(tmp, 0o755)
     job = _Job(submission, sid, tmp, rubric, hidden, release_root, launcher_factory, execute_notebooks)
+    job.submitted_at = submitted_at
     try:
         for name, step in STEPS:
             try:
@@ -671,6 +689,7 @@ def grade(
     execute_notebooks: bool = False,
     reporter: Reporter | None = None,
     summary_every: int = 25,
+    submitted_at: dict | None = None,
 ) -> list[Row]:
     """Grade every submission into ``out``; one ``Row`` per submission, in submission order.
 
@@ -682,7 +701,8 @@ def grade(
     finished so far, in submission order) after each, ``summary.html`` every
     ``summary_every`` submissions and at the end. ``progress(row)`` and
     ``reporter.done(row)`` are called as submissions end (completion order;
-    already graded ones first).
+    already graded ones first). ``submitted_at``: submission id -> aware
+    datetime, for the rubric's late policy.
     """
     release_root = Path(release_root or project_root()).resolve()
     rubric = rubric or rubric_mod.load()
@@ -761,6 +781,7 @@ def grade(
         return grade_submission(
             sub, sid, rubric=rubric, hidden=hidden, release_root=release_root,
             launcher_factory=launcher_factory, execute_notebooks=execute_notebooks,
+            submitted_at=(submitted_at or {}).get(sid),
         )
 
     try:

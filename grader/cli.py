@@ -149,6 +149,14 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers}: must be at least 1")
+    submitted_at = None
+    if args.submitted_at:
+        from . import late
+
+        try:
+            submitted_at = late.read_submitted_at(Path(args.submitted_at), rub.late)
+        except late.LateError as exc:
+            raise UsageError(str(exc)) from exc
     from .progress import ProgressBar
 
     bar = ProgressBar(sys.stderr)
@@ -165,6 +173,7 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
         rows = batch.grade(
             [Path(s) for s in args.submissions], out, rubric=rub, seed=secret, force=args.force, progress=progress,
             workers=args.workers, scheduler=args.scheduler, execute_notebooks=args.execute_notebooks, reporter=bar,
+            submitted_at=submitted_at,
         )
     except (batch.SchedulerError, batch.ReferenceUnavailable) as exc:
         raise UsageError(str(exc)) from exc
@@ -184,6 +193,37 @@ def _cmd_release(args: argparse.Namespace) -> ExitCode:
     except release.ReleaseError as exc:
         raise UsageError(str(exc)) from exc
     print(f"wrote the handout to {done.out} ({len(done.files)} files, {done.total_bytes / 1024:.0f} KiB)")
+    return ExitCode.OK
+
+
+def _cmd_export(args: argparse.Namespace) -> ExitCode:
+    if args.target == "gradescope":
+        from . import batch
+        from . import rubric as rubric_mod
+        from .export import gradescope
+
+        try:
+            secret = batch.resolve_secret(args.seed)
+            path = gradescope.build(Path(args.out), rubric_path=Path(args.rubric) if args.rubric else None, secret=secret)
+        except (OSError, ValueError) as exc:  # RubricError and ExportError are ValueErrors
+            raise UsageError(str(exc) if isinstance(exc, (rubric_mod.RubricError, gradescope.ExportError)) else f"export: {exc}") from exc
+        print(f"wrote {path}: upload it as the assignment's autograder (Configure Autograder, zip file upload)")
+        return ExitCode.OK
+    from .export import lms
+
+    if not args.graded or not args.roster:
+        raise UsageError(f"export {args.target}: --graded DIR and --roster FILE are required")
+    rub = _load_rubric(args)
+    try:
+        matched = lms.export(args.target, Path(args.graded), Path(args.roster), Path(args.out), assignment=rub.assignment)
+    except lms.ExportError as exc:
+        raise UsageError(str(exc)) from exc
+    done = sum(1 for _, g in matched.pairs if g is not None)
+    print(f"wrote {args.out} ({args.target}): {done} of {len(matched.pairs)} students with a grade")
+    for g in matched.unmatched:
+        print(f"unmatched submission: {g.submission}", file=sys.stderr)
+    for s in matched.missing:
+        print(f"no submission for student: {s.id} {s.name}", file=sys.stderr)
     return ExitCode.OK
 
 
@@ -235,7 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--execute-notebooks", action="store_true", help="also execute each submission's notebooks in the sandbox (report only)"
     )
+    p.add_argument("--submitted-at", metavar="FILE.csv", help="submission times (columns submission,submitted_at) for the rubric's late policy")
     p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("export", help="a Gradescope autograder bundle, or grades for Canvas, Moodle or a CSV (instructors)")
+    p.add_argument("target", choices=["gradescope", "canvas", "moodle", "csv"])
+    p.add_argument("--out", required=True, help="gradescope: folder for autograder.zip; otherwise the CSV file to write")
+    p.add_argument("--rubric", help="rubric file (default: rubric.yaml)")
+    p.add_argument("--seed", help="gradescope: secret of the hidden inputs (default: as for grade)")
+    p.add_argument("--graded", metavar="DIR", help="canvas/moodle/csv: the folder grade wrote (its gradebook.csv)")
+    p.add_argument("--roster", metavar="FILE", help="canvas/moodle/csv: roster CSV (student_id, name, email)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("release", help="write the student handout (instructors): no reference/, no hidden data")
     p.add_argument("--out", required=True, help="folder for the handout: outside the project, absent or empty")

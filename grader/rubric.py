@@ -15,6 +15,12 @@ Format (version 1)::
             points: 2
             tolerance: 1.0e-9                # optional: the check's default otherwise
             timeout: 10                      # optional, seconds
+            visibility: after_due_date       # optional: Gradescope's visible, hidden, after_due_date,
+                                             # after_published; default: the question's, else the
+                                             # top-level ``visibility:``, else after_due_date
+    late:                                    # optional: the late policy, see grader/late.py
+      deadline: "2026-03-20 23:59"
+      timezone: America/Argentina/Buenos_Aires
 
 The validator rejects unknown keys, unknown check ids, checks listed twice,
 negative points, non-positive or non-numeric tolerances and timeouts, and a
@@ -38,9 +44,15 @@ import yaml
 SUPPORTED_VERSIONS = (1,)
 TOP_KEYS = {
     "version": True, "assignment": True, "questions": True, "description": False, "track": False, "all_checks": False,
+    "visibility": False, "late": False,
 }
-QUESTION_KEYS = {"title": True, "points": True, "checks": True, "notebook": False, "extra_credit": False, "description": False}
-CHECK_KEYS = {"id": True, "points": True, "tolerance": False, "timeout": False}
+QUESTION_KEYS = {"title": True, "points": True, "checks": True, "notebook": False, "extra_credit": False, "description": False,
+                 "visibility": False}
+CHECK_KEYS = {"id": True, "points": True, "tolerance": False, "timeout": False, "visibility": False}
+#: Gradescope's visibility values (results.json ``visibility``).
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+#: ``grade`` runs every check on hidden inputs: by default a student sees those results after the due date.
+DEFAULT_VISIBILITY = "after_due_date"
 
 
 #: ``1e-9``, ``-2.5E+3``: what YAML 1.1 leaves a string (it wants ``1.0e-9``).
@@ -57,6 +69,7 @@ class CheckSpec:
     points: float
     tolerance: float | None
     timeout: float | None
+    visibility: str = DEFAULT_VISIBILITY
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +88,7 @@ class Rubric:
     version: int
     assignment: str
     questions: tuple[QuestionSpec, ...]
+    late: object = None  #: a ``grader.late.LatePolicy`` when the rubric has a ``late:`` block
 
     def question(self, qid: str) -> QuestionSpec:
         for q in self.questions:
@@ -145,6 +159,12 @@ class _Validator:
             raise self.fail(node, f"{where} must not be negative, got {value}")
         return float(value)
 
+    def visibility(self, node: yaml.Node, where: str) -> str:
+        value = self.scalar(node, where)
+        if value not in VISIBILITIES:
+            raise self.fail(node, f"{where}: {value!r} is not one of {', '.join(VISIBILITIES)}")
+        return value
+
 
 def load(path: str | Path | None = None, *, require_all_checks: bool | None = None) -> Rubric:
     """Load and validate a rubric file; ``require_all_checks`` None: as its ``all_checks`` flag says."""
@@ -179,6 +199,12 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
     questions_raw = v.mapping(qnode, "questions")
     if not questions_raw:
         raise v.fail(qnode, "questions: at least one question is required")
+    top_visibility = v.visibility(top["visibility"][1], "visibility") if "visibility" in top else DEFAULT_VISIBILITY
+    late = None
+    if "late" in top:
+        from . import late as late_mod
+
+        late = late_mod.parse(v, top["late"][1])
     known = registry.all_checks()
     seen_checks: dict[str, str] = {}
     questions = []
@@ -192,6 +218,7 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
         if not isinstance(extra, bool):
             raise v.fail(items["extra_credit"][1], f"{where}.extra_credit must be true or false")
         notebook = str(v.scalar(items["notebook"][1], f"{where}.notebook")) if "notebook" in items else None
+        qvis = v.visibility(items["visibility"][1], f"{where}.visibility") if "visibility" in items else top_visibility
         cnode = items["checks"][1]
         if not isinstance(cnode, yaml.SequenceNode) or not cnode.value:
             raise v.fail(cnode, f"{where}.checks must be a non-empty list")
@@ -213,7 +240,8 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
             cpoints = v.number(citems["points"][1], f"{cwhere}.points")
             tol = v.number(citems["tolerance"][1], f"{cwhere}.tolerance", positive=True) if "tolerance" in citems else None
             timeout = v.number(citems["timeout"][1], f"{cwhere}.timeout", positive=True) if "timeout" in citems else None
-            checks.append(CheckSpec(cid, cpoints, tol, timeout))
+            cvis = v.visibility(citems["visibility"][1], f"{cwhere}.visibility") if "visibility" in citems else qvis
+            checks.append(CheckSpec(cid, cpoints, tol, timeout, cvis))
         total = sum(c.points for c in checks)
         if abs(total - points) > 1e-9:
             raise v.fail(items["points"][1], f"{where}.points is {points:g} but its checks add up to {total:g}")
@@ -222,4 +250,4 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
             if missing:
                 raise v.fail(cnode, f"{where}.checks: missing check ids {', '.join(missing)}")
         questions.append(QuestionSpec(qid, title, points, extra, notebook, tuple(checks)))
-    return Rubric(str(path), int(version), assignment, tuple(questions))
+    return Rubric(str(path), int(version), assignment, tuple(questions), late)

@@ -11,10 +11,17 @@ field (Gradescope ignores unknown top-level fields) holding what
 Only what the student may see goes in: the check's title, its status, the
 measured error against the tolerance and the diagnosis. Never the hidden
 inputs, the expected values or the secret.
+
+Each test's ``visibility`` comes from the rubric (``CheckSpec.visibility``).
+A test that is not ``visible`` gets a redacted output (``redacted_output``):
+its status and the category of its diagnosis, with every number, array and
+quoted value taken out, so a student who sees it after the due date learns
+what kind of mistake it was and nothing of the hidden case.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import re
+from typing import Mapping, Sequence
 
 from ..checks.base import QuestionResult, Status
 from . import fmt_number
@@ -39,10 +46,44 @@ def _test_output(c) -> str:
     return "\n".join(lines)
 
 
-def tests(results: Sequence[QuestionResult], *, visibility: str = "visible") -> list[dict]:
+#: What a redacted diagnosis loses: arrays and tuples, quoted text, then any number.
+_REDACT = (
+    re.compile(r"\[[^\[\]]*\]|\([^()]*\d[^()]*\)"),
+    re.compile(r"'[^']*'|\"[^\"]*\""),
+    re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|\b(?:nan|inf)\b", re.IGNORECASE),
+)
+
+
+def diagnosis_category(message: str) -> str:
+    """The diagnosis without its values, on one line: arrays, quoted text and numbers replaced by '...'."""
+    text = (message or "").strip()
+    for _ in range(4):  # nested brackets, arrays printed over several lines
+        text = _REDACT[0].sub("...", text)
+    for pattern in _REDACT[1:]:
+        text = pattern.sub("...", text)
+    text = re.sub(r"(?:\.\.\.[\s,;x]*)+\.\.\.", "...", text)
+    text = " ".join(text.split())  # one line
+    for pattern in _REDACT[1:]:  # a bracket left open by a cut message still holds no number
+        text = pattern.sub("...", text)
+    return text[:300]
+
+
+def redacted_output(c) -> str:
+    """A non-visible test's output: pass/fail and the diagnosis category, no input or expected value."""
+    lines = [STATUS_TEXT.get(c.status, str(c.status))]
+    if c.status is not Status.PASS and c.message:
+        category = diagnosis_category(c.message)
+        if category:
+            lines.append(category)
+    return "\n".join(lines)
+
+
+def tests(results: Sequence[QuestionResult], *, visibility: str | Mapping[str, str] = "visible") -> list[dict]:
+    """One test per check; ``visibility``: one value for all, or check id -> value (default ``visible``)."""
     out = []
     for qi, q in enumerate(results, start=1):
         for ci, c in enumerate(q.checks, start=1):
+            vis = visibility if isinstance(visibility, str) else visibility.get(c.check_id, "visible")
             out.append(
                 {
                     "name": f"{q.question} {c.check_id}: {c.title}",
@@ -50,8 +91,8 @@ def tests(results: Sequence[QuestionResult], *, visibility: str = "visible") -> 
                     "score": float(c.points),
                     "max_score": float(c.max_points),
                     "status": "passed" if c.status is Status.PASS else "failed",
-                    "output": _test_output(c),
-                    "visibility": visibility,
+                    "output": _test_output(c) if vis == "visible" else redacted_output(c),
+                    "visibility": vis,
                     "tags": [q.question] + (["extra-credit"] if q.extra_credit else []),
                 }
             )
@@ -64,7 +105,7 @@ def results_json(
     execution_time: float,
     output: str,
     a2kit: dict,
-    visibility: str = "visible",
+    visibility: str | Mapping[str, str] = "visible",
 ) -> dict:
     """The whole results.json object (``score`` is the sum of the tests' scores)."""
     t = tests(results, visibility=visibility)

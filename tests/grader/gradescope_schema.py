@@ -60,6 +60,8 @@ TEST_FIELDS = {
 REQUIRED_TOP = ("score", "execution_time", "output", "stdout_visibility", "tests")
 REQUIRED_TEST = ("name", "number", "score", "max_score", "status", "output", "visibility", "tags")
 EXTRA_TOP = ("a2kit",)
+#: The columns a late policy adds to gradebook.csv (grader/late.py), after CONTRACT.md §5's.
+LATE_COLUMNS = ("submitted_at", "late_penalty", "final_total")
 A2KIT_FIELDS = ("submission", "status", "scores", "total", "max_total", "message")
 
 
@@ -123,11 +125,22 @@ def validate(data: Any) -> list[str]:
         numbers.append(t.get("number"))
     if len(set(numbers)) != len(numbers):
         problems.append("tests: duplicate test numbers")
+    meta = data.get("a2kit")
+    # Gradescope: a top-level score overrides the tests' sum; a2kit uses that only for a late penalty,
+    # whose record holds the raw score (the tests' sum and a2kit.total) and the final one (score).
+    late = meta.get("late") if isinstance(meta, dict) else None
+    if late is not None:
+        if not isinstance(late, dict) or not all(isinstance(late.get(k), (int, float)) for k in ("raw", "penalty", "final")):
+            problems.append(f"a2kit: late {late!r} lacks raw, penalty, final numbers")
+            late = None
+        elif not math.isclose(late["raw"] - late["penalty"], late["final"], abs_tol=1e-6) or late["penalty"] < 0:
+            problems.append(f"a2kit: late: raw {late['raw']} - penalty {late['penalty']} != final {late['final']}")
     if "score" in data and isinstance(data["score"], (int, float)) and tests and not problems:
         total = sum(t["score"] for t in tests)
-        if not math.isclose(total, data["score"], rel_tol=1e-9, abs_tol=1e-9):
+        if not math.isclose(total, late["raw"] if late else data["score"], rel_tol=1e-9, abs_tol=1e-9):
             problems.append(f"top level: score {data['score']} != sum of the tests' scores {total}")
-    meta = data.get("a2kit")
+        if late and not math.isclose(late["final"], data["score"], rel_tol=1e-9, abs_tol=1e-9):
+            problems.append(f"a2kit: late final {late['final']} != score {data['score']}")
     if meta is not None:
         if not isinstance(meta, dict):
             problems.append("a2kit: not an object")
@@ -135,7 +148,8 @@ def validate(data: Any) -> list[str]:
             problems += [f"a2kit: missing {k!r}" for k in A2KIT_FIELDS if k not in meta]
             if meta.get("status") not in ("graded", "partial", "error"):
                 problems.append(f"a2kit: status {meta.get('status')!r} is not graded, partial or error")
-            if isinstance(meta.get("total"), (int, float)) and meta.get("total") != data.get("score"):
+            expected = late["raw"] if late else data.get("score")
+            if isinstance(meta.get("total"), (int, float)) and meta.get("total") != expected:
                 problems.append(f"a2kit: total {meta.get('total')} != score {data.get('score')}")
     return problems
 
@@ -146,6 +160,8 @@ def gradebook_problems(text: str, question_ids: Sequence[str]) -> list[str]:
     if not rows:
         return ["gradebook: empty (no header)"]
     header = ["submission", "status", *question_ids, "total", "max_total", "message"]
+    if rows[0] == header + list(LATE_COLUMNS):  # a rubric with a late policy adds these, after the others
+        header = rows[0]
     problems = [] if rows[0] == header else [f"gradebook: header {rows[0]} != {header}"]
     seen = set()
     for n, row in enumerate(rows[1:], start=2):

@@ -1,0 +1,1 @@
+"""``python -m grader export``: the Gradescope autograder bundle (``gradescope``) and LMS grade files (``lms``)."""

@@ -1,0 +1,166 @@
+"""``python -m grader export canvas|moodle|csv --out FILE``: grades for an LMS.
+
+Input: a graded folder (its ``gradebook.csv``, as ``grade`` wrote it; the
+score is ``final_total`` where a late policy applied, else ``total``) and a
+roster CSV with a header holding ``student_id`` (or ``id``), ``name`` and
+``email``. A submission matches a student when its id is the student's id or
+email (case-insensitive), else when the student's id is one of the words of the
+submission's file name (``a2_12345_garcia`` matches 12345), and only when exactly
+one student matches. Unmatched submissions and students without a submission are
+returned so the command lists them.
+
+Formats:
+
+* ``canvas``: Canvas's gradebook import CSV: ``Student``, ``ID``, ``SIS User ID``,
+  ``SIS Login ID``, ``Section``, then one column named after the assignment, and
+  a ``Points Possible`` row first (Canvas matches on SIS User ID / SIS Login ID).
+* ``moodle``: Moodle's "Import grades from CSV file": ``ID number``, ``Email
+  address``, ``Full name``, then the assignment's column (at import, map the
+  identifier ``ID number`` or ``Email address`` and the grade column).
+* ``csv``: ``student_id``, ``name``, ``email``, ``submission``, ``status``,
+  ``score``, ``max_score``.
+
+Every text cell that a spreadsheet would read as a formula (starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading ``'``.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+from pathlib import Path
+
+FORMATS = ("canvas", "moodle", "csv")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ROSTER_CAP = 16 << 20
+
+
+class ExportError(ValueError):
+    """Bad input (one line naming the file)."""
+
+
+def neutralise(text: str) -> str:
+    """A spreadsheet-safe text cell: a leading ``'`` when it would start a formula."""
+    text = str(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@dataclasses.dataclass(frozen=True)
+class Student:
+    id: str
+    name: str
+    email: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Grade:
+    submission: str
+    status: str
+    score: float
+    max_score: float
+
+
+@dataclasses.dataclass
+class Matched:
+    pairs: list[tuple[Student, Grade | None]]
+    unmatched: list[Grade]  # submissions no student matched
+
+    @property
+    def missing(self) -> list[Student]:
+        return [s for s, g in self.pairs if g is None]
+
+
+def _read_csv(path: Path, what: str) -> list[dict[str, str]]:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            text = f.read(ROSTER_CAP)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise ExportError(f"{path}: the {what} is empty (a header line is needed)")
+    return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+
+
+def read_roster(path: Path) -> list[Student]:
+    rows = _read_csv(Path(path), "roster")
+    out = []
+    for n, row in enumerate(rows, start=2):
+        sid = row.get("student_id") or row.get("id") or ""
+        if not sid:
+            raise ExportError(f"{path}:{n}: no student_id (the header needs student_id or id, name, email)")
+        out.append(Student(sid, row.get("name", ""), row.get("email", "")))
+    return out
+
+
+def read_gradebook(graded: Path) -> list[Grade]:
+    path = Path(graded) / "gradebook.csv"
+    if not path.is_file():
+        raise ExportError(f"{graded}: no gradebook.csv here (run `python -m grader grade ... --out {graded}` first)")
+    out = []
+    for n, row in enumerate(_read_csv(path, "gradebook"), start=2):
+        try:
+            score = float(row.get("final_total") or row["total"])
+            out.append(Grade(row["submission"], row["status"], score, float(row["max_total"])))
+        except (KeyError, ValueError) as exc:
+            raise ExportError(f"{path}:{n}: not a gradebook row ({exc})") from None
+    return out
+
+
+def match(roster: list[Student], grades: list[Grade]) -> Matched:
+    by_key: dict[str, list[Student]] = {}
+    for s in roster:
+        for key in {s.id.lower(), s.email.lower()} - {""}:
+            by_key.setdefault(key, []).append(s)
+    found: dict[str, Grade] = {}
+    unmatched = []
+    for g in grades:
+        name = g.submission.lower()
+        hits = by_key.get(name, [])
+        if not hits:
+            words = set(re.split(r"[^0-9a-z]+", name)) - {""}
+            hits = [s for s in roster if s.id.lower() in words]
+        uniq = {s.id: s for s in hits}
+        if len(uniq) == 1 and next(iter(uniq)) not in found:
+            found[next(iter(uniq))] = g
+        else:
+            unmatched.append(g)
+    return Matched([(s, found.get(s.id)) for s in roster], unmatched)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def render(fmt: str, matched: Matched, *, assignment: str, max_score: float) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n" if fmt == "canvas" else "\n")
+    column = neutralise(assignment)
+    if fmt == "canvas":
+        w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
+        w.writerow(["Points Possible", "", "", "", "", _num(max_score)])
+        for s, g in matched.pairs:
+            w.writerow([neutralise(s.name), "", neutralise(s.id), neutralise(s.email), "", _num(g.score) if g else ""])
+    elif fmt == "moodle":
+        w.writerow(["ID number", "Email address", "Full name", column])
+        for s, g in matched.pairs:
+            w.writerow([neutralise(s.id), neutralise(s.email), neutralise(s.name), _num(g.score) if g else ""])
+    elif fmt == "csv":
+        w.writerow(["student_id", "name", "email", "submission", "status", "score", "max_score"])
+        for s, g in matched.pairs:
+            w.writerow([neutralise(s.id), neutralise(s.name), neutralise(s.email), neutralise(g.submission) if g else "",
+                        g.status if g else "missing", _num(g.score) if g else "", _num(g.max_score if g else max_score)])
+    else:
+        raise ExportError(f"unknown LMS format {fmt!r} (one of {', '.join(FORMATS)})")
+    return buf.getvalue()
+
+
+def export(fmt: str, graded: Path, roster: Path, out: Path, *, assignment: str) -> Matched:
+    from ..atomic import atomic_write_text
+
+    grades = read_gradebook(graded)
+    matched = match(read_roster(roster), grades)
+    max_score = max((g.max_score for g in grades), default=0.0)
+    atomic_write_text(Path(out), render(fmt, matched, assignment=assignment, max_score=max_score))
+    return matched
