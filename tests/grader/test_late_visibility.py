@@ -1,7 +1,6 @@
 """The rubric's late policy (grader/late.py) and per-check visibility (grader/render/gradescope.py)."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
