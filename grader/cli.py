@@ -227,6 +227,21 @@ def _cmd_export(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _cmd_similarity(args: argparse.Namespace) -> ExitCode:
+    from . import similarity
+
+    missing = [s for s in args.submissions if not Path(s).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    try:
+        pairs = similarity.run([Path(s) for s in args.submissions], Path(args.out), threshold=args.threshold)
+    except similarity.SimilarityError as exc:
+        raise UsageError(str(exc)) from exc
+    top = f"; top pair {pairs[0].a} / {pairs[0].b} at {pairs[0].similarity:.0%}" if pairs else ""
+    print(f"wrote {Path(args.out) / 'similarity.csv'} and similarity.html ({len(pairs)} pairs{top})")
+    return ExitCode.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m grader",
@@ -286,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--graded", metavar="DIR", help="canvas/moodle/csv: the folder grade wrote (its gradebook.csv)")
     p.add_argument("--roster", metavar="FILE", help="canvas/moodle/csv: roster CSV (student_id, name, email)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("similarity", help="pairs of submissions whose student-written code is alike (instructors)")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="zip or folder; a folder of them compares each")
+    p.add_argument("--out", required=True, help="folder for similarity.csv and similarity.html")
+    p.add_argument("--threshold", type=float, default=0.5, help="pairs at or above this similarity are shown side by side (default 0.5)")
+    p.set_defaults(func=_cmd_similarity)
 
     p = sub.add_parser("release", help="write the student handout (instructors): no reference/, no hidden data")
     p.add_argument("--out", required=True, help="folder for the handout: outside the project, absent or empty")
