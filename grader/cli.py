@@ -81,7 +81,8 @@ def _cmd_collect(args: argparse.Namespace) -> ExitCode:
     root = Path(args.root).resolve() if args.root else project_root()
     try:
         rub = rubric.load(args.rubric) if args.rubric else None
-        result = collect.collect(root, Path(args.out) if args.out else None, rubric=rub, check_notebooks=not args.skip_notebooks)
+        result = collect.collect(root, Path(args.out) if args.out else None, rubric=rub, check_notebooks=not args.skip_notebooks,
+                                 pdf=args.pdf)
     except collect.CollectRefused as exc:
         for line in exc.problems:
             print(f"error: {line}", file=sys.stderr)
@@ -268,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--skip-notebooks", action="store_true", help="do not refuse on notebook problems (they become warnings)"
     )
+    p.add_argument("--pdf", action="store_true", help="also write the executed notebooks as a2_inline_submission.pdf (needs Chromium)")
     p.set_defaults(func=_cmd_collect)
 
     p = sub.add_parser("fixtures", help="regenerate the public fixtures from reference/ (maintainers)")

@@ -90,6 +90,8 @@ class Collected:
     manifest: dict
     results: list[QuestionResult]
     warnings: list[str]
+    pdf: Path | None = None  #: the notebooks as one PDF (``collect --pdf``)
+    pdf_problem: str = ""  #: why no PDF was written, when one was asked for
 
     @property
     def zip_bytes(self) -> int:
@@ -232,8 +234,8 @@ def write_zip(target: Path, root: Path, files: Sequence[str], manifest: dict) ->
     atomic_write(target, write)
 
 
-def render_report(root: Path, rubric: rubric_mod.Rubric, results, manifest: dict, warnings: Sequence[str] = ()) -> str:
-    """The student's report: scores, checks, then every notebook present, rendered and sanitized."""
+def notebook_sections(root: Path, rubric: rubric_mod.Rubric) -> list:
+    """Every notebook present, rendered and sanitized (``html.Section``s), in the rubric's order."""
     from . import notebooks as nbmod
     from .render import html
 
@@ -252,6 +254,14 @@ def render_report(root: Path, rubric: rubric_mod.Rubric, results, manifest: dict
             sections.append(
                 html.Section(title=label, body=html.Markup(""), note=f"could not be rendered ({exc.__class__.__name__})")
             )
+    return sections
+
+
+def render_report(root: Path, rubric: rubric_mod.Rubric, results, manifest: dict, warnings: Sequence[str] = ()) -> str:
+    """The student's report: scores, checks, then every notebook present, rendered and sanitized."""
+    from .render import html
+
+    sections = notebook_sections(root, rubric)
     facts = [
         ("created", manifest["created"]),
         ("a2kit", manifest["package_version"]),
@@ -275,6 +285,7 @@ def collect(
     rubric: rubric_mod.Rubric | None = None,
     check_notebooks: bool = True,
     now: dt.datetime | None = None,
+    pdf: bool = False,
 ) -> Collected:
     """Verify, check, and write the zip and the report into ``out`` (default: ``root``).
 
@@ -303,7 +314,19 @@ def collect(
     zip_path, report_path = out / ZIP_NAME, out / REPORT_NAME
     write_zip(zip_path, root, files, manifest)
     atomic_write(report_path, lambda tmp: tmp.write_text(report, encoding="utf-8"))
-    return Collected(zip_path, report_path, manifest, results, warnings)
+    collected = Collected(zip_path, report_path, manifest, results, warnings)
+    if pdf:  # the notebooks as one PDF; its absence is one line, not a refusal
+        from . import pdf as pdf_mod
+
+        try:
+            written = pdf_mod.write(
+                pdf_mod.notebooks_page(notebook_sections(root, rubric), title=f"{rubric.assignment}: notebooks"),
+                out / pdf_mod.PDF_NAME,
+            )
+            collected = dataclasses.replace(collected, pdf=written)
+        except pdf_mod.PdfUnavailable as exc:
+            collected = dataclasses.replace(collected, pdf_problem=f"no PDF written: {exc}")
+    return collected
 
 
 def summary_lines(result: Collected) -> list[str]:
@@ -311,6 +334,10 @@ def summary_lines(result: Collected) -> list[str]:
     lines = [f"warning: {w}" for w in result.warnings]
     lines.append(f"wrote {result.zip_path} ({_size(result.zip_bytes)}, {len(result.manifest['files'])} files)")
     lines.append(f"wrote {result.report_path} ({_size(result.report_bytes)})")
+    if result.pdf is not None:
+        lines.append(f"wrote {result.pdf} ({_size(result.pdf.stat().st_size)}, the executed notebooks)")
+    if result.pdf_problem:
+        lines.append(f"warning: {result.pdf_problem}")
     width = max(len(q.question) for q in result.results) if result.results else 2
     for q in result.results:
         passed = sum(c.passed for c in q.checks)
