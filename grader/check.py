@@ -88,4 +88,18 @@ def _run_specs(
             check = checks[spec.id]
             tasks.append(Task(spec.id, fixtures[spec.id].case, spec.timeout or check.timeout))
     outcomes = run_checks(implementation, [str(root)], tasks)
-    return [score_question(q, checks, outcomes, fixtures) for q in specs]
+    return [_located(score_question(q, checks, outcomes, fixtures), checks, root, implementation) for q in specs]
+
+
+def _located(q: QuestionResult, checks, root: Path, implementation: str) -> QuestionResult:
+    """FAIL rows without a location get the definition of the function under test (``grader.locate``)."""
+    from .checks.base import Status
+    from .locate import definition
+
+    fixed = []
+    for c in q.checks:
+        if c.status is Status.FAIL and not c.location:
+            where = next(filter(None, (definition(root, implementation, call) for call in checks[c.check_id].calls)), "")
+            c = dataclasses.replace(c, location=where) if where else c
+        fixed.append(c)
+    return dataclasses.replace(q, checks=tuple(fixed))

@@ -299,12 +299,15 @@ def collect(
     out = Path(out).resolve() if out else root
     rubric = rubric or rubric_mod.load(root / "rubric.yaml" if (root / "rubric.yaml").is_file() else None)
 
-    refusals = problems(root, rubric, notebooks=check_notebooks)
+    from .preflight import syntax_problems
+
+    refusals = syntax_problems(root) + problems(root, rubric, notebooks=check_notebooks)
     warnings = [] if check_notebooks else [p for p in problems(root, rubric) if p not in refusals]
     if refusals:
         raise CollectRefused(refusals)
-    if not out.is_dir():
-        raise CollectRefused([f"{out}: the output folder does not exist"])
+    if out.exists() and not out.is_dir():
+        raise CollectRefused([f"{out}: not a folder"])
+    out.mkdir(parents=True, exist_ok=True)  # like grade and release
 
     results = check.run(None, implementation="student", root=root, rubric=rubric)
     files = submission_files(root)

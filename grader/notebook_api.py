@@ -45,9 +45,26 @@ def implementation() -> str:
     return os.environ.get(IMPL_ENV, "").strip() or DEFAULT_IMPLEMENTATION
 
 
+_ANNOUNCED: set[str] = set()
+
+
 def load(module: str) -> ModuleType:
-    """Import ``<implementation>.<module>``, e.g. ``load("classifiers.fc_net")``."""
-    return importlib.import_module(f"{implementation()}.{module}")
+    """Import ``<implementation>.<module>``, e.g. ``load("classifiers.fc_net")``.
+
+    The first call of a kernel says which folder is under test, and refuses in
+    one line when the notebook sits in another project than the grader's (an
+    editable install of another clone would test that clone's ``student/``).
+    """
+    impl = implementation()
+    if impl not in _ANNOUNCED:
+        from .preflight import implementation_folder, mismatch
+
+        wrong = mismatch()
+        if wrong:
+            raise RuntimeError(wrong)
+        _ANNOUNCED.add(impl)
+        print(f"testing {implementation_folder(impl) or impl}")
+    return importlib.import_module(f"{impl}.{module}")
 
 
 def fast_mode() -> bool:

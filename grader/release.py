@@ -9,8 +9,11 @@ What goes in (paths relative to the project root):
   instructor-only: it would tell students what the hidden checks look for) and
   minus every file of ``grader/fixtures/`` but ``public.npz`` (hidden data);
 * ``rubric.yaml`` and ``rubrics/``;
-* ``pyproject.toml``, ``setup.py``, ``README.md`` and ``LICENSE`` (those
-  present), so that ``pip install -e .`` works in the handout.
+* ``pyproject.toml``, ``setup.py`` and ``LICENSE`` (those present), so that
+  ``pip install -e .`` works in the handout;
+* ``README.md``: the student README (``grader.handout.STUDENT_README``: set-up,
+  ``check``, ``collect``, the statuses, reading a diagnosis), never the
+  project's own.
 
 Never: anything of ``reference/``, secrets (``.a2kit-secret``), build
 artefacts and caches (``__pycache__``, ``*.pyc``, ``*.so``, ``*.c``, ``*.o``,
@@ -18,9 +21,10 @@ artefacts and caches (``__pycache__``, ``*.pyc``, ``*.so``, ``*.c``, ``*.o``,
 notebook checkpoints, dot files, symbolic links. Files get mode 0644 (0755 if
 executable), folders 0755.
 
-Before the handout is moved into place, every file in it is scanned for the
-body of every solution region of ``reference/`` (a region of at least two
-non-blank lines, whitespace-normalised); a match refuses the release. So a
+Before the handout is moved into place, every file in it (the README
+included) is scanned for the body of every solution region of ``reference/``
+(whitespace-normalised; a region of one line is matched as a whole line, unless
+that line is also given code of ``student/``); a match refuses the release. So a
 reference file copied by mistake into ``notebooks/`` or ``grader/`` never
 ships.
 
@@ -31,7 +35,8 @@ unless ``force`` (then its old content is replaced).
 
 In the handout, ``python -m grader check`` and ``collect`` work (they need
 only ``student/``, the public fixtures and the rubric); ``grade`` and
-``fixtures`` need ``reference/`` and are the instructor's.
+``fixtures`` need ``reference/`` and are the instructor's: there they are
+refused in one line (``grader.handout.refusal``).
 """
 from __future__ import annotations
 
@@ -50,7 +55,9 @@ from .paths import project_root
 #: Folders copied (filtered) into the handout.
 TREES = ("student", "notebooks", "grader", "rubrics")
 #: Top-level files copied when present.
-FILES = ("rubric.yaml", "pyproject.toml", "setup.py", "README.md", "LICENSE")
+FILES = ("rubric.yaml", "pyproject.toml", "setup.py", "LICENSE")
+#: Written into the handout (not copied): the student README.
+GENERATED = ("README.md",)
 #: Paths (relative to the project root, ``/``-separated) that never ship.
 WITHHELD = ("grader/wrong_answers",)
 #: The only file of ``grader/fixtures/`` that ships.
@@ -128,28 +135,65 @@ def _normalise(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-def solution_bodies(reference: Path) -> dict[str, str]:
-    """``"file:line"`` -> the whitespace-normalised body of each solution region of two or more lines."""
+#: A one-line solution body at least this long is looked for anywhere in a file (it is distinctive);
+#: a shorter one only as a whole line (``dx = dout`` must not match inside ``dx = dout * mask``).
+ANYWHERE = 20
+
+
+def solution_bodies(reference: Path, student: Path | None = None) -> dict[str, tuple[str, bool]]:
+    """``"file:line"`` -> (the whitespace-normalised body of a solution region, whether it is one line).
+
+    A body of one line is left out when that line is also given code of
+    ``student/`` (it ships by design: ``return out, cache``).
+    """
+    given: set[str] = set()
+    if student is not None and student.is_dir():
+        for path in student.rglob("*.py"):
+            try:
+                given.update(_normalise(ln) for ln in path.read_text(encoding="utf-8").splitlines())
+            except (OSError, UnicodeDecodeError):
+                continue
     bodies = {}
     for rel in stubs.editable_files(reference):
         path = reference / rel
         lines = path.read_text(encoding="utf-8").splitlines()
         for region in stubs.find_regions("\n".join(lines), str(rel)):
             body = [ln for ln in lines[region.begin : region.end - 1] if ln.strip() and not ln.strip().startswith("#")]
-            if len(body) >= 2:
-                bodies[f"{rel.as_posix()}:{region.begin}"] = _normalise("\n".join(body))
+            text = _normalise("\n".join(body))
+            if len(body) >= 2 or (len(body) == 1 and text not in given):
+                bodies[f"{rel.as_posix()}:{region.begin}"] = (text, len(body) == 1)
     return bodies
 
 
-def find_leaks(tree: Path, files: Iterable[str], bodies: dict[str, str]) -> list[str]:
-    """``"handout file: reference region"`` for every solution body found in a handout file."""
+def _text_lines(path: Path) -> list[str]:
+    """The lines of a text file; of a notebook, the lines of its cells (JSON would hide them)."""
+    raw = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        import json
+
+        try:
+            cells = json.loads(raw).get("cells", [])
+            sources = ["".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", "")) for c in cells]
+            raw = "\n".join(sources) + "\n" + raw
+        except (ValueError, AttributeError):
+            pass
+    return raw.splitlines()
+
+
+def find_leaks(tree: Path, files: Iterable[str], bodies: dict[str, tuple[str, bool]]) -> list[str]:
+    """``"handout file: reference region"`` for every solution body found in a handout file (README included)."""
     leaks = []
     for rel in files:
         try:
-            text = _normalise((tree / rel).read_text(encoding="utf-8"))
+            lines = _text_lines(tree / rel)
         except (UnicodeDecodeError, OSError):
             continue  # binary files (the fixtures) hold arrays, not code
-        leaks += [f"{rel}: {where}" for where, body in bodies.items() if body in text]
+        whole = {_normalise(ln) for ln in lines}
+        text = _normalise("\n".join(lines))
+        for where, (body, one_line) in bodies.items():
+            found = (body in whole or (len(body) >= ANYWHERE and body in text)) if one_line else body in text
+            if found:
+                leaks.append(f"{rel}: {where}")
     return leaks
 
 
@@ -185,7 +229,7 @@ def release(out: Path, *, root: Path | None = None, force: bool = False) -> Rele
             raise ReleaseError(
                 f"{student}: stale ({stale[0]}{' and more' if len(stale) > 1 else ''}); run `python -m grader stubs` first"
             )
-        bodies = solution_bodies(reference)
+        bodies = solution_bodies(reference, student)
     else:
         bodies = {}
     files = handout_files(root)
@@ -200,6 +244,11 @@ def release(out: Path, *, root: Path | None = None, force: bool = False) -> Rele
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, target)
             os.chmod(target, _mode(src))
+        from .handout import STUDENT_README
+
+        (tmp / "README.md").write_text(STUDENT_README, encoding="utf-8")
+        os.chmod(tmp / "README.md", 0o644)
+        files = sorted([*files, *GENERATED])
         for dirpath, _, _ in os.walk(tmp):
             os.chmod(dirpath, 0o755)
         leaks = find_leaks(tmp, files, bodies)

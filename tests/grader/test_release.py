@@ -152,7 +152,7 @@ def test_student_tree_equals_the_generated_stubs(handout):
     assert stubs.diff_trees(project / "student", done.out / "student") == []
     assert stubs.check_student_tree(project / "reference", done.out / "student") == []
     for rel in done.files:
-        if rel.startswith(("student/", "grader/", "notebooks/")) or "/" not in rel:
+        if rel.startswith(("student/", "grader/", "notebooks/")) or ("/" not in rel and rel not in release.GENERATED):
             assert filecmp.cmp(project / rel, done.out / rel, shallow=False), rel
 
 
@@ -235,3 +235,70 @@ def test_out_inside_the_project_or_not_empty_is_refused_unless_forced(handout, t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary or old folder left behind
     (tmp_path / "file").write_text("x")
     assert cli.main(["release", "--out", str(tmp_path / "file"), "--root", str(project)]) == 2
+
+
+def test_the_handout_readme_is_a_students(handout):
+    """Is the handout's README the student one: set-up, check, collect, statuses, diagnoses; no grading, secrets, mutants?"""
+    from grader.handout import STUDENT_README
+
+    _, done = handout
+    text = (done.out / "README.md").read_text()
+    assert text == STUDENT_README
+    for needed in ("pip install -e .", "python -m grader check", "python -m grader collect", "not implemented", "TIMEOUT", "likely:"):
+        assert needed in text, needed
+    lowered = text.lower()
+    for word in ("secret", "mutant", "hidden", "grader grade", "--seed", "reference", "instructor", "../"):
+        assert word not in lowered, word
+
+
+def _one_line_body(project: Path) -> str:
+    bodies = release.solution_bodies(project / "reference", project / "student")
+    return next(text for text, one in bodies.values() if one and len(text) >= 12)
+
+
+def test_a_one_line_solution_is_caught_in_the_readme_and_in_a_notebook(handout, tmp_path):
+    """Does the leak scan cover one-line solution regions, in the README as in any other file?"""
+    project, done = handout
+    line = _one_line_body(project)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "README.md").write_text(f"# Hints\n\n    {line}\n")
+    (tree / "clean.md").write_text("nothing here\n")
+    bodies = release.solution_bodies(project / "reference", project / "student")
+    assert [leak.split(":")[0] for leak in release.find_leaks(tree, ["README.md", "clean.md"], bodies)] == ["README.md"]
+    assert release.find_leaks(done.out, done.files, bodies) == []  # the real handout: clean, README included
+    other = make_project(tmp_path / "project")
+    nb = other / "notebooks" / "Dropout.ipynb"
+    data = json.loads(nb.read_text())
+    data["cells"].append({"cell_type": "markdown", "metadata": {}, "source": [line + "\n"]})
+    nb.write_text(json.dumps(data))
+    with pytest.raises(release.ReleaseError, match=r"notebooks/Dropout.ipynb"):
+        release.release(tmp_path / "out", root=other)
+
+
+def test_the_handout_quick_start_works_and_instructor_verbs_are_refused(handout, tmp_path):
+    """In a copy of the handout: its README's `pip install -e .` exits 0, `check` scores the stubs 0 without
+    an ERROR row, and `grade` is refused in one line (no internal error)."""
+    _, done = handout
+    work = tmp_path / "handout"
+    shutil.copytree(done.out, work)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    py = str(venv / "bin" / "python")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "A2KIT_ROOT")}
+    # the Quick start's set-up, offline (the build backend and dependencies are already installed here)
+    setup = subprocess.run(
+        [py, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-e", "."],
+        cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert setup.returncode == 0, setup.stderr[-2000:]
+    proc = subprocess.run([py, "-m", "grader", "check", "--json"], cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False)
+    data = json.loads(proc.stdout)
+    statuses = {c["status"] for q in data["questions"] for c in q["checks"]}
+    assert data["total"] == 0 and statuses == {"not implemented"}, statuses
+    assert f"testing {work / 'student'}" in proc.stderr and "Traceback" not in proc.stderr
+    for argv in (["grade", "x.zip", "--out", "o"], ["fixtures"]):
+        refused = subprocess.run([py, "-m", "grader", *argv], cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False)
+        lines = refused.stderr.strip().splitlines()
+        assert refused.returncode == 2 and len(lines) == 1 and "student handout" in lines[0], refused.stderr
+        assert "internal error" not in refused.stderr

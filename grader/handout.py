@@ -1,0 +1,91 @@
+"""What the student handout says and refuses: its README, and the instructor verbs.
+
+``release`` writes ``STUDENT_README`` as the handout's ``README.md`` (never the
+project's own, which is about grading, secrets and mutants). Its Quick start
+works inside the handout: ``pip install -e .`` then ``python -m grader check``
+on the untouched stubs scores zero with every check ``not implemented`` (no
+``ERROR`` row). In a project without ``reference/`` (the handout), the
+instructor verbs are refused in one line (``refusal``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Verbs that need ``reference/`` (hidden inputs, expected values, stubs) or are the instructor's.
+INSTRUCTOR_VERBS = ("grade", "release", "stubs", "fixtures", "export", "similarity")
+
+
+def refusal(verb: str, root: Path) -> str | None:
+    """One line when ``verb`` is an instructor's and ``root`` is a student handout (no ``reference/``)."""
+    if verb in INSTRUCTOR_VERBS and not (Path(root) / "reference").is_dir():
+        return (
+            f"`{verb}` is for instructors and needs reference/, which the student handout {root} does not have; "
+            "students use `check` and `collect`"
+        )
+    return None
+
+
+STUDENT_README = """\
+# Assignment 2: fully-connected and convolutional networks
+
+Your work goes in `student/` (the files with `raise NotImplementedError` stubs) and in the
+notebooks of `notebooks/`. The `grader` package runs public checks on your code and packs your
+submission.
+
+## Quick start
+
+Set up (Python 3.10 or newer; a virtual environment is recommended), from this folder:
+
+    python -m venv .venv && . .venv/bin/activate
+    pip install -e .
+
+Then run the checks; on the untouched handout every check says `not implemented` and the score is 0:
+
+    python -m grader check
+
+Q5 (PyTorch, extra credit) needs `pip install -e ".[torch]"`; without it Q5 is reported once as
+skipped, which is not a failure.
+
+## Checking your work
+
+    python -m grader check q1                 # one question (q1 ... q5)
+    python -m grader check affine_backward    # one check, by id
+    python -m grader check --json             # for scripts
+
+The first line says which folder is under test (`testing /path/to/this/folder/student`): it must be this folder's
+`student/`. Run the command from inside this folder. The exit code is 0 when every check passed,
+1 when some check failed.
+
+Each question prints a table: the check, its status, the measured error, the tolerance and the
+points. The statuses:
+
+| status | meaning |
+| --- | --- |
+| `pass` | within the tolerance: full points |
+| `FAIL` | your code ran but its result is wrong |
+| `not implemented` | the stub still raises `NotImplementedError` |
+| `ERROR` | your code raised an exception (the line says which, and where) |
+| `TIMEOUT` | your code ran longer than the check allows (an endless loop, or far too slow) |
+
+## Reading a diagnosis
+
+Below a row that did not pass comes one line: what went wrong and where, for example
+
+    likely: the bias gradient is averaged over the batch instead of summed [at student/layers.py:42 (affine_backward)]
+
+`likely: ...` names a common mistake whose results match yours; the part in brackets is the file
+and line of the function under test (or of the exception). `relative error` is the largest
+relative difference between your result and the expected one; the check passes when it is at most
+the tolerance.
+
+## Submitting
+
+When the work is done, save every notebook after running it top to bottom, then run
+
+    python -m grader collect
+
+It runs every check, verifies that each notebook was executed with its outputs and answers, and
+writes `a2_code_submission.zip` (what you submit) and `a2_report.html` (your own copy of the
+results). If something is missing it writes nothing and says, one line per problem, what to fix.
+`--out DIR` writes both files into `DIR` instead.
+"""
