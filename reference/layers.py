@@ -872,7 +872,7 @@ def tanh_backward(dout, cache):
 def elu_forward(x, alpha=1.0):
     """Compute the forward pass of a layer of exponential linear units (ELUs).
 
-    elu(x) = x for x > 0 and alpha * (exp(x) - 1) for x <= 0.
+    elu(x) = x for x >= 0 and alpha * (exp(x) - 1) for x < 0 (the lab's branches).
 
     Inputs:
     - x: Inputs, a floating-point array of any shape
@@ -886,7 +886,7 @@ def elu_forward(x, alpha=1.0):
     check_non_negative_real("alpha", alpha)
     out = None
     # BEGIN SOLUTION
-    out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+    out = np.where(x >= 0, x, alpha * np.expm1(np.minimum(x, 0)))
     # END SOLUTION
     cache = (x, alpha)
     return out, cache
@@ -895,7 +895,7 @@ def elu_forward(x, alpha=1.0):
 def elu_backward(dout, cache):
     """Compute the backward pass of a layer of ELUs.
 
-    The derivative at x == 0 is taken from the left: alpha.
+    The derivative at x == 0 is that of the lab's branch x >= 0: 1.
 
     Inputs:
     - dout: Upstream derivatives, of any shape
@@ -907,7 +907,7 @@ def elu_backward(dout, cache):
     x, alpha = cache
     dx = None
     # BEGIN SOLUTION
-    dx = dout * np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
+    dx = dout * np.where(x >= 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
     # END SOLUTION
     return dx
 
@@ -958,9 +958,10 @@ def leaky_relu_backward(dout, cache):
 def mse_loss(x, y):
     """Compute the mean squared error and its gradient.
 
-    The loss is the mean over all N * D elements of (x - y)**2: the mean over
-    the examples of the mean over the outputs (so one example with two outputs
-    (0.406, 0.525) and targets (0, 0) gives 0.220).
+    The course's convention (the lab's exercise-3 solution): the mean over the
+    N examples of the sum over the D outputs of (x - y)**2, with gradient
+    2 * (x - y) / N. So one example with two outputs (0.406, 0.525) and
+    targets (0, 0) gives 0.441.
 
     Inputs:
     - x: Predictions, of shape (N, D)
@@ -974,7 +975,7 @@ def mse_loss(x, y):
     loss, dx = None, None
     # BEGIN SOLUTION
     diff = x - y
-    loss = np.mean(diff * diff)
-    dx = 2 * diff / diff.size
+    loss = np.sum(diff * diff) / diff.shape[0]
+    dx = 2 * diff / diff.shape[0]
     # END SOLUTION
     return loss, dx

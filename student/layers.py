@@ -689,7 +689,7 @@ def tanh_backward(dout, cache):
 def elu_forward(x, alpha=1.0):
     """Compute the forward pass of a layer of exponential linear units (ELUs).
 
-    elu(x) = x for x > 0 and alpha * (exp(x) - 1) for x <= 0.
+    elu(x) = x for x >= 0 and alpha * (exp(x) - 1) for x < 0 (the lab's branches).
 
     Inputs:
     - x: Inputs, a floating-point array of any shape
@@ -711,7 +711,7 @@ def elu_forward(x, alpha=1.0):
 def elu_backward(dout, cache):
     """Compute the backward pass of a layer of ELUs.
 
-    The derivative at x == 0 is taken from the left: alpha.
+    The derivative at x == 0 is that of the lab's branch x >= 0: 1.
 
     Inputs:
     - dout: Upstream derivatives, of any shape
@@ -771,9 +771,10 @@ def leaky_relu_backward(dout, cache):
 def mse_loss(x, y):
     """Compute the mean squared error and its gradient.
 
-    The loss is the mean over all N * D elements of (x - y)**2: the mean over
-    the examples of the mean over the outputs (so one example with two outputs
-    (0.406, 0.525) and targets (0, 0) gives 0.220).
+    The course's convention (the lab's exercise-3 solution): the mean over the
+    N examples of the sum over the D outputs of (x - y)**2, with gradient
+    2 * (x - y) / N. So one example with two outputs (0.406, 0.525) and
+    targets (0, 0) gives 0.441.
 
     Inputs:
     - x: Predictions, of shape (N, D)

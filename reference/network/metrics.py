@@ -1,7 +1,18 @@
-"""Accuracy for +-1 targets (one output) and for classes (several outputs)."""
+"""Metrics (lab, exercise 6: ``metrics.py`` with Accuracy and MSE): ``metric(scores, target) -> float``.
+
+``Accuracy`` is the sign accuracy for one output per example (XOR, parity:
++-1 targets) and the class accuracy for several (CIFAR-10: the largest score
+against the label or the one-hot row's argmax). ``Accuracy("XOR")`` /
+``Accuracy("cifar")`` fix the kind; the name is the ``name`` of ``fit``.
+"""
 from __future__ import annotations
 
 import numpy as np
+
+from . import losses
+
+#: Problem names (``fit(..., name=...)``) whose accuracy is the sign accuracy.
+SIGN_PROBLEMS = {"xor", "parity", "paridad"}
 
 
 def sign_accuracy(pred, target) -> float:
@@ -23,3 +34,28 @@ def accuracy(pred, target) -> float:
     if pred.ndim == 1 or pred.shape[1] == 1:
         return sign_accuracy(pred, target)
     return class_accuracy(pred, target)
+
+
+class Accuracy:
+    """The lab's ``Accuracy``: ``Accuracy(name=None)(scores, target)``.
+
+    name None: chosen from the number of outputs (``accuracy``); a name of
+    ``SIGN_PROBLEMS``: the sign accuracy; any other name: the class accuracy.
+    """
+
+    def __init__(self, name=None):
+        self.name = name
+
+    def __call__(self, scores, target) -> float:
+        if self.name is None:
+            return accuracy(scores, target)
+        if str(self.name).lower() in SIGN_PROBLEMS:
+            return sign_accuracy(scores, target)
+        return class_accuracy(scores, target)
+
+
+class MSE:
+    """The lab's ``metrics.MSE``: the course's MSE value (mean over examples of the sum over outputs)."""
+
+    def __call__(self, scores, target) -> float:
+        return losses.MSE()(np.asarray(scores, dtype=np.float64), target)

@@ -1,4 +1,11 @@
-"""Optimizers: ``batches(n, rng)`` lists the minibatches of one epoch, ``update(param, grad)`` steps."""
+"""Optimizers (lab, exercise 6: ``optimizers.py`` with the interface ``Optimizador`` and ``SGD``).
+
+The lab leaves the interface open; the kit's choice: ``batches(n, rng)``
+lists the minibatches of one epoch and ``update(param, grad)`` takes one step
+on a parameter, in place. ``Optimizer`` (alias ``Optimizador``) is the
+interface, ``SGD(lr, bs)`` the (mini)batch gradient descent the lab calls
+SGD / BGD; ``BGD`` is the same class under the kit's earlier name.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +13,23 @@ import numpy as np
 from ..validation import check_non_negative_real, check_positive_int
 
 
-class BGD:
+class Optimizer:
+    """The interface: ``lr``, ``bs``, ``batches(n, rng)`` and ``update(param, grad)``."""
+
+    lr: float
+    bs: int | None
+
+    def batches(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def update(self, param: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+Optimizador = Optimizer
+
+
+class SGD(Optimizer):
     """(Mini)batch gradient descent.
 
     ``lr``: the learning rate; ``bs``: the batch size (None: the whole
@@ -38,3 +61,7 @@ class BGD:
         param -= self.lr * grad
         # END SOLUTION
         return param
+
+
+class BGD(SGD):
+    """``SGD`` under the kit's earlier name (the lab: "SGD ... (BGD)")."""

@@ -1,15 +1,19 @@
-"""Losses: ``loss(pred, target) -> (value, dpred)``, averaged over the batch.
+"""Losses (lab, exercise 6: ``losses.py``): ``loss(scores, target)`` and ``loss.gradient(scores, target)``.
 
-They wrap the loss functions of layers.py (given code):
+The lab's interface ``Loss``: ``__call__`` gives the loss averaged over the
+batch (a float), ``gradient`` its exact gradient with respect to the scores
+(an array of their shape). They wrap the loss functions of layers.py (given
+code):
 
-* ``MSE``: mean squared error over all elements (``layers.mse_loss``); targets
-  of the predictions' shape, or class labels (N,) which become one-hot rows;
+* ``MSE``: the course's mean squared error, the mean over the examples of
+  the sum over the outputs, gradient 2 (S - Y) / N (``layers.mse_loss``);
+  targets of the scores' shape, or class labels (N,) which become one-hot rows;
 * ``SVM``: cs231n's multiclass hinge loss (``layers.svm_loss``) on scores;
 * ``CCE``: categorical cross-entropy of the softmax of the scores
   (``layers.softmax_loss``): the last layer is linear, the softmax is here.
 
 ``SVM`` and ``CCE`` take class labels (N,) or one-hot / +-1-coded rows (N, C),
-whose argmax is the class.
+whose argmax is the class. ``value_and_gradient`` gives both in one pass.
 """
 from __future__ import annotations
 
@@ -35,42 +39,70 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
     return out
 
 
-class MSE:
-    """Mean over all elements of (pred - target)**2."""
+class Loss:
+    """The lab's interface: ``__call__(scores, target) -> float`` and ``gradient(scores, target) -> array``."""
 
-    def __call__(self, pred, target):
+    def value_and_gradient(self, scores, target):
+        raise NotImplementedError
+
+    def __call__(self, scores, target) -> float:
+        return float(self.value_and_gradient(scores, target)[0])
+
+    def gradient(self, scores, target):
+        return self.value_and_gradient(scores, target)[1]
+
+
+class MSE(Loss):
+    """The mean over the examples of the sum over the outputs of (scores - target)**2."""
+
+    def value_and_gradient(self, scores, target):
         target = np.asarray(target)
-        if target.ndim == 1 and pred.ndim == 2:
-            if pred.shape[1] == 1:
-                target = target.reshape(-1, 1).astype(pred.dtype)
+        if target.ndim == 1 and scores.ndim == 2:
+            if scores.shape[1] == 1:
+                target = target.reshape(-1, 1).astype(scores.dtype)
             elif np.issubdtype(target.dtype, np.integer):
-                target = one_hot(target, pred.shape[1], pred.dtype)
-        return L.mse_loss(pred, target)
+                target = one_hot(target, scores.shape[1], scores.dtype)
+        return L.mse_loss(scores, target)
 
 
-class SVM:
+class SVM(Loss):
     """The multiclass hinge loss of cs231n on scores (N, C)."""
 
-    def __call__(self, pred, target):
-        return L.svm_loss(pred, labels_of(target, pred.shape[1]))
+    def value_and_gradient(self, scores, target):
+        return L.svm_loss(scores, labels_of(target, scores.shape[1]))
 
 
-class CCE:
+class CCE(Loss):
     """Categorical cross-entropy of softmax(scores): the softmax is part of the loss."""
 
-    def __call__(self, pred, target):
-        return L.softmax_loss(pred, labels_of(target, pred.shape[1]))
+    def value_and_gradient(self, scores, target):
+        return L.softmax_loss(scores, labels_of(target, scores.shape[1]))
 
 
 NAMES = {"mse": MSE, "svm": SVM, "cce": CCE}
 
 
-def get(loss):
+class _LabLoss(Loss):
+    """A loss written against the lab statement: only ``__call__`` and ``gradient``."""
+
+    def __init__(self, loss):
+        self.loss = loss
+
+    def value_and_gradient(self, scores, target):
+        return float(self.loss(scores, target)), np.asarray(self.loss.gradient(scores, target))
+
+
+def get(loss) -> Loss:
+    """A ``Loss`` from a name of ``NAMES``, an instance or a class."""
     if isinstance(loss, str):
         try:
             return NAMES[loss.lower()]()
         except KeyError:
             raise ValueError(f"loss: unknown name {loss!r} (known: {', '.join(NAMES)})") from None
-    if not callable(loss):
-        raise TypeError(f"loss: expected a name or a callable loss(pred, target), got {loss!r}")
-    return loss
+    if isinstance(loss, type):
+        loss = loss()
+    if callable(getattr(loss, "value_and_gradient", None)):
+        return loss
+    if callable(loss) and callable(getattr(loss, "gradient", None)):
+        return _LabLoss(loss)
+    raise TypeError(f"loss: expected a name or an object with __call__ and gradient, got {loss!r}")

@@ -1,9 +1,10 @@
-"""``Network``: a stack of layers trained by minibatch gradient descent.
+"""``Network`` (lab, exercise 6: ``models.py``): a feedforward stack of layers trained by gradient descent.
 
     net = Network(seed=0)
-    net.add(Dense(2, "tanh", input_dim=2))
-    net.add(Dense(1, "tanh"))
-    history = net.fit(x, y, epochs=3000, loss=MSE(), opt=BGD(lr=0.01))
+    net.add(Input(2))                       # or Dense(2, ..., input_dim=2) first
+    net.add(Dense(2, activations.Tanh()))
+    net.add(Dense(1, activations.Tanh()))
+    history = net.fit(x, y, epochs=3000, loss=losses.MSE(), opt=optimizers.SGD(lr=0.01), name="XOR")
 
 ``fit`` returns the history, a dict of per-epoch lists: ``loss`` and
 ``accuracy`` on the training set after each epoch, and ``test_loss`` and
@@ -18,7 +19,8 @@ import numpy as np
 from ..validation import check_positive_int
 from . import losses as losses_mod
 from . import metrics
-from .optimizers import BGD
+from . import regularizers as regularizers_mod
+from .optimizers import SGD
 
 
 class Network:
@@ -32,7 +34,7 @@ class Network:
     # -- building -------------------------------------------------------------
 
     def add(self, layer) -> Network:
-        """Append ``layer`` and draw its parameters (the first layer needs ``input_dim``)."""
+        """Append ``layer`` and draw its parameters (the first layer: an ``Input`` or one with ``input_dim``)."""
         if not self.layers:
             if getattr(layer, "input_dim", None) is None:
                 raise ValueError("Network.add: the first layer needs input_dim")
@@ -43,6 +45,10 @@ class Network:
         layer.build(previous, self.input_dim, self.rng)
         self.layers.append(layer)
         return self
+
+    def get_layer(self, i):
+        """The i-th layer added (0 is the first)."""
+        return self.layers[i]
 
     @property
     def params(self) -> list[dict]:
@@ -78,7 +84,12 @@ class Network:
         return grads
 
     def loss_and_grads(self, x, y, loss, reg=None):
-        """The averaged loss (plus the penalty of ``reg`` on every weight matrix) and its gradients."""
+        """The averaged loss (plus the penalty of ``reg`` on every weight matrix) and its gradients.
+
+        ``loss``: the lab's interface, ``loss(scores, y)`` and ``loss.gradient(scores, y)``;
+        ``reg``: ``reg(W)`` and ``reg.gradient(W)``, or None.
+        """
+        loss = losses_mod.get(loss)
         value, grads = None, None
         # TODO: your code here (see the docstring above).
         raise NotImplementedError("loss_and_grads is not implemented yet (models.py)")
@@ -87,26 +98,33 @@ class Network:
     def evaluate(self, x, y, loss, reg=None, metric=metrics.accuracy):
         """(loss with penalty, accuracy) on x, y."""
         out = self.predict(x)
-        value = float(loss(out, y)[0])
+        value = float(losses_mod.get(loss)(out, y))
         if reg is not None:
-            value += sum(reg.penalty(layer.params["W"]) for layer in self.layers if "W" in layer.params)
+            value += sum(float(reg(layer.params["W"])) for layer in self.layers if "W" in layer.params)
         return value, float(metric(out, y))
 
     # -- training -------------------------------------------------------------
 
-    def fit(self, x, y, test_data=None, epochs=1, loss=None, opt=None, reg=None, metric=metrics.accuracy, verbose=False):
+    def fit(self, x, y, test_data=None, epochs=1, loss=None, opt=None, name=None, reg=None, metric=None, verbose=False):
         """Train for ``epochs`` epochs; return the history (see the module docstring).
 
         ``loss``: a loss of ``losses`` or its name (default MSE); ``opt``: an
-        optimizer (default ``BGD(lr=0.01)``, full batch); ``reg``: a
-        regularizer or None; ``metric(pred, target)``: the accuracy measure.
+        optimizer (default ``SGD(lr=0.01)``, full batch); ``name``: the
+        problem's name, which chooses the accuracy (``metrics.Accuracy(name)``:
+        "XOR" / "parity" the sign accuracy, others the class accuracy; None: by
+        the number of outputs); ``reg``: a regularizer or None (a lab-style
+        ``L2(lam=0)`` does nothing); ``metric(pred, target)``: overrides ``name``.
         """
         self._check_input(x)
         if len(y) != len(x):
             raise ValueError(f"Network.fit: {len(x)} inputs but {len(y)} targets")
         check_positive_int("epochs", epochs)
         loss = losses_mod.get(loss if loss is not None else "mse")
-        opt = opt if opt is not None else BGD()
+        opt = opt if opt is not None else SGD()
+        if metric is None:
+            metric = metrics.Accuracy(name)
+        if reg is not None and not isinstance(reg, regularizers_mod.Regularizer) and not callable(getattr(reg, "gradient", None)):
+            raise TypeError(f"Network.fit: reg must have __call__ and gradient, got {reg!r}")
         history = {"loss": [], "accuracy": [], "test_loss": [], "test_accuracy": []}
         for epoch in range(epochs):
             # TODO: your code here (see the docstring above).

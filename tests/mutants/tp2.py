@@ -1,7 +1,8 @@
 """Mutants of the TP2 track, scored with rubrics/tp2.yaml.
 
-Among them the bugs of the lab's own library (a scalar L2 gradient, the
-regularizer of the wrong layer, a loss averaged while its gradient is summed)
+Among them the bugs of students' real TP2 libraries (a scalar L2 gradient,
+the regularizer of the wrong layer, a loss averaged while its gradient is
+summed, the last partial batch dropped, the kit's former MSE convention)
 and the usual slips in the activations' derivatives. A bug in an activation
 or a loss also costs the exercises and the networks that use it, which
 ``breaks`` then lists (one check per question it reaches).
@@ -9,6 +10,18 @@ or a loss also costs the exercises and the networks that use it, which
 from . import Mutant
 
 TP2 = "rubrics/tp2.yaml"
+
+#: The checks each bug must fail (measured, one or more per question it reaches).
+BREAKS = {
+    # one example in exercise 2: a gradient summed over the batch is the same there
+    "mse_summed": ("tp2_mse_loss", "tp2_loss_mse", "tp2_network_grads", "tp2_parity_narrow"),
+    "mse_no_two": ("tp2_mse_loss", "tp2_ex2_backward", "tp2_loss_mse", "tp2_network_grads", "tp2_parity_narrow"),
+    # one output in XOR / parity: the two conventions agree there
+    "mse_all": ("tp2_mse_loss", "tp2_ex2_forward", "tp2_loss_mse", "tp2_network_grads", "tp2_fit_epochs"),
+    "drop_last": ("tp2_bgd_batches",),
+    "dh_from_da": ("tp2_dense_backward", "tp2_network_grads", "tp2_fit_epochs", "tp2_parity_narrow"),
+    "concat_order": ("tp2_concatenate_forward", "tp2_network_grads", "tp2_fit_epochs", "tp2_xor_b"),
+}
 
 MUTANTS = [
     Mutant(
@@ -30,8 +43,8 @@ MUTANTS = [
     Mutant(
         "tp2 ELU derivative for x < 0 is the forward value",
         "layers.py",
-        "dx = dout * np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)",
-        "dx = dout * np.where(x > 0, 1.0, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)",
+        "dx = dout * np.where(x >= 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)",
+        "dx = dout * np.where(x >= 0, 1.0, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)",
         breaks=("tp2_elu_backward",),
         rubric=TP2,
     ),
@@ -46,18 +59,50 @@ MUTANTS = [
     Mutant(
         "tp2 MSE averaged but its gradient summed",
         "layers.py",
-        "dx = 2 * diff / diff.size",
+        "dx = 2 * diff / diff.shape[0]",
         "dx = 2 * diff",
-        breaks=("tp2_mse_loss", "tp2_ex2_backward", "tp2_loss_mse", "tp2_network_grads", "tp2_parity"),
-        diagnosis="dx is off by a constant factor 12",
+        breaks=BREAKS["mse_summed"],
+        diagnosis="dx is 4 times too large",
         rubric=TP2,
     ),
     Mutant(
-        "tp2 MSE as a sum over the outputs",
+        "tp2 MSE gradient without the 2 of the lab's 2 (S - Y)",
         "layers.py",
-        "loss = np.mean(diff * diff)\n    dx = 2 * diff / diff.size",
+        "dx = 2 * diff / diff.shape[0]",
+        "dx = diff / diff.shape[0]",
+        breaks=BREAKS["mse_no_two"],
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 MSE as the mean over all elements (not the course's sum over outputs)",
+        "layers.py",
         "loss = np.sum(diff * diff) / diff.shape[0]\n    dx = 2 * diff / diff.shape[0]",
-        breaks=("tp2_mse_loss", "tp2_ex2_forward", "tp2_loss_mse", "tp2_network_grads"),
+        "loss = np.mean(diff * diff)\n    dx = 2 * diff / diff.size",
+        breaks=BREAKS["mse_all"],
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 last partial batch dropped",
+        "network/optimizers.py",
+        "out = [order[i : i + size] for i in range(0, n, size)]",
+        "out = [order[i : i + size] for i in range(0, n - size + 1, size)]",
+        breaks=BREAKS["drop_last"],
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 Dense passes da (not dz) back to the previous layer",
+        "network/layers.py",
+        "dh = dz @ W.T",
+        "dh = da @ W.T",
+        breaks=BREAKS["dh_from_da"],
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 Concatenate joins [h, x] but splits the gradient as [x, h]",
+        "network/layers.py",
+        "out = np.concatenate([x, h], axis=1)",
+        "out = np.concatenate([h, x], axis=1)",
+        breaks=BREAKS["concat_order"],
         rubric=TP2,
     ),
     Mutant(
@@ -65,7 +110,7 @@ MUTANTS = [
         "network/layers.py",
         'grads = {"W": h.T @ dz, "b": dz.sum(axis=0)}',
         'grads = {"W": h.T @ dz, "b": dz.mean(axis=0)}',
-        breaks=("tp2_dense_backward", "tp2_fit_epochs"),
+        breaks=("tp2_dense_backward", "tp2_fit_epochs", "tp2_parity_narrow"),
         rubric=TP2,
     ),
     Mutant(
@@ -95,8 +140,8 @@ MUTANTS = [
     Mutant(
         "tp2 regularizer gradient of the wrong layer",
         "network/models.py",
-        'g["W"] = g["W"] + reg.grad(W)',
-        'grads[-1]["W"] = grads[-1]["W"] + reg.grad(self.layers[-1].params["W"])',
+        'g["W"] = g["W"] + reg.gradient(W)',
+        'grads[-1]["W"] = grads[-1]["W"] + reg.gradient(self.layers[-1].params["W"])',
         breaks=("tp2_network_grads", "tp2_fit_epochs"),
         rubric=TP2,
     ),

@@ -19,7 +19,8 @@ from .helpers import numeric_grad, rel_error
 
 GRAD_TOL = 1e-7
 XOR_X = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
-XOR_Y = np.array([[-1.0], [1.0], [1.0], [-1.0]])
+#: The lab's XOR: -1 when the inputs differ, 1 when they are equal.
+XOR_Y = np.array([[1.0], [-1.0], [-1.0], [1.0]])
 
 
 def away_from_zero(rng, shape, scale=1.0):
@@ -77,7 +78,8 @@ def test_exercise_1_numbers(name, f, df_db, df_dw, df_dx):
 
 
 def test_exercise_2_numbers():
-    """Does the layer of two sigmoids give z = (-0.380, 0.100), a = (0.406, 0.525) and an MSE of 0.220?"""
+    """Does the layer of two sigmoids give z = (-0.380, 0.100), a = (0.406, 0.525) and, for the
+    target (0, 0), the course's MSE (sum over the two outputs) of 0.441?"""
     x = np.array([[-3.1, 1.5]])
     W = np.array([[-0.2, 2.0], [-0.5, -0.3]])  # rows: neurons, as in the lab
     b = np.array([-4.0, -1.0])
@@ -86,7 +88,7 @@ def test_exercise_2_numbers():
     loss, _ = L.mse_loss(a, np.zeros((1, 2)))
     np.testing.assert_allclose(z[0], [-0.380, 0.100], atol=5e-4)
     np.testing.assert_allclose(a[0], [0.406, 0.525], atol=5e-4)
-    assert loss == pytest.approx(0.220, abs=5e-4)
+    assert loss == pytest.approx(0.441, abs=5e-4)
 
 
 # -- forward values and gradients -----------------------------------------------------
@@ -122,11 +124,12 @@ def test_activation_backward_matches_numeric_gradient(name):
     assert rel_error(dx, numeric_grad(lambda: fwd(x)[0], x, dout)) < GRAD_TOL
 
 
-def test_mse_loss_is_the_mean_over_all_elements_and_its_gradient_is_exact():
+def test_mse_loss_is_the_courses_mean_over_examples_of_the_sum_over_outputs():
     rng = np.random.default_rng(2)
     x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
     loss, dx = L.mse_loss(x, y)
-    assert loss == pytest.approx(np.sum((x - y) ** 2) / 15, rel=1e-14)
+    assert loss == pytest.approx(np.mean(np.sum((x - y) ** 2, axis=1)), rel=1e-14)
+    np.testing.assert_allclose(dx, 2 * (x - y) / 5, rtol=1e-14)  # the lab's 2 (S - Y), over the batch
     assert rel_error(dx, numeric_grad(lambda: L.mse_loss(x, y)[0], x)) < GRAD_TOL
 
 
@@ -168,10 +171,11 @@ def test_network_losses_match_numeric_gradients(kind, coded):
     labels = rng.integers(0, 4, size=6)
     target = np.eye(4)[labels] if coded else labels
     loss = getattr(losses, kind)()
-    _, dpred = loss(pred, target)
-    assert rel_error(dpred, numeric_grad(lambda: loss(pred, target)[0], pred)) < GRAD_TOL
+    value, dpred = loss(pred, target), loss.gradient(pred, target)  # the lab's Loss interface
+    assert isinstance(value, float)
+    assert rel_error(dpred, numeric_grad(lambda: loss(pred, target), pred)) < GRAD_TOL
     if kind == "CCE":  # the same value as softmax_loss on the labels
-        assert loss(pred, target)[0] == pytest.approx(L.softmax_loss(pred, labels)[0], rel=1e-14)
+        assert value == pytest.approx(L.softmax_loss(pred, labels)[0], rel=1e-14)
 
 
 @pytest.mark.parametrize("kind, value", [("L2", lambda W, lam: 0.5 * lam * np.sum(W**2)), ("L1", lambda W, lam: lam * np.sum(np.abs(W)))])
@@ -179,10 +183,11 @@ def test_regularizer_gradients_are_arrays_of_the_weights_shape(kind, value):
     rng = np.random.default_rng(6)
     W = away_from_zero(rng, (3, 5))
     reg = getattr(regularizers, kind)(0.3)
-    assert reg.penalty(W) == pytest.approx(value(W, 0.3), rel=1e-14)
-    g = reg.grad(W)
+    assert reg(W) == pytest.approx(value(W, 0.3), rel=1e-14)
+    g = reg.gradient(W)
     assert isinstance(g, np.ndarray) and g.shape == W.shape
-    assert rel_error(g, numeric_grad(lambda: reg.penalty(W), W)) < GRAD_TOL
+    assert rel_error(g, numeric_grad(lambda: reg(W), W)) < GRAD_TOL
+    assert reg.penalty(W) == reg(W) and np.array_equal(reg.grad(W), g)  # the kit's earlier names
 
 
 def small_net(seed=7):
@@ -293,19 +298,19 @@ def test_plot_history_draws_train_and_test_curves():
 # -- XOR and parity (the lab's settings: MSE, BGD(lr=0.01, full batch), 3000 epochs) --------
 
 XOR_SEEDS = range(20)
-#: Measured with the reference (Glorot-uniform weights, zero biases, seeds 0-19):
-#: architecture (a) reaches 100% for 15 of the 20 seeds, (b) for 16.
-XOR_MIN_SOLVED = {"a": 14, "b": 15}
+#: Measured with the reference (Glorot-uniform weights, zero biases, seeds 0-19, the lab's
+#: targets): architecture (a) reaches 100% for 15 of the 20 seeds, (b) (one hidden unit) for 8.
+XOR_MIN_SOLVED = {"a": 14, "b": 7}
 #: The documented seed: both architectures reach 100% from it.
-XOR_SEED = 0
+XOR_SEED = 3
 
 
 def xor_net(arch, seed):
     net = Network(seed=seed)
     if arch == "a":  # 2-2-1 tanh
         net.add(Dense(2, "tanh", input_dim=2)).add(Dense(1, "tanh"))
-    else:  # 2-2-1 tanh whose output unit also sees the two inputs
-        net.add(Dense(2, "tanh", input_dim=2)).add(Concatenate()).add(Dense(1, "tanh"))
+    else:  # the lab's (b): one tanh hidden unit; the output unit sees it beside the two inputs
+        net.add(Dense(1, "tanh", input_dim=2)).add(Concatenate(2)).add(Dense(1, "tanh"))
     return net
 
 
@@ -328,7 +333,7 @@ def test_xor_reaches_100_percent_for_most_of_20_seeds(arch):
 
 def test_parity_3_with_15_hidden_units_reaches_100_percent():
     x = np.array(list(itertools.product([-1.0, 1.0], repeat=3)))
-    y = np.where((x > 0).sum(axis=1) % 2 == 1, 1.0, -1.0)[:, None]
+    y = np.prod(x, axis=1, keepdims=True)  # the lab's target: the product of the inputs
     net = Network(seed=0).add(Dense(15, "tanh", input_dim=3)).add(Dense(1, "tanh"))
     hist = net.fit(x, y, epochs=3000, loss=losses.MSE(), opt=optimizers.BGD(lr=0.01, bs=None))
     assert hist["accuracy"][-1] == 1.0
