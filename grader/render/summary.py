@@ -6,10 +6,18 @@ list says each check's outcome) and returns one self-contained page: inline
 CSS, no script, nothing fetched. Its parts, each with a stable ``id`` for
 tools and browser tests:
 
-* ``#score-plot``: an inline SVG histogram of the totals (drawn here);
-* ``#check-table``: per check, how many of the graded submissions passed it;
-* ``#diagnoses``: the most frequent diagnoses of failed checks (numbers in the
-  messages are folded so the same mistake with different values counts once);
+* ``#score-plot``: an inline SVG histogram of the totals (drawn here), totals
+  above the maximum (extra credit) in a bin of their own; ``error`` rows are
+  left out (they are no zeros) and counted apart;
+* ``#question-plots``: the same per question (``#plot-q1`` ...);
+* ``#check-table``: per check, how many of the graded submissions passed it,
+  most failed first, with how many were "not implemented" and the most common
+  diagnosis of the other failures;
+* ``#heat-map``: submission by question, each cell coloured by the fraction of
+  the question's points, each submission linked to its report;
+* ``#diagnoses``: the most frequent diagnoses of failed checks, "not
+  implemented" left out (numbers in the messages are folded so the same
+  mistake with different values counts once);
 * ``#errors``: submissions whose status is ``error`` or ``partial``, with the reason;
 * ``#slowest``: the submissions that took longest (``execution_time``).
 
@@ -48,6 +56,10 @@ class Entry:
     message: str
     seconds: float
     tests: tuple[tuple[str, bool, str], ...]  # (check name, passed, diagnosis)
+    #: (question id, points, max points, extra credit), from the tests (results.json has no per-question maximum)
+    questions: tuple[tuple[str, float, float, bool], ...] = ()
+    #: the first line of each test's output ("failed", "not implemented", "timed out", ...), as ``tests``
+    kinds: tuple[str, ...] = ()
 
     @property
     def href(self) -> str:
@@ -64,9 +76,15 @@ def _diagnosis(test: dict) -> str:
 def entry(data: dict) -> Entry:
     """An ``Entry`` from one parsed ``results.json`` (KeyError/TypeError/ValueError when malformed)."""
     meta = data["a2kit"]
-    tests = tuple(
-        (str(t["name"]).split(":", 1)[0], t.get("status") == "passed", _diagnosis(t)) for t in data.get("tests", [])
-    )
+    raw = list(data.get("tests", []))
+    tests = tuple((str(t["name"]).split(":", 1)[0], t.get("status") == "passed", _diagnosis(t)) for t in raw)
+    kinds = tuple((str(t.get("output", "")).splitlines() or [""])[0].strip() for t in raw)
+    per_q: dict[str, list] = {}
+    for t in raw:
+        qid = str(t["name"]).split(" ", 1)[0]
+        acc = per_q.setdefault(qid, [0.0, 0.0, "extra-credit" in (t.get("tags") or [])])
+        acc[0] += float(t.get("score", 0) or 0)
+        acc[1] += float(t.get("max_score", 0) or 0)
     return Entry(
         submission=str(meta["submission"]),
         status=str(meta["status"]),
@@ -75,6 +93,8 @@ def entry(data: dict) -> Entry:
         message=str(meta.get("message", "")),
         seconds=float(meta.get("seconds", data.get("execution_time", 0)) or 0),
         tests=tests,
+        questions=tuple((q, a[0], a[1], bool(a[2])) for q, a in per_q.items()),
+        kinds=kinds,
     )
 
 
@@ -95,29 +115,47 @@ def load(out: Path, ids: Iterable[str]) -> list[Entry]:
 def histogram(totals: Sequence[float], max_total: float, bins: int = 10) -> list[tuple[float, float, int]]:
     """``bins`` equal bins over [0, max_total]: (low, high, count); the last includes max_total.
 
-    Totals outside the range (extra credit above, nothing below 0) go to the
-    nearest end bin.
+    A total below 0 counts in the first bin. A total above ``max_total``
+    (extra credit) is in none of them: ``above(totals, max_total)`` counts those,
+    drawn as a bin of their own.
     """
     top = max_total if max_total > 0 else max([1.0, *totals])
     width = top / bins
     counts = [0] * bins
     for t in totals:
+        if max_total > 0 and t > max_total + 1e-9:
+            continue
         i = int(t // width) if width > 0 else 0
         counts[min(max(i, 0), bins - 1)] += 1
     return [(i * width, (i + 1) * width, counts[i]) for i in range(bins)]
 
 
-def score_svg(totals: Sequence[float], max_total: float, *, width: int = 640, height: int = 260) -> Markup:
-    """The histogram of ``totals`` as an inline SVG element with id ``score-plot``."""
+def above(totals: Sequence[float], max_total: float) -> int:
+    """How many totals exceed ``max_total`` (extra credit): the plots' own bin, never the top one."""
+    return sum(1 for t in totals if max_total > 0 and t > max_total + 1e-9)
+
+
+def score_svg(
+    totals: Sequence[float], max_total: float, *, width: int = 640, height: int = 260, svg_id: str = "score-plot",
+    label: str = "total points", bar_class: str = "bar",
+) -> Markup:
+    """The histogram of ``totals`` as an inline SVG element (id ``score-plot`` for the totals).
+
+    Totals above ``max_total`` get a bin of their own to the right, labelled
+    ``> max`` (class ``extra``), only when there are some.
+    """
     bins = histogram(totals, max_total)
+    extra = above(totals, max_total)
+    if extra:
+        bins = [*bins, (max_total, float("inf"), extra)]
     left, right, top, bottom = 44, 12, 14, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([c for _, _, c in bins] + [1])
     bar_w = plot_w / len(bins)
     parts = [
         (
-            f'<svg id="score-plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="histogram of total scores">'
+            f'<svg id="{svg_id}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="histogram of {escape(label)}">'
         ),
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
     ]
@@ -129,10 +167,13 @@ def score_svg(totals: Sequence[float], max_total: float, *, width: int = 640, he
     for i, (lo, hi, count) in enumerate(bins):
         h = plot_h * count / peak
         x = left + i * bar_w
-        label = f"{fmt_points(lo)} to {fmt_points(hi)} points: {count} submission{'s' if count != 1 else ''}"
+        is_extra = hi == float("inf")
+        span = f"above {fmt_points(lo)} (extra credit)" if is_extra else f"{fmt_points(lo)} to {fmt_points(hi)}"
+        tip = f"{span} points: {count} submission{'s' if count != 1 else ''}"
         parts.append(
-            f'<rect class="bar" x="{x + 1:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
-            f'fill="#0969da"><title>{escape(label)}</title></rect>'
+            f'<rect class="{bar_class}{" extra" if is_extra else ""}" x="{x + 1:.1f}" y="{top + plot_h - h:.1f}" '
+            f'width="{bar_w - 2:.1f}" height="{h:.1f}" fill="{"#8250df" if is_extra else "#0969da"}">'
+            f"<title>{escape(tip)}</title></rect>"
         )
         if count:
             parts.append(
@@ -141,13 +182,20 @@ def score_svg(totals: Sequence[float], max_total: float, *, width: int = 640, he
         parts.append(
             f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="middle" font-size="11" fill="#57606a">{fmt_points(lo)}</text>'
         )
+    last = bins[-1] if not extra else bins[-2]
+    end_x = left + (len(bins) - (1 if extra else 0)) * bar_w
     parts.append(
-        f'<text x="{left + plot_w:.1f}" y="{top + plot_h + 14}" text-anchor="middle" font-size="11" fill="#57606a">'
-        f"{fmt_points(bins[-1][1])}</text>"
+        f'<text x="{end_x:.1f}" y="{top + plot_h + 14}" text-anchor="middle" font-size="11" fill="#57606a">'
+        f"{fmt_points(last[1])}</text>"
     )
+    if extra:
+        parts.append(
+            f'<text x="{end_x + bar_w / 2:.1f}" y="{top + plot_h + 28}" text-anchor="middle" font-size="11" fill="#8250df">'
+            "extra</text>"
+        )
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#57606a"/>')
     parts.append(
-        f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" font-size="12">total points</text>'
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" font-size="12">{escape(label)}</text>'
     )
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -165,21 +213,115 @@ class CheckRate:
     name: str
     passed: int
     attempted: int
+    not_implemented: int = 0
+    diagnosis: str = ""  # the most common real diagnosis of its failures (not "not implemented")
+    diagnosed: int = 0  # how many failures had that diagnosis
 
     @property
     def percent(self) -> float:
         return 100.0 * self.passed / self.attempted if self.attempted else 0.0
 
+    @property
+    def failure_rate(self) -> float:
+        return 100.0 - self.percent if self.attempted else 0.0
+
+
+#: First lines of a test's output that are no diagnosis of the student's mistake.
+NOT_A_DIAGNOSIS = ("not implemented",)
+
 
 def check_rates(entries: Sequence[Entry]) -> list[CheckRate]:
-    """Per check name (in first-seen order): how many of the submissions that ran it passed it."""
+    """Per check: how many of the graded submissions that ran it passed it; most failed first.
+
+    ``error`` rows ran no check and are left out. Each check carries the most
+    common diagnosis of its failures among those that are not "not implemented"
+    (numbers folded, one example shown).
+    """
     passed: dict[str, int] = {}
     attempted: dict[str, int] = {}
+    stubbed: dict[str, int] = {}
+    why: dict[str, collections.Counter] = {}
+    example: dict[tuple[str, str], str] = {}
     for e in entries:
-        for name, ok, _ in e.tests:
+        if e.status == "error":
+            continue
+        kinds = e.kinds or ("",) * len(e.tests)
+        for (name, ok, diag), kind in zip(e.tests, kinds):
             attempted[name] = attempted.get(name, 0) + 1
             passed[name] = passed.get(name, 0) + int(ok)
-    return [CheckRate(n, passed[n], attempted[n]) for n in attempted]
+            if ok:
+                continue
+            if kind in NOT_A_DIAGNOSIS:
+                stubbed[name] = stubbed.get(name, 0) + 1
+                continue
+            text = diag or kind
+            if text:
+                key = _fold(text)
+                why.setdefault(name, collections.Counter())[key] += 1
+                example.setdefault((name, key), text)
+    rates = []
+    for n in attempted:
+        top = why.get(n, collections.Counter()).most_common(1)
+        diag, count = (example[(n, top[0][0])], top[0][1]) if top else ("", 0)
+        rates.append(CheckRate(n, passed[n], attempted[n], stubbed.get(n, 0), diag, count))
+    order = {n: i for i, n in enumerate(attempted)}
+    return sorted(rates, key=lambda r: (-r.failure_rate, order[r.name]))
+
+
+@dataclasses.dataclass(frozen=True)
+class QuestionPlot:
+    id: str
+    max_points: float
+    extra_credit: bool
+    svg: Markup
+
+
+def question_plots(entries: Sequence[Entry]) -> list[QuestionPlot]:
+    """Per question (first-seen order): the histogram of its points among the graded submissions."""
+    values: dict[str, list[float]] = {}
+    top: dict[str, float] = {}
+    extra: dict[str, bool] = {}
+    for e in entries:
+        if e.status == "error":
+            continue
+        for qid, pts, mx, ec in e.questions:
+            values.setdefault(qid, []).append(pts)
+            top[qid] = max(top.get(qid, 0.0), mx)
+            extra[qid] = extra.get(qid, False) or ec
+    return [
+        QuestionPlot(q, top[q], extra[q], score_svg(v, top[q], width=320, height=170, svg_id=f"plot-{q}",
+                                                    label=f"{q} points", bar_class="qbar"))
+        for q, v in values.items()
+    ]
+
+
+def _heat_colour(fraction: float) -> str:
+    """Red (0) through yellow to green (1), as a CSS colour."""
+    f = min(max(fraction, 0.0), 1.0)
+    hue = round(120 * f)
+    return f"hsl({hue}, 70%, 72%)"
+
+
+@dataclasses.dataclass(frozen=True)
+class HeatRow:
+    entry: Entry
+    cells: tuple[tuple[str, str, str], ...]  # (text, colour, title) per question
+
+
+def heat_map(entries: Sequence[Entry], question_ids: Sequence[str]) -> list[HeatRow]:
+    """Submission by question: each cell its points, coloured by the fraction of the question's maximum."""
+    rows = []
+    for e in entries:
+        got = {q: (pts, mx) for q, pts, mx, _ in e.questions}
+        cells = []
+        for q in question_ids:
+            if e.status == "error" or q not in got:
+                cells.append(("-", "#eaeef2", f"{q}: not graded"))
+                continue
+            pts, mx = got[q]
+            cells.append((fmt_points(pts), _heat_colour(pts / mx if mx else 0.0), f"{q}: {fmt_points(pts)} / {fmt_points(mx)}"))
+        rows.append(HeatRow(e, tuple(cells)))
+    return rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,12 +332,17 @@ class Diagnosis:
 
 
 def diagnoses(entries: Sequence[Entry], limit: int = 15) -> list[Diagnosis]:
-    """The most frequent (check, folded message) pairs among failed checks, with one example message."""
+    """The most frequent (check, folded message) pairs among failed checks, with one example message.
+
+    A stub's "not implemented" is no diagnosis (it would fill the table on a
+    class that started late): those are counted per check in ``check_rates``.
+    """
     counts: collections.Counter[tuple[str, str]] = collections.Counter()
     example: dict[tuple[str, str], str] = {}
     for e in entries:
-        for name, ok, why in e.tests:
-            if ok or not why:
+        kinds = e.kinds or ("",) * len(e.tests)
+        for (name, ok, why), kind in zip(e.tests, kinds):
+            if ok or not why or kind in NOT_A_DIAGNOSIS:
                 continue
             key = (name, _fold(why))
             counts[key] += 1
@@ -214,6 +361,8 @@ table.a2 th, table.a2 td { border: 1px solid #d0d7de; padding: 3px 8px; text-ali
 table.a2 th { background: #f6f8fa; } table.a2 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .a2-note { color: #57606a; } .a2-fail { color: #cf222e; font-weight: bold; }
 .rate { display: block; height: 9px; background: #1a7f37; }
+#question-plots { display: flex; flex-wrap: wrap; gap: 8px; } figure.qplot { margin: 0; }
+figure.qplot figcaption { font-size: 12px; color: #57606a; } td.heat { min-width: 2.5em; }
 .rate-bg { display: inline-block; width: 120px; height: 9px; background: #ffebe9; vertical-align: middle; }
 """
 
@@ -230,22 +379,40 @@ _PAGE = """\
 <h1>{{ title }}</h1>
 <p class="a2-note">{{ entries | length }} submission{{ "s" if entries | length != 1 }}:
 {% for s, n in counts %}{{ n }} {{ s }}{% if not loop.last %}, {% endif %}{% endfor %}.
-{%- if stats %} Total points: mean {{ pts(stats.mean) }}, median {{ pts(stats.median) }},
-min {{ pts(stats.min) }}, max {{ pts(stats.max) }} (out of {{ pts(max_total) }}).{% endif %}</p>
+{%- if stats %} Total points of the {{ stats.n }} graded: mean {{ pts(stats.mean) }}, median {{ pts(stats.median) }},
+min {{ pts(stats.min) }}, max {{ pts(stats.max) }} (out of {{ pts(max_total) }}; extra credit above it).{% endif %}
+{%- if n_errors %} {{ n_errors }} error row{{ "s" if n_errors != 1 }} (not graded) {{ "are" if n_errors != 1 else "is" }} left out of the plots and statistics, not counted as zeros.{% endif %}</p>
 <h2 id="scores">Score distribution</h2>
 <div id="score-plot-box">{{ plot }}</div>
-<h2 id="checks">Pass rate per check</h2>
+<div id="question-plots">
+{%- for qp in qplots %}
+<figure class="qplot"><figcaption>{{ qp.id }}{{ " (extra credit)" if qp.extra_credit }}: out of {{ pts(qp.max_points) }}</figcaption>{{ qp.svg }}</figure>
+{%- endfor %}
+</div>
+<h2 id="checks">Checks, most failed first</h2>
 <table class="a2" id="check-table">
-<thead><tr><th>check</th><th>passed</th><th>rate</th><th></th></tr></thead>
+<thead><tr><th>check</th><th>passed</th><th>rate</th><th></th><th>not implemented</th><th>most common diagnosis of the others</th></tr></thead>
 <tbody>
 {%- for r in rates %}
 <tr><td>{{ r.name }}</td><td class="num">{{ r.passed }} / {{ r.attempted }}</td><td class="num">{{ "%.0f" % r.percent }}%</td>
-<td><span class="rate-bg"><span class="rate" style="width: {{ "%.0f" % (r.percent * 1.2) }}px"></span></span></td></tr>
+<td><span class="rate-bg"><span class="rate" style="width: {{ "%.0f" % (r.percent * 1.2) }}px"></span></span></td>
+<td class="num">{{ r.not_implemented }}</td>
+<td>{% if r.diagnosis %}{{ r.diagnosed }}&times; {{ r.diagnosis }}{% endif %}</td></tr>
 {%- else %}
-<tr><td colspan="4" class="a2-note">no check ran</td></tr>
+<tr><td colspan="6" class="a2-note">no check ran</td></tr>
 {%- endfor %}
 </tbody></table>
-<h2 id="diagnoses-title">Most common diagnoses</h2>
+<h2 id="heat-title">Submissions by question</h2>
+<table class="a2" id="heat-map">
+<thead><tr><th>submission</th><th>status</th>{% for q in question_ids %}<th>{{ q }}</th>{% endfor %}<th>total</th></tr></thead>
+<tbody>
+{%- for h in heat %}
+<tr><td><a href="{{ h.entry.href }}">{{ h.entry.submission }}</a></td><td>{{ h.entry.status }}</td>
+{%- for text, colour, tip in h.cells %}<td class="num heat" style="background: {{ colour }}" title="{{ tip }}">{{ text }}</td>{% endfor %}
+<td class="num">{{ pts(h.entry.total) }} / {{ pts(h.entry.max_total) }}</td></tr>
+{%- endfor %}
+</tbody></table>
+<h2 id="diagnoses-title">Most common diagnoses (not "not implemented")</h2>
 <table class="a2" id="diagnoses">
 <thead><tr><th>count</th><th>check</th><th>diagnosis (one example)</th></tr></thead>
 <tbody>
@@ -288,11 +455,16 @@ STATUS_ORDER = ("graded", "partial", "error")
 def render(entries: Sequence[Entry], *, title: str = "Grading summary", slowest: int = 10) -> str:
     """The whole page for ``entries`` (see the module docstring)."""
     entries = list(entries)
-    totals = [e.total for e in entries]
+    graded = [e for e in entries if e.status != "error"]  # error rows are not zeros
+    totals = [e.total for e in graded]
     max_total = max((e.max_total for e in entries), default=0.0)
     stats = None
     if totals:
-        stats = {"mean": statistics.fmean(totals), "median": statistics.median(totals), "min": min(totals), "max": max(totals)}
+        stats = {
+            "n": len(totals), "mean": statistics.fmean(totals), "median": statistics.median(totals),
+            "min": min(totals), "max": max(totals),
+        }
+    question_ids = list(dict.fromkeys(q for e in entries for q, *_ in e.questions))
     status_counts = collections.Counter(e.status for e in entries)
     counts = [(s, status_counts[s]) for s in STATUS_ORDER if status_counts[s]]
     counts += [(s, n) for s, n in sorted(status_counts.items()) if s not in STATUS_ORDER]
@@ -306,9 +478,15 @@ def render(entries: Sequence[Entry], *, title: str = "Grading summary", slowest:
         plot=score_svg(totals, max_total),
         rates=check_rates(entries),
         diags=diagnoses(entries),
+        qplots=question_plots(entries),
+        heat=heat_map(entries, question_ids),
+        question_ids=question_ids,
+        n_errors=len(entries) - len(graded),
         errors=[e for e in entries if e.status != "graded"],
         slowest=sorted(entries, key=lambda e: (-e.seconds, e.submission))[:slowest],
     )
 
 
-__all__ = ["Entry", "check_rates", "diagnoses", "entry", "histogram", "load", "render", "score_svg"]
+__all__ = [
+    "Entry", "above", "check_rates", "diagnoses", "entry", "heat_map", "histogram", "load", "question_plots", "render", "score_svg",
+]

@@ -71,6 +71,7 @@ def test_page_renders_its_plot_and_tables_without_console_errors(pages, tmp_path
     if name == "summary.html":
         assert '<svg id="score-plot"' in dom and dom.count('class="bar"') == 10
         assert "stubs" in dom and "perfect" in dom
+        assert '<svg id="plot-q1"' in dom and 'id="heat-map"' in dom and 'href="stubs/report.html"' in dom
     else:
         assert 'id="score-table"' in dom and "affine_forward" in dom
     assert console_lines(done.stderr) == []
@@ -90,4 +91,19 @@ def test_screenshot_of_the_summary_shows_the_plot(pages, tmp_path):
     assert rgb.std() > 5  # not blank
     bar = (abs(rgb - BAR_RGB).sum(axis=-1) <= 6).sum()
     assert bar > 500, f"only {bar} pixels of the bars' colour: the plot did not render"
+    assert console_lines(done.stderr) == []
+
+
+def test_the_summary_of_a_class_of_hundreds_renders(tmp_path):
+    """A synthetic class of 300 (extra credit, error rows, stubs): every part in the DOM, no console error."""
+    from grader.render import summary
+    from tests.grader.test_summary import _class
+
+    page = tmp_path / "summary.html"
+    page.write_text(summary.render(_class()))
+    done = chromium(tmp_path, page, "--dump-dom")
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    assert dom.count('class="bar extra"') == 1 and '<svg id="plot-q5"' in dom
+    assert dom.count('class="num heat"') == 300 * 2
     assert console_lines(done.stderr) == []
