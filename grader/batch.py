@@ -78,7 +78,7 @@ from . import gradebook as gradebook_mod
 from . import late as late_mod
 from . import rubric as rubric_mod
 from . import unpack as unpack_mod
-from .atomic import atomic_write_text
+from .atomic import atomic_write, atomic_write_text
 from .checks import registry
 from .checks.base import MODULES, Impl, QuestionResult, Status
 from .paths import project_root
@@ -224,6 +224,7 @@ class _Job:
     results: list[QuestionResult] = dataclasses.field(default_factory=list)
     notebook_runs: list[NotebookRun] | None = None  # None: notebooks not executed
     started: float = dataclasses.field(default_factory=time.monotonic)
+    pdf: bool = False  # grade --pdf
     submitted_at: object = None  # datetime.datetime when the late policy applies
 
 
@@ -429,11 +430,13 @@ class Graded:
 
     row: Row
     files: dict[str, str]
+    blobs: dict[str, bytes] = dataclasses.field(default_factory=dict)  # binary files (``grade --pdf``)
 
 
 def _finish(job: _Job, status: str, message: str) -> Graded:
     from .render import gradescope
 
+    blobs = _pdf(job) if job.pdf and status != "error" else {}  # first: its notes go into both files
     scores = {q.id: 0.0 for q in job.rubric.questions}
     scores.update({q.question: float(q.points) for q in job.results})
     total = float(sum(scores.values()))
@@ -468,13 +471,42 @@ def _finish(job: _Job, status: str, message: str) -> Graded:
     data["score"] = late["final"] if late else total
     # the report first: results.json is what marks the submission as graded
     files = {REPORT: _report(job, status, problems), RESULTS: json.dumps(data, indent=2) + "\n"}
-    return Graded(row, files)
+    return Graded(row, files, blobs)
+
+
+def _pdf(job: _Job) -> dict[str, bytes]:
+    """``grade --pdf``: the submission's notebooks (executed ones with ``--execute-notebooks``) as one PDF."""
+    from . import notebooks as nbmod
+    from . import pdf as pdf_mod
+    from .render import html
+
+    if job.notebook_runs is not None:
+        sections = [s for s in _notebook_sections(job) if s.body]
+    else:
+        sections = []
+        for path in job.layout.notebooks if job.layout else ():
+            try:
+                sections.append(html.notebook_section(nbmod.read(path), path.name))
+            except Exception as exc:  # noqa: BLE001 - a notebook that does not render is noted
+                job.notes.append(f"{path.name}: not in the PDF ({exc.__class__.__name__})")
+    if not sections:
+        job.notes.append("no PDF written: no notebook to print")
+        return {}
+    target = job.tmp / pdf_mod.PDF_NAME
+    try:
+        pdf_mod.write(pdf_mod.notebooks_page(sections, title=f"{job.rubric.assignment}: {job.id}"), target)
+    except pdf_mod.PdfUnavailable as exc:
+        job.notes.append(f"no PDF written: {exc}")
+        return {}
+    return {pdf_mod.PDF_NAME: target.read_bytes()}
 
 
 def write_outputs(out: Path, graded: Graded) -> None:
     """``DIR/<id>/report.html`` then ``DIR/<id>/results.json``, each atomically."""
     sub = Path(out) / graded.row.submission
     sub.mkdir(parents=True, exist_ok=True)
+    for name, data in graded.blobs.items():
+        atomic_write(sub / name, lambda tmp, data=data: tmp.write_bytes(data))
     for name in (REPORT, RESULTS):
         if name in graded.files:
             atomic_write_text(sub / name, graded.files[name])
@@ -519,6 +551,7 @@ def grade_submission(
     launcher_factory: Callable[[Path], object] = default_launcher_factory,
     execute_notebooks: bool = False,
     submitted_at=None,
+    pdf: bool = False,
 ) -> Graded:
     """Run ``STEPS`` on one submission; nothing is written (see ``write_outputs``). Thread-safe.
 
@@ -528,6 +561,7 @@ def grade_submission(
     os.chmod(tmp, 0o755)
     job = _Job(submission, sid, tmp, rubric, hidden, release_root, launcher_factory, execute_notebooks)
     job.submitted_at = submitted_at
+    job.pdf = pdf
     try:
         for name, step in STEPS:
             try:
@@ -690,6 +724,7 @@ def grade(
     reporter: Reporter | None = None,
     summary_every: int = 25,
     submitted_at: dict | None = None,
+    pdf: bool = False,
 ) -> list[Row]:
     """Grade every submission into ``out``; one ``Row`` per submission, in submission order.
 
@@ -781,7 +816,7 @@ def grade(
         return grade_submission(
             sub, sid, rubric=rubric, hidden=hidden, release_root=release_root,
             launcher_factory=launcher_factory, execute_notebooks=execute_notebooks,
-            submitted_at=(submitted_at or {}).get(sid),
+            submitted_at=(submitted_at or {}).get(sid), pdf=pdf,
         )
 
     try:

@@ -187,7 +187,7 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
         rows = batch.grade(
             [Path(s) for s in args.submissions], out, rubric=rub, seed=secret, force=args.force, progress=progress,
             workers=args.workers, scheduler=args.scheduler, execute_notebooks=args.execute_notebooks, reporter=bar,
-            submitted_at=submitted_at,
+            submitted_at=submitted_at, pdf=args.pdf,
         )
     except (batch.SchedulerError, batch.ReferenceUnavailable) as exc:
         raise UsageError(str(exc)) from exc
@@ -314,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--execute-notebooks", action="store_true", help="also execute each submission's notebooks in the sandbox (report only)"
     )
+    p.add_argument("--pdf", action="store_true", help="also write DIR/<id>/a2_inline_submission.pdf of the notebooks (needs Chromium)")
     p.add_argument("--submitted-at", metavar="FILE.csv", help="submission times (columns submission,submitted_at) for the rubric's late policy")
     p.set_defaults(func=_cmd_grade)
 

@@ -52,5 +52,9 @@ def render(results: Sequence[QuestionResult]) -> str:
     parts = [render_question(q) for q in results]
     total = sum(q.points for q in results)
     possible = sum(q.max_points for q in results if not q.extra_credit)
-    parts.append(f"total: {fmt_points(total)} / {fmt_points(possible)} points" + (" (+ extra credit)" if any(q.extra_credit for q in results) else ""))
+    parts.append(
+        f"total: {fmt_points(total)} / {fmt_points(possible)} points"
+        + (" (+ extra credit)" if any(q.extra_credit for q in results) else "")
+        + " - public checks: the grade runs hidden checks on other inputs"
+    )
     return "\n\n".join(parts)

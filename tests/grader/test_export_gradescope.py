@@ -186,3 +186,12 @@ def test_a_crashing_submission_and_a_crashing_grader_still_write_a_valid_file(bu
     no_python = gradescope_root(tmp_path / "d", bundle)
     data = run_autograder(no_python, python="/bin/false")
     assert data["score"] == 0 and "could not start Python" in data["output"]
+
+
+def test_a_cs231n_layout_zip_scores_full_marks(bundle, tmp_path):
+    from tests.grader.subjects import cs231n_zip
+
+    root = gradescope_root(tmp_path, bundle)
+    cs231n_zip(root / "submission" / "assignment2.zip", ROOT / "reference")
+    data = run_autograder(root)
+    assert data["score"] == 4 and data["a2kit"]["status"] == "graded", data["output"]

@@ -153,3 +153,11 @@ def test_a_hidden_checks_output_holds_no_value_only_status_and_category():
     assert "-0.495308" in shown["output"]
     assert hidden["output"].startswith("failed\ndx is wrong: got") and "expected" in hidden["output"]
     assert not any(ch.isdigit() for ch in hidden["output"]) and "abc" not in hidden["output"], hidden["output"]
+
+
+def test_check_still_calls_its_results_public_checks():
+    from grader.render import terminal
+
+    c = CheckResult("affine_forward", "q1", "t", Status.PASS, 1.0, 1.0, 1e-12, 1e-9)
+    text = terminal.render([QuestionResult("q1", "t", 1.0, False, (c,))])
+    assert text.splitlines()[-1].startswith("total: 1 / 1 points") and "public checks" in text.splitlines()[-1]

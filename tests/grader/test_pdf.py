@@ -37,3 +37,26 @@ def test_without_a_converter_the_reason_is_one_line_and_nothing_is_written(tmp_p
         pdf.write("<p>x</p>", tmp_path / "out.pdf")
     assert "no PDF converter" in str(info.value) and "\n" not in str(info.value)
     assert not (tmp_path / "out.pdf").exists()
+
+
+@needs_chromium
+@needs_pdftotext
+def test_grade_pdf_writes_each_submissions_notebooks(tmp_path):
+    from grader import batch
+    from tests.grader.subjects import ROOT, our_layout
+    from tests.grader.test_collect import saved_notebook
+
+    import nbformat
+
+    sub = our_layout(tmp_path / "ana", ROOT / "reference")
+    (sub / "notebooks").mkdir()
+    nbformat.write(saved_notebook("q3"), sub / "notebooks" / "Dropout.ipynb")
+    rub_file = tmp_path / "r.yaml"
+    rub_file.write_text("version: 1\nassignment: t\nquestions:\n  q1:\n    title: t\n    points: 1\n    checks:\n"
+                        "      - {id: affine_forward, points: 1}\n")
+    rub = rubric_mod.load(rub_file, require_all_checks=False)
+    (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed="s", workers=1, pdf=True)
+    assert row.status == "graded"
+    target = tmp_path / "out" / "ana" / pdf.PDF_NAME
+    text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Dropout.ipynb" in text and "answer of q3" in text
