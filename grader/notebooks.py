@@ -130,6 +130,7 @@ def execute(
     root: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     name: str | None = None,
+    on_cell=None,
 ) -> NotebookNode:
     """Run a notebook top to bottom in a fresh kernel and return the executed copy.
 
@@ -138,7 +139,8 @@ def execute(
     (``student`` or ``reference``); ``fast`` shrinks its training runs;
     ``timeout`` is per cell, in seconds; ``cwd`` defaults to the notebook's
     folder; ``root`` is the project root (default: ``grader.paths.project_root()``);
-    ``env`` adds variables to the kernel's environment. The file is not modified.
+    ``env`` adds variables to the kernel's environment; ``on_cell()`` is called as
+    each code cell starts (the sandboxed worker reports it). The file is not modified.
     Raises ``NotebookError`` on the first failing cell.
     """
     from nbclient import NotebookClient
@@ -169,6 +171,8 @@ def execute(
     def on_cell_start(cell, cell_index):
         if cell.cell_type == "code":
             started.append(cell_index)
+            if on_cell is not None:
+                on_cell()
 
     client = NotebookClient(
         nb,

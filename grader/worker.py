@@ -1,15 +1,18 @@
 """The untrusted side: runs the implementation's code for a list of checks.
 
-Started by ``grader.runner`` as ``python -m grader.worker JOBDIR FD``. It reads
-``JOBDIR/job.json`` (the package to test and the checks to run), each check's
-inputs from ``JOBDIR/in/<id>.npz`` and parameters from the job, calls the
-check's ``run`` and writes the returned arrays to ``JOBDIR/out/<id>.npz``.
-Progress goes to file descriptor FD as JSON lines (``start`` / ``end`` events).
+Started by ``grader.runner`` as ``python -m grader.worker JOBDIR FD CMDFD``. It
+reads ``JOBDIR/job.json`` (the package to test and the checks it may be asked
+for), then runs one check at a time, the one the grader names on CMDFD: its
+inputs from ``JOBDIR/in/<id>.npz``, its parameters from the job, the check's
+``run``; the returned arrays go back as the payload of the ``end`` event.
+Events are ``grader.channel`` frames on FD (``ready`` once, then ``start`` /
+``import`` / ``imported`` / ``end`` for the check asked for). Nothing is
+written for the grader to read by path.
 
 (``grader.nbworker`` is its counterpart for notebooks.)
 
-Nothing here decides a score: the trusted side loads the outputs with
-``allow_pickle=False``, validates them and compares them with values the worker
+Nothing here decides a score: the trusted side rebuilds the arrays from raw
+bytes (``grader.channel.unpack_arrays``), validates them and compares them with values the worker
 never sees.
 """
 from __future__ import annotations
@@ -91,19 +94,33 @@ def _WatchedImpl(package: str, emit, poisoned: dict[str, str]):  # noqa: N802 - 
 
 
 def open_job(argv: list[str]):
-    """``JOBDIR FD`` -> (the job folder, its ``job.json``, ``emit(**event)`` writing JSON lines to FD)."""
+    """``JOBDIR FD CMDFD`` -> (the job folder, its ``job.json``, ``emit(payload=b"", **event)``, ``commands()``).
+
+    ``emit`` sends a frame (``grader.channel``) on FD; ``commands()`` yields the
+    index of each item the grader asks for on CMDFD, one at a time, until it
+    closes the pipe.
+    """
+    from .channel import frame
+
     jobdir = Path(argv[0])
-    channel = os.fdopen(int(argv[1]), "w", buffering=1)
+    channel = os.fdopen(int(argv[1]), "wb", buffering=0)
+    orders = os.fdopen(int(argv[2]), "r")
 
-    def emit(**event) -> None:
-        channel.write(json.dumps(event) + "\n")
-        channel.flush()
+    def emit(payload: bytes = b"", **event) -> None:
+        channel.write(frame(event, payload))
 
-    return jobdir, json.loads((jobdir / "job.json").read_text()), emit
+    def commands():
+        for line in orders:
+            try:
+                yield int(json.loads(line)["run"])
+            except (ValueError, KeyError, TypeError):
+                return
+
+    return jobdir, json.loads((jobdir / "job.json").read_text()), emit, commands
 
 
 def main(argv: list[str]) -> int:
-    jobdir, job, emit = open_job(argv)
+    jobdir, job, emit, commands = open_job(argv)
     for entry in reversed(job["sys_path"]):
         sys.path.insert(0, entry)
 
@@ -119,10 +136,13 @@ def main(argv: list[str]) -> int:
         if os.path.isdir(candidate):
             package_dir = os.path.abspath(candidate)
             break
-    (jobdir / "out").mkdir(exist_ok=True)
+    from .channel import pack_arrays
 
-    for item in job["checks"]:
+    emit(event="ready")
+    for index in commands():
+        item = job["checks"][index]
         check_id = item["id"]
+        spec, payload = [], b""
         emit(event="start", id=check_id)
         started = time.perf_counter()
         status, message, location = "ok", "", ""
@@ -135,7 +155,7 @@ def main(argv: list[str]) -> int:
             odd = sorted(k for k, v in outputs.items() if v.dtype.kind not in "biufc")
             if odd:
                 raise TypeError(f"returned {', '.join(odd)} as a value that is not a plain numeric array")
-            np.savez(jobdir / "out" / f"{check_id}.npz", **outputs)
+            spec, payload = pack_arrays(outputs)
         except NotImplementedError as exc:
             status, location = "not_implemented", _location(exc, package_dir)
             message = str(exc)[:300] or "not implemented yet"
@@ -144,8 +164,12 @@ def main(argv: list[str]) -> int:
             location = _location(exc, package_dir)
         except BaseException as exc:  # noqa: BLE001 - every failure is the check's outcome
             status, message, location = "error", _last_line(exc), _location(exc, package_dir)
+        if status != "ok":
+            spec, payload = [], b""
         emit(
+            payload,
             event="end",
+            arrays=spec,
             id=check_id,
             status=status,
             message=message,

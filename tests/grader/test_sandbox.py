@@ -64,7 +64,7 @@ def bwrap():
     return "bwrap"
 
 
-def run(tmp_path, mode, body, *, timeout=3.0, limits=LIMITS, env=None):
+def run(tmp_path, mode, body, *, timeout=3.0, limits=LIMITS, env=None, log=None):
     """Run affine_forward (correct) and affine_backward (``body``) in the sandbox."""
     pkgs = tmp_path / "pkgs"
     pkg = pkgs / "subject"
@@ -77,7 +77,7 @@ def run(tmp_path, mode, body, *, timeout=3.0, limits=LIMITS, env=None):
     public = fixtures.load()
     tasks = [Task(cid, public[cid].case, timeout) for cid in ("affine_forward", "affine_backward")]
     launcher = Sandbox(visible=(pkgs,), limits=limits, bubblewrap=(mode == "bwrap"))
-    return run_checks("subject", [str(pkgs)], tasks, launcher=launcher, workdir=work, env=env)
+    return run_checks("subject", [str(pkgs)], tasks, launcher=launcher, workdir=work, env=env, log=log)
 
 
 def probe(tmp_path, mode, code, **kw) -> dict:
@@ -155,20 +155,24 @@ def test_cpu_time_is_limited(tmp_path, mode):
     assert survivors(str(tmp_path)) == []
 
 
-def test_flooding_stdout_is_cut_at_the_file_size_limit(tmp_path, mode):
-    body = """
-    import os
-    try:
-        for _ in range(64):
-            os.write(1, b"x" * (1 << 20))
-    except OSError as exc:
-        raise RuntimeError(f"stopped at {os.fstat(1).st_size} bytes: {exc.strerror}")
-    """
-    out = run(tmp_path, mode, body)
-    assert out["affine_forward"].status == "ok"
-    message = out["affine_backward"].message
-    assert "File too large" in message, message
-    assert int(message.split("stopped at ")[1].split()[0]) <= LIMITS.file_size
+def test_flooding_stdout_costs_nothing_and_is_kept_head_and_tail(tmp_path, mode):
+    """64 MiB on stdout and stderr (more than the file-size limit) then correct results: ok, with 64 KiB head + tail kept."""
+    from grader.channel import HeadTail
+
+    body = textwrap.dedent("""
+    import os, sys
+    os.write(1, b"HEAD-MARK")
+    for _ in range(32):
+        os.write(1, b"x" * (1 << 20))
+        os.write(2, b"y" * (1 << 20))
+    print("TAIL-MARK", flush=True)
+    """) + GOOD_BODY
+    log = HeadTail()
+    out = run(tmp_path, mode, body, timeout=30.0, log=log)
+    assert out["affine_forward"].status == "ok" and out["affine_backward"].status == "ok", out["affine_backward"].message
+    assert log.total >= 64 << 20 and len(log.head) == len(log.tail) == 64 << 10
+    text = log.text()
+    assert text.startswith("HEAD-MARK") and "TAIL-MARK" in text[-200:] and "bytes left out" in text
 
 
 def test_the_instructors_environment_does_not_reach_the_submission(tmp_path, mode):
