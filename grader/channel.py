@@ -84,9 +84,9 @@ def pack_arrays(arrays: dict) -> tuple[list, bytes]:
 
     spec, parts = [], []
     for name, value in arrays.items():
-        a = np.ascontiguousarray(value)
+        a = np.asarray(value)  # (not ascontiguousarray: it makes a 0-d array 1-d)
         spec.append([str(name), a.dtype.str, list(a.shape)])
-        parts.append(a.tobytes())
+        parts.append(a.tobytes(order="C"))
     return spec, b"".join(parts)
 
 

@@ -424,14 +424,13 @@ def _run_worker(
         )
         rss = event.get("rss_kib")
         outcome.rss_kib = rss if type(rss) is int and 0 <= rss < 1 << 40 else 0
-        if status == "ok":
-            if load_outputs:
-                try:
-                    outcome.outputs = unpack_arrays(event.get("arrays"), payload)
-                except ProtocolError as exc:
-                    outcome = Outcome("error", message=f"unreadable outputs ({exc})", seconds=outcome.seconds)
-            else:
-                outcome.payload = payload
+        if not load_outputs:
+            outcome.payload = payload
+        elif status == "ok":
+            try:
+                outcome.outputs = unpack_arrays(event.get("arrays"), payload)
+            except ProtocolError as exc:
+                outcome = Outcome("error", message=f"unreadable outputs ({exc})", seconds=outcome.seconds)
         settled[current] = outcome
         state["current"] = None
         return not next_check()

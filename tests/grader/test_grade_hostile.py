@@ -74,6 +74,7 @@ CHECK_IDS = (
 )
 TIMEOUT = 8.0
 MARK = f"a2kit-hostile-{uuid.uuid4().hex[:12]}"
+CANARY = f"host-secret-{uuid.uuid4().hex}"  # the content of ctx.canary
 AS_ROOT = os.geteuid() == 0
 REAL_HOME = Path(pwd.getpwuid(os.geteuid()).pw_dir)
 BACKWARD = ("affine_backward",)
@@ -89,6 +90,7 @@ class Ctx:
     subs: Path
     out: Path
     port: int
+    canary: Path  # a host file whose content must never show in any output
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,10 +252,11 @@ def _(dest, ctx):
     return reference_with(dest, body)
 
 
-@hostile("forge_channel", BACKWARD + ("adam",))
+@hostile("forge_channel")
 def _(dest, ctx):
-    # Forged progress events settle affine_backward and a later check (adam) with outputs the attack chose:
-    # it can only give itself values it could have returned anyway, so both score 0 here.
+    # Forged progress events (plain JSON lines, not frames) for affine_backward and a later check (adam): the
+    # grader's channel refuses them, kills the sandbox and fails affine_backward; adam, run by a fresh worker, is
+    # graded on what the code really returns.
     body = """
     import json, os, sys
     x, w, b = cache
@@ -269,6 +272,126 @@ def _(dest, ctx):
     return np.zeros_like(x), np.zeros_like(w), np.zeros_like(b)
     """
     return reference_with(dest, body)
+
+
+FRAME = """
+    import json as _json, os as _os, struct as _struct, sys as _sys
+    def _frame(ev, payload=b""):
+        h = _json.dumps(ev).encode()
+        return _struct.pack(">I", len(h)) + h + _struct.pack(">I", len(payload)) + payload
+    _fd = int(_sys.argv[2])
+"""
+
+
+@hostile("plant_links_in_job_folder")
+def _(dest, ctx):
+    # Breaches 1-2: every path the grader used to read in the job folder becomes a link to a host file (the
+    # canary), to another worker's pipe, or to /dev/zero; then the worker dies between checks.
+    body = FRAME + f"""
+    jobdir = _sys.argv[1]
+    _os.makedirs(_os.path.join(jobdir, "out"), exist_ok=True)
+    for name, target in (("output.log", {str(ctx.canary)!r}), ("out/affine_backward.npz", {str(ctx.canary)!r}),
+                         ("out/relu_forward.npz", "/proc/self/fd/3"), ("out/adam.npz", "/dev/zero"),
+                         ("out/nb0.ipynb", {str(ctx.canary)!r})):
+        path = _os.path.join(jobdir, name)
+        try:
+            _os.unlink(path)
+        except OSError:
+            pass
+        _os.symlink(target, path)
+    _os._exit(0)
+    """
+    return reference_with(dest, body)
+
+
+@hostile("plant_fifo_outputs")
+def _(dest, ctx):
+    # Breach 4: a FIFO where the outputs used to be read, /dev/zero as the log; the code then returns zeros.
+    body = f"""
+    import os, sys
+    jobdir = sys.argv[1]
+    os.makedirs(os.path.join(jobdir, "out"), exist_ok=True)
+    for name in ("affine_backward.npz", "relu_forward.npz"):
+        try:
+            os.mkfifo(os.path.join(jobdir, "out", name))
+        except OSError:
+            pass
+    try:
+        os.unlink(os.path.join(jobdir, "output.log"))
+    except OSError:
+        pass
+    os.symlink("/dev/zero", os.path.join(jobdir, "output.log"))
+    {ZEROS.strip().splitlines()[0]}
+    {ZEROS.strip().splitlines()[1]}
+    """
+    return reference_with(dest, body)
+
+
+@hostile("oversized_outputs")
+def _(dest, ctx):
+    # Breach 4: an end frame announcing 2 GiB of outputs (the bomb): refused before anything is buffered.
+    body = FRAME + """
+    _os.write(_fd, _frame({"event": "end", "id": "affine_backward", "status": "ok", "arrays": [["dx", "<f8", [1 << 28]]]})[:-4]
+              + _struct.pack(">I", 2 << 30) + b"\\0" * (1 << 20))
+    while True:
+        pass
+    """
+    return reference_with(dest, body)
+
+
+@hostile("deadline_reset")
+def _(dest, ctx):
+    # Breach 5: re-sending 'start' for the current check used to reset its deadline.
+    body = FRAME + """
+    import time
+    while True:
+        _os.write(_fd, _frame({"event": "start", "id": "affine_backward"}))
+        time.sleep(1)
+    """
+    return reference_with(dest, body)
+
+
+@hostile("result_for_another_check")
+def _(dest, ctx):
+    # Breach 6: a well-formed result for a later check (relu_forward), sent during affine_backward.
+    body = FRAME + """
+    _os.write(_fd, _frame({"event": "start", "id": "relu_forward"}))
+    _os.write(_fd, _frame({"event": "end", "id": "relu_forward", "status": "ok", "arrays": [["out", "<f8", [1]]]},
+                          b"\\0" * 8))
+    """ + STUB + "\n"
+    return reference_with(dest, body)
+
+
+@hostile("malformed_event_with_burners")
+def _(dest, ctx):
+    # Breach 9: CPU burners started, then an event whose id is a list: nothing may survive the submission.
+    body = FRAME + f"""
+    import subprocess
+    for _ in range(2):
+        subprocess.Popen([_sys.executable, "-c", "while True: pass", {marker('malformed_event_with_burners')!r}])
+    import time
+    time.sleep(0.3)
+    _os.write(_fd, _frame({{"event": "end", "id": ["affine_backward"], "status": "ok"}}))
+    time.sleep(30)
+    """
+    return reference_with(dest, body)
+
+
+@hostile("prints_a_lot", ())
+def _(dest, ctx):
+    # Issue 13, item 3: a correct submission printing 200 MB at import and 10 MB in one function scores exactly
+    # what its quiet twin (the reference) scores.
+    sub = reference_with(dest, layers_tail="""
+    import sys as _s
+    _line = "x" * 999 + "\\n"
+    for _ in range(200 * 1000):
+        _s.stdout.write(_line)
+    _s.stdout.flush()
+    """)
+    edit_file(sub / "student" / "layers.py", function="relu_forward", source="def relu_forward(x):\n"
+              "    import sys\n    for _ in range(10 * 1000):\n        sys.stderr.write('y' * 999 + '\\n')\n"
+              "    out = np.maximum(x, 0)\n    return out, x\n")
+    return sub
 
 
 @hostile("read_reference", bwrap_only=True)  # limits only: reference/ is readable by the grader's user
@@ -656,10 +779,11 @@ def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
     bwrap = Sandbox().uses_bubblewrap()
     listener = Listener()
-    ctx = Ctx(base, base / "sentinel", base / "subs", base / "out", listener.port)
+    ctx = Ctx(base, base / "sentinel", base / "subs", base / "out", listener.port, base / "sentinel" / "canary.txt")
     (ctx.sentinel / "nested").mkdir(parents=True)
     (ctx.sentinel / "existing.txt").write_text("sentinel\n")
     (ctx.sentinel / "nested" / "deep.txt").write_text("sentinel\n")
+    ctx.canary.write_text(f"{CANARY}\n")
     ctx.subs.mkdir()
     rub = hostile_rubric()
 
@@ -740,6 +864,32 @@ def test_the_output_folder_holds_only_what_the_grader_writes(graded):
     for sid in graded.order:
         assert {p.name for p in (out / sid).iterdir()} == {"results.json", "report.html"}, sid
         assert graded.results(sid)["a2kit"]["submission"] == sid
+
+
+#: What the report says for the attacks the channel stops (the check the attack is in fails with this reason).
+STOPPED_BECAUSE = {
+    "oversized_outputs": "broke the grading protocol: outputs of",
+    "deadline_reset": "broke the grading protocol: a second 'start'",
+    "result_for_another_check": "broke the grading protocol: an event for another check",
+    "malformed_event_with_burners": "broke the grading protocol: an event for another check",
+    "forge_channel": "broke the grading protocol",
+    "plant_links_in_job_folder": "the process ended during this check",
+}
+
+
+@pytest.mark.parametrize("name", list(STOPPED_BECAUSE))
+def test_the_channel_stops_the_attack_at_once_with_its_reason(graded, name):
+    test = next(t for t in graded.results(name)["tests"] if "affine_backward" in t["name"])
+    assert STOPPED_BECAUSE[name] in test["output"], test["output"]
+    assert test["score"] == 0
+
+
+def test_no_host_file_content_and_no_secret_in_any_output(graded):
+    """The canary (a host file the attacks link to) and the grading secret appear in nothing the grader wrote."""
+    for path in graded.ctx.out.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes()
+            assert CANARY.encode() not in text and SECRET.encode() not in text, path
 
 
 def test_nothing_outside_the_output_folder_changed(graded):
