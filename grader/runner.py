@@ -392,16 +392,16 @@ def _run_worker(
                 raise _Violation(f"an event before the worker was ready ({_short(kind)})")
             return not next_check()
         if kind == "ready":
-            raise _Violation("a second 'ready'")
+            raise _Violation("a second ready event")
         if event.get("id", current) != current:
             raise _Violation(f"an event for another check ({_short(event.get('id'))}) during {current}")
         if kind == "start":
             if state["started"]:
-                raise _Violation(f"a second 'start' for {current}")
+                raise _Violation(f"a second start event for {current}")
             state["started"] = True
             return False
         if not state["started"]:
-            raise _Violation(f"'{_short(kind)}' before 'start'")
+            raise _Violation(f"a {_short(kind)} event before the start event")
         if kind in ("import", "imported"):
             name = event.get("module")
             if not isinstance(name, str):
@@ -415,7 +415,7 @@ def _run_worker(
             raise _Violation(f"an unknown event ({_short(kind)})")
         status = event.get("status")
         if status not in _STATUSES:
-            raise _Violation("an 'end' with an unknown status")
+            raise _Violation("an end event with an unknown status")
         outcome = Outcome(
             status,
             message=_text(event.get("message"), 500),

@@ -835,11 +835,11 @@ def graded(tmp_path_factory):
 
 
 def test_the_batch_completes_with_one_row_per_submission(graded):
-    """Does the batch grade every submission, in order, with a valid gradebook and a results.json each?"""
-    assert list(graded.rows) == graded.order
+    """Does the batch grade every submission, with a valid gradebook (sorted by id) and a results.json each?"""
+    assert sorted(graded.rows) == sorted(graded.order)
     text = (graded.ctx.out / "gradebook.csv").read_text()
     assert gradescope_schema.gradebook_problems(text, graded.rubric.question_ids) == []
-    assert [r["submission"] for r in gradescope_schema.gradebook_rows(text)] == graded.order
+    assert [r["submission"] for r in gradescope_schema.gradebook_rows(text)] == sorted(graded.order)
     for sid in graded.order:
         assert gradescope_schema.validate(graded.results(sid)) == [], sid
     print(f"hostile batch: {len(graded.order)} submissions graded in {graded.seconds:.0f} s "
@@ -869,7 +869,7 @@ def test_the_output_folder_holds_only_what_the_grader_writes(graded):
 #: What the report says for the attacks the channel stops (the check the attack is in fails with this reason).
 STOPPED_BECAUSE = {
     "oversized_outputs": "broke the grading protocol: outputs of",
-    "deadline_reset": "broke the grading protocol: a second 'start'",
+    "deadline_reset": "broke the grading protocol: a second start event",
     "result_for_another_check": "broke the grading protocol: an event for another check",
     "malformed_event_with_burners": "broke the grading protocol: an event for another check",
     "forge_channel": "broke the grading protocol",
