@@ -350,7 +350,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as the CLI prints it: ``warning: ...`` on one line, no source file or line of the grader."""
+    text = " ".join(str(message).split())
+    try:
+        print(f"warning: {text}", file=file or sys.stderr)
+    except OSError:  # stderr closed: nothing to say it on
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    previous, warnings.showwarning = warnings.showwarning, _one_line_warning
+    try:
+        return _main(argv)
+    finally:
+        warnings.showwarning = previous
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

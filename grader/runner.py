@@ -458,8 +458,14 @@ def _run_worker(
                         what = "the submission's time budget"
                     if cap_hit["by"]:
                         limit = round(now - clock["started"], 1)
-                fail("timeout", f"stopped after {limit:g} s ({what})")
                 importing = state["importing"]
+                if importing is not None:  # where the time went
+                    where = f"while importing {importing}"
+                elif current is None or not state["started"]:
+                    where = "before the check started (the worker's start-up)"
+                else:
+                    where = "while running the check's call into the submission (its imports had finished)"
+                fail("timeout", f"stopped after {limit:g} s ({what}) {where}")
                 if importing is not None and poisoned is not None:
                     poisoned[importing] = f"importing {importing} did not finish within {limit:g} s (a loop at import time?)"
                 break

@@ -97,3 +97,37 @@ def test_inside_another_project_folder_check_refuses_in_one_line(tmp_path, monke
     assert len(err) == 1 and str(other) in err[0] and str(ROOT) in err[0]
     monkeypatch.chdir(ROOT)
     assert preflight.mismatch() is None
+
+
+def test_a_warning_is_one_clean_line(capsys):
+    """The limits-only warning (any warning) under the CLI: `warning: ...` on one line, no source line."""
+    import warnings
+
+    from grader.sandbox import SandboxWarning
+
+    cli_warn = cli._one_line_warning
+    cli_warn(SandboxWarning("grading without bubblewrap:\n  resource limits only"), SandboxWarning, "/x/grader/sandbox.py", 287)
+    err = capsys.readouterr().err
+    assert err == "warning: grading without bubblewrap: resource limits only\n"
+    assert warnings.showwarning is not cli_warn  # main() restores the previous one when it returns
+    cli.main(["--version"])
+    assert warnings.showwarning is not cli_warn
+
+
+def test_a_timeout_says_where_the_time_went(tmp_path):
+    from grader import batch
+    from grader import rubric as rubric_mod
+    from tests.grader.subjects import our_layout
+
+    sub = our_layout(tmp_path / "slow", ROOT / "reference")
+    layers = sub / "student" / "layers.py"
+    layers.write_text(layers.read_text().replace("def relu_forward(x):\n", "def relu_forward(x):\n    while True:\n        pass\n", 1))
+    path = tmp_path / "r.yaml"
+    path.write_text("version: 1\nassignment: t\nquestions:\n  q1:\n    title: t\n    points: 1\n    checks:\n"
+                    "      - {id: relu_forward, points: 1, timeout: 2}\n")
+    (row,) = batch.grade([sub], tmp_path / "out", rubric=rubric_mod.load(path), seed="s")
+    assert row.status == "partial"
+    import json
+
+    (test,) = json.loads((tmp_path / "out" / "slow" / "results.json").read_text())["tests"]
+    assert "(time limit) while running the check's call into the submission" in test["output"], test["output"]
