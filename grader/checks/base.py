@@ -155,6 +155,7 @@ MODULES = {
     "network_optimizers": "network.optimizers",
     "network_regularizers": "network.regularizers",
     "network_metrics": "network.metrics",
+    "tp2_ex3": "tp2_ex3",
 }
 
 

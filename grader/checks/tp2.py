@@ -30,7 +30,7 @@ import numpy as np
 
 from ..compare import compare_gradients, compare_values, numeric_gradient, validate
 from .base import Arrays, Case, Check, Impl, Measure
-from .common import compare_all_gradients, nonzero_normal, scalar, scalar_gradient
+from .common import compare_all_gradients, nonzero_normal, numeric_gradients, scalar, scalar_gradient
 
 #: Exercise 1: x, w, b of the lab (z = w . x + b = 0.69).
 EX1 = {"x": np.array([2.8, -1.8]), "w": np.array([1.45, -0.35]), "b": np.array(-4.0)}
@@ -434,7 +434,7 @@ def _net_case(rng: np.random.Generator, hidden: bool) -> Case:
 
 def _net_grads(impl: Impl, case: Case) -> Arrays:
     d = case["X"].shape[1]
-    net = _build(impl, NET_SPEC, d, case)
+    net = _build(impl, case.params.get("spec", NET_SPEC), d, case)
     X, y = case.copy("X"), case.copy("y")
     loss, reg = _loss(impl, case), _reg(impl, case)
     value, grads = net.loss_and_grads(X, y, loss, reg)
@@ -451,7 +451,7 @@ def _net_grads(impl: Impl, case: Case) -> Arrays:
 def _fit_epochs(impl: Impl, case: Case) -> Arrays:
     """``fit`` for 2 epochs in full batch (the shuffled order does not change the mean gradient)."""
     d = case["X"].shape[1]
-    net = _build(impl, NET_SPEC, d, case)
+    net = _build(impl, case.params.get("spec", NET_SPEC), d, case)
     opt = impl.network_optimizers.SGD(lr=float(case["lr"]), bs=None)
     history = net.fit(
         case.copy("X"), case.copy("y"), epochs=int(case["epochs"]), loss=_loss(impl, case), opt=opt, reg=_reg(impl, case)
@@ -676,6 +676,148 @@ def _accuracy_compare(got: Arrays, expected: Arrays, case: Case, tolerance: floa
         f"accuracy {accuracy:.2f} after {case['epochs']} epochs (lr={case['lr']}, full batch) from an initialisation "
         f"the reference trains to 100%: check Dense's backward, the MSE gradient and fit",
     )
+
+
+
+# ---------------------------------------------------------------------------
+# Exercises 3 and 4: the network without objects (student/tp2_ex3.py)
+# ---------------------------------------------------------------------------
+
+
+def _ex3_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """X (n, d), one-hot Y, W1 (d + 1, h) and W2 (h + 1, c) with the bias rows first.
+
+    Public: n=7, d=6, h=5, c=4, reg=0.1. Hidden: other sizes, scales and reg."""
+    if hidden:
+        n, d, h, c = (int(v) for v in (rng.integers(3, 12), rng.integers(2, 9), rng.integers(2, 8), rng.integers(2, 6)))
+        reg = float(10 ** rng.uniform(-3, 0))
+        scale = float(10 ** rng.uniform(-1, 0.3))
+    else:
+        n, d, h, c, reg, scale = 7, 6, 5, 4, 0.1, 1.0
+    labels = rng.integers(0, c, size=n)
+    return Case(
+        {
+            "X": scale * rng.standard_normal((n, d)),
+            "Y": np.eye(c)[labels],
+            "y": labels,
+            "W1": rng.standard_normal((d + 1, h)) / math.sqrt(d + 1),
+            "W2": rng.standard_normal((h + 1, c)) / math.sqrt(h + 1),
+            "grad": rng.standard_normal((n, c)),
+            "scores": rng.standard_normal((n, c)),
+        },
+        {"reg": reg},
+    )
+
+
+def _ex3_forward(impl: Impl, case: Case) -> Arrays:
+    scores, _ = impl.tp2_ex3.forward(case.copy("X"), case.copy("W1"), case.copy("W2"))
+    return {"scores": scores}
+
+
+def _ex3_backward(impl: Impl, case: Case) -> Arrays:
+    m = impl.tp2_ex3
+    X, W1, W2, grad = case.copy("X"), case.copy("W1"), case.copy("W2"), case.copy("grad")
+    _, cache = m.forward(X, W1, W2)
+    dW1, dW2 = m.backward(grad.copy(), cache, W2.copy())
+    return {
+        "dW1": dW1,
+        "dW2": dW2,
+        **numeric_gradients(
+            {
+                "dW1_num": (lambda _: m.forward(X, W1, W2)[0], W1, grad),
+                "dW2_num": (lambda _: m.forward(X, W1, W2)[0], W2, grad),
+            }
+        ),
+    }
+
+
+def _ex3_loss_fn(name: str) -> Callable[[Impl, Case], Arrays]:
+    """loss_<name> and grad_<name> on the case's scores and one-hot Y, and the numeric gradient."""
+
+    def run(impl: Impl, case: Case) -> Arrays:
+        loss, grad = getattr(impl.tp2_ex3, f"loss_{name}"), getattr(impl.tp2_ex3, f"grad_{name}")
+        S, Y = case.copy("scores"), case.copy("Y")
+        return {
+            "loss": scalar(loss(S, Y)),
+            "dscores": np.asarray(grad(S.copy(), Y)),
+            "dscores_num": scalar_gradient(lambda: loss(S, Y), S),
+        }
+
+    return run
+
+
+def _ex3_accuracy(impl: Impl, case: Case) -> Arrays:
+    acc = impl.tp2_ex3.accuracy
+    S = case.copy("scores")
+    return {"acc_labels": scalar(acc(S, case.copy("y"))), "acc_onehot": scalar(acc(S, case.copy("Y")))}
+
+
+def _ex3_accuracy_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """Scores whose argmax is the label for a known fraction of rows (no ties)."""
+    case = _ex3_case(rng, hidden)
+    S, y = case.arrays["scores"], case.arrays["y"]
+    right = rng.random(len(y)) < 0.5
+    S[right, y[right]] = np.abs(S[right]).max(axis=1) + 1.0
+    return case
+
+
+def _ex3_loss_and_grads(loss: str) -> Callable[[Impl, Case], Arrays]:
+    def run(impl: Impl, case: Case) -> Arrays:
+        m = impl.tp2_ex3
+        X, Y, W1, W2, reg = case.copy("X"), case.copy("Y"), case.copy("W1"), case.copy("W2"), float(case["reg"])
+        value, dW1, dW2 = m.loss_and_grads(X, Y, W1, W2, reg, loss)
+        f = lambda: m.loss_and_grads(X, Y, W1, W2, reg, loss)[0]  # noqa: E731
+        return {
+            "loss": scalar(value),
+            "dW1": np.asarray(dW1),
+            "dW2": np.asarray(dW2),
+            "dW1_num": scalar_gradient(f, W1),
+            "dW2_num": scalar_gradient(f, W2),
+        }
+
+    return run
+
+
+def _ex3_epoch_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """An epoch in order (rng=None) over n examples in batches of bs with a partial last batch."""
+    case = _ex3_case(rng, hidden)
+    n = case.arrays["X"].shape[0]
+    bs = int(rng.integers(2, n)) if hidden else 3
+    if n % bs == 0:
+        bs += 1
+    return Case(case.arrays, {**case.params, "bs": bs, "lr": 0.2})
+
+
+def _ex3_epoch(impl: Impl, case: Case) -> Arrays:
+    m = impl.tp2_ex3
+    W1, W2 = case.copy("W1"), case.copy("W2")
+    loss, acc = m.train_epoch(
+        case.copy("X"), case.copy("Y"), W1, W2, float(case["lr"]), float(case["reg"]), int(case["bs"]), "mse", None
+    )
+    return {"W1": W1, "W2": W2, "loss": scalar(loss), "accuracy": scalar(acc)}
+
+
+# ---------------------------------------------------------------------------
+# Exercises 5 and 8: the networks built with the library
+# ---------------------------------------------------------------------------
+
+#: Exercise 5: ReLU hidden layer, sigmoid outputs (the lab's 100 and 10 units, scaled down).
+EX5_SPEC = [["dense", 6, "relu"], ["dense", 4, "sigmoid"]]
+#: Exercise 8: exercise 3 with a second hidden layer of the same activation (sigmoid), linear outputs.
+EX8_SPEC = [["dense", 6, "sigmoid"], ["dense", 6, "sigmoid"], ["dense", 4, "linear"]]
+
+
+def _spec_net_case(spec: list, losses_: tuple[str, ...]) -> Callable[[np.random.Generator, bool], Case]:
+    def make(rng: np.random.Generator, hidden: bool) -> Case:
+        n, d = (int(rng.integers(3, 9)), int(rng.integers(3, 8))) if hidden else (5, 5)
+        loss = str(rng.choice(list(losses_))) if hidden else losses_[0]
+        lam = float(10 ** rng.uniform(-3, -1)) if hidden else 0.01
+        c = spec[-1][1]
+        labels = rng.integers(0, c, size=n)
+        arrays = {"X": rng.standard_normal((n, d)), "y": np.eye(c)[labels], **_init_params(rng, spec, d, bias=0.3)}
+        return Case(arrays, {"spec": spec, "loss": loss, "reg": "L2", "lam": lam, "lr": 0.3, "epochs": 1})
+
+    return make
 
 
 # ---------------------------------------------------------------------------
@@ -940,5 +1082,98 @@ CHECKS = (
         _narrow_compare,
         tolerance=1e-8,  # 20 full-batch steps in float64: orderings of the batch sum agree to ~1e-13
         calls=("network.models.Network.fit", "network.losses.MSE.gradient"),
+    ),
+    *(
+        Check(cid, "tp2_ex3", title, _ex3_case, run, cmp, tolerance=tol, calls=calls)
+        for cid, title, run, cmp, tol, calls in (
+            ("tp2_ex3_forward", "ej. 3: forward sin POO, sigmoid + lineal con fila de bias / ex. 3: forward without objects",
+             _ex3_forward, compare_values(["scores"]), 1e-9, ("tp2_ex3.forward",)),
+            ("tp2_ex3_backward", "ej. 3: backward, dW1 y dW2 / ex. 3: backward, dW1 and dW2",
+             _ex3_backward, compare_gradients({"dW1": "dW1_num", "dW2": "dW2_num"}), 1e-8, ("tp2_ex3.backward",)),
+            ("tp2_ex3_mse", "ej. 3: loss_mse y grad_mse (media sobre ejemplos de la suma sobre salidas) / ex. 3: loss_mse, grad_mse",
+             _ex3_loss_fn("mse"), compare_all_gradients, 1e-9, ("tp2_ex3.loss_mse", "tp2_ex3.grad_mse")),
+            ("tp2_ex3_loss_and_grads", "ej. 3: costo MSE + L2 y sus gradientes / ex. 3: MSE + L2 loss and gradients",
+             _ex3_loss_and_grads("mse"), compare_all_gradients, 1e-8, ("tp2_ex3.loss_and_grads",)),
+        )
+    ),
+    Check(
+        "tp2_ex3_accuracy",
+        "tp2_ex3",
+        "ej. 3: la función accuracy propia (etiquetas y one-hot) / ex. 3: the student's accuracy (labels and one-hot)",
+        _ex3_accuracy_case,
+        _ex3_accuracy,
+        compare_values(["acc_labels", "acc_onehot"]),
+        tolerance=1e-12,  # a fraction of rows: exact
+        calls=("tp2_ex3.accuracy",),
+    ),
+    Check(
+        "tp2_ex3_epoch",
+        "tp2_ex3",
+        "ej. 3: una época en orden, con el último batch parcial / ex. 3: one epoch in order, the last partial batch included",
+        _ex3_epoch_case,
+        _ex3_epoch,
+        compare_values(),
+        tolerance=1e-8,
+        calls=("tp2_ex3.train_epoch",),
+    ),
+    Check(
+        "tp2_ex4_softmax",
+        "tp2_ex4",
+        "ej. 4: loss_softmax y grad_softmax (cross-entropy categórica) / ex. 4: categorical cross-entropy and its gradient",
+        _ex3_case,
+        _ex3_loss_fn("softmax"),
+        compare_all_gradients,
+        tolerance=1e-9,
+        calls=("tp2_ex3.loss_softmax", "tp2_ex3.grad_softmax"),
+    ),
+    Check(
+        "tp2_ex4_switch",
+        "tp2_ex4",
+        "ej. 4: loss_and_grads(..., loss='softmax'): costos intercambiables / ex. 4: switchable losses",
+        _ex3_case,
+        _ex3_loss_and_grads("softmax"),
+        compare_all_gradients,
+        tolerance=1e-8,
+        calls=("tp2_ex3.loss_and_grads", "tp2_ex3.loss_softmax", "tp2_ex3.grad_softmax"),
+    ),
+    Check(
+        "tp2_ex5_grads",
+        "tp2_ex5_ex8",
+        "ej. 5: ReLU + salida sigmoide con MSE (oculto: y CCE), gradientes con la biblioteca / ex. 5: gradients",
+        _spec_net_case(EX5_SPEC, ("MSE", "CCE")),
+        _net_grads,
+        compare_all_gradients,
+        tolerance=1e-8,
+        calls=("network.models.Network.loss_and_grads",),
+    ),
+    Check(
+        "tp2_ex5_step",
+        "tp2_ex5_ex8",
+        "ej. 5: un paso de entrenamiento (fit, 1 época) / ex. 5: one training step",
+        _spec_net_case(EX5_SPEC, ("MSE", "CCE")),
+        _fit_epochs,
+        compare_values(),
+        tolerance=1e-8,
+        calls=("network.models.Network.fit",),
+    ),
+    Check(
+        "tp2_ex8_grads",
+        "tp2_ex5_ex8",
+        "ej. 8: dos capas ocultas sigmoides + salida lineal, MSE + L2, gradientes / ex. 8: gradients",
+        _spec_net_case(EX8_SPEC, ("MSE",)),
+        _net_grads,
+        compare_all_gradients,
+        tolerance=1e-8,
+        calls=("network.models.Network.loss_and_grads",),
+    ),
+    Check(
+        "tp2_ex8_step",
+        "tp2_ex5_ex8",
+        "ej. 8: un paso de entrenamiento (fit, 1 época) / ex. 8: one training step",
+        _spec_net_case(EX8_SPEC, ("MSE",)),
+        _fit_epochs,
+        compare_values(),
+        tolerance=1e-8,
+        calls=("network.models.Network.fit",),
     ),
 )

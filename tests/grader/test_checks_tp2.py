@@ -25,7 +25,9 @@ def rub():
 
 def test_the_rubric_lists_every_tp2_check_and_the_default_rubric_none(rub):
     assert sorted(s.id for q in rub.questions for s in q.checks) == sorted(TP2_IDS)
-    assert rub.question_ids == ["tp2_ex1", "tp2_ex2", "tp2_activations", "tp2_layers", "tp2_training", "tp2_xor"]
+    assert rub.question_ids == [
+        "tp2_ex1", "tp2_ex2", "tp2_ex3", "tp2_ex4", "tp2_activations", "tp2_layers", "tp2_training", "tp2_ex5_ex8", "tp2_xor",
+    ]
     default = rubric_mod.load()
     assert not [s.id for q in default.questions for s in q.checks if s.id.startswith("tp2_")]
     assert set(TP2_IDS) <= set(registry.all_checks())
@@ -138,6 +140,6 @@ def test_collect_with_the_tp2_rubric_requires_the_tp2_notebooks_and_network_file
     assert problems == [
         "student/network/models.py: missing (a student file; restore it from the handout)",
         "notebooks/tp2/ComputationalGraphs.ipynb: missing (required by tp2_ex1)",
-        "notebooks/tp2/TwoLayerCIFAR.ipynb: missing (required by tp2_activations)",
+        "notebooks/tp2/TwoLayerCIFAR.ipynb: missing (required by tp2_ex3)",
         "notebooks/tp2/XOR.ipynb: missing (required by tp2_xor)",
     ]

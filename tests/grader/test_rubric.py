@@ -108,5 +108,8 @@ def test_shipped_rubrics_are_valid_and_complete(name):
 EXPECTED_TOTALS = {
     "rubric.yaml": {"q1": 30, "q2": 20, "q3": 10, "q4": 40, "q5": 10},
     "rubrics/a2_2019.yaml": {"q1": 20, "q2": 30, "q3": 10, "q4": 30, "q5": 10},
-    "rubrics/tp2.yaml": {"tp2_ex1": 8, "tp2_ex2": 6, "tp2_activations": 18, "tp2_layers": 18, "tp2_training": 24, "tp2_xor": 26},
+    "rubrics/tp2.yaml": {
+        "tp2_ex1": 8, "tp2_ex2": 6, "tp2_ex3": 16, "tp2_ex4": 6, "tp2_activations": 10, "tp2_layers": 14,
+        "tp2_training": 16, "tp2_ex5_ex8": 8, "tp2_xor": 16,
+    },
 }

@@ -7,6 +7,8 @@ and the usual slips in the activations' derivatives. A bug in an activation
 or a loss also costs the exercises and the networks that use it, which
 ``breaks`` then lists (one check per question it reaches).
 """
+import dataclasses
+
 from . import Mutant
 
 TP2 = "rubrics/tp2.yaml"
@@ -170,4 +172,87 @@ MUTANTS = [
         breaks=("tp2_fit_epochs", "tp2_xor_a"),
         rubric=TP2,
     ),
+    # -- exercises 3-4 without objects (tp2_ex3.py): the students' own slips ------------------
+    Mutant(
+        "tp2 ex3 L2 gradient a scalar",
+        "tp2_ex3.py",
+        "dW1 = dW1 + reg * W1",
+        "dW1 = dW1 + reg * np.sum(W1)",
+        breaks=("tp2_ex3_loss_and_grads", "tp2_ex3_epoch", "tp2_ex4_switch"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 ex3 regularizer applied to the last layer only",
+        "tp2_ex3.py",
+        "dW1 = dW1 + reg * W1\n",
+        "dW1 = dW1\n",
+        breaks=("tp2_ex3_loss_and_grads", "tp2_ex3_epoch", "tp2_ex4_switch"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 ex3 last partial batch dropped",
+        "tp2_ex3.py",
+        "for start in range(0, n, batch_size):",
+        "for start in range(0, n - batch_size + 1, batch_size):",
+        breaks=("tp2_ex3_epoch",),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 ex3 sigmoid derivative from the layer's output",
+        "tp2_ex3.py",
+        "grad = grad * grad_sigmoid(Y1)",
+        "grad = grad * grad_sigmoid(S1p[:, 1:])",
+        breaks=("tp2_ex3_backward", "tp2_ex3_loss_and_grads", "tp2_ex3_epoch", "tp2_ex4_switch"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 ex3 grad_mse not divided by the batch size",
+        "tp2_ex3.py",
+        "grad = 2 * (scores - Y) / scores.shape[0]",
+        "grad = 2 * (scores - Y)",
+        breaks=("tp2_ex3_mse", "tp2_ex3_loss_and_grads", "tp2_ex3_epoch"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 ex3 grad_softmax not divided by the batch size",
+        "tp2_ex3.py",
+        "grad = (p - Y) / scores.shape[0]",
+        "grad = p - Y",
+        breaks=("tp2_ex4_softmax", "tp2_ex4_switch"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 ex3 the bias column dropped from the wrong end",
+        "tp2_ex3.py",
+        "grad = (grad @ W2.T)[:, 1:]",
+        "grad = (grad @ W2.T)[:, :-1]",
+        breaks=("tp2_ex3_backward", "tp2_ex3_loss_and_grads", "tp2_ex3_epoch", "tp2_ex4_switch"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 ex3 accuracy compares the argmax with one-hot rows",
+        "tp2_ex3.py",
+        "labels = np.argmax(y, axis=1) if y.ndim == 2 else y",
+        "labels = y",
+        breaks=("tp2_ex3_accuracy", "tp2_ex3_epoch"),
+        rubric=TP2,
+    ),
+]
+
+#: The library's bugs reach the networks of exercises 5 and 8 too (measured).
+_REACH_EX5_EX8 = {
+    "tp2 sigmoid derivative from the sigmoid of the output": "tp2_ex5_grads",
+    "tp2 MSE averaged but its gradient summed": "tp2_ex5_grads",
+    "tp2 MSE gradient without the 2 of the lab's 2 (S - Y)": "tp2_ex5_grads",
+    "tp2 MSE as the mean over all elements (not the course's sum over outputs)": "tp2_ex5_grads",
+    "tp2 Dense passes da (not dz) back to the previous layer": "tp2_ex8_grads",
+    "tp2 Dense db averaged over the batch": "tp2_ex8_grads",
+    "tp2 L2 gradient a scalar": "tp2_ex8_grads",
+    "tp2 regularizer gradient of the wrong layer": "tp2_ex8_grads",
+    "tp2 BGD step in the gradient's direction": "tp2_ex5_step",
+    "tp2 fit updates the weights but not the biases": "tp2_ex8_step",
+}
+MUTANTS = [
+    dataclasses.replace(m, breaks=(*m.breaks, _REACH_EX5_EX8[m.name])) if m.name in _REACH_EX5_EX8 else m
+    for m in MUTANTS
 ]
