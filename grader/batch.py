@@ -82,6 +82,7 @@ from .atomic import atomic_write, atomic_write_text
 from .checks import registry
 from .checks.base import MODULES, Impl, QuestionResult, Status
 from .paths import project_root
+from .q5_notebook import q5_from_notebook
 from .runner import NotebookRun, Task, npz_bytes, run_checks, run_notebooks
 from .sandbox import NOTEBOOK_GRADER_FILES, NOTEBOOK_LIMITS
 from .scoring import score_question
@@ -267,6 +268,8 @@ def _step_assemble(job: _Job) -> None:
         editable=_editable(job.release_root),
         graded=graded_by(job.rubric),
     )
+    if any(q.id == "q5" for q in job.rubric.questions):
+        job.notes = q5_from_notebook(job.layout, job.tmp / "tree" / job.layout.package, job.notes)
 
 
 def _step_run(job: _Job) -> None:

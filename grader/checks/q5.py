@@ -106,7 +106,9 @@ _PUBLIC_FLAT = ((2, 3, 4, 5), (3, 1, 7), (4, 6), (1, 2, 3, 1, 2))
 
 def _flatten_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
-        shapes = [tuple(int(v) for v in rng.integers(1, 6, size=int(rng.integers(2, 6)))) for _ in range(4)]
+        shapes = [tuple(int(v) for v in rng.integers(1, 6, size=int(rng.integers(2, 6)))) for _ in range(3)]
+        # one (N, C, H, W) of distinct sizes >= 2, so that any wrong order of the dimensions shows
+        shapes.append((int(rng.integers(1, 5)), *(int(v) for v in rng.choice(np.arange(2, 7), size=3, replace=False))))
     else:
         shapes = list(_PUBLIC_FLAT)
     return Case({f"x{k}": rng.standard_normal(s) for k, s in enumerate(shapes)})
@@ -304,6 +306,7 @@ def _loader(torch, X: np.ndarray, y: np.ndarray, batch_size: int):
     from torch.utils.data import DataLoader, TensorDataset
 
     dataset = TensorDataset(torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y.astype(np.int64)))
+    dataset.train = True  # cs231n's check_accuracy_part34 reads loader.dataset.train (torchvision's CIFAR10 has it)
     return DataLoader(dataset, batch_size=batch_size, shuffle=False)
 
 

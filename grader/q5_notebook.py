@@ -1,0 +1,417 @@
+"""Q5 from ``PyTorch.ipynb``: build ``pytorch_models.py`` out of the notebook's cells.
+
+In the cs231n layout the PyTorch work lives in notebook cells, not in a
+module. This runs on the trusted side and never executes the notebook: it
+reads the JSON (bounded: file size, cell count, cell size), parses each code
+cell with ``ast`` and keeps, statement by statement,
+
+* every top-level ``import`` (each guarded: a missing torchvision costs nothing),
+* every top-level ``def`` and ``class`` (the graded functions and modules and
+  their helpers; a definition runs nothing but its decorators and defaults),
+* top-level assignments of plain constants (``dtype = torch.float32``,
+  ``print_every = 100``: no call on the right-hand side),
+* from the cells that build the Sequential models (a ``model = nn.Sequential(...)``
+  before the open-ended section) and the open-ended model (the section whose
+  heading says "open-ended" or "Part V"): their assignments, wrapped in a
+  builder function that runs only when a check calls it,
+
+and never an expression statement (``train_part34(model, optimizer)``,
+``print(...)``), a loop, a ``with`` or anything that calls a training,
+accuracy, data-loading or download function. The generated module ends with
+a fixed adapter (``ADAPTER``) that maps each edition's names and signatures
+onto the checks' (``train_part34`` -> ``train``, ...); a name the notebook
+lacks becomes a function raising ``NotImplementedError("not found in
+PyTorch.ipynb: ...")``, so its checks report it as not implemented.
+
+The module is written into the assembled tree and imported only in the
+sandbox, like any other student file.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+#: Bounds of the trusted-side reading.
+MAX_BYTES = 20 * 1024 * 1024
+MAX_CELLS = 600
+MAX_CELL_CHARS = 200_000
+
+#: Names of calls that a kept statement must not contain (training, evaluation, data, I/O).
+_FORBIDDEN_CALL = re.compile(r"train|check_accuracy|fit|load|save|download|cifar|dataset|print|open|urlopen|system|exec|eval$", re.I)
+_OPEN_HEADING = re.compile(r"open[- ]ended|part\s*v\b|challenge", re.I)
+
+#: The graded names: the name the checks call -> the names a notebook may use for it.
+NAMES = {
+    "flatten": ("flatten",),
+    "two_layer_fc": ("two_layer_fc",),
+    "three_layer_convnet": ("three_layer_convnet",),
+    "random_weight": ("random_weight",),
+    "zero_weight": ("zero_weight",),
+    "check_accuracy_part2": ("check_accuracy_part2",),
+    "train_part2": ("train_part2",),
+    "TwoLayerFC": ("TwoLayerFC",),
+    "ThreeLayerConvNet": ("ThreeLayerConvNet",),
+    "check_accuracy": ("check_accuracy", "check_accuracy_part34"),
+    "train": ("train", "train_part34"),
+}
+
+PRELUDE = '''"""Q5 as built by the grader from PyTorch.ipynb (see the report for the cells used)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+import numpy as np
+device = torch.device("cpu")
+dtype = torch.float32
+print_every = 100
+IMAGE_SIZE = 32
+'''
+
+#: Fixed code appended to the module (runs in the sandbox): each edition's names onto the checks'.
+ADAPTER = '''
+
+# ---- adapter (written by the grader) ----
+import contextlib as _contextlib
+import inspect as _inspect
+import io as _io
+import re as _re
+
+
+def _nb_missing(name, looked_for):
+    def missing(*args, **kwargs):
+        raise NotImplementedError(f"{name}: not found in PyTorch.ipynb (looked for {looked_for})")
+    missing.__name__ = name
+    return missing
+
+
+def _nb_accuracy(fn, *args):
+    """fn(*args) as a float; editions whose check_accuracy returns nothing print 'Got n / m correct'."""
+    buf = _io.StringIO()
+    with _contextlib.redirect_stdout(buf):
+        acc = fn(*args)
+    if acc is None:
+        found = _re.findall(r"Got (\\d+) / (\\d+) correct", buf.getvalue()[-100000:])
+        if not found:
+            raise ValueError("check_accuracy returned nothing and printed no 'Got n / m correct' line")
+        acc = int(found[-1][0]) / max(int(found[-1][1]), 1)
+    return float(acc)
+
+
+def _nb_wants(fn, name):
+    try:
+        return name in _inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _nb_run_with_loaders(fn, args, loader_train, loader_val, epochs):
+    """An edition's loop that reads the loaders (and print_every) from the notebook's globals."""
+    g = globals()
+    g["loader_train"], g["loader_val"], g["loader_test"] = loader_train, loader_val, loader_val
+    g["print_every"] = 10 ** 9
+    with _contextlib.redirect_stdout(_io.StringIO()):
+        fn(*args)
+'''
+
+_TRAIN_PART2 = '''
+_nb_train_part2 = train_part2
+_nb_check_part2 = check_accuracy_part2
+
+
+def check_accuracy_part2(loader, model_fn, params):
+    return _nb_accuracy(_nb_check_part2, loader, model_fn, params)
+
+
+def train_part2(model_fn, params, learning_rate, loader_train=None, loader_val=None, epochs=1, print_every=100):
+    if _nb_wants(_nb_train_part2, "loader_train"):
+        with _contextlib.redirect_stdout(_io.StringIO()):
+            return _nb_train_part2(model_fn, params, learning_rate, loader_train, loader_val, epochs=epochs, print_every=0)
+    history = []
+    for _ in range(epochs):
+        _nb_run_with_loaders(_nb_train_part2, (model_fn, params, learning_rate), loader_train, loader_val, 1)
+        if loader_val is not None:
+            history.append(check_accuracy_part2(loader_val, model_fn, params))
+    return history
+'''
+
+_TRAIN = '''
+_nb_train = {train}
+_nb_check = {check}
+
+
+def check_accuracy(loader, model):
+    return _nb_accuracy(_nb_check, loader, model)
+
+
+def train(model, optimizer, loader_train, loader_val, epochs=1, print_every=100):
+    if _nb_wants(_nb_train, "loader_train"):
+        with _contextlib.redirect_stdout(_io.StringIO()):
+            return _nb_train(model, optimizer, loader_train, loader_val, epochs=epochs, print_every=0)
+    history = []
+    for _ in range(epochs):
+        _nb_run_with_loaders(_nb_train, (model, optimizer, 1), loader_train, loader_val, 1)
+        history.append(check_accuracy(loader_val, model))
+    return history
+'''
+
+_RESIZE = '''
+
+def _nb_resize(model, channels, sizes, what):
+    """The notebook's Sequential rebuilt with the check's sizes: Conv2d i maps channels[i] to
+    channels[i + 1]; Linear j maps sizes[j] to sizes[j + 1] (sizes[0] None: scaled from the notebook's
+    in_features by the last channel count); every other layer is kept as it is."""
+    layers = list(model.children()) if isinstance(model, nn.Sequential) else None
+    if layers is None:
+        raise TypeError(f"{what} in PyTorch.ipynb is a {type(model).__name__}, not an nn.Sequential")
+    convs = [m for m in layers if isinstance(m, nn.Conv2d)]
+    linears = [m for m in layers if isinstance(m, nn.Linear)]
+    if len(convs) != len(channels) - 1 or len(linears) != len(sizes) - 1:
+        raise ValueError(f"{what} in PyTorch.ipynb has {len(convs)} Conv2d and {len(linears)} Linear layers, "
+                         f"expected {len(channels) - 1} and {len(sizes) - 1}")
+    out, ci, li = [], 0, 0
+    for m in layers:
+        if isinstance(m, nn.Conv2d):
+            m = nn.Conv2d(channels[ci], channels[ci + 1], m.kernel_size, stride=m.stride, padding=m.padding,
+                          dilation=m.dilation, bias=m.bias is not None)
+            ci += 1
+        elif isinstance(m, nn.Linear):
+            d_in = sizes[li]
+            if d_in is None:
+                d_in = m.in_features // max(convs[-1].out_channels, 1) * channels[-1]
+            m = nn.Linear(d_in, sizes[li + 1], bias=m.bias is not None)
+            li += 1
+        out.append(m)
+    return nn.Sequential(*out)
+
+
+def sequential_two_layer_fc(input_size, hidden_size, num_classes):
+    return _nb_resize(_nb_sequential_fc(), [0], [input_size, hidden_size, num_classes], "the Sequential two-layer network")
+
+
+def sequential_three_layer_convnet(in_channel, channel_1, channel_2, num_classes):
+    return _nb_resize(_nb_sequential_conv(), [in_channel, channel_1, channel_2], [None, num_classes],
+                      "the Sequential three-layer convnet")
+'''
+
+_OPEN = '''
+
+def make_open_model(in_channel=3, num_classes=10):
+    model, optimizer = _nb_open_model()
+    if model is None or optimizer is None:
+        raise NotImplementedError("the open-ended model: PyTorch.ipynb's cell leaves model or optimizer None")
+    return model, optimizer
+'''
+
+
+@dataclasses.dataclass
+class Extraction:
+    """The generated module's source, and what it was made of (for the report)."""
+
+    source: str
+    cells: list[int]  # code-cell numbers (1-based, counting code cells only) that gave something
+    found: dict[str, str]  # the checks' name -> the notebook's name
+    missing: list[str]
+    problems: list[str]
+
+    def note(self, notebook: str) -> str:
+        used = ", ".join(str(c) for c in self.cells) or "none"
+        names = ", ".join(f"{k}" + (f" (as {v})" if v != k else "") for k, v in self.found.items()) or "nothing"
+        text = f"Q5 graded from {notebook}: code cells {used}; found {names}"
+        if self.missing:
+            text += f"; not found: {', '.join(self.missing)}"
+        if self.problems:
+            text += f"; skipped: {'; '.join(self.problems[:5])}"
+        return text
+
+
+def _cells(path: Path) -> list[dict]:
+    if path.stat().st_size > MAX_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    with open(path, "rb") as f:
+        data = json.loads(f.read(MAX_BYTES + 1).decode("utf-8", errors="replace"))
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError(f"{path.name} is not a notebook (no cells)")
+    return [c for c in cells[:MAX_CELLS] if isinstance(c, dict)]
+
+
+def _text(cell: dict) -> str:
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        src = "".join(s for s in src if isinstance(s, str))
+    return src if isinstance(src, str) else ""
+
+
+def _clean(src: str) -> str:
+    """IPython magics and shell lines become comments (their line numbers are kept)."""
+    return "\n".join("#" + line if line.lstrip().startswith(("%", "!")) else line for line in src.splitlines())
+
+
+def _call_names(node: ast.AST) -> list[str]:
+    names = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            f = sub.func
+            names.append(f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else "?")
+    return names
+
+
+def _targets(node: ast.stmt) -> list[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    out = []
+    for t in targets:
+        for sub in ast.walk(t):
+            if isinstance(sub, ast.Name):
+                out.append(sub.id)
+    return out
+
+
+def _is_sequential(value: ast.AST) -> bool:
+    return isinstance(value, ast.Call) and (
+        (isinstance(value.func, ast.Attribute) and value.func.attr == "Sequential")
+        or (isinstance(value.func, ast.Name) and value.func.id == "Sequential")
+    )
+
+
+def _builder(name: str, statements: list[str], returns: str) -> str:
+    body = "".join("    " + line + "\n" for s in statements for line in s.splitlines()) or "    pass\n"
+    return f"\n\ndef {name}():\n    model = optimizer = None\n{body}    return {returns}\n"
+
+
+def extract(path: Path) -> Extraction:
+    """The module built from the notebook at ``path`` (never executed here)."""
+    cells = _cells(path)
+    pieces: list[str] = []
+    used: list[int] = []
+    problems: list[str] = []
+    defined: set[str] = set()
+    seq_fc = seq_conv = open_model = None
+    in_open = False
+    code_no = 0
+    for cell in cells:
+        kind = cell.get("cell_type")
+        src = _text(cell)
+        if kind == "markdown":
+            if any(line.lstrip().startswith("#") and _OPEN_HEADING.search(line) for line in src.splitlines()):
+                in_open = True
+            continue
+        if kind != "code":
+            continue
+        code_no += 1
+        if len(src) > MAX_CELL_CHARS:
+            problems.append(f"code cell {code_no} (over {MAX_CELL_CHARS} characters)")
+            continue
+        try:
+            tree = ast.parse(_clean(src))
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            problems.append(f"code cell {code_no} ({type(exc).__name__})")
+            continue
+        kept: list[str] = []
+        assigns: list[str] = []
+        model_value = None
+        for node in tree.body:
+            seg = ast.get_source_segment(_clean(src), node)
+            if seg is None:
+                continue
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                kept.append("try:\n" + "".join("    " + ln + "\n" for ln in seg.splitlines()) + "except Exception:\n    pass")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                kept.append(seg)
+                defined.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                calls = _call_names(node.value)
+                if any(_FORBIDDEN_CALL.search(c) for c in calls):
+                    continue
+                names = _targets(node)
+                if "model" in names:
+                    model_value = node.value
+                if not calls:
+                    kept.append(seg)
+                else:
+                    assigns.append(seg)
+        if model_value is not None:
+            statements = [s for s in kept if not s.startswith("try:")] + assigns
+            if in_open:
+                open_model = (code_no, statements)
+            elif _is_sequential(model_value):
+                has_conv = "Conv2d" in _call_names(model_value)
+                if has_conv:
+                    seq_conv = (code_no, statements)
+                else:
+                    seq_fc = (code_no, statements)
+        if kept:
+            pieces.append(f"\n# ---- PyTorch.ipynb, code cell {code_no} ----\n" + "\n".join(kept) + "\n")
+            used.append(code_no)
+
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    adapter = [ADAPTER]
+    for name, options in NAMES.items():
+        have = [o for o in options if o in defined]
+        if have:
+            found[name] = have[-1]
+        else:
+            missing.append(name)
+            adapter.append(f"{name} = _nb_missing({name!r}, {' or '.join(options)!r})\n")
+    if "train_part2" in found and "check_accuracy_part2" in found:
+        adapter.append(_TRAIN_PART2)
+    if "train" in found and "check_accuracy" in found:
+        adapter.append(_TRAIN.format(train=found["train"], check=found["check_accuracy"]))
+    adapter.append(_RESIZE)
+    for what, got, fn, label in (
+        ("sequential_two_layer_fc", seq_fc, "_nb_sequential_fc", "model = nn.Sequential(...) without Conv2d"),
+        ("sequential_three_layer_convnet", seq_conv, "_nb_sequential_conv", "model = nn.Sequential(...) with Conv2d"),
+        ("make_open_model", open_model, "_nb_open_model", "model and optimizer in the open-ended section"),
+    ):
+        if got is None:
+            missing.append(what)
+            adapter.append(f"{fn} = _nb_missing({what!r}, {label!r})\n")
+            continue
+        cell_no, statements = got
+        used.append(cell_no)
+        found[what] = f"code cell {cell_no}"
+        returns = "(model, optimizer)" if what == "make_open_model" else "model"
+        adapter.append(_builder(fn, statements, returns))
+    adapter.append(_OPEN)
+    source = PRELUDE + "".join(pieces) + "".join(adapter)
+    return Extraction(source, sorted(set(used)), found, missing, problems)
+
+
+def find_notebook(notebooks) -> Path | None:
+    """The submission's PyTorch notebook (``PyTorch.ipynb``, any case), if it has one."""
+    for p in notebooks:
+        if Path(p).name.lower() == "pytorch.ipynb":
+            return Path(p)
+    return None
+
+
+def has_q5_work(extraction: Extraction) -> bool:
+    return bool(extraction.found)
+
+
+def q5_from_notebook(layout, package_dir: Path, notes: list[str]) -> list[str]:
+    """After ``assemble``: where the submission has no ``pytorch_models.py`` but a ``PyTorch.ipynb``,
+    write the module built from the notebook into ``package_dir``; return the notes, updated.
+
+    A submission with both: the module wins, and a note says so. A notebook that
+    cannot be read leaves the release's stub (every check "not implemented") and a note.
+    """
+    notebook = find_notebook(layout.notebooks)
+    if notebook is None:
+        return notes
+    theirs = Path(layout.package_dir) / "pytorch_models.py"
+    try:
+        extraction = extract(notebook)
+    except (OSError, ValueError, UnicodeError, RecursionError, MemoryError) as exc:
+        return [*notes, f"{notebook.name}: could not be read for Q5 ({str(exc)[:200]})"]
+    if theirs.is_file() and not theirs.is_symlink():
+        if has_q5_work(extraction):
+            return [*notes, f"Q5 graded from pytorch_models.py (the module wins; {notebook.name}'s cells were not used)"]
+        return notes
+    lacks = "submission lacks pytorch_models.py"
+    kept = [n for n in notes if not n.startswith(lacks)]
+    (Path(package_dir) / "pytorch_models.py").write_text(extraction.source, encoding="utf-8")
+    return [*kept, extraction.note(notebook.name)]

@@ -1,0 +1,188 @@
+"""Q5 graded from PyTorch.ipynb (grader/q5_notebook.py): three editions' notebooks, stubs, six bugs,
+hostile cells, and the module winning over the notebook.
+
+The notebooks are the tests' own (tests/grader/q5_notebooks.py). Scores of the
+editions and bugs are computed in-process (one torch import for the file);
+``grade`` end to end (sandbox, report notes, a hostile notebook) runs once.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from grader import batch, q5_notebook
+from grader import rubric as rubric_mod
+from grader.checks import q5
+from grader.checks.base import Impl
+from grader.fixtures import case_for, compute
+from grader.paths import project_root
+from tests.grader import q5_notebooks as nbs
+from tests.grader.subjects import HAS_TORCH, copy_package, cs231n_zip
+
+ROOT = project_root()
+EDITIONS = ("2019", "2023", "a2kit")
+pytestmark = pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed; Q5 needs it")
+SALTS = ("public", "secret-a", "secret-b")
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory):
+    """A root holding one package per (edition, bug): only its generated pytorch_models.py."""
+    root = tmp_path_factory.mktemp("q5nb")
+    sys.path.insert(0, str(root))
+    yield root
+    sys.path.remove(str(root))
+
+
+def _impl(root: Path, edition: str, bug: str | None = None, stubs: bool = False) -> Impl:
+    name = f"nb_{edition}_{bug or ('stub' if stubs else 'ok')}"
+    pkg = root / name
+    if not pkg.exists():
+        pkg.mkdir()
+        (pkg / "__init__.py").write_text("")
+        nb = nbs.write(root / f"{name}.ipynb", edition, bug, stubs=stubs)
+        (pkg / "pytorch_models.py").write_text(q5_notebook.extract(nb).source)
+    importlib.invalidate_caches()
+    return Impl(name)
+
+
+def _score(impl: Impl, check, salt: str):
+    """(passed, detail) of ``check`` on the public case or a hidden one drawn with ``salt``."""
+    hidden = salt != "public"
+    case = case_for(check, salt=salt, hidden=hidden) if hidden else case_for(check)
+    expected = compute(check, case, Impl("reference")).expected
+    try:
+        got = {k: np.asarray(v) for k, v in check.run(impl, case).items()}
+    except NotImplementedError as exc:
+        return False, f"not implemented: {exc}"
+    except Exception as exc:  # noqa: BLE001 - an error loses the check's points
+        return False, f"error: {type(exc).__name__}: {exc}"
+    m = check.compare(got, expected, case, check.tolerance)
+    return m.passed, m.detail
+
+
+def test_extraction_takes_definitions_never_training_data_or_prints(tmp_path):
+    nb = nbs.write(tmp_path / "PyTorch.ipynb", "2019")
+    ex = q5_notebook.extract(nb)
+    tree = ast.parse(ex.source)
+    calls = [ast.unparse(n) for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+    assert calls == []  # no top-level call: nothing trains, prints or downloads at import
+    assert "download=True" not in ex.source and "\ntwo_layer_fc_test()" not in ex.source
+    assert "train_part34(model, optimizer" not in ex.source.replace("def train_part34(model, optimizer", "")
+    assert "dtype = torch.float32" in ex.source and "def random_weight" in ex.source
+    note = ex.note("PyTorch.ipynb")
+    assert note.startswith("Q5 graded from PyTorch.ipynb: code cells ") and "train (as train_part34)" in note
+
+
+def test_extraction_is_bounded_and_survives_junk(tmp_path):
+    big = tmp_path / "PyTorch.ipynb"
+    cells = [{"cell_type": "code", "source": "def f(:\n"}, {"cell_type": "code", "source": "x" * (q5_notebook.MAX_CELL_CHARS + 1)}]
+    cells += [{"cell_type": "code", "source": "(" * 5000}, {"cell_type": "code", "source": ["def flatten(x):\n", "    return x\n"]}]
+    big.write_text(json.dumps({"cells": cells}))
+    ex = q5_notebook.extract(big)
+    assert ex.found == {"flatten": "flatten"} and len(ex.problems) == 3
+    (tmp_path / "bad.ipynb").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a notebook"):
+        q5_notebook.extract(tmp_path / "bad.ipynb")
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_edition_scores_full_and_stubs_zero(packages, edition):
+    good, stub = _impl(packages, edition), _impl(packages, edition, stubs=True)
+    for check in q5.CHECKS:
+        for salt in SALTS[:2]:
+            passed, detail = _score(good, check, salt)
+            assert passed, (edition, check.id, salt, detail)
+        passed, detail = _score(stub, check, "public")
+        assert not passed and "not found in PyTorch.ipynb" in detail, (check.id, detail)
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("bug", sorted(nbs.BUGS))
+def test_each_bug_loses_its_check(packages, edition, bug):
+    check_id = nbs.BUGS[bug][0]
+    (check,) = [c for c in q5.CHECKS if c.id == check_id]
+    impl = _impl(packages, edition, bug)
+    for salt in SALTS:
+        passed, detail = _score(impl, check, salt)
+        assert not passed, (edition, bug, salt)
+        assert "not found" not in detail
+
+
+def _q5_rubric(tmp_path: Path, only: tuple[str, ...] = (), timeout: float | None = None) -> rubric_mod.Rubric:
+    spec = yaml.safe_load((ROOT / "rubric.yaml").read_text())
+    q = spec["questions"]["q5"]
+    if only:
+        q["checks"] = [c for c in q["checks"] if c["id"] in only]
+        q["points"] = sum(c["points"] for c in q["checks"])
+    if timeout:
+        for c in q["checks"]:
+            c["timeout"] = timeout
+    spec["questions"] = {"q5": q}
+    path = tmp_path / f"q5-{len(only)}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return rubric_mod.load(path, require_all_checks=False)
+
+
+HOSTILE_CELL = """import os
+class TwoLayerFC(nn.Module):
+    while True:
+        pass
+"""
+
+
+def _zip(subs: Path, name: str, *, extra_cell: str | None = None, module: bool = False) -> Path:
+    """A cs231n-layout zip as the course's are: no pytorch_models.py (unless ``module``), the work in PyTorch.ipynb."""
+    package = subs.parent / "cs231n-package"
+    if not package.exists():
+        copy_package(ROOT / "student", package)
+        (package / "pytorch_models.py").unlink()
+    z = cs231n_zip(subs / f"{name}.zip", package)
+    nb = nbs.notebook("2023")
+    if extra_cell:
+        nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": extra_cell})
+    with zipfile.ZipFile(z, "a") as zf:
+        zf.writestr("assignment2/PyTorch.ipynb", json.dumps(nb))
+        if module:
+            zf.writestr("assignment2/cs231n/pytorch_models.py", (ROOT / "reference" / "pytorch_models.py").read_text())
+    return z
+
+
+def _notes(out: Path, sub: str) -> list[str]:
+    return json.loads((out / sub / "results.json").read_text())["a2kit"]["notes"]
+
+
+def test_grade_from_the_notebook_and_the_module_wins(tmp_path):
+    """cs231n zips: the notebook's work is graded (the report names the cells); with pytorch_models.py too,
+    the module wins and the report says so."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    _zip(subs, "notebook")
+    _zip(subs, "both", module=True)
+    out = tmp_path / "out"
+    rows = {r.submission: r for r in batch.grade([subs], out, rubric=_q5_rubric(tmp_path), seed="q5-secret")}
+    assert rows["notebook"].status == "graded" and rows["notebook"].total == 10, _notes(out, "notebook")
+    assert any(n.startswith("Q5 graded from PyTorch.ipynb: code cells") for n in _notes(out, "notebook"))
+    assert not any("lacks pytorch_models.py" in n for n in _notes(out, "notebook"))
+    assert rows["both"].total == 10
+    assert any("the module wins" in n for n in _notes(out, "both"))
+
+
+def test_hostile_notebook_cells_are_contained(tmp_path):
+    """A class body that loops at import (it runs in the sandbox only) costs its own checks, nothing else."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    _zip(subs, "hostile", extra_cell=HOSTILE_CELL)
+    _zip(subs, "fine")
+    rub = _q5_rubric(tmp_path, only=("torch_flatten", "torch_module_two_layer_fc"), timeout=20)
+    rows = {r.submission: r for r in batch.grade([subs], tmp_path / "out", rubric=rub, seed="q5-secret")}
+    assert rows["hostile"].status == "partial" and rows["hostile"].total == 0  # its checks timed out
+    assert rows["fine"].status == "graded" and rows["fine"].total == rub.questions[0].points
