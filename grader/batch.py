@@ -177,10 +177,15 @@ def expand(submissions: Sequence[Path]) -> list[Path]:
 
 
 class HiddenFixtures:
-    """The hidden case and the reference's expected values of each check, computed on first use."""
+    """The hidden case and the reference's expected values of each check, computed on first use.
 
-    def __init__(self, secret: str, release_root: Path):
+    ``public=True``: the public case instead (the one ``check`` runs), for the
+    Gradescope bundle's visible public tests.
+    """
+
+    def __init__(self, secret: str, release_root: Path, *, public: bool = False):
         self.secret = secret
+        self.public = public
         self.release_root = release_root
         self._cache: dict[str, fixtures_mod.Fixture] = {}
         self._payloads: dict[str, bytes] = {}
@@ -194,7 +199,7 @@ class HiddenFixtures:
                     sys.path.insert(0, root)
                 self._reference = Impl("reference")
             check = registry.all_checks()[check_id]
-            case = fixtures_mod.case_for(check, salt=self.secret, hidden=True)
+            case = fixtures_mod.case_for(check) if self.public else fixtures_mod.case_for(check, salt=self.secret, hidden=True)
             self._cache[check_id] = fixtures_mod.compute(check, case, self._reference)
             self._payloads[check_id] = npz_bytes(case.arrays)
         return self._cache[check_id]

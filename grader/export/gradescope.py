@@ -17,7 +17,9 @@ sandbox never shows the submission (it sees only its own assembled copy).
 ``run_autograder`` calls ``python -m grader.export.gradescope run --root ROOT``
 (``ROOT`` = ``$A2KIT_AUTOGRADER_ROOT``, default ``/autograder``), which grades
 exactly as ``grade`` does (``batch.grade_submission``: same unpacking, sandbox,
-hidden checks, visibility and late policy) and always writes a valid
+hidden checks, visibility and late policy), puts the public cases first as
+visible 0-point tests (the feedback a student gets at once; the score is the
+hidden checks'), and always writes a valid
 results.json: a crash of the submission is a graded outcome, a crash of the
 grader becomes a 0-point file with the reason; if Python itself cannot start,
 the shell script writes that file.
@@ -178,6 +180,31 @@ def _submitted_at(root: Path):
         return None
 
 
+def public_tests(submission: Path, rub, source: Path) -> list[dict]:
+    """The public cases (those ``check`` runs) as visible, 0-point tests: the feedback a student gets at once.
+
+    The score comes only from the hidden checks; a failure here is silent (the hidden grading stands).
+    """
+    import dataclasses
+
+    from .. import batch
+
+    try:
+        visible = dataclasses.replace(rub, questions=tuple(
+            dataclasses.replace(q, checks=tuple(dataclasses.replace(c, visibility="visible") for c in q.checks))
+            for q in rub.questions), late=None)
+        public = batch.HiddenFixtures("public", source, public=True)
+        graded = batch.grade_submission(submission, SUBMISSION_ID, rubric=visible, hidden=public, release_root=source)
+        tests = json.loads(graded.files[batch.RESULTS])["tests"]
+    except Exception:  # noqa: BLE001 - the public feedback is a courtesy
+        return []
+    for t in tests:
+        qid, rest = t["name"].split(" ", 1)
+        t.update(name=f"{qid} {rest.split(':', 1)[0]} (public case):{rest.split(':', 1)[1] if ':' in rest else ''}",
+                 number=f"0.{t['number']}", score=0.0, max_score=0.0, tags=t["tags"] + ["public"])
+    return tests
+
+
 def run(root: Path) -> dict:
     """Grade ``root/submission`` with the bundle in ``root/source``; write and return results.json's object."""
     from ..atomic import atomic_write_text
@@ -202,6 +229,8 @@ def run(root: Path) -> dict:
         data = json.loads(graded.files[batch.RESULTS])
         if graded.row.status == "error":
             data["output"] = f"This submission could not be graded: {graded.row.message}"
+        else:
+            data["tests"] = public_tests(submission, rub, source) + data["tests"]
     except BaseException as exc:  # noqa: BLE001 - results.json is written whatever happens
         data = _fallback(
             f"The autograder could not grade this submission ({exc.__class__.__name__}: {str(exc)[:300]}); "

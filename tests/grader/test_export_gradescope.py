@@ -117,7 +117,12 @@ def test_the_reference_scores_full_marks_on_time_and_visibility_follows_the_rubr
     our_layout(root / "submission", ROOT / "reference")
     data = run_autograder(root)
     assert data["score"] == 4 and data["a2kit"]["status"] == "graded"
-    vis = {t["name"].split(":")[0]: t["visibility"] for t in data["tests"]}
+    public = [t for t in data["tests"] if "public" in t["tags"]]
+    assert [t["name"].split(":")[0] for t in public] == [
+        "q1 affine_forward (public case)", "q1 affine_backward (public case)", "q1 relu_forward (public case)",
+        "q1 relu_backward (public case)"]
+    assert all(t["visibility"] == "visible" and t["status"] == "passed" and t["max_score"] == 0 for t in public)
+    vis = {t["name"].split(":")[0]: t["visibility"] for t in data["tests"] if "public" not in t["tags"]}
     assert vis == {"q1 affine_forward": "visible", "q1 affine_backward": "after_due_date",
                    "q1 relu_forward": "hidden", "q1 relu_backward": "visible"}
     assert data["a2kit"]["late"]["percent"] == 0 and "on time" in data["output"]
@@ -130,7 +135,8 @@ def test_stubs_score_zero_and_a_late_zip_loses_its_penalty(bundle, tmp_path):
     shutil.make_archive(str(root / "submission" / "a2_code_submission"), "zip", tmp_path / "stubs")
     data = run_autograder(root)
     assert data["score"] == 0 and data["a2kit"]["status"] == "graded"
-    assert all(t["status"] == "failed" for t in data["tests"])
+    assert all(t["status"] == "failed" for t in data["tests"])  # the public cases too
+    assert len([t for t in data["tests"] if "public" in t["tags"]]) == 4
     hidden = [t for t in data["tests"] if t["visibility"] != "visible"]
     assert hidden and all(not any(ch.isdigit() for ch in t["output"]) for t in hidden)
 
