@@ -75,6 +75,7 @@ from typing import Callable, Protocol, Sequence
 from . import __version__
 from . import fixtures as fixtures_mod
 from . import gradebook as gradebook_mod
+from . import ids as ids_mod
 from . import late as late_mod
 from . import rubric as rubric_mod
 from . import unpack as unpack_mod
@@ -142,6 +143,11 @@ def resolve_secret(seed: str | None = None, root: Path | None = None) -> str:
 
 
 def submission_id(path: Path) -> str:
+    """The submission's safe id (``grader.ids.safe_id``) from its file or folder name."""
+    return ids_mod.safe_id(original_name(path))
+
+
+def original_name(path: Path) -> str:
     name = path.name
     return name[:-4] if name.lower().endswith(".zip") and not path.is_dir() else name
 
@@ -453,6 +459,7 @@ def _finish(job: _Job, status: str, message: str) -> Graded:
     seconds = time.monotonic() - job.started
     a2kit = {
         "submission": job.id,
+        "original_name": original_name(job.submission),
         "status": status,
         "scores": scores,
         "total": total,
@@ -543,7 +550,8 @@ def gradebook_text(rows: Sequence[Row], rubric: rubric_mod.Rubric) -> str:
     w.writerow(["submission", "status", *rubric.question_ids, "total", "max_total", "message", *(late_mod.COLUMNS if late else ())])
     for r in rows:
         w.writerow(
-            [r.submission, r.status, *(f"{r.scores.get(q, 0.0):g}" for q in rubric.question_ids), f"{r.total:g}", f"{r.max_total:g}", r.message]
+            [ids_mod.cell(r.submission), r.status, *(f"{r.scores.get(q, 0.0):g}" for q in rubric.question_ids), f"{r.total:g}",
+             f"{r.max_total:g}", ids_mod.cell(r.message)]
             + (late_mod.gradebook_cells(r.late, r.total) if late else [])
         )
     return buf.getvalue()
@@ -700,11 +708,7 @@ def _plan(submissions: Sequence[Path]) -> list[tuple[Path, str]]:
         if real in paths:  # the same path given twice is graded once
             continue
         paths.add(real)
-        sid = submission_id(sub)
-        base, n = sid, 2
-        while sid in seen or not sid or sid in (".", "..", GRADEBOOK, SUMMARY):
-            sid, n = f"{base or 'submission'}-{n}", n + 1
-        seen.add(sid)
+        sid = ids_mod.unique(submission_id(sub), seen, (GRADEBOOK, SUMMARY))
         plan.append((sub, sid))
     return plan
 
