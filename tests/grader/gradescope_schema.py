@@ -184,6 +184,14 @@ def gradebook_problems(text: str, question_ids: Sequence[str]) -> list[str]:
             problems.append(f"gradebook line {n}: questions add up to {sum(scores)}, total says {total}")
         if total < 0 or max_total <= 0:  # extra credit may take the total past max_total
             problems.append(f"gradebook line {n}: total {total}, max_total {max_total}")
+        if "final_total" in rec:
+            try:
+                final, penalty = float(rec["final_total"]), float(rec["late_penalty"])
+            except ValueError as exc:
+                problems.append(f"gradebook line {n}: late columns: {exc}")
+            else:
+                if not math.isclose(total - penalty, final, rel_tol=1e-6, abs_tol=1e-6) or penalty < 0:
+                    problems.append(f"gradebook line {n}: total {total} - late_penalty {penalty} != final_total {final}")
         if rec["status"] == "error" and not rec["message"]:
             problems.append(f"gradebook line {n}: an error row without a message")
     return problems
