@@ -4,7 +4,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -131,3 +130,20 @@ def test_a_timeout_says_where_the_time_went(tmp_path):
 
     (test,) = json.loads((tmp_path / "out" / "slow" / "results.json").read_text())["tests"]
     assert "(time limit) while running the check's call into the submission" in test["output"], test["output"]
+
+
+def test_the_notebooks_setup_cell_says_what_is_under_test(monkeypatch, capsys):
+    """`load("layers")` (the notebooks' setup cell) prints the folder once, and refuses another clone's notebook."""
+    from grader import notebook_api
+
+    monkeypatch.setattr(notebook_api, "_ANNOUNCED", set())
+    monkeypatch.setenv(notebook_api.IMPL_ENV, "reference")
+    monkeypatch.delenv("A2KIT_ROOT", raising=False)
+    monkeypatch.chdir(ROOT / "notebooks")
+    notebook_api.load("layers")
+    notebook_api.load("optim")
+    assert capsys.readouterr().out == f"testing {ROOT / 'reference'}\n"
+    monkeypatch.setattr(notebook_api, "_ANNOUNCED", set())
+    monkeypatch.setattr(preflight, "mismatch", lambda cwd=None: "you are in the project /other but ...")
+    with pytest.raises(RuntimeError, match="you are in the project /other"):
+        notebook_api.load("layers")
