@@ -57,7 +57,8 @@ def test_execute_runs_top_to_bottom_against_the_reference(tmp_path):
     before = path.read_text()
     nb = notebooks.execute(path, implementation="reference", fast=True, timeout=60, env={"A2KIT_EXTRA": "here"})
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert text_of(code[0]).strip() == "reference True here"
+    # the setup cell's load() first says which folder is under test (issue 15)
+    assert text_of(code[0]).strip().splitlines() == [f"testing {project_root() / 'reference'}", "reference True here"]
     assert code[1].execution_count is None  # a blank cell is skipped by the kernel
     assert text_of(code[2]) == "24.0"
     shown = code[3].outputs[0]
