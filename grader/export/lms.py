@@ -32,7 +32,6 @@ import re
 from pathlib import Path
 
 FORMATS = ("canvas", "moodle", "csv")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ROSTER_CAP = 16 << 20
 
 
@@ -41,9 +40,10 @@ class ExportError(ValueError):
 
 
 def neutralise(text: str) -> str:
-    """A spreadsheet-safe text cell: a leading ``'`` when it would start a formula."""
-    text = str(text)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A spreadsheet-safe text cell: a leading ``'`` when it would start a formula (``grader.ids.cell``)."""
+    from ..ids import cell
+
+    return cell(text)
 
 
 @dataclasses.dataclass(frozen=True)
