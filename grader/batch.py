@@ -238,6 +238,7 @@ class _Job:
     started: float = dataclasses.field(default_factory=time.monotonic)
     pdf: bool = False  # grade --pdf
     submitted_at: object = None  # datetime.datetime when the late policy applies
+    edition: object = None  # grader.editions.Edition (cs231n layout), set by _step_edition
 
 
 def _step_unpack(job: _Job) -> None:
@@ -246,6 +247,31 @@ def _step_unpack(job: _Job) -> None:
 
 def _step_detect(job: _Job) -> None:
     job.layout = unpack_mod.detect_layout(job.tmp / "unpacked", job.submission)
+
+
+def _step_edition(job: _Job) -> None:
+    """cs231n layout: its edition (the rubric's, else detected); the checks it lacks are not applicable."""
+    if job.layout.kind != "cs231n":
+        return
+    from . import editions
+
+    if job.rubric.edition:
+        job.edition, how = editions.lookup(job.rubric.edition), "as the rubric or --edition says"
+    else:
+        job.edition, how = editions.detect(job.layout.package_dir, job.layout.notebooks)
+    job.rubric, dropped = editions.apply_to_rubric(job.rubric, job.edition)
+    note = f"cs231n edition {job.edition.name} ({how})"
+    if dropped:
+        note += f"; not applicable (not run, no points at stake): {', '.join(dropped)}"
+    if _numpy_compat(job):
+        note += "; NumPy's removed aliases (np.int, np.float, ...) restored"
+    job.notes.insert(0, note)
+
+
+def _numpy_compat(job: _Job) -> bool:
+    if job.rubric.numpy_compat is not None:
+        return job.rubric.numpy_compat
+    return bool(job.edition and job.edition.numpy_compat)
 
 
 def graded_by(rubric: rubric_mod.Rubric) -> Callable[[Path], bool]:
@@ -291,7 +317,10 @@ def _step_run(job: _Job) -> None:
             check = checks[spec.id]
             tasks.append(Task(spec.id, job.hidden[spec.id].case, spec.timeout or check.timeout, job.hidden.payload(spec.id)))
     tree = job.tmp / "tree"
-    job.outcomes = run_checks(job.layout.package, [str(tree)], tasks, launcher=job.launcher_factory(tree))
+    job.outcomes = run_checks(
+        job.layout.package, [str(tree)], tasks, launcher=job.launcher_factory(tree),
+        edition=job.edition.name if job.edition else None, numpy_compat=_numpy_compat(job),
+    )
 
 
 def _step_notebooks(job: _Job) -> None:
@@ -320,6 +349,7 @@ def _step_score(job: _Job) -> None:
 STEPS: list[tuple[str, Callable[[_Job], None]]] = [
     ("unpack", _step_unpack),
     ("detect layout", _step_detect),
+    ("edition", _step_edition),
     ("assemble", _step_assemble),
     ("run checks", _step_run),
     ("run notebooks", _step_notebooks),
@@ -420,6 +450,7 @@ def _report(job: _Job, status: str, problems: Sequence[str]) -> str:
         ("submission", job.id),
         ("status", status),
         ("layout", job.layout.kind if job.layout else "-"),
+        ("edition", job.edition.name if job.edition else "-"),
         ("graded", dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()),
         ("a2kit", __version__),
         ("rubric", f"{Path(job.rubric.path).name} (version {job.rubric.version})"),
@@ -470,6 +501,7 @@ def _finish(job: _Job, status: str, message: str) -> Graded:
         # the sandboxed worker's peak resident memory, as it reported it (informative: bench/grade.py)
         "peak_rss_mib": round(max((o.rss_kib for o in job.outcomes.values()), default=0) / 1024, 1),
         "rubric": {"path": Path(job.rubric.path).name, "version": job.rubric.version},
+        "edition": job.edition.name if job.edition else None,
         "version": __version__,
     }
     if job.notebook_runs is not None:

@@ -150,6 +150,17 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
     from . import batch
 
     rub = _load_rubric(args)
+    if args.edition is not None or args.numpy_compat is not None:
+        import dataclasses
+
+        from . import editions
+
+        try:
+            edition = editions.lookup(args.edition).name if args.edition is not None else rub.edition
+        except editions.EditionError as exc:
+            raise UsageError(f"--edition: {exc}") from exc
+        compat = args.numpy_compat if args.numpy_compat is not None else rub.numpy_compat
+        rub = dataclasses.replace(rub, edition=edition, numpy_compat=compat)
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
@@ -315,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--execute-notebooks", action="store_true", help="also execute each submission's notebooks in the sandbox (report only)"
     )
     p.add_argument("--pdf", action="store_true", help="also write DIR/<id>/a2_inline_submission.pdf of the notebooks (needs Chromium)")
+    p.add_argument("--edition", metavar="YEAR", help="grade cs231n-layout work as this edition (2017, 2018-2019, 2020, 2021-2024, 2025 or a year; default: detected from the code)")
+    p.add_argument("--numpy-compat", action="store_true", default=None, help="restore NumPy's removed aliases (np.int, np.float, ...) in the sandbox (default: for editions before 2021)")
     p.add_argument("--submitted-at", metavar="FILE.csv", help="submission times (columns submission,submitted_at) for the rubric's late policy")
     p.set_defaults(func=_cmd_grade)
 

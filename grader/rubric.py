@@ -18,6 +18,8 @@ Format (version 1)::
             visibility: after_due_date       # optional: Gradescope's visible, hidden, after_due_date,
                                              # after_published; default: the question's, else the
                                              # top-level ``visibility:``, else after_due_date
+    edition: "2017"                          # optional, cs231n layout: grade as this edition (else detected)
+    numpy_compat: true                       # optional: restore np.int, np.float... (else as the edition says)
     late:                                    # optional: the late policy, see grader/late.py
       deadline: "2026-03-20 23:59"
       timezone: America/Argentina/Buenos_Aires
@@ -44,7 +46,7 @@ import yaml
 SUPPORTED_VERSIONS = (1,)
 TOP_KEYS = {
     "version": True, "assignment": True, "questions": True, "description": False, "track": False, "all_checks": False,
-    "visibility": False, "late": False,
+    "visibility": False, "late": False, "edition": False, "numpy_compat": False,
 }
 QUESTION_KEYS = {"title": True, "points": True, "checks": True, "notebook": False, "extra_credit": False, "description": False,
                  "visibility": False}
@@ -89,6 +91,10 @@ class Rubric:
     assignment: str
     questions: tuple[QuestionSpec, ...]
     late: object = None  #: a ``grader.late.LatePolicy`` when the rubric has a ``late:`` block
+    #: cs231n layout: the edition to grade as (a ``grader.editions`` name); None: detected from the code
+    edition: str | None = None
+    #: restore NumPy's removed aliases (np.int...) in the sandbox; None: as the edition says
+    numpy_compat: bool | None = None
 
     def question(self, qid: str) -> QuestionSpec:
         for q in self.questions:
@@ -250,4 +256,15 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
             if missing:
                 raise v.fail(cnode, f"{where}.checks: missing check ids {', '.join(missing)}")
         questions.append(QuestionSpec(qid, title, points, extra, notebook, tuple(checks)))
-    return Rubric(str(path), int(version), assignment, tuple(questions), late)
+    edition = None
+    if "edition" in top:
+        from . import editions
+
+        try:
+            edition = editions.lookup(v.scalar(top["edition"][1], "edition")).name
+        except editions.EditionError as exc:
+            raise v.fail(top["edition"][1], f"edition: {exc}") from exc
+    numpy_compat = v.scalar(top["numpy_compat"][1], "numpy_compat") if "numpy_compat" in top else None
+    if numpy_compat is not None and not isinstance(numpy_compat, bool):
+        raise v.fail(top["numpy_compat"][1], "numpy_compat must be true or false")
+    return Rubric(str(path), int(version), assignment, tuple(questions), late, edition, numpy_compat)

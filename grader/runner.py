@@ -87,7 +87,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def _write_job(
-    jobdir: Path, package: str, sys_path: Sequence[str], tasks: Sequence[Task], poisoned: dict[str, str] | None = None
+    jobdir: Path, package: str, sys_path: Sequence[str], tasks: Sequence[Task], poisoned: dict[str, str] | None = None,
+    options: dict | None = None,
 ) -> None:
     (jobdir / "in").mkdir(parents=True, exist_ok=True)
     for t in tasks:
@@ -100,6 +101,7 @@ def _write_job(
         "sys_path": list(sys_path),
         "checks": [{"id": t.check_id, "params": dict(t.case.params)} for t in tasks],
         "poisoned": dict(poisoned or {}),
+        **(options or {}),  # edition, numpy_compat (grader.editions)
     }
     (jobdir / "job.json").write_text(json.dumps(job))
 
@@ -114,6 +116,8 @@ def run_checks(
     workdir: Path | None = None,
     budget: float | None = None,
     log: HeadTail | None = None,
+    edition: str | None = None,
+    numpy_compat: bool = False,
 ) -> dict[str, Outcome]:
     """Run ``tasks`` against ``package`` (importable from ``sys_path``) in child processes.
 
@@ -130,6 +134,10 @@ def run_checks(
     here (default: the sum of the time limits plus ``STARTUP_SECONDS``); once
     spent, the checks not yet done are ``timeout``. ``log``: receives the
     workers' stdout and stderr (its head and tail), which never reach a score.
+
+    ``edition`` (a ``grader.editions`` name): the worker adapts the grader's
+    calls to that edition's API; ``numpy_compat``: it restores NumPy's removed
+    aliases (``np.int``...) before importing the implementation.
     """
     results: dict[str, Outcome] = {}
     if budget is None:
@@ -147,7 +155,7 @@ def run_checks(
                 break
             jobdir = base / f"run{attempt}"
             attempt += 1
-            _write_job(jobdir, package, sys_path, pending, poisoned)
+            _write_job(jobdir, package, sys_path, pending, poisoned, {"edition": edition, "numpy_compat": numpy_compat})
             done = _run_worker(jobdir, pending, launcher, env, poisoned=poisoned, deadline_all=deadline_all, log=log)
             results.update(done)
             pending = [t for t in pending if t.check_id not in results]

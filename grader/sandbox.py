@@ -123,7 +123,7 @@ ENV_VAR = "A2KIT_SANDBOX"
 #: Where the filtered copy of the grader appears inside the sandbox (``/a2kit/grader``).
 GRADER_MOUNT = "/a2kit"
 #: The grader files the worker needs, relative to the grader package (glob patterns).
-WORKER_FILES = ("__init__.py", "worker.py", "channel.py", "compare.py", "sandbox.py", "checks/*.py")
+WORKER_FILES = ("__init__.py", "worker.py", "channel.py", "compare.py", "sandbox.py", "editions.py", "checks/*.py")
 #: What executing a notebook needs (``show_checks`` runs public checks): the grader as the handout ships it,
 #: i.e. without ``wrong_answers/`` and with only the public fixtures.
 NOTEBOOK_GRADER_FILES = ("*.py", "checks/*.py", "render/*.py", "fixtures/public.npz")

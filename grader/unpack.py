@@ -382,6 +382,37 @@ def _copy(src: Path, target: Path) -> None:
     os.chmod(target, 0o644)
 
 
+#: cs231n layout: files students legitimately extend (their own sandwich layers); taken from the submission.
+STUDENT_HELPERS = (Path("layer_utils.py"),)
+#: The most helper modules of a submission's own taken, and their largest size.
+MAX_HELPERS, MAX_HELPER_BYTES = 20, 1 << 20
+
+
+def _student_helpers(layout: Layout, released: list[Path]) -> list[Path]:
+    """The cs231n submission's helper modules: ``STUDENT_HELPERS`` and its own ``.py`` files the release lacks.
+
+    Plain files only (no links), top level of the package and ``classifiers/``.
+    """
+    out = []
+    known = set(released)
+    for rel in STUDENT_HELPERS:
+        p = layout.package_dir / rel
+        if p.is_file() and not p.is_symlink():
+            out.append(rel)
+    for sub in (Path("."), Path("classifiers")):
+        folder = layout.package_dir / sub
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for p in sorted(folder.glob("*.py")):
+            rel = (sub / p.name) if str(sub) != "." else Path(p.name)
+            if rel in known or p.is_symlink() or not p.is_file() or p.stat().st_size > MAX_HELPER_BYTES:
+                continue
+            out.append(rel)
+            if len(out) >= MAX_HELPERS:
+                return out
+    return out
+
+
 def assemble(
     layout: Layout,
     release_tree: Path,
@@ -411,11 +442,20 @@ def assemble(
     package_dir.mkdir()
     notes: list[str] = []
     released = _release_files(release_tree)
+    helpers = set(_student_helpers(layout, released)) if layout.kind == "cs231n" else set()
+    restored = []
     for rel in released:
         _copy(release_tree / rel, package_dir / rel)
         theirs = layout.package_dir / rel
-        if rel not in editable and theirs.is_file() and not _same_bytes(theirs, release_tree / rel):
-            notes.append(f"submission modified {rel.as_posix()} (not graded; the release's copy was used)")
+        if rel not in editable and rel not in helpers and theirs.is_file() and not _same_bytes(theirs, release_tree / rel):
+            restored.append(rel.as_posix())
+    for rel in sorted(helpers):
+        _copy(layout.package_dir / rel, package_dir / rel)
+    if restored:
+        notes.append(
+            f"the release's copies of {', '.join(restored)} were used, not the submission's "
+            "(the grader relies on them: the solver, fast layers and utilities are not graded)"
+        )
     for rel in editable:
         theirs = layout.package_dir / rel
         if theirs.is_file() and not theirs.is_symlink():

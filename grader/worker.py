@@ -129,7 +129,12 @@ def main(argv: list[str]) -> int:
     from .checks import registry
     from .checks.base import Case
 
-    impl = _WatchedImpl(job["package"], emit, job.get("poisoned") or {})
+    from . import editions
+
+    if job.get("numpy_compat"):
+        editions.restore_numpy_aliases()
+    edition = editions.EDITIONS.get(job.get("edition") or "")
+    impl = editions.adapt(_WatchedImpl(job["package"], emit, job.get("poisoned") or {}), edition)
     package_dir = ""
     for entry in job["sys_path"]:
         candidate = os.path.join(entry, *job["package"].split("."))

@@ -83,7 +83,12 @@ def test_results_json_is_gradescope_format_and_adds_up(graded):
         if row.status == "error":
             assert data["tests"] == [] and row.message in data["output"]
             continue
-        assert len(data["tests"]) == sum(len(q.checks) for q in gradable_rubric().questions)
+        rub = gradable_rubric()
+        if data["a2kit"].get("edition"):  # a cs231n submission: the checks its edition lacks are not applicable
+            from grader import editions
+
+            rub = editions.apply_to_rubric(rub, editions.lookup(data["a2kit"]["edition"]))[0]
+        assert len(data["tests"]) == sum(len(q.checks) for q in rub.questions)
         assert sum(t["score"] for t in data["tests"]) == pytest.approx(data["score"])
         for t in data["tests"]:
             assert set(t) == {"name", "number", "score", "max_score", "status", "output", "visibility", "tags"}
