@@ -822,8 +822,12 @@ def grade(
             if r is not None:
                 progress(r)
 
+    # the rows already in DIR, read once: a submission being regraded keeps its old row until its new one
+    on_disk = {r.submission: r for r in gradebook_mod.merged(out, [], rubric, row_from_results)}
+
     def write_gradebook(summary: bool = False) -> None:
-        every = gradebook_mod.merged(out, [r for r in rows if r is not None], rubric, row_from_results)
+        now = {**on_disk, **{r.submission: r for r in rows if r is not None}}
+        every = [now[k] for k in sorted(now)]
         atomic_write_text(out / GRADEBOOK, gradebook_text(every, rubric))
         if summary:
             write_summary(out, [r.submission for r in every], title=_title(rubric))

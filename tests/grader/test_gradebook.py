@@ -140,3 +140,19 @@ def test_a_graded_or_partial_row_does_not_fail_the_command(status, tmp_path, mon
     assert cli.main(["grade", str(sub), "--out", str(tmp_path / "o"), "--seed", "x", "--rubric", str(tmp_path / "week-1.yaml")]) == 0
     row.status = "error"
     assert cli.main(["grade", str(sub), "--out", str(tmp_path / "o"), "--seed", "x", "--rubric", str(tmp_path / "week-1.yaml")]) == 1
+
+
+def test_midway_through_a_regrade_every_row_is_still_there(tmp_path):
+    """While a forced regrade runs, the gradebook written after the first submission still lists the second
+    (its old row), so a batch killed at that moment loses nothing."""
+    rub = _rubric(tmp_path)
+    subs = [our_layout(tmp_path / name, ROOT / "student") for name in ("a", "b", "c")]
+    out = tmp_path / "out"
+    batch.grade(subs, out, rubric=rub, seed=SECRET)
+    seen = []
+
+    def progress(row):
+        seen.append(sorted(_gradebook(out)))
+
+    batch.grade(subs, out, rubric=rub, seed=SECRET, force=True, workers=1, progress=progress)
+    assert seen == [["a", "b", "c"]] * 3
