@@ -40,6 +40,9 @@ def _torch():
         import torch
     except ImportError:
         raise NotImplementedError(NO_TORCH) from None
+    from .torch_lazy import install
+
+    install()  # the optimizers' first step would import torch._dynamo (as long as torch itself)
     return torch
 
 

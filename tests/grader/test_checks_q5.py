@@ -243,3 +243,48 @@ def test_readme_first_command_in_a_fresh_venv_without_torch_exits_0(tmp_path):
     assert proc.returncode == 0, out[-3000:]
     assert out.count("PyTorch is not installed") == 1, out[-3000:]
     assert "FAIL" not in out and "ERROR" not in out
+
+
+_OPTIM_RUN = """
+import sys, torch
+if sys.argv[1] != "eager":
+    from grader.checks import torch_lazy
+    torch_lazy.install()
+torch.manual_seed(0)
+m = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3)).double()
+opts = [torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9), torch.optim.Adam(m.parameters(), lr=0.01)]
+x, y = torch.randn(8, 6, dtype=torch.float64), torch.arange(8) % 3
+for step in range(4):
+    o = opts[step % 2]
+    o.zero_grad()
+    torch.nn.functional.cross_entropy(m(x), y).backward()
+    o.step()
+real = type(sys.modules["torch._dynamo"]).__name__ == "module"
+print(real, ",".join(repr(float(v)) for p in m.parameters() for v in p.detach().reshape(-1)))
+if sys.argv[1] == "compile":
+    f = torch.compile(lambda t: t * 2, backend="eager")
+    assert float(f(torch.ones(1))) == 2.0
+    print(type(sys.modules["torch._dynamo"]).__name__ == "module")
+"""
+
+
+def _optim_run(mode: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", _OPTIM_RUN, mode], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()
+
+
+@needs_torch
+def test_lazy_dynamo_changes_no_number():
+    """With grader.checks.torch_lazy, do SGD/Adam steps leave torch._dynamo unimported and give bit-identical weights?"""
+    eager, lazy = _optim_run("eager"), _optim_run("lazy")
+    assert eager[0] == "True" and lazy[0] == "False"  # the optimizers pulled in the real one, or not
+    assert lazy[1] == eager[1]
+
+
+@needs_torch
+@pytest.mark.slow
+def test_lazy_dynamo_lets_torch_compile_load_the_real_one():
+    """After install(), does torch.compile (an open model may use it) replace the stand-in with the real module?"""
+    out = _optim_run("compile")
+    assert out[0] == "False" and out[2] == "True"
