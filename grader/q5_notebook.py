@@ -215,6 +215,8 @@ class Extraction:
     found: dict[str, str]  # the checks' name -> the notebook's name
     missing: list[str]
     problems: list[str]
+    self_reported: float | None = None  # the last validation accuracy the open-model cell's saved output shows
+
 
     def note(self, notebook: str) -> str:
         used = ", ".join(str(c) for c in self.cells) or "none"
@@ -224,6 +226,8 @@ class Extraction:
             text += f"; not found: {', '.join(self.missing)}"
         if self.problems:
             text += f"; skipped: {'; '.join(self.problems[:5])}"
+        if self.self_reported is not None:
+            text += f"; open model: {self.self_reported:.1%} validation accuracy self-reported (the notebook's saved output, not scored)"
         return text
 
 
@@ -248,6 +252,29 @@ def _text(cell: dict) -> str:
 def _clean(src: str) -> str:
     """IPython magics and shell lines become comments (their line numbers are kept)."""
     return "\n".join("#" + line if line.lstrip().startswith(("%", "!")) else line for line in src.splitlines())
+
+
+#: What the cs231n loops print: "Got 5432 / 10000 correct (54.32)" (also the 2017 "(54.32%)").
+_GOT = re.compile(r"Got (\d+) / (\d+) correct")
+MAX_OUTPUT_CHARS = 200_000
+
+
+def _saved_accuracy(cell: dict) -> float | None:
+    """The last "Got n / m correct" in a code cell's saved stream outputs (bounded), as a fraction."""
+    outputs = cell.get("outputs")
+    if not isinstance(outputs, list):
+        return None
+    text = ""
+    for out in outputs[:200]:
+        if isinstance(out, dict) and out.get("output_type") == "stream":
+            t = out.get("text", "")
+            t = "".join(x for x in t if isinstance(x, str)) if isinstance(t, list) else t if isinstance(t, str) else ""
+            text = (text + t)[-MAX_OUTPUT_CHARS:]
+    found = _GOT.findall(text)
+    if not found:
+        return None
+    n, m = int(found[-1][0]), int(found[-1][1])
+    return n / m if 0 < m and n <= m else None
 
 
 def _call_names(node: ast.AST) -> list[str]:
@@ -288,7 +315,7 @@ def extract(path: Path) -> Extraction:
     used: list[int] = []
     problems: list[str] = []
     defined: set[str] = set()
-    seq_fc = seq_conv = open_model = None
+    seq_fc = seq_conv = open_model = self_reported = None
     in_open = False
     code_no = 0
     for cell in cells:
@@ -336,6 +363,7 @@ def extract(path: Path) -> Extraction:
             statements = [s for s in kept if not s.startswith("try:")] + assigns
             if in_open:
                 open_model = (code_no, statements)
+                self_reported = _saved_accuracy(cell)
             elif _is_sequential(model_value):
                 has_conv = "Conv2d" in _call_names(model_value)
                 if has_conv:
@@ -377,7 +405,7 @@ def extract(path: Path) -> Extraction:
         adapter.append(_builder(fn, statements, returns))
     adapter.append(_OPEN)
     source = PRELUDE + "".join(pieces) + "".join(adapter)
-    return Extraction(source, sorted(set(used)), found, missing, problems)
+    return Extraction(source, sorted(set(used)), found, missing, problems, self_reported)
 
 
 def find_notebook(notebooks) -> Path | None:

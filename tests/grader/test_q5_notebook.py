@@ -82,6 +82,17 @@ def test_extraction_takes_definitions_never_training_data_or_prints(tmp_path):
     assert note.startswith("Q5 graded from PyTorch.ipynb: code cells ") and "train (as train_part34)" in note
 
 
+def test_open_model_saved_accuracy_is_reported_as_self_reported(tmp_path):
+    nb = nbs.notebook("2023")
+    (cell,) = [c for c in nb["cells"] if "epochs=10" in "".join(c["source"])]
+    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["Got 600 / 1000 correct (60.00)\n", "Got 712 / 1000 correct (71.20)\n"]}]
+    (tmp_path / "PyTorch.ipynb").write_text(json.dumps(nb))
+    ex = q5_notebook.extract(tmp_path / "PyTorch.ipynb")
+    assert ex.self_reported == pytest.approx(0.712)
+    assert "71.2% validation accuracy self-reported" in ex.note("PyTorch.ipynb") and "not scored" in ex.note("PyTorch.ipynb")
+    assert q5_notebook.extract(nbs.write(tmp_path / "b" / "PyTorch.ipynb", "2023")).self_reported is None
+
+
 def test_extraction_is_bounded_and_survives_junk(tmp_path):
     big = tmp_path / "PyTorch.ipynb"
     cells = [{"cell_type": "code", "source": "def f(:\n"}, {"cell_type": "code", "source": "x" * (q5_notebook.MAX_CELL_CHARS + 1)}]
