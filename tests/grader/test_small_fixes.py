@@ -76,9 +76,14 @@ def test_collect_refuses_a_syntax_error_naming_the_file_and_line(tmp_path):
 
 
 def test_collect_out_creates_the_folder(tmp_path):
+    from grader import rubric as rubric_mod
+
     root = make_project(tmp_path)
+    tiny = tmp_path / "tiny.yaml"  # two checks: the folder is the point, not the checks
+    tiny.write_text("version: 1\nassignment: t\nquestions:\n  q1:\n    title: t\n    points: 1\n    checks:\n"
+                    "      - {id: relu_forward, points: 1}\n")
     out = tmp_path / "new" / "folder"
-    result = collect.collect(root, out, now=NOW, check_notebooks=False)
+    result = collect.collect(root, out, rubric=rubric_mod.load(tiny), now=NOW, check_notebooks=False)
     assert result.zip_path == out / collect.ZIP_NAME and result.zip_path.is_file()
 
 
