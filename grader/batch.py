@@ -342,7 +342,8 @@ def _step_notebooks(job: _Job) -> None:
 def _step_score(job: _Job) -> None:
     checks = registry.all_checks()
     fixtures = {spec.id: job.hidden[spec.id] for q in job.rubric.questions for spec in q.checks}
-    job.results = [score_question(q, checks, job.outcomes, fixtures) for q in job.rubric.questions]
+    hidden = not job.hidden.public  # hidden cases: no value of them in any message (issue 11)
+    job.results = [score_question(q, checks, job.outcomes, fixtures, hidden=hidden) for q in job.rubric.questions]
 
 
 #: The pipeline, in order. ``render`` is done by ``_finish`` (it also runs for errors).

@@ -1,6 +1,8 @@
 """Turn what came back from the untrusted side into scored check results (trusted side)."""
 from __future__ import annotations
 
+import re
+
 from .checks.base import Check, CheckResult, QuestionResult, Status
 from .diagnose import diagnose
 from .fixtures import Fixture
@@ -8,7 +10,15 @@ from .rubric import CheckSpec, QuestionSpec
 from .runner import Outcome
 
 
-def score_check(check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixture) -> CheckResult:
+#: "got X, expected Y" in a comparison's detail: the values of a hidden case (and the reference's answer on it).
+_VALUES = re.compile(r"\(?got [^,()]+, expected [^,()\s]+\)?")
+def without_values(message: str) -> str:
+    """``message`` with the values of the case taken out (for hidden cases: no expected value is ever shown)."""
+    return _VALUES.sub("(values withheld: hidden case)", message)
+
+
+def score_check(check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixture, *, hidden: bool = False) -> CheckResult:
+    """``hidden``: the fixture is a hidden case; the failure message shows no value of it (nor of the reference's answer)."""
     tol = spec.tolerance if spec.tolerance is not None else check.tolerance
 
     def result(status: Status, points: float = 0.0, **kw) -> CheckResult:
@@ -35,14 +45,17 @@ def score_check(check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixtur
     message = measure.detail or "outputs differ from the expected values"
     if hint:
         message = f"likely: {hint} ({message})"
+    if hidden:
+        message = without_values(message)
     return result(Status.FAIL, error=measure.error, message=message)
 
 
 def score_question(
-    question: QuestionSpec, checks: dict[str, Check], outcomes: dict[str, Outcome], fixtures: dict[str, Fixture]
+    question: QuestionSpec, checks: dict[str, Check], outcomes: dict[str, Outcome], fixtures: dict[str, Fixture],
+    *, hidden: bool = False,
 ) -> QuestionResult:
     results = []
     for spec in question.checks:
         outcome = outcomes.get(spec.id, Outcome("error", message="the check did not run"))
-        results.append(score_check(checks[spec.id], spec, outcome, fixtures[spec.id]))
+        results.append(score_check(checks[spec.id], spec, outcome, fixtures[spec.id], hidden=hidden))
     return QuestionResult(question.id, question.title, question.points, question.extra_credit, tuple(results))

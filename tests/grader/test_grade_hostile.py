@@ -892,6 +892,29 @@ def test_no_host_file_content_and_no_secret_in_any_output(graded):
             assert CANARY.encode() not in text and SECRET.encode() not in text, path
 
 
+def test_hidden_cases_show_no_expected_values(graded):
+    """Breach 7: no failure message of a hidden case says "got X, expected Y" (the reference's answer on it)."""
+    import re
+
+    failed = 0
+    for sid in graded.order:
+        for t in graded.results(sid)["tests"]:
+            assert not re.search(r"got [^,()]+, expected", t["output"]), (sid, t["output"])
+            failed += "values withheld: hidden case" in t["output"]
+    assert failed, "no check failed on its values: the assertion above tested nothing"
+    for path in graded.ctx.out.glob("*/report.html"):
+        assert not re.search(r"got [^,()<]+, expected", path.read_text()), path
+
+
+def test_without_values_keeps_the_diagnosis_and_drops_the_values():
+    from grader.scoring import without_values
+
+    assert without_values("dx: got 1.5, expected -2.25e-03 (rel error 0.9)") == "dx: (values withheld: hidden case) (rel error 0.9)"
+    text = without_values("dx: max rel error 0.3 at index (1, 2) (got 0.5, expected 0.7)")
+    assert "0.5" not in text and "0.7" not in text and "max rel error 0.3" in text
+    assert without_values("t: shape (1,), expected ()") == "t: shape (1,), expected ()"
+
+
 def test_nothing_outside_the_output_folder_changed(graded):
     assert graded.changed == []
     assert graded.stray_markers == []
