@@ -673,6 +673,7 @@ def _accuracy_compare(got: Arrays, expected: Arrays, case: Case, tolerance: floa
     return Measure(
         accuracy,
         False,
+        f"precisión {accuracy:.2f} tras {case['epochs']} épocas desde una inicialización que la referencia lleva al 100% / "
         f"accuracy {accuracy:.2f} after {case['epochs']} epochs (lr={case['lr']}, full batch) from an initialisation "
         f"the reference trains to 100%: check Dense's backward, the MSE gradient and fit",
     )
@@ -832,7 +833,7 @@ def _ex1_checks() -> tuple[Check, ...]:
         Check(
             f"tp2_ex1_{name}",
             "tp2_ex1",
-            f"exercise 1 with {name}: f, df/db, df/dw, df/dx",
+            f"ej. 1 con {name}: f, df/db, df/dw, df/dx / exercise 1 with {name}",
             _ex1_case(name),
             _ex1_run(name),
             compare_values(["f", "df_db", "df_dw", "df_dx"]),
@@ -850,7 +851,7 @@ def _activation_checks() -> tuple[Check, ...]:
             Check(
                 f"tp2_{name}_forward",
                 "tp2_activations",
-                f"{name}_forward output",
+                f"{name}_forward: salida / output",
                 _act_case(name),
                 _act_forward(name),
                 compare_values(["out"]),
@@ -862,7 +863,7 @@ def _activation_checks() -> tuple[Check, ...]:
             Check(
                 f"tp2_{name}_backward",
                 "tp2_activations",
-                f"{name}_backward gradient dx",
+                f"{name}_backward: gradiente / gradient dx",
                 _act_case(name),
                 _act_backward(name),
                 compare_gradients({"dx": "dx_num"}),
@@ -875,7 +876,7 @@ def _activation_checks() -> tuple[Check, ...]:
         Check(
             "tp2_mse_loss",
             "tp2_activations",
-            "mse_loss: loss and dx",
+            "mse_loss: costo y dx (MSE del curso) / loss and dx (the course's MSE)",
             _mse_case,
             _mse_run,
             compare_all_gradients,
@@ -891,7 +892,7 @@ CHECKS = (
     Check(
         "tp2_ex2_forward",
         "tp2_ex2",
-        "exercise 2: z, the sigmoid outputs and the MSE",
+        "ej. 2: z, las salidas sigmoides y el MSE / exercise 2: z, the sigmoid outputs and the MSE",
         _ex2_case,
         _ex2_forward,
         compare_values(["z", "a", "loss"]),
@@ -901,7 +902,7 @@ CHECKS = (
     Check(
         "tp2_ex2_backward",
         "tp2_ex2",
-        "exercise 2: dL/dW, dL/db, dL/dx",
+        "ej. 2: dL/dW, dL/db, dL/dx / exercise 2: dL/dW, dL/db, dL/dx",
         _ex2_case,
         _ex2_backward,
         compare_gradients({"dW": "dW_num", "db": "db_num", "dx": "dx_num"}),
@@ -912,7 +913,7 @@ CHECKS = (
     Check(
         "tp2_dense_forward",
         "tp2_layers",
-        "Dense forward (tanh; hidden: other activations)",
+        "Dense forward (tanh; oculto: otras activaciones / hidden: other activations)",
         _dense_case,
         _dense_forward,
         compare_values(["out"]),
@@ -932,7 +933,7 @@ CHECKS = (
     Check(
         "tp2_concatenate_forward",
         "tp2_layers",
-        "Concatenate forward: [x, h]",
+        "Concatenate forward: [x, h] (la entrada primero / the input first)",
         _concat_case,
         _concat_forward,
         compare_values(["out"]),
@@ -942,7 +943,7 @@ CHECKS = (
     Check(
         "tp2_concatenate_backward",
         "tp2_layers",
-        "Concatenate backward: the gradient split into dh and dx",
+        "Concatenate backward: el gradiente dividido en dh y dx / the gradient split into dh and dx",
         _concat_case,
         _concat_backward,
         compare_gradients({"dh": "dh_num", "dx": "dx_num"}),
@@ -952,7 +953,7 @@ CHECKS = (
     Check(
         "tp2_network_grads",
         "tp2_layers",
-        "Network.loss_and_grads: Dense-Concatenate-Dense-Dense with a regularizer",
+        "Network.loss_and_grads: Dense-Concatenate-Dense-Dense con regularizador / with a regularizer",
         _net_case,
         _net_grads,
         compare_all_gradients,
@@ -962,7 +963,7 @@ CHECKS = (
     Check(
         "tp2_loss_mse",
         "tp2_training",
-        "losses.MSE: loss and gradient",
+        "losses.MSE: costo y gradiente / loss and gradient",
         _loss_case("MSE"),
         _loss_run,
         compare_all_gradients,
@@ -972,7 +973,7 @@ CHECKS = (
     Check(
         "tp2_loss_svm",
         "tp2_training",
-        "losses.SVM: loss and gradient (labels; hidden: one-hot rows too)",
+        "losses.SVM: costo y gradiente / loss and gradient (etiquetas / labels; oculto / hidden: one-hot)",
         _loss_case("SVM"),
         _loss_run,
         compare_all_gradients,
@@ -982,7 +983,7 @@ CHECKS = (
     Check(
         "tp2_loss_cce",
         "tp2_training",
-        "losses.CCE: loss and gradient (labels; hidden: one-hot rows too)",
+        "losses.CCE: costo y gradiente / loss and gradient (etiquetas / labels; oculto / hidden: one-hot)",
         _loss_case("CCE"),
         _loss_run,
         compare_all_gradients,
@@ -992,7 +993,7 @@ CHECKS = (
     Check(
         "tp2_l2",
         "tp2_training",
-        "regularizers.L2: penalty and gradient (an array of W's shape)",
+        "regularizers.L2: penalidad y gradiente (un array de la forma de W) / penalty and gradient (an array of W's shape)",
         _reg_case("L2"),
         _reg_run,
         compare_all_gradients,
@@ -1002,7 +1003,7 @@ CHECKS = (
     Check(
         "tp2_l1",
         "tp2_training",
-        "regularizers.L1: penalty and gradient (an array of W's shape)",
+        "regularizers.L1: penalidad y gradiente (un array de la forma de W) / penalty and gradient (an array of W's shape)",
         _reg_case("L1"),
         _reg_run,
         compare_all_gradients,
@@ -1032,7 +1033,7 @@ CHECKS = (
     Check(
         "tp2_fit_epochs",
         "tp2_training",
-        "Network.fit: 2 full-batch epochs with a regularizer (parameters and loss history)",
+        "Network.fit: 2 épocas de batch completo con regularizador / 2 full-batch epochs with a regularizer",
         _net_case,
         _fit_epochs,
         compare_values(),
