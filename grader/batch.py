@@ -350,8 +350,8 @@ def _step_score(job: _Job) -> None:
 STEPS: list[tuple[str, Callable[[_Job], None]]] = [
     ("unpack", _step_unpack),
     ("detect layout", _step_detect),
-    ("edition", _step_edition),
     ("assemble", _step_assemble),
+    ("edition", _step_edition),  # after assemble (which starts the notes)
     ("run checks", _step_run),
     ("run notebooks", _step_notebooks),
     ("score", _step_score),

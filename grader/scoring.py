@@ -17,6 +17,20 @@ def without_values(message: str) -> str:
     return _VALUES.sub("(values withheld: hidden case)", message)
 
 
+#: ``ValueError: ...``, ``numpy.linalg.LinAlgError: ...``: a message that is an exception the code raised.
+_EXCEPTION = re.compile(r"returned None|[A-Za-z_][\w.]*(Error|Exception|Warning|Interrupt|Iteration)\b")
+
+
+def _students_exception(outcome: Outcome) -> bool:
+    """Whether an ``error`` outcome is an exception of the check's call (not a crash of the sandbox or the grader).
+
+    The worker reports an exception raised inside ``check.run`` as ``Type: message``
+    (with the student's file and line when a frame of the submission raised it);
+    a dead process, a refused start or a protocol violation reads otherwise.
+    """
+    return bool(outcome.location) or bool(_EXCEPTION.match(outcome.message or ""))
+
+
 def score_check(check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixture, *, hidden: bool = False) -> CheckResult:
     """``hidden``: the fixture is a hidden case; the failure message shows no value of it (nor of the reference's answer)."""
     tol = spec.tolerance if spec.tolerance is not None else check.tolerance
@@ -30,6 +44,10 @@ def score_check(check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixtur
         return result(Status.NOT_IMPLEMENTED, message=outcome.message, location=outcome.location)
     if outcome.status == "timeout":
         return result(Status.TIMEOUT, message=outcome.message)
+    if outcome.status == "error" and _students_exception(outcome):
+        # the student's code raised (or lacks what the check calls): a failed check, not a grading problem
+        message = outcome.message if outcome.message.startswith("returned") else f"raised {outcome.message}"
+        return result(Status.FAIL, message=message, location=outcome.location)
     if outcome.status != "ok" or outcome.outputs is None:
         return result(Status.ERROR, message=outcome.message or "no result", location=outcome.location)
     try:

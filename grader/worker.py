@@ -38,6 +38,20 @@ def _location(exc: BaseException, package_dir: str) -> str:
     return best
 
 
+def _first_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` (a multi-line message often ends with a URL, not the reason).
+
+    A ``None`` where the check expected results (``dx, dw, db = f(...)``) says "returned None".
+    """
+    if isinstance(exc, TypeError) and "NoneType" in str(exc) and not _location(exc, _PACKAGE_DIR[0]):
+        return f"returned None (a missing return?): {str(exc).splitlines()[0][:200]}"
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:500]
+
+
+_PACKAGE_DIR = [""]  # the implementation's folder (set by main)
+
+
 def _last_line(exc: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
     line = text[-1] if text else type(exc).__name__
@@ -141,6 +155,7 @@ def main(argv: list[str]) -> int:
         if os.path.isdir(candidate):
             package_dir = os.path.abspath(candidate)
             break
+    _PACKAGE_DIR[0] = package_dir
     from .channel import pack_arrays
 
     emit(event="ready")
@@ -157,6 +172,9 @@ def main(argv: list[str]) -> int:
                 arrays = {k: data[k] for k in data.files}
             case = Case(arrays, item.get("params", {}))
             outputs = {k: np.asarray(v) for k, v in check.run(impl, case).items()}
+            nones = sorted(k for k, v in outputs.items() if v.dtype == object and v.shape == () and v.item() is None)
+            if nones:
+                raise TypeError(f"returned None (for {', '.join(nones)}): the function must return its result")
             odd = sorted(k for k, v in outputs.items() if v.dtype.kind not in "biufc")
             if odd:
                 raise TypeError(f"returned {', '.join(odd)} as a value that is not a plain numeric array")
@@ -168,7 +186,7 @@ def main(argv: list[str]) -> int:
             status, message = "error", f"the code called sys.exit({exc.code!r})"
             location = _location(exc, package_dir)
         except BaseException as exc:  # noqa: BLE001 - every failure is the check's outcome
-            status, message, location = "error", _last_line(exc), _location(exc, package_dir)
+            status, message, location = "error", _first_line(exc), _location(exc, package_dir)
         if status != "ok":
             spec, payload = [], b""
         emit(

@@ -193,3 +193,49 @@ def test_the_students_own_layer_utils_is_used(tmp_path, setup):
     rub = dataclasses.replace(rub, questions=(rub.question("q1"),))
     graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
     assert graded.row.total == 20, json.loads(graded.files[batch.RESULTS])["tests"]
+
+
+def _only(rub, ids, **kw):
+    """``rub`` reduced to the checks ``ids`` (one point each) in their questions."""
+    questions = []
+    for q in rub.questions:
+        checks = tuple(dataclasses.replace(c, points=1.0) for c in q.checks if c.id in ids)
+        if checks:
+            questions.append(dataclasses.replace(q, checks=checks, points=float(len(checks))))
+    return dataclasses.replace(rub, questions=tuple(questions), **kw)
+
+
+def test_a_raising_or_none_returning_function_is_a_failed_check_and_the_row_graded(tmp_path, setup):
+    rub, hidden = setup
+    pkg = edition_package(tmp_path / "p", "2021-2024")
+    subjects.edit_file(pkg / "layers.py", function="affine_backward", source="def affine_backward(dout, cache):\n    pass\n")
+    subjects.edit_file(pkg / "layers.py", function="relu_forward",
+                       source="def relu_forward(x):\n    raise ValueError('bad shape\\nsecond line')\n")
+    zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
+    rub = _only(rub, {"affine_forward", "affine_backward", "relu_forward"})
+    graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    tests = {t["name"].split()[1].rstrip(":"): t for t in json.loads(graded.files[batch.RESULTS])["tests"]}
+    assert graded.row.status == "graded" and graded.row.total == 1, graded.row
+    assert "returned None" in tests["affine_backward"]["output"]
+    out = tests["relu_forward"]["output"]
+    line = 1 + (pkg / "layers.py").read_text().splitlines().index("    raise ValueError('bad shape\\nsecond line')")
+    report = graded.files[batch.REPORT]
+    assert "ValueError: bad shape" in out and "second line" not in out + report
+    assert f"cs231n/layers.py:{line} in relu_forward" in report and "/tmp/" not in report and "a2kit-" not in out
+
+
+@pytest.mark.parametrize("compat", [True, False])
+def test_old_numpy_aliases_are_restored_when_asked(tmp_path, setup, compat):
+    rub, hidden = setup
+    pkg = edition_package(tmp_path / "p", "2017")
+    subjects.edit_file(pkg / "layers.py", append="_old_relu = relu_forward\n\n\ndef relu_forward(x):\n"
+                       "    assert np.int(3) == 3 and np.float(1) == 1.0\n    return _old_relu(x)\n")
+    zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
+    rub = _only(rub, {"relu_forward"}, numpy_compat=compat)
+    graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    data = json.loads(graded.files[batch.RESULTS])
+    assert graded.row.total == (1 if compat else 0), data["tests"]
+    assert ("aliases" in data["a2kit"]["notes"][0]) == compat
+    if not compat:
+        report = graded.files[batch.REPORT]
+        assert "has no attribute &#39;int&#39;" in report and "numpy.org" not in report, report
