@@ -45,6 +45,8 @@ def _first_line(exc: BaseException) -> str:
     """
     if isinstance(exc, TypeError) and "NoneType" in str(exc) and not _location(exc, _PACKAGE_DIR[0]):
         return f"returned None (a missing return?): {str(exc).splitlines()[0][:200]}"
+    if isinstance(exc, SyntaxError):  # its first lines quote the file by path: the reason is the last one
+        return _last_line(exc)
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:500]
 
