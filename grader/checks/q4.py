@@ -134,7 +134,13 @@ def _random_pool(rng: np.random.Generator, small: bool) -> tuple:
     elif ph == pw == stride:
         stride = ph + 1  # the public case covers pool == stride
     low, high = (2, 5) if small else (0, 5)
-    h, w = ph + int(rng.integers(low, high)), pw + int(rng.integers(low, high))
+
+    def span(pool: int) -> int:
+        # cs231n's precondition ("you can assume (H - pool_height) % stride == 0"): the windows tile the input
+        k_lo = -(-low // stride)
+        return pool + stride * int(rng.integers(k_lo, max(k_lo + 1, (high - 1) // stride + 1)))
+
+    h, w = span(ph), span(pw)
     return (int(rng.integers(1, 3)), int(rng.integers(1, 4)), h, w), ph, pw, stride
 
 
@@ -211,7 +217,8 @@ def _net_kwargs(case: Case) -> dict:
 def _convnet_init_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         params = {
-            "input_dim": [int(rng.integers(1, 4)), int(rng.integers(2, 10)), int(rng.integers(2, 10))],
+            # even H and W: the 2x2 pool of stride 2 tiles them (cs231n's pooling precondition)
+            "input_dim": [int(rng.integers(1, 4)), 2 * int(rng.integers(1, 5)), 2 * int(rng.integers(1, 5))],
             "num_filters": int(rng.integers(1, 6)),
             "filter_size": int(rng.choice([1, 3, 5])),
             "hidden_dim": int(rng.integers(2, 12)),
@@ -244,7 +251,7 @@ def _convnet_init(impl: Impl, case: Case) -> Arrays:
 def _convnet_case(rng: np.random.Generator, hidden: bool, small: bool) -> Case:
     """A net, its parameters and a minibatch; ``small`` keeps the numeric gradients fast."""
     if hidden:
-        c, h, w = int(rng.integers(1, 4)), int(rng.integers(2, 6)), int(rng.integers(2, 6))
+        c, h, w = int(rng.integers(1, 4)), 2 * int(rng.integers(1, 3)), 2 * int(rng.integers(1, 3))  # even: the pool tiles it
         f, fs = int(rng.integers(1, 4)), int(rng.choice([1, 3]))
         hid, classes, n = int(rng.integers(2, 5)), int(rng.integers(2, 5)), int(rng.integers(1, 4))
         if small:
