@@ -6,7 +6,8 @@ Prints three tables:
 
 1. the wall time of ``python -m grader check q5`` (interpreter start, the
    worker importing torch, every Q5 check, rendering), median and spread of
-   ``--repeats`` runs, and the time of a bare ``import torch`` for scale;
+   ``--repeats`` runs, the same for ``check q1`` and the ratio of the medians
+   (target <= 3), and the time of a bare ``import torch`` for scale;
 2. the seconds each Q5 check took inside the worker (one run);
 3. one epoch of ``make_open_model()`` (float32, minibatches of 64, as in the
    notebook) on ``--images`` images of the synthetic CIFAR-shaped set of
@@ -76,7 +77,12 @@ def main() -> None:
     print(f"{'what':<34} {'median s':>9} {'min s':>7} {'max s':>7}")
     print(_row("python -c 'import torch'", _wall([sys.executable, "-c", "import torch"], args.repeats)))
     check_argv = [sys.executable, "-m", "grader", "check", "q5", "--implementation", args.implementation]
-    print(_row(f"check q5 --implementation {args.implementation}", _wall(check_argv, args.repeats)))
+    q5_times = _wall(check_argv, args.repeats)
+    print(_row(f"check q5 --implementation {args.implementation}", q5_times))
+    q1_times = _wall(check_argv[:3] + ["q1"] + check_argv[4:], args.repeats)
+    print(_row(f"check q1 --implementation {args.implementation}", q1_times))
+    ratio = statistics.median(q5_times) / statistics.median(q1_times)
+    print(f"check q5 / check q1 (medians): {ratio:.2f} (target <= 3)")
 
     from grader import check
 

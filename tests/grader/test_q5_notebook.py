@@ -188,12 +188,15 @@ def test_grade_from_the_notebook_and_the_module_wins(tmp_path):
 
 
 def test_hostile_notebook_cells_are_contained(tmp_path):
-    """A class body that loops at import (it runs in the sandbox only) costs its own checks, nothing else."""
+    """A class body that loops, or calls os._exit, at import (it runs in the sandbox only) costs its own
+    checks, nothing else."""
     subs = tmp_path / "subs"
     subs.mkdir()
     _zip(subs, "hostile", extra_cell=HOSTILE_CELL)
+    _zip(subs, "exits", extra_cell="import os\nclass Probe:\n    os._exit(0)\n")
     _zip(subs, "fine")
     rub = _q5_rubric(tmp_path, only=("torch_flatten", "torch_module_two_layer_fc"), timeout=20)
     rows = {r.submission: r for r in batch.grade([subs], tmp_path / "out", rubric=rub, seed="q5-secret")}
     assert rows["hostile"].status == "partial" and rows["hostile"].total == 0  # its checks timed out
+    assert rows["exits"].total == 0 and rows["exits"].status in ("graded", "partial")
     assert rows["fine"].status == "graded" and rows["fine"].total == rub.questions[0].points
