@@ -79,7 +79,7 @@ def main() -> None:
     check_argv = [sys.executable, "-m", "grader", "check", "q5", "--implementation", args.implementation]
     q5_times = _wall(check_argv, args.repeats)
     print(_row(f"check q5 --implementation {args.implementation}", q5_times))
-    q1_times = _wall(check_argv[:3] + ["q1"] + check_argv[4:], args.repeats)
+    q1_times = _wall(check_argv[:4] + ["q1"] + check_argv[5:], args.repeats)
     print(_row(f"check q1 --implementation {args.implementation}", q1_times))
     ratio = statistics.median(q5_times) / statistics.median(q1_times)
     print(f"check q5 / check q1 (medians): {ratio:.2f} (target <= 3)")
