@@ -64,7 +64,6 @@ import io
 import json
 import os
 import secrets
-import shutil
 import sys
 import tempfile
 import threading
@@ -624,7 +623,7 @@ def grade_submission(
         status = _status_of(job.results)
         return _finish(job, status, _message(status, job.results, job.notes))
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        unpack_mod.remove_tree(tmp)
 
 
 # ---------------------------------------------------------------------------

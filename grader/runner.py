@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .channel import MAX_PAYLOAD, FrameReader, HeadTail, ProtocolError, unpack_arrays
+from .unpack import remove_tree
 from .checks.base import Arrays, Case
 
 #: Seconds the worker may take to start (import numpy) before its first check.
@@ -160,7 +161,7 @@ def run_checks(
             results.update(done)
             pending = [t for t in pending if t.check_id not in results]
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        remove_tree(base)
     return results
 
 
@@ -282,7 +283,7 @@ def run_notebooks(
                 runs[e["id"]] = NotebookRun(e["name"], outcome.status == "ok" and nb is not None, message, outcome.seconds, nb)
             pending = [t for t in pending if t.check_id not in runs]
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        remove_tree(base)
     for t, e in zip(tasks, entries):
         if t.check_id not in runs:
             runs[t.check_id] = NotebookRun(e["name"], False, "not run: the notebooks' time budget is spent")

@@ -52,6 +52,8 @@ from .paths import project_root
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 MAX_FILES = 5000
 MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Deepest folder nesting accepted in a submission (a zip entry's or a folder's path parts).
+MAX_DEPTH = 32
 
 #: Folders and files that are never part of the work (skipped, not refused).
 JUNK_DIRS = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", ".hg", ".svn", "cifar-10-batches-py"})
@@ -168,6 +170,8 @@ def _unpack_zip(submission: Path, dest: Path, budget: _Budget) -> None:
             parts = _safe_parts(submission, info.filename)
             if not parts or _is_junk(parts):
                 continue
+            if len(parts) > MAX_DEPTH:
+                raise _fail(submission, info.filename[:200], f"nested deeper than {MAX_DEPTH} folders (limit)")
             mode = info.external_attr >> 16
             if info.create_system == 3 and mode:  # unix attributes
                 if stat.S_ISLNK(mode):
@@ -215,6 +219,8 @@ def _unpack_folder(submission: Path, dest: Path, budget: _Budget) -> None:
         here = Path(dirpath)
         rel_dir = here.relative_to(base).parts
         keep = []
+        if len(rel_dir) >= MAX_DEPTH and dirnames:
+            raise _fail(submission, "/".join(rel_dir)[:200], f"nested deeper than {MAX_DEPTH} folders (limit)")
         for d in sorted(dirnames):
             rel = "/".join(rel_dir + (d,))
             st = os.lstat(here / d)
@@ -467,3 +473,29 @@ def assemble(
             os.chmod(Path(dirpath, d), 0o755)
     os.chmod(package_dir, 0o755)
     return notes
+
+
+def remove_tree(path: Path) -> None:
+    """Remove ``path`` and everything under it, however deep (no recursion in Python; errors ignored).
+
+    ``shutil.rmtree`` recurses once per level, so a tree a submission made 1,500 folders deep raises
+    RecursionError and stays; GNU ``rm -rf`` walks it without a stack limit.
+    """
+    import shutil
+    import subprocess
+
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    rm = shutil.which("rm")
+    if rm:
+        try:
+            subprocess.run([rm, "-rf", "--one-file-system", "--", str(path)], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False)
+        except (OSError, subprocess.SubprocessError):
+            pass
+    if os.path.lexists(path):
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+        except RecursionError:
+            pass

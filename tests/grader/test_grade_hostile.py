@@ -662,6 +662,13 @@ def _(dest, ctx):
     return path
 
 
+@hostile("deep_folders", refused=True)
+def _(dest, ctx):
+    # Breach 10: 1,500 nested folders used to raise RecursionError in layout detection and cleanup (and stay in
+    # /tmp); now refused at unpacking, with a reason, beyond grader.unpack.MAX_DEPTH.
+    return _zip(dest, _honest_entries() + [("student/" + "d/" * 1500 + "deep.py", b"x = 1\n")])
+
+
 @hostile("syntax_error", OPTIM)
 def _(dest, ctx):
     return reference_with(dest, optim_tail="def broken(:\n    return 1\n")
