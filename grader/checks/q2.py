@@ -345,7 +345,7 @@ def _fc_model(impl: Impl, case: Case):
     np.random.seed(0)  # the constructor draws weights; they are replaced below
     hidden_dims = [int(h) for h in case["hidden_dims"]]
     model = impl.fc_net.FullyConnectedNet(
-        hidden_dims,
+        list(hidden_dims),  # a copy: a model may append to the list it is given
         input_dim=int(case["X"].shape[1]),
         num_classes=int(case["W%d" % (len(hidden_dims) + 1)].shape[1]),
         normalization=case["normalization"],

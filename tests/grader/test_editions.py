@@ -239,3 +239,17 @@ def test_old_numpy_aliases_are_restored_when_asked(tmp_path, setup, compat):
     if not compat:
         report = graded.files[batch.REPORT]
         assert "has no attribute &#39;int&#39;" in report and "numpy.org" not in report, report
+
+
+def test_a_model_appending_to_hidden_dims_does_not_break_the_grader(tmp_path, setup):
+    """Real work appends num_classes to the caller's hidden_dims; the grader passes copies, so it scores in full."""
+    rub, hidden = setup
+    pkg = edition_package(tmp_path / "p", "2021-2024")
+    subjects.edit_file(pkg / "classifiers" / "fc_net.py", append=(
+        "_FCN = FullyConnectedNet\n\n\nclass FullyConnectedNet(_FCN):\n"
+        "    def __init__(self, hidden_dims, *a, **kw):\n"
+        "        super().__init__(list(hidden_dims), *a, **kw)\n        hidden_dims.append(7)\n"))
+    zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
+    rub = _only(rub, {"fc_net_batchnorm_loss", "fc_net_batchnorm_grads", "fc_net_loss", "fc_net_dropout"})
+    graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    assert graded.row.total == graded.row.max_total == 4, json.loads(graded.files[batch.RESULTS])["tests"]
