@@ -342,7 +342,12 @@ def _step_score(job: _Job) -> None:
     checks = registry.all_checks()
     fixtures = {spec.id: job.hidden[spec.id] for q in job.rubric.questions for spec in q.checks}
     hidden = not job.hidden.public  # hidden cases: no value of them in any message (issue 11)
-    job.results = [score_question(q, checks, job.outcomes, fixtures, hidden=hidden) for q in job.rubric.questions]
+    strict = bool(job.rubric.strict_shapes)
+    job.results = [score_question(q, checks, job.outcomes, fixtures, hidden=hidden, strict_shapes=strict) for q in job.rubric.questions]
+    warned = [c.check_id for q in job.results for c in q.checks if c.passed and c.message.startswith("passed with a warning")]
+    if warned:
+        job.notes.append(f"shape warning (full points; rubric strict_shapes: true fails them): {', '.join(warned)} "
+                         "returned right values in a shape differing only by singleton dimensions")
 
 
 #: The pipeline, in order. ``render`` is done by ``_finish`` (it also runs for errors).

@@ -46,7 +46,7 @@ import yaml
 SUPPORTED_VERSIONS = (1,)
 TOP_KEYS = {
     "version": True, "assignment": True, "questions": True, "description": False, "track": False, "all_checks": False,
-    "visibility": False, "late": False, "edition": False, "numpy_compat": False,
+    "visibility": False, "late": False, "edition": False, "numpy_compat": False, "strict_shapes": False,
 }
 QUESTION_KEYS = {"title": True, "points": True, "checks": True, "notebook": False, "extra_credit": False, "description": False,
                  "visibility": False}
@@ -95,6 +95,8 @@ class Rubric:
     edition: str | None = None
     #: restore NumPy's removed aliases (np.int...) in the sandbox; None: as the edition says
     numpy_compat: bool | None = None
+    #: a shape that differs only by singleton dimensions fails (default: full points with a warning)
+    strict_shapes: bool = False
 
     def question(self, qid: str) -> QuestionSpec:
         for q in self.questions:
@@ -267,4 +269,7 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
     numpy_compat = v.scalar(top["numpy_compat"][1], "numpy_compat") if "numpy_compat" in top else None
     if numpy_compat is not None and not isinstance(numpy_compat, bool):
         raise v.fail(top["numpy_compat"][1], "numpy_compat must be true or false")
-    return Rubric(str(path), int(version), assignment, tuple(questions), late, edition, numpy_compat)
+    strict = v.scalar(top["strict_shapes"][1], "strict_shapes") if "strict_shapes" in top else False
+    if not isinstance(strict, bool):
+        raise v.fail(top["strict_shapes"][1], "strict_shapes must be true or false")
+    return Rubric(str(path), int(version), assignment, tuple(questions), late, edition, numpy_compat, strict)

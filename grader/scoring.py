@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from .checks.base import Check, CheckResult, QuestionResult, Status
 from .diagnose import diagnose
 from .fixtures import Fixture
@@ -31,8 +33,28 @@ def _students_exception(outcome: Outcome) -> bool:
     return bool(outcome.location) or bool(_EXCEPTION.match(outcome.message or ""))
 
 
-def score_check(check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixture, *, hidden: bool = False) -> CheckResult:
-    """``hidden``: the fixture is a hidden case; the failure message shows no value of it (nor of the reference's answer)."""
+def singleton_reshaped(got: dict, expected: dict) -> tuple[dict, list[str]]:
+    """``got`` with each array whose shape is the expected one with leading singleton dimensions
+    (``(1, D)`` for ``(D,)``: it broadcasts the same everywhere) reshaped to it, and one phrase per such array."""
+    out, notes = dict(got), []
+    for name, exp in expected.items():
+        g = got.get(name)
+        if isinstance(g, np.ndarray) and isinstance(exp, np.ndarray) and g.shape != exp.shape and g.size == exp.size:
+            extra = g.ndim - exp.ndim  # leading singletons broadcast exactly like the expected shape; (C,) for (1, C, 1, 1) does not
+            if extra > 0 and g.shape == (1,) * extra + exp.shape:
+                out[name] = g.reshape(exp.shape)
+                notes.append(f"{name} has shape {g.shape}, expected {exp.shape}")
+    return out, notes
+
+
+def score_check(
+    check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixture, *, hidden: bool = False, strict_shapes: bool = False
+) -> CheckResult:
+    """``hidden``: the fixture is a hidden case; the failure message shows no value of it (nor of the reference's answer).
+
+    Unless ``strict_shapes``, right values in a shape that differs only by singleton
+    dimensions pass, with a warning in the check's message.
+    """
     tol = spec.tolerance if spec.tolerance is not None else check.tolerance
 
     def result(status: Status, points: float = 0.0, **kw) -> CheckResult:
@@ -52,6 +74,13 @@ def score_check(check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixtur
         return result(Status.ERROR, message=outcome.message or "no result", location=outcome.location)
     try:
         measure = check.compare(outcome.outputs, fixture.expected, fixture.case, tol)
+        if not measure.passed and not strict_shapes:
+            reshaped, shape_notes = singleton_reshaped(outcome.outputs, fixture.expected)
+            if shape_notes:
+                again = check.compare(reshaped, fixture.expected, fixture.case, tol)
+                if again.passed:
+                    warning = "passed with a warning: " + "; ".join(shape_notes) + " (singleton dimensions only)"
+                    return result(Status.PASS, spec.points, error=again.error, message=warning)
     except Exception as exc:  # noqa: BLE001 - malformed outputs must never crash the grader
         return result(Status.FAIL, message=f"the returned values could not be compared ({exc.__class__.__name__}: {exc})"[:300])
     if measure.passed:
@@ -70,10 +99,10 @@ def score_check(check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixtur
 
 def score_question(
     question: QuestionSpec, checks: dict[str, Check], outcomes: dict[str, Outcome], fixtures: dict[str, Fixture],
-    *, hidden: bool = False,
+    *, hidden: bool = False, strict_shapes: bool = False,
 ) -> QuestionResult:
     results = []
     for spec in question.checks:
         outcome = outcomes.get(spec.id, Outcome("error", message="the check did not run"))
-        results.append(score_check(checks[spec.id], spec, outcome, fixtures[spec.id], hidden=hidden))
+        results.append(score_check(checks[spec.id], spec, outcome, fixtures[spec.id], hidden=hidden, strict_shapes=strict_shapes))
     return QuestionResult(question.id, question.title, question.points, question.extra_credit, tuple(results))

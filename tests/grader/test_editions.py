@@ -253,3 +253,16 @@ def test_a_model_appending_to_hidden_dims_does_not_break_the_grader(tmp_path, se
     rub = _only(rub, {"fc_net_batchnorm_loss", "fc_net_batchnorm_grads", "fc_net_loss", "fc_net_dropout"})
     graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
     assert graded.row.total == graded.row.max_total == 4, json.loads(graded.files[batch.RESULTS])["tests"]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_keepdims_shapes_get_full_points_with_a_warning_unless_strict(tmp_path, setup, strict):
+    rub, hidden = setup
+    pkg = edition_package(tmp_path / "p", "2021-2024")
+    subjects.edit_file(pkg / "layers.py", append="_old_bwd = batchnorm_backward\n\n\ndef batchnorm_backward(dout, cache):\n"
+                       "    dx, dgamma, dbeta = _old_bwd(dout, cache)\n    return dx, dgamma[None, :], dbeta[None, :]\n")
+    zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
+    rub = _only(rub, {"batchnorm_backward"}, strict_shapes=strict)
+    graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    notes = json.loads(graded.files[batch.RESULTS])["a2kit"]["notes"]
+    assert graded.row.total == (0 if strict else 1) and any("shape warning" in n for n in notes) != strict, notes
