@@ -13,9 +13,9 @@ the list ``STEPS``, run in order on one ``_Job``:
 4. ``run checks``: every check of the rubric in ONE sandboxed child process
    (``grader.runner.run_checks`` through ``grader.sandbox.Sandbox``, showing
    only the assembled tree; a fresh child only after a crash or a timeout) on
-   its HIDDEN case, drawn from a seed derived from the secret
-   (``fixtures.case_for(check, salt=secret, hidden=True)``), with the
-   rubric's per-check timeouts;
+   its public case and K HIDDEN draws (the rubric's ``hidden_cases``), drawn
+   from seeds derived from the secret (``HiddenFixtures``), packed into one
+   task (``grader.checks.cases``) under the check's timeout;
 5. ``run notebooks`` (``execute_notebooks`` only): each notebook of the
    submission executed top to bottom by nbclient in a sandbox of its own
    (``grader.runner.run_notebooks``), per-cell timeout; a failure is a note
@@ -79,8 +79,9 @@ from . import late as late_mod
 from . import rubric as rubric_mod
 from . import unpack as unpack_mod
 from .atomic import atomic_write, atomic_write_text
+from .checks import cases as cases_mod
 from .checks import registry
-from .checks.base import MODULES, Impl, QuestionResult, Status
+from .checks.base import MODULES, Case, Impl, QuestionResult, Status
 from .paths import project_root
 from .q5_notebook import q5_from_notebook
 from .runner import NotebookRun, Task, npz_bytes, run_checks, run_notebooks
@@ -182,9 +183,15 @@ def expand(submissions: Sequence[Path]) -> list[Path]:
 
 
 class HiddenFixtures:
-    """The hidden case and the reference's expected values of each check, computed on first use.
+    """The cases of each check under ``grade`` and the reference's expected values, computed on first use.
 
-    ``public=True``: the public case instead (the one ``check`` runs), for the
+    Draw 0 is the public case (``grade`` is never more lenient than
+    ``check``); draws 1..K are hidden, drawn from seeds derived from the
+    secret (draw 1 from the secret itself, draw i from ``secret#i``), with
+    ``hidden=Draw(i)`` so that generators can cover their edges on purpose
+    (``grader.checks.common.edge``).
+
+    ``public=True``: the public case only (the one ``check`` runs), for the
     Gradescope bundle's visible public tests.
     """
 
@@ -192,27 +199,47 @@ class HiddenFixtures:
         self.secret = secret
         self.public = public
         self.release_root = release_root
-        self._cache: dict[str, fixtures_mod.Fixture] = {}
-        self._payloads: dict[str, bytes] = {}
+        self._cache: dict[tuple[str, int], fixtures_mod.Fixture] = {}
+        self._payloads: dict[tuple[str, int], bytes] = {}
         self._reference: Impl | None = None
 
-    def __getitem__(self, check_id: str) -> fixtures_mod.Fixture:
-        if check_id not in self._cache:
+    def fixture(self, check_id: str, draw: int) -> fixtures_mod.Fixture:
+        key = (check_id, draw)
+        if key not in self._cache:
             if self._reference is None:
                 root = str(self.release_root)
                 if root not in sys.path:
                     sys.path.insert(0, root)
                 self._reference = Impl("reference")
             check = registry.all_checks()[check_id]
-            case = fixtures_mod.case_for(check) if self.public else fixtures_mod.case_for(check, salt=self.secret, hidden=True)
-            self._cache[check_id] = fixtures_mod.compute(check, case, self._reference)
-            self._payloads[check_id] = npz_bytes(case.arrays)
-        return self._cache[check_id]
+            if draw == cases_mod.PUBLIC:
+                case = fixtures_mod.case_for(check)
+            else:
+                salt = self.secret if draw == 1 else f"{self.secret}#{draw}"
+                case = fixtures_mod.case_for(check, salt=salt, hidden=cases_mod.Draw(draw))
+            self._cache[key] = fixtures_mod.compute(check, case, self._reference)
+        return self._cache[key]
 
-    def payload(self, check_id: str) -> bytes:
-        """The hidden case's arrays as ``.npz`` bytes, serialized once for the batch."""
-        self[check_id]
-        return self._payloads[check_id]
+    def __getitem__(self, check_id: str) -> fixtures_mod.Fixture:
+        """The first hidden draw (``public``: the public case)."""
+        return self.fixture(check_id, cases_mod.PUBLIC if self.public else 1)
+
+    def draws(self, check_id: str, k: int) -> list[fixtures_mod.Fixture]:
+        """The public case then ``k`` hidden draws (``public``: the public case alone)."""
+        first = self[check_id]
+        if self.public:
+            return [first]
+        return [self.fixture(check_id, 0), first, *(self.fixture(check_id, i) for i in range(2, k + 1))]
+
+    def packed(self, check_id: str, k: int) -> Case:
+        return cases_mod.pack([f.case for f in self.draws(check_id, k)])
+
+    def payload(self, check_id: str, k: int = 1) -> bytes:
+        """The packed cases' arrays as ``.npz`` bytes, serialized once for the batch."""
+        key = (check_id, k)
+        if key not in self._payloads:
+            self._payloads[key] = npz_bytes(self.packed(check_id, k).arrays)
+        return self._payloads[key]
 
 
 # ---------------------------------------------------------------------------
@@ -314,7 +341,11 @@ def _step_run(job: _Job) -> None:
     for q in job.rubric.questions:
         for spec in q.checks:
             check = checks[spec.id]
-            tasks.append(Task(spec.id, job.hidden[spec.id].case, spec.timeout or check.timeout, job.hidden.payload(spec.id)))
+            k = job.rubric.draws(spec)
+            case, payload = job.hidden.packed(spec.id, k), job.hidden.payload(spec.id, k)
+            # one time limit for all the check's cases: they take milliseconds each on correct code,
+            # the rubric's timeouts are seconds, and a hang costs one timeout, not one per case
+            tasks.append(Task(spec.id, case, spec.timeout or check.timeout, payload))
     tree = job.tmp / "tree"
     job.outcomes = run_checks(
         job.layout.package, [str(tree)], tasks, launcher=job.launcher_factory(tree),
@@ -340,7 +371,7 @@ def _step_notebooks(job: _Job) -> None:
 
 def _step_score(job: _Job) -> None:
     checks = registry.all_checks()
-    fixtures = {spec.id: job.hidden[spec.id] for q in job.rubric.questions for spec in q.checks}
+    fixtures = {spec.id: job.hidden.draws(spec.id, job.rubric.draws(spec)) for q in job.rubric.questions for spec in q.checks}
     hidden = not job.hidden.public  # hidden cases: no value of them in any message (issue 11)
     strict = bool(job.rubric.strict_shapes)
     job.results = [score_question(q, checks, job.outcomes, fixtures, hidden=hidden, strict_shapes=strict) for q in job.rubric.questions]
@@ -666,7 +697,7 @@ def _hidden_for(secret: str, release_root: Path, rubric: rubric_mod.Rubric) -> H
         for q in rubric.questions:
             for spec in q.checks:
                 try:
-                    hidden[spec.id]
+                    hidden.payload(spec.id, rubric.draws(spec))
                 except NotImplementedError as exc:  # the reference's optional dependency (torch for q5) is missing
                     raise ReferenceUnavailable(
                         f"{rubric.path}: {q.id} cannot be graded here: {exc}; or grade with a rubric without {q.id}"

@@ -27,7 +27,9 @@ MAX_HEADER = 64 << 10
 MAX_PAYLOAD = 64 << 20
 #: dtypes an output array may have: booleans, integers, floats, complex numbers, of a plain size.
 _DTYPE = re.compile(r"^[<>|=]?[biufc][0-9]{1,2}$")
-_MAX_ARRAYS = 64
+#: Output arrays per check: under grade a check returns its outputs for each of its 1 + K cases
+#: (grader.checks.cases), up to 29 arrays per case today (fc_net_loss).
+_MAX_ARRAYS = 512
 _MAX_DIMS = 8
 
 

@@ -18,11 +18,16 @@ Format (version 1)::
             visibility: after_due_date       # optional: Gradescope's visible, hidden, after_due_date,
                                              # after_published; default: the question's, else the
                                              # top-level ``visibility:``, else after_due_date
+            hidden_cases: 1                  # optional: hidden draws under grade (the rubric's otherwise)
     edition: "2017"                          # optional, cs231n layout: grade as this edition (else detected)
     numpy_compat: true                       # optional: restore np.int, np.float... (else as the edition says)
     late:                                    # optional: the late policy, see grader/late.py
       deadline: "2026-03-20 23:59"
       timezone: America/Argentina/Buenos_Aires
+
+Top-level optional key ``hidden_cases`` (default 3): the hidden draws of
+every check under ``grade``, on top of its public case (a check passes only
+if it passes on all of them); a check may override it.
 
 The validator rejects unknown keys, unknown check ids, checks listed twice,
 negative points, non-positive or non-numeric tolerances and timeouts, and a
@@ -47,10 +52,11 @@ SUPPORTED_VERSIONS = (1,)
 TOP_KEYS = {
     "version": True, "assignment": True, "questions": True, "description": False, "track": False, "all_checks": False,
     "visibility": False, "late": False, "edition": False, "numpy_compat": False, "strict_shapes": False,
+    "hidden_cases": False,
 }
 QUESTION_KEYS = {"title": True, "points": True, "checks": True, "notebook": False, "extra_credit": False, "description": False,
                  "visibility": False}
-CHECK_KEYS = {"id": True, "points": True, "tolerance": False, "timeout": False, "visibility": False}
+CHECK_KEYS = {"id": True, "points": True, "tolerance": False, "timeout": False, "visibility": False, "hidden_cases": False}
 #: Gradescope's visibility values (results.json ``visibility``).
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 #: ``grade`` runs every check on hidden inputs: by default a student sees those results after the due date.
@@ -59,6 +65,10 @@ DEFAULT_VISIBILITY = "after_due_date"
 
 #: ``1e-9``, ``-2.5E+3``: what YAML 1.1 leaves a string (it wants ``1.0e-9``).
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+#: Hidden draws per check under ``grade`` when the rubric does not say.
+DEFAULT_HIDDEN_CASES = 3
+#: The most hidden draws a check may ask for.
+MAX_HIDDEN_CASES = 50
 
 
 class RubricError(ValueError):
@@ -72,6 +82,7 @@ class CheckSpec:
     tolerance: float | None
     timeout: float | None
     visibility: str = DEFAULT_VISIBILITY
+    hidden_cases: int | None = None  # None: the rubric's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +108,11 @@ class Rubric:
     numpy_compat: bool | None = None
     #: a shape that differs only by singleton dimensions fails (default: full points with a warning)
     strict_shapes: bool = False
+    hidden_cases: int = DEFAULT_HIDDEN_CASES
+
+    def draws(self, spec: CheckSpec) -> int:
+        """The hidden draws of one check under ``grade``."""
+        return spec.hidden_cases if spec.hidden_cases is not None else self.hidden_cases
 
     def question(self, qid: str) -> QuestionSpec:
         for q in self.questions:
@@ -173,6 +189,14 @@ class _Validator:
             raise self.fail(node, f"{where}: {value!r} is not one of {', '.join(VISIBILITIES)}")
         return value
 
+    def count(self, node: yaml.Node, where: str) -> int:
+        value = self.scalar(node, where)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(node, f"{where} must be a whole number, got {node.value!r}")
+        if not 1 <= value <= MAX_HIDDEN_CASES:
+            raise self.fail(node, f"{where} must be between 1 and {MAX_HIDDEN_CASES}, got {value}")
+        return value
+
 
 def load(path: str | Path | None = None, *, require_all_checks: bool | None = None) -> Rubric:
     """Load and validate a rubric file; ``require_all_checks`` None: as its ``all_checks`` flag says."""
@@ -203,6 +227,7 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
         if not isinstance(flag, bool):
             raise v.fail(top["all_checks"][1], "all_checks must be true or false")
         require_all_checks = flag
+    hidden_cases = v.count(top["hidden_cases"][1], "hidden_cases") if "hidden_cases" in top else DEFAULT_HIDDEN_CASES
     qnode = top["questions"][1]
     questions_raw = v.mapping(qnode, "questions")
     if not questions_raw:
@@ -249,7 +274,9 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
             tol = v.number(citems["tolerance"][1], f"{cwhere}.tolerance", positive=True) if "tolerance" in citems else None
             timeout = v.number(citems["timeout"][1], f"{cwhere}.timeout", positive=True) if "timeout" in citems else None
             cvis = v.visibility(citems["visibility"][1], f"{cwhere}.visibility") if "visibility" in citems else qvis
-            checks.append(CheckSpec(cid, cpoints, tol, timeout, cvis))
+            
+            draws = v.count(citems["hidden_cases"][1], f"{cwhere}.hidden_cases") if "hidden_cases" in citems else None
+            checks.append(CheckSpec(cid, cpoints, tol, timeout, cvis, draws))
         total = sum(c.points for c in checks)
         if abs(total - points) > 1e-9:
             raise v.fail(items["points"][1], f"{where}.points is {points:g} but its checks add up to {total:g}")
@@ -272,4 +299,4 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
     strict = v.scalar(top["strict_shapes"][1], "strict_shapes") if "strict_shapes" in top else False
     if not isinstance(strict, bool):
         raise v.fail(top["strict_shapes"][1], "strict_shapes must be true or false")
-    return Rubric(str(path), int(version), assignment, tuple(questions), late, edition, numpy_compat, strict)
+    return Rubric(str(path), int(version), assignment, tuple(questions), late, edition, numpy_compat, strict, hidden_cases)

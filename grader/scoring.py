@@ -5,6 +5,9 @@ import re
 
 import numpy as np
 
+from typing import Sequence
+
+from .checks import cases as cases_mod
 from .checks.base import Check, CheckResult, QuestionResult, Status
 from .diagnose import diagnose
 from .fixtures import Fixture
@@ -48,7 +51,8 @@ def singleton_reshaped(got: dict, expected: dict) -> tuple[dict, list[str]]:
 
 
 def score_check(
-    check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixture, *, hidden: bool = False, strict_shapes: bool = False
+    check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixture | Sequence[Fixture], *, hidden: bool = False,
+    strict_shapes: bool = False,
 ) -> CheckResult:
     """``hidden``: the fixture is a hidden case; the failure message shows no value of it (nor of the reference's answer).
 
@@ -72,21 +76,43 @@ def score_check(
         return result(Status.FAIL, message=message, location=outcome.location)
     if outcome.status != "ok" or outcome.outputs is None:
         return result(Status.ERROR, message=outcome.message or "no result", location=outcome.location)
+    if isinstance(fixture, Fixture):
+        return _score_case(check, spec, fixture, outcome.outputs, tol, result, "", hidden, strict_shapes)
+    # grade: the public case then the hidden draws (grader.checks.cases); every case must pass; a failure
+    # names its case by parameters and shapes, never values (grade's reports show no values at all)
+    fixtures = list(fixture)
+    parts = cases_mod.split(outcome.outputs, len(fixtures))
+    best: CheckResult | None = None
+    for i, (fx, got) in enumerate(zip(fixtures, parts)):
+        if i == cases_mod.PUBLIC:
+            where = "on the public case: "
+        else:
+            # the public case (draw 0) passed, or its failure would have been reported
+            where = f"on hidden case {i} of {len(fixtures) - 1} ({cases_mod.describe(fx.case)}; the public case passed): "
+        one = _score_case(check, spec, fx, got, tol, result, where, hidden or i > 0, strict_shapes)
+        if not one.passed:
+            return one
+        if best is None or (one.error or 0.0) > (best.error or 0.0):
+            best = one
+    return best
+
+
+def _score_case(check, spec, fixture: Fixture, outputs, tol: float, result, where: str, hidden: bool, strict_shapes: bool) -> CheckResult:
     try:
-        measure = check.compare(outcome.outputs, fixture.expected, fixture.case, tol)
+        measure = check.compare(outputs, fixture.expected, fixture.case, tol)
         if not measure.passed and not strict_shapes:
-            reshaped, shape_notes = singleton_reshaped(outcome.outputs, fixture.expected)
+            reshaped, shape_notes = singleton_reshaped(outputs, fixture.expected)
             if shape_notes:
                 again = check.compare(reshaped, fixture.expected, fixture.case, tol)
                 if again.passed:
                     warning = "passed with a warning: " + "; ".join(shape_notes) + " (singleton dimensions only)"
                     return result(Status.PASS, spec.points, error=again.error, message=warning)
     except Exception as exc:  # noqa: BLE001 - malformed outputs must never crash the grader
-        return result(Status.FAIL, message=f"the returned values could not be compared ({exc.__class__.__name__}: {exc})"[:300])
+        return result(Status.FAIL, message=f"{where}the returned values could not be compared ({exc.__class__.__name__}: {exc})"[:300])
     if measure.passed:
         return result(Status.PASS, spec.points, error=measure.error)
     try:
-        hint = diagnose(outcome.outputs, fixture.expected, fixture.wrong, fixture.messages, tol, dict(fixture.case.arrays))
+        hint = diagnose(outputs, fixture.expected, fixture.wrong, fixture.messages, tol, dict(fixture.case.arrays))
     except Exception:  # noqa: BLE001 - a diagnosis is a hint; it never breaks scoring
         hint = None
     message = measure.detail or "outputs differ from the expected values"
@@ -94,7 +120,9 @@ def score_check(
         message = f"likely: {hint} ({message})"
     if hidden:
         message = without_values(message)
-    return result(Status.FAIL, error=measure.error, message=message)
+    return result(Status.FAIL, error=measure.error, message=where + message)
+
+
 
 
 def score_question(

@@ -142,6 +142,7 @@ def main(argv: list[str]) -> int:
 
     import numpy as np
 
+    from .checks import cases as cases_mod
     from .checks import registry
     from .checks.base import Case
 
@@ -173,7 +174,12 @@ def main(argv: list[str]) -> int:
             with np.load(jobdir / "in" / f"{check_id}.npz", allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
             case = Case(arrays, item.get("params", {}))
-            outputs = {k: np.asarray(v) for k, v in check.run(impl, case).items()}
+            if cases_mod.is_packed(case.params):  # grade: the public case and K hidden draws
+                outputs = {}
+                for i, one in enumerate(cases_mod.unpack(case)):
+                    outputs.update(cases_mod.prefix(i, {k: np.asarray(v) for k, v in check.run(impl, one).items()}))
+            else:
+                outputs = {k: np.asarray(v) for k, v in check.run(impl, case).items()}
             nones = sorted(k for k, v in outputs.items() if v.dtype == object and v.shape == () and v.item() is None)
             if nones:
                 raise TypeError(f"returned None (for {', '.join(nones)}): the function must return its result")

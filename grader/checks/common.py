@@ -114,3 +114,22 @@ def numeric_gradients(parts: dict, h: float = 1e-5) -> Arrays:
 def scalar_gradient(f, x: np.ndarray) -> np.ndarray:
     """Centred numeric gradient of the scalar ``f()`` with respect to ``x``, perturbed in place."""
     return numeric_gradient(lambda _: np.asarray(f(), dtype=np.float64), x, np.asarray(1.0))
+
+
+def edge(hidden, options):
+    """The option of this hidden draw: draw i (``grader.checks.cases.Draw``) takes ``options[(i - 1) % len]``.
+
+    Case generators pass the values that distinguish real bugs (pad 0 and
+    pad > 0, a batch of one and of several...) so that the K hidden draws of
+    ``grade`` cover them on purpose, whatever the secret; ``hidden=True`` (one
+    draw) takes the first option.
+    """
+    return options[(int(hidden) - 1) % len(options)]
+
+
+def both_signs(x: np.ndarray) -> np.ndarray:
+    """``x`` with at least one positive and one negative entry (when it has two or more): flips the first one if needed."""
+    flat = x.reshape(-1)
+    if flat.size >= 2 and (np.all(flat > 0) or np.all(flat < 0)):
+        flat[0] = -flat[0]
+    return x

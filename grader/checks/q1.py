@@ -28,7 +28,9 @@ from ..compare import compare_gradients, compare_values, numeric_gradient, valid
 from .base import Arrays, Case, Check, Comparator, Impl, Measure
 from .common import (
     SIGMAS,
+    both_signs,
     compare_all_gradients,
+    edge,
     model_loss_outputs,
     nonzero_normal,
     param_names,
@@ -101,14 +103,19 @@ def init_statistics(
 
 def _relu_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
-        shape = tuple(int(s) for s in rng.integers(1, 6, size=int(rng.integers(1, 5))))
-        scale = float(10 ** rng.uniform(-3, 3))
+        # 1-D to 4-D, at least 2 entries, magnitudes small and large by turns
+        shape = tuple(int(s) for s in rng.integers(2, 6, size=edge(hidden, (1, 3, int(rng.integers(2, 5))))))
+        scale = float(10 ** rng.uniform(*edge(hidden, ((-3, 0), (0, 3), (-3, 3)))))
     else:
         shape, scale = (3, 4, 5), 1.0
     # No input within 5% of the scale from 0: the derivative at exactly 0 is a
     # convention (x > 0 and x >= 0 are both accepted) and a numeric gradient
-    # across the kink would be meaningless.
-    return Case({"x": nonzero_normal(rng, shape, scale), "dout": rng.standard_normal(shape)})
+    # across the kink would be meaningless. Hidden inputs and upstream
+    # derivatives hold both signs (so a leaky ReLU, a ReLU of dout show).
+    x, dout = nonzero_normal(rng, shape, scale), rng.standard_normal(shape)
+    if hidden:
+        x, dout = both_signs(x), both_signs(dout)
+    return Case({"x": x, "dout": dout})
 
 
 def _relu_forward(impl: Impl, case: Case) -> Arrays:
@@ -135,7 +142,9 @@ def _relu_backward(impl: Impl, case: Case) -> Arrays:
 
 def _scores_case(rng: np.random.Generator, hidden: bool, max_magnitude: float) -> Case:
     if hidden:
-        n, c = int(rng.integers(2, 9)), int(rng.integers(2, 11))
+        # a batch of one, a square batch (N == C hides a broadcast along the wrong axis), then any
+        n, c = edge(hidden, (1, 0, int(rng.integers(2, 9)))), int(rng.integers(2, 11))
+        n = n or c
         scale = float(10 ** rng.uniform(-3, math.log10(max_magnitude)))
     else:
         n, c, scale = 5, 4, 1.0
@@ -296,9 +305,10 @@ def _fc_loss(impl: Impl, case: Case) -> Arrays:
 def _fc32_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         d, c = int(rng.integers(30, 61)), int(rng.integers(5, 11))
-        dims = [int(w) for w in rng.integers(20, 41, size=int(rng.integers(1, 4)))]
+        # one hidden layer or several; without and with regularization (never both 0 on every draw)
+        dims = [int(w) for w in rng.integers(20, 41, size=edge(hidden, (1, 2, int(rng.integers(1, 4)))))]
         ws = float(rng.choice([1e-3, 1e-2, 1e-1]))
-        strength = float(rng.choice([0.0, 0.1, 1.0]))
+        strength = float(edge(hidden, (rng.choice([0.0, 0.1, 1.0]), 0.1, 1.0)))
     else:
         d, c, dims, ws, strength = 40, 10, [30, 20], 1e-2, 0.1
     n = 5
@@ -558,10 +568,11 @@ def _solver_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float)
 
 def _affine_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
-        n = int(rng.integers(2, 7))
-        shape = tuple(int(s) for s in rng.integers(2, 5, size=int(rng.integers(1, 4))))
+        # a batch of one with N-D inputs, a batch with 2-D inputs, a batch with 4-D inputs
+        n = edge(hidden, (1, int(rng.integers(2, 7)), int(rng.integers(2, 7))))
+        shape = tuple(int(s) for s in rng.integers(2, 5, size=edge(hidden, (2, 1, 3))))
         m = int(rng.integers(2, 6))
-        scale = float(rng.choice([1e-2, 1.0, 1e2]))
+        scale = float(edge(hidden, (rng.choice([1e-2, 1.0, 1e2]), 1e-2, 1e2)))
     else:
         n, shape, m, scale = 3, (2, 3, 4), 5, 1.0
     d = int(np.prod(shape))

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..compare import compare_gradients, compare_values, validate
 from .base import Arrays, Case, Check, Impl, Measure
-from .common import compare_all_gradients, numeric_gradients, scalar_gradient
+from .common import compare_all_gradients, edge, numeric_gradients, scalar_gradient
 
 Q = "q4"
 
@@ -45,12 +45,23 @@ _PUBLIC_CONVS = (
 )
 
 
-def _random_conv(rng: np.random.Generator, small: bool) -> tuple:
+#: The edges a set of convolutions covers, one per hidden draw (``common.edge``) or one per
+#: convolution of a case: (pad, stride, N, square filter). Each bug of tests/mutants/a2_edges.py
+#: that only pad 0, stride 1, N >= 2 or a non-square filter shows meets its edge in every cycle.
+_CONV_EDGES = ((0, 2, 2, False), (1, 1, 1, True), (2, 3, 2, False))
+
+
+def _random_conv(rng: np.random.Generator, small: bool, edges: tuple | None = None) -> tuple:
     stride, pad = int(rng.integers(1, 4)), int(rng.integers(0, 3))
     hh, ww = (int(v) for v in rng.integers(1, 5, size=2))
     n, c, f = int(rng.integers(1, 3)), int(rng.integers(2, 4)), int(rng.integers(1, 4))
+    if edges is not None:
+        pad, stride, n, square = edges
+        hh = int(rng.integers(2, 5))
+        ww = hh if square else int(rng.choice([v for v in (1, 2, 3, 4) if v != hh]))
     top = 2 if small else 4
-    h, w = _span(rng, hh, stride, pad, max_out=top), _span(rng, ww, stride, pad, max_out=top)
+    low = 2 if edges is not None else 1  # the hidden edges: at least 2 positions per axis (dw accumulates)
+    h, w = _span(rng, hh, stride, pad, low, max(top, low)), _span(rng, ww, stride, pad, low, max(top, low))
     return (n, c, h, w), (f, hh, ww), stride, pad
 
 
@@ -65,7 +76,7 @@ def _conv_arrays(rng: np.random.Generator, x_shape, w_shape, scale: float, suffi
 
 
 def _conv_forward_case(rng: np.random.Generator, hidden: bool) -> Case:
-    configs = [_random_conv(rng, small=False) for _ in range(3)] if hidden else list(_PUBLIC_CONVS)
+    configs = [_random_conv(rng, False, edges) for edges in _CONV_EDGES] if hidden else list(_PUBLIC_CONVS)
     arrays: Arrays = {}
     convs = []
     for k, (x_shape, w_shape, stride, pad) in enumerate(configs):
@@ -86,8 +97,8 @@ def _conv_forward(impl: Impl, case: Case) -> Arrays:
 
 def _conv_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
-        x_shape, w_shape, stride, pad = _random_conv(rng, small=True)
-        scale = _log_uniform(rng, 1e-3, 1e3)
+        x_shape, w_shape, stride, pad = _random_conv(rng, True, edge(hidden, _CONV_EDGES))
+        scale = _log_uniform(rng, *edge(hidden, ((1e-3, 1.0), (1.0, 1e3), (1e-3, 1e3))))
     else:
         x_shape, w_shape, stride, pad, scale = (2, 2, 5, 4), (2, 3, 2), 2, 1, 1.0
     arrays = _conv_arrays(rng, x_shape, w_shape, scale)
@@ -125,27 +136,22 @@ _PUBLIC_POOLS = (
 )
 
 
-def _random_pool(rng: np.random.Generator, small: bool) -> tuple:
-    ph, pw, stride = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
-    if small:
-        # The backward case: windows overlap along at least one axis.
-        ph, pw = max(ph, 2), max(pw, 2)
-        stride = int(rng.integers(1, max(ph, pw)))
-    elif ph == pw == stride:
-        stride = ph + 1  # the public case covers pool == stride
-    low, high = (2, 5) if small else (0, 5)
+#: The hidden poolings, one per draw (backward) or per pooling of a case (forward):
+#: (pool_height, pool_width, stride, N). Overlapping and non-overlapping windows, square and
+#: not, stride 1 and more, a batch of one and of two. Hidden inputs are tiled by the windows,
+#: (H - pool_height) % stride == 0 and likewise for W, as cs231n's pooling assumes.
+_POOL_EDGES = ((2, 3, 1, 1), (3, 2, 2, 2), (2, 2, 2, 2))
 
-    def span(pool: int) -> int:
-        # cs231n's precondition ("you can assume (H - pool_height) % stride == 0"): the windows tile the input
-        k_lo = -(-low // stride)
-        return pool + stride * int(rng.integers(k_lo, max(k_lo + 1, (high - 1) // stride + 1)))
 
-    h, w = span(ph), span(pw)
-    return (int(rng.integers(1, 3)), int(rng.integers(1, 4)), h, w), ph, pw, stride
+def _random_pool(rng: np.random.Generator, small: bool, edges: tuple) -> tuple:
+    ph, pw, stride, n = edges
+    low = 2 if small else 1  # the backward case: at least 2 windows along each axis
+    h, w = (p + stride * int(rng.integers(low - 1, 4)) for p in (ph, pw))
+    return (n, int(rng.integers(1, 4)), h, w), ph, pw, stride
 
 
 def _pool_forward_case(rng: np.random.Generator, hidden: bool) -> Case:
-    configs = [_random_pool(rng, small=False) for _ in range(3)] if hidden else list(_PUBLIC_POOLS)
+    configs = [_random_pool(rng, False, edges) for edges in _POOL_EDGES] if hidden else list(_PUBLIC_POOLS)
     arrays: Arrays = {}
     pools = []
     for k, (shape, ph, pw, stride) in enumerate(configs):
@@ -168,7 +174,7 @@ def _pool_forward(impl: Impl, case: Case) -> Arrays:
 
 def _pool_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
-        shape, ph, pw, stride = _random_pool(rng, small=True)
+        shape, ph, pw, stride = _random_pool(rng, True, edge(hidden, _POOL_EDGES))
         scale = _log_uniform(rng, 1e-3, 1e3)
     else:
         # A 3x2 pool moving by 1: windows overlap along the height and the

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..compare import compare_gradients, compare_values, numeric_gradient, validate
 from .base import Arrays, Case, Check, Impl, Measure
-from .common import compare_all_gradients, nonzero_normal, numeric_gradients, scalar, scalar_gradient
+from .common import both_signs, compare_all_gradients, edge, nonzero_normal, numeric_gradients, scalar, scalar_gradient
 
 #: Exercise 1: x, w, b of the lab (z = w . x + b = 0.69).
 EX1 = {"x": np.array([2.8, -1.8]), "w": np.array([1.45, -0.35]), "b": np.array(-4.0)}
@@ -144,15 +144,18 @@ def _act_case(name: str) -> Callable[[np.random.Generator, bool], Case]:
     def make(rng: np.random.Generator, hidden: bool) -> Case:
         params = {}
         if hidden:
-            shape = tuple(int(s) for s in rng.integers(1, 6, size=int(rng.integers(1, 4))))
+            shape = tuple(int(s) for s in rng.integers(2, 6, size=int(rng.integers(1, 4))))
             scale = float(10 ** rng.uniform(-2, math.log10(3)))
-            if ACTIVATIONS[name] == "alpha":
+            # the first hidden draw keeps the default alpha / slope (a wrong default shows there)
+            if ACTIVATIONS[name] == "alpha" and edge(hidden, (False, True, True)):
                 params["alpha"] = float(rng.uniform(0.2, 2.0))
-            elif ACTIVATIONS[name] == "slope":
+            elif ACTIVATIONS[name] == "slope" and edge(hidden, (False, True, True)):
                 params["slope"] = float(rng.uniform(0.01, 0.3))
         else:
             shape, scale = (4, 5), 1.5
         x = np.clip(nonzero_normal(rng, shape, scale), -CLIP, CLIP)
+        if hidden:
+            x = both_signs(x)
         return Case({"x": x, "dout": rng.standard_normal(shape)}, params)
 
     return make
@@ -181,7 +184,8 @@ def _act_backward(name: str) -> Callable[[Impl, Case], Arrays]:
 
 def _mse_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
-        n, d = int(rng.integers(1, 9)), int(rng.integers(1, 6))
+        # one sample or several, one output or several
+        n, d = edge(hidden, (1, int(rng.integers(2, 9)), int(rng.integers(2, 9)))), edge(hidden, (3, 1, int(rng.integers(2, 6))))
         scale = float(10 ** rng.uniform(-2, 2))
     else:
         n, d, scale = 4, 3, 1.0
@@ -332,7 +336,8 @@ def _param_outputs(net, prefix: str) -> Arrays:
 
 def _dense_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
-        n, d, m = int(rng.integers(1, 7)), int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        # a batch of one, then batches of several (a mean where a sum is due shows only there)
+        n, d, m = edge(hidden, (1, int(rng.integers(2, 7)), int(rng.integers(2, 7)))), int(rng.integers(1, 6)), int(rng.integers(1, 6))
         act = str(rng.choice(["sigmoid", "tanh", "relu", "linear"]))
         scale = float(10 ** rng.uniform(-1, 0.5))
     else:

@@ -23,6 +23,7 @@ class Mutant:
     breaks: tuple[str, ...]  # check ids that must fail
     diagnosis: str | None = None  # a substring the diagnosis of the first broken check must contain
     rubric: str | None = None  # the rubric that scores it, relative to the project root (None: rubric.yaml)
+    edge: tuple[str, ...] = ()  # checks that only hidden draws catch (the public case misses the bug)
 
 
 def build_package(mutant: Mutant, dest: Path, package: str = "mutant") -> Path:
@@ -41,9 +42,9 @@ def build_package(mutant: Mutant, dest: Path, package: str = "mutant") -> Path:
 def all_mutants() -> list[Mutant]:
     import importlib.util
 
-    from . import a2_q1_q3, a2_q2_q4, a2_q5, tp2
+    from . import a2_edges, a2_q1_q3, a2_q2_q4, a2_q5, tp2
 
-    out = list(a2_q1_q3.MUTANTS) + list(a2_q2_q4.MUTANTS) + list(tp2.MUTANTS)
+    out = list(a2_q1_q3.MUTANTS) + list(a2_q2_q4.MUTANTS) + list(a2_edges.MUTANTS) + list(tp2.MUTANTS)
     # Q5's bugs show only where torch is installed (without it every Q5 check
     # says "not implemented"; tests/grader/test_checks_q5.py covers that case).
     if importlib.util.find_spec("torch") is not None:
