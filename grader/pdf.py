@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from .atomic import atomic_write
+
 PDF_NAME = "a2_inline_submission.pdf"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 TIMEOUT = 180  # seconds for the browser to print
@@ -64,7 +66,5 @@ def write(page: str, target: Path) -> Path:
             raise PdfUnavailable(f"{exe} could not print the PDF ({exc.__class__.__name__})") from None
         if not out.is_file() or out.read_bytes()[:5] != b"%PDF-":
             raise PdfUnavailable(f"{exe} wrote no PDF")
-        tmp_target = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(out, tmp_target)
-        os.replace(tmp_target, target)
+        atomic_write(target, lambda tmp_target: shutil.copyfile(out, tmp_target))
     return target

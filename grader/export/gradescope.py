@@ -35,6 +35,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from ..atomic import atomic_write
 from ..paths import project_root
 
 BUNDLE = "autograder.zip"
@@ -142,18 +143,20 @@ def build(out: Path, *, rubric_path: Path | None = None, secret: str, root: Path
         raise ExportError(f"{out}: not a folder")
     out.mkdir(parents=True, exist_ok=True)
     target = out / BUNDLE
-    tmp = out / f".{BUNDLE}.tmp"
-    with zipfile.ZipFile(tmp, "w") as zf:
-        _add(zf, "setup.sh", setup.encode(), 0o755)
-        _add(zf, "run_autograder", RUN_AUTOGRADER.format(fallback=fallback).encode(), 0o755)
-        _add(zf, CONFIG, (json.dumps(config, indent=2) + "\n").encode(), 0o644)
-        _add(zf, RUBRIC, rubric_path.read_bytes(), 0o644)
-        _add(zf, SECRET, (secret + "\n").encode(), 0o600)
-        for path, name in _bundle_files(root):
-            if name in ("setup.sh", "run_autograder", CONFIG, RUBRIC, SECRET):
-                continue
-            _add(zf, name, path.read_bytes(), 0o755 if os.access(path, os.X_OK) else 0o644)
-    os.replace(tmp, target)
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            _add(zf, "setup.sh", setup.encode(), 0o755)
+            _add(zf, "run_autograder", RUN_AUTOGRADER.format(fallback=fallback).encode(), 0o755)
+            _add(zf, CONFIG, (json.dumps(config, indent=2) + "\n").encode(), 0o644)
+            _add(zf, RUBRIC, rubric_path.read_bytes(), 0o644)
+            _add(zf, SECRET, (secret + "\n").encode(), 0o600)
+            for path, name in _bundle_files(root):
+                if name in ("setup.sh", "run_autograder", CONFIG, RUBRIC, SECRET):
+                    continue
+                _add(zf, name, path.read_bytes(), 0o755 if os.access(path, os.X_OK) else 0o644)
+
+    atomic_write(target, write)
     return target
 
 
