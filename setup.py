@@ -5,6 +5,7 @@ modules and makes their build optional: without a C compiler (or if the build
 fails for any reason) the install still succeeds and ``fast_layers`` falls back
 to the numpy implementation in ``im2col.py`` with one warning.
 """
+
 import os
 import sys
 

@@ -6,6 +6,7 @@ Prints a table: the median and the spread of N runs of the whole command
 (interpreter start, child process, checks, rendering), the way a student
 experiences it. Target: <= 2 s per question on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,9 @@ def main() -> None:
     from grader import rubric
 
     questions = rubric.load().question_ids
-    print(f"python -m grader check --implementation {args.implementation}; {args.repeats} runs each; {os.cpu_count()} cores")
+    print(
+        f"python -m grader check --implementation {args.implementation}; {args.repeats} runs each; {os.cpu_count()} cores"
+    )
     print(f"{'what':<8} {'median s':>9} {'min s':>7} {'max s':>7}  target")
     for q in questions + ["all"]:
         cmd = ["--implementation", args.implementation] + ([] if q == "all" else [q])

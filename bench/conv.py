@@ -17,6 +17,7 @@ single-threaded. Ratios: naive/fast is the speed-up of the fast layer (the
 compiled one when available) over the naive one; fast/torch is how many times
 slower than torch it is (below 1: faster).
 """
+
 import argparse
 import os
 import sys
@@ -24,10 +25,17 @@ import sys
 
 def _parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0))
-                        if hasattr(os, "sched_getaffinity") else os.cpu_count())
-    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                        help="float64 is the dtype of the cs231n notebook's checks")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="float64 is the dtype of the cs231n notebook's checks",
+    )
     parser.add_argument("--repeats", type=int, default=15)
     return parser.parse_args()
 
@@ -101,18 +109,27 @@ def conv_case(x, w, b, conv_param, repeats):
     row = {}
     out, _ = layers.conv_forward_naive(x, w, b, conv_param)
     dout = np.random.default_rng(1).standard_normal(out.shape).astype(x.dtype)
-    row["naive"] = time_pair(lambda: layers.conv_forward_naive(x, w, b, conv_param)[1],
-                             lambda c: layers.conv_backward_naive(dout, c),
-                             max(3, repeats // 5))
+    row["naive"] = time_pair(
+        lambda: layers.conv_forward_naive(x, w, b, conv_param)[1],
+        lambda c: layers.conv_backward_naive(dout, c),
+        max(3, repeats // 5),
+    )
     for backend in ("cython", "numpy"):
         if backend not in fast_layers.BACKENDS:
             continue
         row[backend] = time_pair(
             lambda: fast_layers.conv_forward_fast(x, w, b, conv_param, backend=backend)[1],
-            lambda c: fast_layers.conv_backward_fast(dout, c), repeats)
+            lambda c: fast_layers.conv_backward_fast(dout, c),
+            repeats,
+        )
     if torch is not None:
-        op = lambda x_, w_, b_: tF.conv2d(x_, w_, b_, stride=conv_param["stride"],  # noqa: E731
-                                          padding=conv_param["pad"])
+        op = lambda x_, w_, b_: tF.conv2d(
+            x_,
+            w_,
+            b_,
+            stride=conv_param["stride"],  # noqa: E731
+            padding=conv_param["pad"],
+        )
         row["torch"] = torch_pair(op, (x, w, b), dout, repeats)
     return row
 
@@ -122,15 +139,19 @@ def pool_case(x, pool_param, repeats):
     row = {}
     out, _ = layers.max_pool_forward_naive(x, pool_param)
     dout = np.random.default_rng(1).standard_normal(out.shape).astype(x.dtype)
-    row["naive"] = time_pair(lambda: layers.max_pool_forward_naive(x, pool_param)[1],
-                             lambda c: layers.max_pool_backward_naive(dout, c),
-                             max(3, repeats // 5))
+    row["naive"] = time_pair(
+        lambda: layers.max_pool_forward_naive(x, pool_param)[1],
+        lambda c: layers.max_pool_backward_naive(dout, c),
+        max(3, repeats // 5),
+    )
     for backend in ("cython", "numpy"):
         if backend not in fast_layers.BACKENDS:
             continue
         row[backend] = time_pair(
             lambda: fast_layers.max_pool_forward_fast(x, pool_param, backend=backend)[1],
-            lambda c: fast_layers.max_pool_backward_fast(dout, c), repeats)
+            lambda c: fast_layers.max_pool_backward_fast(dout, c),
+            repeats,
+        )
     if torch is not None:
         ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
         op = lambda x_: tF.max_pool2d(x_, (ph, pw), stride=s)  # noqa: E731
@@ -141,32 +162,45 @@ def pool_case(x, pool_param, repeats):
 def cases(dtype):
     rng = np.random.default_rng(0)
     randn = lambda *shape: rng.standard_normal(shape).astype(dtype)  # noqa: E731
-    yield ("conv x 100x3x31x31, w 25x3x3x3, stride 2, pad 1",
-           lambda r: conv_case(randn(100, 3, 31, 31), randn(25, 3, 3, 3), randn(25),
-                               {"stride": 2, "pad": 1}, r))
-    yield ("conv x 64x64x16x16, w 64x64x3x3, stride 1, pad 1",
-           lambda r: conv_case(randn(64, 64, 16, 16), randn(64, 64, 3, 3), randn(64),
-                               {"stride": 1, "pad": 1}, r))
-    yield ("pool x 100x3x32x32, 2x2, stride 2",
-           lambda r: pool_case(randn(100, 3, 32, 32),
-                               {"pool_height": 2, "pool_width": 2, "stride": 2}, r))
-    yield ("pool x 100x3x32x32, 3x3, stride 2 (overlap)",
-           lambda r: pool_case(randn(100, 3, 32, 32),
-                               {"pool_height": 3, "pool_width": 3, "stride": 2}, r))
+    yield (
+        "conv x 100x3x31x31, w 25x3x3x3, stride 2, pad 1",
+        lambda r: conv_case(randn(100, 3, 31, 31), randn(25, 3, 3, 3), randn(25), {"stride": 2, "pad": 1}, r),
+    )
+    yield (
+        "conv x 64x64x16x16, w 64x64x3x3, stride 1, pad 1",
+        lambda r: conv_case(randn(64, 64, 16, 16), randn(64, 64, 3, 3), randn(64), {"stride": 1, "pad": 1}, r),
+    )
+    yield (
+        "pool x 100x3x32x32, 2x2, stride 2",
+        lambda r: pool_case(randn(100, 3, 32, 32), {"pool_height": 2, "pool_width": 2, "stride": 2}, r),
+    )
+    yield (
+        "pool x 100x3x32x32, 3x3, stride 2 (overlap)",
+        lambda r: pool_case(randn(100, 3, 32, 32), {"pool_height": 3, "pool_width": 3, "stride": 2}, r),
+    )
 
 
 def main():
     if torch is not None:
         torch.set_num_threads(ARGS.threads)
     fast = "cython" if "cython" in fast_layers.BACKENDS else "numpy"
-    print(f"dtype {ARGS.dtype}; threads: {ARGS.threads} (BLAS via *_NUM_THREADS"
-          + (f", torch.set_num_threads -> torch.get_num_threads() = {torch.get_num_threads()})"
-             if torch is not None else ")"))
-    print(f"fast layers: backends {sorted(fast_layers.BACKENDS)}, ratios use '{fast}'; "
-          f"times in ms, median of up to {ARGS.repeats} runs")
+    print(
+        f"dtype {ARGS.dtype}; threads: {ARGS.threads} (BLAS via *_NUM_THREADS"
+        + (
+            f", torch.set_num_threads -> torch.get_num_threads() = {torch.get_num_threads()})"
+            if torch is not None
+            else ")"
+        )
+    )
+    print(
+        f"fast layers: backends {sorted(fast_layers.BACKENDS)}, ratios use '{fast}'; "
+        f"times in ms, median of up to {ARGS.repeats} runs"
+    )
     if hasattr(os, "getloadavg"):
-        print(f"CPUs usable: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}; "
-              "load average at start: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
+        print(
+            f"CPUs usable: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}; "
+            "load average at start: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+        )
     if torch is None:
         print("torch is not installed: the torch columns are left out")
     cols = ["naive", "cython", "numpy"] + (["torch"] if torch is not None else [])

@@ -24,6 +24,7 @@ submissions that loop cost a timeout per affected check, which would
 otherwise dominate the figures. Target: >= 120 code-only submissions per
 minute on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,11 @@ sys.path.insert(0, str(ROOT))
 HOSTILE = {
     "loop-at-import": ("layers.py", "while True:\n    pass\n", None),
     "loop-in-function": ("layers.py", "    while True:\n        pass\n", "affine_forward"),
-    "memory-bomb": ("layers.py", "    _hog = []\n    while True:\n        _hog.append(bytearray(1 << 28))\n", "relu_forward"),
+    "memory-bomb": (
+        "layers.py",
+        "    _hog = []\n    while True:\n        _hog.append(bytearray(1 << 28))\n",
+        "relu_forward",
+    ),
     "exit-at-import": ("optim.py", "import sys\nsys.exit(0)\n", None),
     "os-exit": ("layers.py", "    import os\n    os._exit(0)\n", "softmax_loss"),
     "flood": ("layers.py", "    for _ in range(10 ** 6):\n        print('x' * 1000)\n", "svm_loss"),
@@ -75,7 +80,9 @@ def make_corpus(dest: Path, n: int, *, bwrap: bool, hostile_share: bool = True) 
     dest.mkdir(parents=True)
     paths = []
     for i in range(n):
-        kinds = ("correct", "buggy", "correct", "hostile", "buggy", "correct") if hostile_share else ("correct", "buggy")
+        kinds = (
+            ("correct", "buggy", "correct", "hostile", "buggy", "correct") if hostile_share else ("correct", "buggy")
+        )
         kind = kinds[i % len(kinds)]
         sub = dest / f"s{i:04d}-{kind}"
         if kind == "hostile":
@@ -92,7 +99,9 @@ def make_corpus(dest: Path, n: int, *, bwrap: bool, hostile_share: bool = True) 
             build_package(mutant, tmp, package="student")
             shutil.move(str(tmp / "student"), str(sub / "student"))
         else:
-            shutil.copytree(ROOT / "reference", sub / "student", ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.c"))
+            shutil.copytree(
+                ROOT / "reference", sub / "student", ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.c")
+            )
         shutil.copytree(ROOT / "notebooks", sub / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         if kind == "hostile":
             file, text, function = HOSTILE[name]
@@ -111,7 +120,8 @@ def _rubric(timeout: float, questions: str | None):
         rub = dataclasses.replace(rub, questions=tuple(q for q in rub.questions if q.id in wanted))
     questions = tuple(
         dataclasses.replace(
-            q, checks=tuple(c if c.id.startswith("torch_") else dataclasses.replace(c, timeout=timeout) for c in q.checks)
+            q,
+            checks=tuple(c if c.id.startswith("torch_") else dataclasses.replace(c, timeout=timeout) for c in q.checks),
         )
         for q in rub.questions
     )
@@ -127,8 +137,15 @@ def run_one(args: argparse.Namespace) -> None:
     out = Path(args.out)
     rub = _rubric(args.timeout, args.questions)
     start = time.perf_counter()
-    rows = batch.grade(subs, out, rubric=rub, seed="bench-secret", force=True, workers=args.workers,
-                       execute_notebooks=args.execute_notebooks)
+    rows = batch.grade(
+        subs,
+        out,
+        rubric=rub,
+        seed="bench-secret",
+        force=True,
+        workers=args.workers,
+        execute_notebooks=args.execute_notebooks,
+    )
     wall = time.perf_counter() - start
     per, rss, kinds = [], [0.0], {}
     for r in rows:
@@ -140,12 +157,19 @@ def run_one(args: argparse.Namespace) -> None:
         rss.append(meta.get("peak_rss_mib", 0.0))
         kinds.setdefault(r.submission.split("-", 1)[1], []).append(meta["seconds"])
     statuses = {s: sum(1 for r in rows if r.status == s) for s in batch.STATUSES}
-    print(json.dumps({
-        "n": len(rows), "wall": wall, "per": per, "statuses": statuses,
-        "maxrss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "worker_rss_mib": max(rss),
-        "kinds": {k: [len(v), sum(v)] for k, v in sorted(kinds.items())},
-    }))
+    print(
+        json.dumps(
+            {
+                "n": len(rows),
+                "wall": wall,
+                "per": per,
+                "statuses": statuses,
+                "maxrss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "worker_rss_mib": max(rss),
+                "kinds": {k: [len(v), sum(v)] for k, v in sorted(kinds.items())},
+            }
+        )
+    )
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -160,8 +184,12 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=200, help="submissions (default 200)")
     parser.add_argument("--workers", type=int, default=None, help="default: the number of cores")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per check (default 5)")
-    parser.add_argument("--notebooks-n", type=int, default=4, help="submissions graded with --execute-notebooks (0: skip)")
-    parser.add_argument("--questions", help="grade only these questions of rubric.yaml, e.g. q1,q2,q3,q4 (default: all)")
+    parser.add_argument(
+        "--notebooks-n", type=int, default=4, help="submissions graded with --execute-notebooks (0: skip)"
+    )
+    parser.add_argument(
+        "--questions", help="grade only these questions of rubric.yaml, e.g. q1,q2,q3,q4 (default: all)"
+    )
     parser.add_argument("--no-hostile", action="store_true", help="only correct and buggy submissions")
     parser.add_argument("--skip-bwrap", action="store_true", help="only the resource-limits configuration")
     parser.add_argument("--keep", help="keep the corpus and outputs in this folder")
@@ -186,24 +214,48 @@ def main() -> None:
         configs.append(("code only, bubblewrap", "bwrap", args.n, False))
     configs.append(("code only, limits only", "limits", args.n, False))
     if args.notebooks_n:
-        configs.append(("--execute-notebooks", "bwrap" if bwrap_ok and not args.skip_bwrap else "limits", args.notebooks_n, True))
-    print(f"bench/grade.py: {args.n} submissions, {workers} workers, {os.cpu_count()} cores, check timeout {args.timeout:g} s, "
-          f"questions {args.questions or 'all'}"
-          + ("" if bwrap_ok else f"; bubblewrap unavailable ({why})"))
+        configs.append(
+            ("--execute-notebooks", "bwrap" if bwrap_ok and not args.skip_bwrap else "limits", args.notebooks_n, True)
+        )
+    print(
+        f"bench/grade.py: {args.n} submissions, {workers} workers, {os.cpu_count()} cores, check timeout {args.timeout:g} s, "
+        f"questions {args.questions or 'all'}" + ("" if bwrap_ok else f"; bubblewrap unavailable ({why})")
+    )
     try:
         corpora = {}
         for sandbox_mode in sorted({c[1] for c in configs}):
             corpora[sandbox_mode] = base / f"corpus-{sandbox_mode}"
             if not corpora[sandbox_mode].exists():
-                make_corpus(corpora[sandbox_mode], args.n, bwrap=sandbox_mode == "bwrap", hostile_share=not args.no_hostile)
-        kinds = sorted({p.name.split("-", 1)[1].removesuffix(".zip") for p in corpora[configs[0][1]].iterdir() if p.name[0] == "s"})
+                make_corpus(
+                    corpora[sandbox_mode], args.n, bwrap=sandbox_mode == "bwrap", hostile_share=not args.no_hostile
+                )
+        kinds = sorted(
+            {p.name.split("-", 1)[1].removesuffix(".zip") for p in corpora[configs[0][1]].iterdir() if p.name[0] == "s"}
+        )
         print(f"corpus kinds: {', '.join(kinds)}")
-        print(f"{'configuration':<26} {'n':>4} {'wall s':>8} {'subs/min':>9} {'p50 s':>7} {'p95 s':>7} "
-              f"{'worker RSS MiB':>14} {'child maxrss MiB':>16}  statuses")
+        print(
+            f"{'configuration':<26} {'n':>4} {'wall s':>8} {'subs/min':>9} {'p50 s':>7} {'p95 s':>7} "
+            f"{'worker RSS MiB':>14} {'child maxrss MiB':>16}  statuses"
+        )
         for label, mode, n, notebooks in configs:
             out = base / f"out-{label.split(',')[0].replace(' ', '-').strip('-')}-{mode}"
-            cmd = [sys.executable, __file__, "--one", "--corpus", str(corpora[mode]), "--out", str(out), "--sandbox", mode,
-                   "-n", str(n), "--workers", str(workers), "--timeout", str(args.timeout)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--one",
+                "--corpus",
+                str(corpora[mode]),
+                "--out",
+                str(out),
+                "--sandbox",
+                mode,
+                "-n",
+                str(n),
+                "--workers",
+                str(workers),
+                "--timeout",
+                str(args.timeout),
+            ]
             if args.questions:
                 cmd += ["--questions", args.questions]
             if notebooks:
@@ -216,11 +268,15 @@ def main() -> None:
             rate = r["n"] / r["wall"] * 60
             flag = "" if notebooks else ("  (target >= 120: ok)" if rate >= 120 else "  (target >= 120: MISSED)")
             statuses = ", ".join(f"{v} {k}" for k, v in r["statuses"].items() if v)
-            print(f"{label:<26} {r['n']:>4} {r['wall']:>8.1f} {rate:>9.1f} {_quantile(r['per'], .5):>7.2f} "
-                  f"{_quantile(r['per'], .95):>7.2f} {r['worker_rss_mib']:>14.0f} {r['maxrss_mib']:>16.0f}  {statuses}{flag}")
+            print(
+                f"{label:<26} {r['n']:>4} {r['wall']:>8.1f} {rate:>9.1f} {_quantile(r['per'], 0.5):>7.2f} "
+                f"{_quantile(r['per'], 0.95):>7.2f} {r['worker_rss_mib']:>14.0f} {r['maxrss_mib']:>16.0f}  {statuses}{flag}"
+            )
             total = sum(t for _, t in r["kinds"].values()) or 1.0
-            print("    seconds per kind (mean; share of all grading time): " + ", ".join(
-                f"{k} {t / n:.1f} ({100 * t / total:.0f}%)" for k, (n, t) in r["kinds"].items()))
+            print(
+                "    seconds per kind (mean; share of all grading time): "
+                + ", ".join(f"{k} {t / n:.1f} ({100 * t / total:.0f}%)" for k, (n, t) in r["kinds"].items())
+            )
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)

@@ -11,6 +11,7 @@ check results and the notebooks executed in fast mode (from the full-mode run
 with ``--mode full``), and its size is printed, in all and per notebook.
 Target: each notebook <= 60 s in fast mode on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,13 +47,17 @@ def main() -> None:
     if args.notebooks:
         paths = [folder / n for n in args.notebooks]
     else:
-        paths = [p for p in sorted(folder.glob("*.ipynb")) + sorted(folder.glob("tp2/*.ipynb")) if p.name not in SKIPPED]
+        paths = [
+            p for p in sorted(folder.glob("*.ipynb")) + sorted(folder.glob("tp2/*.ipynb")) if p.name not in SKIPPED
+        ]
     modes = ["fast", "full"] if args.mode == "both" else [args.mode]
     os.environ.pop("CIFAR10_DIR", None)
     cache = tempfile.mkdtemp(prefix="a2kit-bench-cache-")
     env = {"XDG_CACHE_HOME": cache}
 
-    print(f"notebooks against {args.implementation}, synthetic data; {os.cpu_count()} cores; per-cell limit {args.timeout:g} s")
+    print(
+        f"notebooks against {args.implementation}, synthetic data; {os.cpu_count()} cores; per-cell limit {args.timeout:g} s"
+    )
     header = f"{'notebook':<32}" + "".join(f" {m + ' s':>9}" for m in modes) + "  code cells  target (fast <= 60 s)"
     print(header)
     executed = {}
@@ -84,7 +89,9 @@ def main() -> None:
     page = html.render_report(results, title="Assignment 2: submission report (bench)", sections=sections)
     empty = html.render_report(results, title="Assignment 2: submission report (bench)")
     print()
-    print(f"HTML report ({modes[0]} mode notebooks): {_kib(len(page.encode()))} in all; checks only {_kib(len(empty.encode()))}")
+    print(
+        f"HTML report ({modes[0]} mode notebooks): {_kib(len(page.encode()))} in all; checks only {_kib(len(empty.encode()))}"
+    )
     for s in sections:
         images = str(s.body).count("data:image/")
         print(f"  {s.title:<30} {_kib(len(str(s.body).encode())):>12}  {images} images")

@@ -15,6 +15,7 @@ Prints three tables:
    same on the small set of the ``torch_open_model`` check (640 images,
    float64, minibatches of 32).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,7 +88,9 @@ def main() -> None:
     from grader import check
 
     (result,) = check.run(["q5"], implementation=args.implementation)
-    print(f"\n2. seconds per check inside the worker (one run; the first includes importing torch): {result.points:g} / {result.max_points:g} points")
+    print(
+        f"\n2. seconds per check inside the worker (one run; the first includes importing torch): {result.points:g} / {result.max_points:g} points"
+    )
     for c in result.checks:
         print(f"  {c.check_id:<34} {c.seconds:>7.2f}  {c.status.value}")
     print(f"  {'sum':<34} {sum(c.seconds for c in result.checks):>7.2f}")
@@ -106,16 +109,26 @@ def main() -> None:
     std = X.std(axis=(0, 1, 2))
     # as the notebook: centred, unit variance, channels first
     seconds, acc = _epoch(
-        torch, pm, ((X - mean) / std).transpose(0, 3, 1, 2), y, ((X_val - mean) / std).transpose(0, 3, 1, 2), y_val,
-        64, torch.float32,
+        torch,
+        pm,
+        ((X - mean) / std).transpose(0, 3, 1, 2),
+        y,
+        ((X_val - mean) / std).transpose(0, 3, 1, 2),
+        y_val,
+        64,
+        torch.float32,
     )
-    print(f"{'data_utils synthetic set, float32, batch 64':<44} {args.images:>6} {seconds:>8.2f} {1000 * seconds / args.images:>9.2f} {acc:>8.3f}")
+    print(
+        f"{'data_utils synthetic set, float32, batch 64':<44} {args.images:>6} {seconds:>8.2f} {1000 * seconds / args.images:>9.2f} {acc:>8.3f}"
+    )
     rng = np.random.default_rng(0)
     prototypes = q5.synthetic_prototypes(rng)
     X, y = q5.synthetic_images(rng, q5.OPEN_TRAIN, prototypes)
     X_val, y_val = q5.synthetic_images(rng, q5.OPEN_VAL, prototypes)
     seconds, acc = _epoch(torch, pm, X, y, X_val, y_val, q5.OPEN_BATCH, torch.float64)
-    print(f"{'torch_open_model set, float64, batch 32':<44} {q5.OPEN_TRAIN:>6} {seconds:>8.2f} {1000 * seconds / q5.OPEN_TRAIN:>9.2f} {acc:>8.3f}")
+    print(
+        f"{'torch_open_model set, float64, batch 32':<44} {q5.OPEN_TRAIN:>6} {seconds:>8.2f} {1000 * seconds / q5.OPEN_TRAIN:>9.2f} {acc:>8.3f}"
+    )
 
 
 if __name__ == "__main__":

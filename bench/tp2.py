@@ -16,6 +16,7 @@ Notebooks: ``grader.notebooks.execute_timed`` against the reference, in fast
 mode (``A2KIT_FAST=1``) and/or full mode, synthetic data unless CIFAR10_DIR
 points at CIFAR-10.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,12 @@ def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3, help="runs per row; the best is kept (default 3)")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
-    p.add_argument("--notebooks", choices=["fast", "full", "both", "none"], default="fast", help="notebook modes timed (default fast)")
+    p.add_argument(
+        "--notebooks",
+        choices=["fast", "full", "both", "none"],
+        default="fast",
+        help="notebook modes timed (default fast)",
+    )
     return p.parse_args()
 
 
@@ -72,8 +78,15 @@ def _networks(repeats: int) -> None:
         net = Network(seed=0).add(Input(3072)).add(Dense(100, activations.Sigmoid()))
         net.add(Dense(100, activations.Sigmoid())).add(Dense(10))
         start = time.perf_counter()
-        net.fit(x, labels, epochs=epochs, loss=losses.MSE(), opt=optimizers.SGD(lr=1e-2, bs=128), name="cifar",
-                reg=regularizers.L2(1e-4))
+        net.fit(
+            x,
+            labels,
+            epochs=epochs,
+            loss=losses.MSE(),
+            opt=optimizers.SGD(lr=1e-2, bs=128),
+            name="cifar",
+            reg=regularizers.L2(1e-4),
+        )
         return time.perf_counter() - start
 
     rows = [
@@ -94,7 +107,9 @@ def _notebooks(modes: list[bool]) -> None:
     print(f"\n{'notebook':<28} {'mode':<5} {'seconds':>8}")
     for fast in modes:
         for name in NOTEBOOKS:
-            _, seconds = notebooks.execute_timed(ROOT / "notebooks" / "tp2" / name, implementation="reference", fast=fast, timeout=3600)
+            _, seconds = notebooks.execute_timed(
+                ROOT / "notebooks" / "tp2" / name, implementation="reference", fast=fast, timeout=3600
+            )
             print(f"{name:<28} {'fast' if fast else 'full':<5} {seconds:>8.1f}", flush=True)
 
 

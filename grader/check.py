@@ -7,8 +7,8 @@ check's code in a child process (``grader.runner``) -> score on this side
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from . import fixtures as fixtures_mod
 from . import rubric as rubric_mod

@@ -62,9 +62,8 @@ def _load_rubric(args: argparse.Namespace):
 
 def _cmd_check(args: argparse.Namespace) -> ExitCode:
     from . import check
-    from .render import jsonout, terminal
-
     from .preflight import implementation_folder
+    from .render import jsonout, terminal
 
     rub = _load_rubric(args)
     folder = implementation_folder(args.implementation)

@@ -38,8 +38,8 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from . import __version__
 from . import rubric as rubric_mod

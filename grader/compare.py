@@ -8,7 +8,7 @@ largest absolute and relative difference and where.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

@@ -23,8 +23,9 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from . import __version__
 
@@ -68,7 +69,7 @@ def content_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def rubric_hash(rubric: "Rubric") -> str:
+def rubric_hash(rubric: Rubric) -> str:
     """SHA-256 of the rubric's content (questions, points, tolerances, timeouts), not of its path."""
     data = dataclasses.asdict(rubric)
     data.pop("path", None)
@@ -80,7 +81,7 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(b"a2kit-secret-v1\0" + secret.encode()).hexdigest()
 
 
-def fingerprint(submission: Path, rubric: "Rubric", secret: str, *, rubric_digest: str | None = None) -> dict[str, str]:
+def fingerprint(submission: Path, rubric: Rubric, secret: str, *, rubric_digest: str | None = None) -> dict[str, str]:
     """What a grade depends on, hashed (recorded as ``a2kit.hashes`` in ``results.json``)."""
     return {
         "content": content_hash(submission),
@@ -143,7 +144,7 @@ def on_disk(out: Path) -> list[str]:
     )
 
 
-def merged(out: Path, current: Iterable["Row"], rubric: "Rubric", row_from_results) -> list["Row"]:
+def merged(out: Path, current: Iterable[Row], rubric: Rubric, row_from_results) -> list[Row]:
     """Every row of ``out``: this run's rows, and those of the other ``results.json`` files, sorted by id."""
     rows = {r.submission: r for r in current}
     for sid in on_disk(out):

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Sequence, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checks.base import CheckResult, QuestionResult
@@ -115,7 +116,7 @@ def _in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def _display(results: "list[QuestionResult]") -> None:
+def _display(results: list[QuestionResult]) -> None:
     from .render import terminal
 
     text = terminal.render(results)
@@ -129,7 +130,7 @@ def _display(results: "list[QuestionResult]") -> None:
     display({"text/plain": text, "text/html": html.render_fragment(results)}, raw=True)
 
 
-def _rubric(rubric: "str | None"):
+def _rubric(rubric: str | None):
     """The rubric a notebook names (a path relative to the project root), or None for the default one."""
     if rubric is None:
         return None
@@ -139,7 +140,7 @@ def _rubric(rubric: "str | None"):
     return rubric_mod.load(project_root() / rubric)
 
 
-def show_checks(*check_ids: str, rubric: "str | None" = None) -> "list[CheckResult]":
+def show_checks(*check_ids: str, rubric: str | None = None) -> list[CheckResult]:
     """Run the named public checks against ``implementation()``, display the table, return the results.
 
     Points come from ``rubric`` (a path relative to the project root, e.g.
@@ -153,7 +154,7 @@ def show_checks(*check_ids: str, rubric: "str | None" = None) -> "list[CheckResu
     return [c for q in results for c in q.checks]
 
 
-def show_question(*question_ids: str, rubric: "str | None" = None) -> "list[CheckResult]":
+def show_question(*question_ids: str, rubric: str | None = None) -> list[CheckResult]:
     """Run every public check of the named questions (``"q1"``), display the tables, return the results."""
     from . import check
 

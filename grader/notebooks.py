@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import nbformat
 from nbformat import NotebookNode

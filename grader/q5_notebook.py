@@ -274,7 +274,7 @@ def _saved_accuracy(cell: dict) -> float | None:
     if not found:
         return None
     n, m = int(found[-1][0]), int(found[-1][1])
-    return n / m if 0 < m and n <= m else None
+    return n / m if m > 0 and n <= m else None
 
 
 def _call_names(node: ast.AST) -> list[str]:

@@ -274,7 +274,7 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
             tol = v.number(citems["tolerance"][1], f"{cwhere}.tolerance", positive=True) if "tolerance" in citems else None
             timeout = v.number(citems["timeout"][1], f"{cwhere}.timeout", positive=True) if "timeout" in citems else None
             cvis = v.visibility(citems["visibility"][1], f"{cwhere}.visibility") if "visibility" in citems else qvis
-            
+
             draws = v.count(citems["hidden_cases"][1], f"{cwhere}.hidden_cases") if "hidden_cases" in citems else None
             checks.append(CheckSpec(cid, cpoints, tol, timeout, cvis, draws))
         total = sum(c.points for c in checks)

@@ -19,14 +19,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
 from .channel import MAX_PAYLOAD, FrameReader, HeadTail, ProtocolError, unpack_arrays
-from .unpack import remove_tree
 from .checks.base import Arrays, Case
+from .unpack import remove_tree
 
 #: Seconds the worker may take to start (import numpy) before its first check.
 STARTUP_SECONDS = 60.0

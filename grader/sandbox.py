@@ -179,7 +179,7 @@ class SandboxWarning(RuntimeWarning):
 # bubblewrap: discovery and probe (once per process)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bwrap_options() -> tuple[str, frozenset[str]]:
     """The bwrap executable and the options its ``--help`` lists ('' when absent)."""
     import shutil
@@ -257,7 +257,7 @@ class _Mounts:
         self.binds.append(dest)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bwrap_status() -> tuple[bool, str]:
     """Whether bubblewrap works here, and why not: ``bwrap <system sandbox> -- true`` must succeed."""
     import subprocess
@@ -304,7 +304,7 @@ def _grader_copy(grader_dir: Path, files: tuple[str, ...] = WORKER_FILES) -> Pat
         return _make_grader_copy(grader_dir, files)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _make_grader_copy(grader_dir: Path, files: tuple[str, ...]) -> Path:
     import atexit
     import compileall

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
-
-from typing import Sequence
 
 from .checks import cases as cases_mod
 from .checks.base import Check, CheckResult, QuestionResult, Status
@@ -13,7 +12,6 @@ from .diagnose import diagnose
 from .fixtures import Fixture
 from .rubric import CheckSpec, QuestionSpec
 from .runner import Outcome
-
 
 #: "got X, expected Y" in a comparison's detail: the values of a hidden case (and the reference's answer on it).
 _VALUES = re.compile(r"\(?got [^,()]+, expected [^,()\s]+\)?")

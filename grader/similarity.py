@@ -26,8 +26,8 @@ import io
 import itertools
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 #: copydetect's defaults: matches shorter than NOISE tokens are ignored, of GUARANTEE tokens always found.
 NOISE, GUARANTEE = 25, 30

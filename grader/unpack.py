@@ -42,8 +42,8 @@ import os
 import shutil
 import stat
 import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Sequence
 
 from . import stubs
 from .paths import project_root

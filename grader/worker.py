@@ -142,11 +142,10 @@ def main(argv: list[str]) -> int:
 
     import numpy as np
 
+    from . import editions
     from .checks import cases as cases_mod
     from .checks import registry
     from .checks.base import Case
-
-    from . import editions
 
     if job.get("numpy_compat"):
         editions.restore_numpy_aliases()

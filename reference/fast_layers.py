@@ -25,7 +25,8 @@ gradients, float64 inputs float64 ones (mixed inputs use numpy's promotion).
 """
 import os
 import warnings
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 

@@ -25,7 +25,7 @@ parameters. The default learning rates are placeholders; tune them.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Protocol, Tuple
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -36,8 +36,8 @@ class UpdateRule(Protocol):
     """The contract shared by ``sgd``, ``sgd_momentum``, ``rmsprop`` and ``adam``."""
 
     def __call__(
-        self, w: np.ndarray, dw: np.ndarray, config: Optional[Dict[str, Any]] = None
-    ) -> Tuple[np.ndarray, Dict[str, Any]]:
+        self, w: np.ndarray, dw: np.ndarray, config: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         ...
 
 

@@ -42,7 +42,8 @@ from __future__ import annotations
 import inspect
 import os
 import pickle
-from typing import Any, Callable, Dict, Optional, Protocol, Tuple, Union, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -55,11 +56,11 @@ __all__ = ["Model", "Solver"]
 class Model(Protocol):
     """What the Solver needs from a model (see the module docstring)."""
 
-    params: Dict[str, np.ndarray]
+    params: dict[str, np.ndarray]
 
     def loss(
-        self, X: np.ndarray, y: Optional[np.ndarray] = None
-    ) -> Union[np.ndarray, Tuple[float, Dict[str, np.ndarray]]]:
+        self, X: np.ndarray, y: np.ndarray | None = None
+    ) -> np.ndarray | tuple[float, dict[str, np.ndarray]]:
         ...
 
 
@@ -72,7 +73,7 @@ def _known_rules():
     ]
 
 
-class Solver(object):
+class Solver:
     """
     Trains a classification model by minibatch gradient descent with one of
     the update rules of optim.py, and watches train and validation accuracy
@@ -100,16 +101,16 @@ class Solver(object):
     def __init__(
         self,
         model: Model,
-        data: Dict[str, np.ndarray],
+        data: dict[str, np.ndarray],
         *,
-        update_rule: Union[str, Callable] = "sgd",
-        optim_config: Optional[Dict[str, Any]] = None,
+        update_rule: str | Callable = "sgd",
+        optim_config: dict[str, Any] | None = None,
         lr_decay: float = 1.0,
         batch_size: int = 100,
         num_epochs: int = 10,
-        num_train_samples: Optional[int] = 1000,
-        num_val_samples: Optional[int] = None,
-        checkpoint_name: Optional[str] = None,
+        num_train_samples: int | None = 1000,
+        num_val_samples: int | None = None,
+        checkpoint_name: str | None = None,
         print_every: int = 10,
         verbose: bool = True,
         **unrecognized: Any,
@@ -253,7 +254,7 @@ class Solver(object):
         - acc: Scalar, the fraction of correctly classified examples.
         """
         N = X.shape[0]
-        if num_samples is not None and N > num_samples:
+        if num_samples is not None and num_samples < N:
             idx = np.random.choice(N, num_samples)
             X, y, N = X[idx], y[idx], num_samples
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import importlib
-from typing import Any, Callable, Mapping, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -90,7 +91,7 @@ class Check:
     question: str
     title: str
     make_case: Callable[[np.random.Generator, bool], Case]
-    run: Callable[["Impl", Case], Arrays]
+    run: Callable[[Impl, Case], Arrays]
     compare: Comparator
     tolerance: float
     calls: tuple[str, ...] = ()

@@ -15,7 +15,8 @@ sizes) and the shapes of its arrays, never their values.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -10,7 +10,7 @@ from .base import Check
 CHECK_MODULES = ("q1", "q2", "q3", "q4", "q5", "tp2")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def all_checks() -> dict[str, Check]:
     out: dict[str, Check] = {}
     for name in CHECK_MODULES:

@@ -21,7 +21,7 @@ what kind of mistake it was and nothing of the hidden case.
 from __future__ import annotations
 
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from ..checks.base import QuestionResult, Status
 from . import fmt_number

@@ -24,7 +24,7 @@ import copy
 import dataclasses
 import functools
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import jinja2
 from markupsafe import Markup
@@ -238,9 +238,7 @@ def _pygments_css() -> str:
 # -- notebooks ------------------------------------------------------------------
 
 ALLOWED_TAGS = frozenset(
-    """a abbr b blockquote br caption code col colgroup dd del details div dl dt em figcaption figure
-    h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong sub summary sup
-    table tbody td tfoot th thead tr tt u ul var""".split()
+    ["a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "u", "ul", "var"]
 )
 _GLOBAL_ATTRIBUTES = {"class", "id", "title"}
 _TAG_ATTRIBUTES = {

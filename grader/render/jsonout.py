@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..checks.base import QuestionResult
 

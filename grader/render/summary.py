@@ -34,8 +34,8 @@ import json
 import re
 import statistics
 import urllib.parse
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import jinja2
 from markupsafe import Markup, escape

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import shutil
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..checks.base import CheckResult, QuestionResult, Status
 from . import fmt_number, fmt_points

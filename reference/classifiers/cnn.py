@@ -17,7 +17,7 @@ from ..validation import check_non_negative_real, check_positive_int
 __all__ = ["ThreeLayerConvNet"]
 
 
-class ThreeLayerConvNet(object):
+class ThreeLayerConvNet:
     """
     A convolutional classifier with the architecture
 

@@ -26,7 +26,7 @@ __all__ = ["TwoLayerNet", "FullyConnectedNet"]
 _NORMALIZATIONS = (None, "batchnorm", "layernorm")
 
 
-class TwoLayerNet(object):
+class TwoLayerNet:
     """
     A classifier with one hidden layer, built from the layers of layers.py:
 
@@ -137,7 +137,7 @@ class TwoLayerNet(object):
         return loss, grads
 
 
-class FullyConnectedNet(object):
+class FullyConnectedNet:
     """A fully-connected classifier with any number of hidden layers.
 
     With L - 1 hidden layers (L affine layers in all) the network computes

@@ -136,8 +136,10 @@ class Network:
                 history["test_loss"].append(value)
                 history["test_accuracy"].append(acc)
             if verbose:
-                line = f"epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4f}, accuracy {history['accuracy'][-1]:.3f}"
+                line = f"epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4f}"
+                line += f", accuracy {history['accuracy'][-1]:.3f}"
                 if test_data is not None:
-                    line += f", test loss {history['test_loss'][-1]:.4f}, test accuracy {history['test_accuracy'][-1]:.3f}"
+                    line += f", test loss {history['test_loss'][-1]:.4f}"
+                    line += f", test accuracy {history['test_accuracy'][-1]:.3f}"
                 print(line)
         return history

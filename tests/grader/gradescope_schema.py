@@ -18,6 +18,7 @@ Our own additions: CONTRACT.md §5 makes ``score``, ``execution_time``, ``output
 top-level key we write (Gradescope ignores keys it does not know; ``grade`` rebuilds a
 gradebook row from it). ``validate`` returns one line per problem (empty when valid).
 """
+
 from __future__ import annotations
 
 import csv
@@ -130,7 +131,9 @@ def validate(data: Any) -> list[str]:
     # whose record holds the raw score (the tests' sum and a2kit.total) and the final one (score).
     late = meta.get("late") if isinstance(meta, dict) else None
     if late is not None:
-        if not isinstance(late, dict) or not all(isinstance(late.get(k), (int, float)) for k in ("raw", "penalty", "final")):
+        if not isinstance(late, dict) or not all(
+            isinstance(late.get(k), (int, float)) for k in ("raw", "penalty", "final")
+        ):
             problems.append(f"a2kit: late {late!r} lacks raw, penalty, final numbers")
             late = None
         elif not math.isclose(late["raw"] - late["penalty"], late["final"], abs_tol=1e-6) or late["penalty"] < 0:
@@ -168,7 +171,7 @@ def gradebook_problems(text: str, question_ids: Sequence[str]) -> list[str]:
         if len(row) != len(header):
             problems.append(f"gradebook line {n}: {len(row)} fields, expected {len(header)}")
             continue
-        rec = dict(zip(header, row))
+        rec = dict(zip(header, row, strict=True))
         if rec["submission"] in seen:
             problems.append(f"gradebook line {n}: {rec['submission']!r} listed twice")
         seen.add(rec["submission"])
@@ -191,7 +194,9 @@ def gradebook_problems(text: str, question_ids: Sequence[str]) -> list[str]:
                 problems.append(f"gradebook line {n}: late columns: {exc}")
             else:
                 if not math.isclose(total - penalty, final, rel_tol=1e-6, abs_tol=1e-6) or penalty < 0:
-                    problems.append(f"gradebook line {n}: total {total} - late_penalty {penalty} != final_total {final}")
+                    problems.append(
+                        f"gradebook line {n}: total {total} - late_penalty {penalty} != final_total {final}"
+                    )
         if rec["status"] == "error" and not rec["message"]:
             problems.append(f"gradebook line {n}: an error row without a message")
     return problems

@@ -18,6 +18,7 @@ Every notebook also has cells that must never be taken: data download,
 training calls, prints, a cell that trains the open model for epochs.
 ``BUGS`` are edits of the notebook's text, each breaking one check.
 """
+
 from __future__ import annotations
 
 import json
@@ -291,8 +292,10 @@ train_part34(model, optimizer)
 """,
 }
 SEQ_FC["2023"] = SEQ_FC["2019"].replace("    Flatten(),", "    nn.Flatten(),")
-SEQ_FC["a2kit"] = SEQ_FC["2023"].replace("optim.SGD", "torch.optim.SGD").replace(
-    "train_part34(model, optimizer)", "train(model, optimizer, loader_train, loader_val)"
+SEQ_FC["a2kit"] = (
+    SEQ_FC["2023"]
+    .replace("optim.SGD", "torch.optim.SGD")
+    .replace("train_part34(model, optimizer)", "train(model, optimizer, loader_train, loader_val)")
 )
 
 SEQ_CONV = {
@@ -314,8 +317,10 @@ train_part34(model, optimizer)
 """,
 }
 SEQ_CONV["2023"] = SEQ_CONV["2019"].replace("    Flatten(),", "    nn.Flatten(),")
-SEQ_CONV["a2kit"] = SEQ_CONV["2023"].replace("optim.SGD", "torch.optim.SGD").replace(
-    "train_part34(model, optimizer)", "history = train(model, optimizer, loader_train, loader_val)"
+SEQ_CONV["a2kit"] = (
+    SEQ_CONV["2023"]
+    .replace("optim.SGD", "torch.optim.SGD")
+    .replace("train_part34(model, optimizer)", "history = train(model, optimizer, loader_train, loader_val)")
 )
 
 OPEN = {
@@ -331,8 +336,13 @@ train_part34(model, optimizer, epochs=10)
 """,
 }
 OPEN["2023"] = OPEN["2019"].replace("Flatten(),", "nn.Flatten(),")
-OPEN["a2kit"] = OPEN["2023"].replace("optim.Adam", "torch.optim.Adam").replace(
-    "train_part34(model, optimizer, epochs=10)", "history = train(model, optimizer, loader_train, loader_val, epochs=10)"
+OPEN["a2kit"] = (
+    OPEN["2023"]
+    .replace("optim.Adam", "torch.optim.Adam")
+    .replace(
+        "train_part34(model, optimizer, epochs=10)",
+        "history = train(model, optimizer, loader_train, loader_val, epochs=10)",
+    )
 )
 TEST_SET = "best_model = model\ncheck_accuracy_part34(loader_test, best_model)\n"
 
@@ -347,7 +357,13 @@ def cells(edition: str) -> list[tuple[str, str]]:
     out = [("markdown", "# PyTorch\nPart I. Preparation"), ("code", SETUP[edition])]
     if edition != "a2kit":
         out += [("code", DATA), ("code", DEVICE)]
-    out += [("markdown", "## Part II. Barebones PyTorch"), ("code", FLATTEN), ("code", FUNCS), ("code", TEST_CALL), ("code", INIT)]
+    out += [
+        ("markdown", "## Part II. Barebones PyTorch"),
+        ("code", FLATTEN),
+        ("code", FUNCS),
+        ("code", TEST_CALL),
+        ("code", INIT),
+    ]
     out += [("code", c) for c in loops]
     out += [("markdown", "## Part IV. PyTorch Sequential API")]
     if edition == "2019":
@@ -365,20 +381,32 @@ BUGS = {
     "kaiming_fan_out": ("torch_random_weight", "        fan_in = shape[0]\n", "        fan_in = shape[1]\n"),
     "missing_train_mode": ("torch_train_modes", "            model.train()\n", ""),
     "missing_eval_mode": ("torch_train_modes", "    model.eval()\n", ""),
-    "flatten_wrong_order": ("torch_flatten", "    return x.view(N, -1)\n", "    return x.transpose(1, -1).reshape(N, -1)\n"),
-    "convnet_missing_relu": ("torch_three_layer_convnet", "h2 = F.relu(F.conv2d(h1, conv_w2, conv_b2, padding=1))", "h2 = F.conv2d(h1, conv_w2, conv_b2, padding=1)"),
+    "flatten_wrong_order": (
+        "torch_flatten",
+        "    return x.view(N, -1)\n",
+        "    return x.transpose(1, -1).reshape(N, -1)\n",
+    ),
+    "convnet_missing_relu": (
+        "torch_three_layer_convnet",
+        "h2 = F.relu(F.conv2d(h1, conv_w2, conv_b2, padding=1))",
+        "h2 = F.conv2d(h1, conv_w2, conv_b2, padding=1)",
+    ),
     "sequential_without_flatten": (
         "torch_sequential",
         ("    nn.Flatten(),\n    nn.Linear(3 * 32 * 32", "    Flatten(),\n    nn.Linear(3 * 32 * 32"),
         "    nn.Linear(3 * 32 * 32",
     ),
 }
+
+
 def notebook(edition: str, bug: str | None = None, *, stubs: bool = False) -> dict:
     """The notebook as JSON: with ``bug`` applied (it must change the text), or with every graded cell a stub."""
     nb_cells = cells(edition)
     if stubs:
         keep = (SETUP[edition], DATA, DEVICE)
-        nb_cells = [(k, s) if k == "markdown" or s in keep else (k, "# TODO: your code here\npass\n") for k, s in nb_cells]
+        nb_cells = [
+            (k, s) if k == "markdown" or s in keep else (k, "# TODO: your code here\npass\n") for k, s in nb_cells
+        ]
     text = json.dumps(nb_cells)
     if bug is not None:
         _, olds, new = BUGS[bug]
@@ -393,7 +421,12 @@ def notebook(edition: str, bug: str | None = None, *, stubs: bool = False) -> di
         "nbformat_minor": 5,
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
         "cells": [
-            {"cell_type": k, "metadata": {}, "source": s.splitlines(keepends=True), **({"outputs": [], "execution_count": None} if k == "code" else {})}
+            {
+                "cell_type": k,
+                "metadata": {},
+                "source": s.splitlines(keepends=True),
+                **({"outputs": [], "execution_count": None} if k == "code" else {}),
+            }
             for k, s in nb_cells
         ],
     }

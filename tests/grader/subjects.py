@@ -6,6 +6,7 @@ tests replace the backward's body with the hostile or faulty code under test.
 Below them, helpers that build whole submissions for ``grade`` (our layout,
 the cs231n layout, edited functions).
 """
+
 import os as _os
 import re as _re
 import shutil as _shutil
@@ -196,5 +197,7 @@ def gradable_rubric_file(dest: _Path, rub=None) -> _Path:
             spec["notebook"] = q.notebook
         questions[q.id] = spec
     path = _Path(dest) / "gradable-rubric.yaml"
-    path.write_text(yaml.safe_dump({"version": 1, "assignment": rub.assignment, "questions": questions}, sort_keys=False))
+    path.write_text(
+        yaml.safe_dump({"version": 1, "assignment": rub.assignment, "questions": questions}, sort_keys=False)
+    )
     return path

@@ -1,4 +1,5 @@
 """``python -m grader grade``: the batch pipeline, its outputs and reruns (grader.batch)."""
+
 from __future__ import annotations
 
 import csv
@@ -65,7 +66,7 @@ def test_gradebook_has_the_documented_columns(graded):
     with open(out / "gradebook.csv", newline="") as f:
         lines = list(csv.reader(f))
     assert lines[0] == COLUMNS
-    body = {r[0]: dict(zip(COLUMNS, r)) for r in lines[1:]}
+    body = {r[0]: dict(zip(COLUMNS, r, strict=True)) for r in lines[1:]}
     assert set(body) == set(rows)
     rub = gradable_rubric()
     assert COLUMNS[2:-3] == [q.id for q in rub.questions] and COLUMNS[2] == "q1"
@@ -111,7 +112,10 @@ def test_report_notes_a_modified_non_editable_file(tmp_path):
     (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
     assert row.status == "graded" and row.total == 2
     assert "solver.py" in (tmp_path / "out" / "tampered" / "report.html").read_text()
-    assert any("solver.py" in n for n in json.loads((tmp_path / "out" / "tampered" / "results.json").read_text())["a2kit"]["notes"])
+    assert any(
+        "solver.py" in n
+        for n in json.loads((tmp_path / "out" / "tampered" / "results.json").read_text())["a2kit"]["notes"]
+    )
 
 
 def test_rerun_skips_unless_forced(graded, tmp_path):
@@ -150,7 +154,11 @@ def test_an_infinite_loop_times_out_and_the_row_is_partial(tmp_path):
     sub = our_layout(tmp_path / "looping", ROOT / "reference", notebooks=True)
     layers = sub / "student" / "layers.py"
     text = layers.read_text()
-    layers.write_text(text.replace("def affine_forward(x, w, b):\n", "def affine_forward(x, w, b):\n    while True:\n        pass\n", 1))
+    layers.write_text(
+        text.replace(
+            "def affine_forward(x, w, b):\n", "def affine_forward(x, w, b):\n    while True:\n        pass\n", 1
+        )
+    )
     rub = rubric_mod.load(_tiny_rubric(tmp_path, timeout=2), require_all_checks=False)
     (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
     assert row.status == "partial"
@@ -177,7 +185,9 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert cli.main(["grade", str(good), "--out", out, "--seed", SECRET, "--rubric", rub]) == 0
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"nope")
-    assert cli.main(["grade", str(good), str(bad), "--out", out, "--seed", SECRET, "--rubric", rub]) == 1  # good is not regraded
+    assert (
+        cli.main(["grade", str(good), str(bad), "--out", out, "--seed", SECRET, "--rubric", rub]) == 1
+    )  # good is not regraded
     assert cli.main(["grade", str(good)]) == 2  # --out is required
     assert cli.main(["grade", str(tmp_path / "missing"), "--out", out, "--seed", SECRET]) == 2
     printed = capsys.readouterr().out

@@ -1,4 +1,5 @@
 """Do summary.html and report.html render in a real browser (headless Chromium) without console errors?"""
+
 from __future__ import annotations
 
 import shutil
@@ -15,8 +16,16 @@ ROOT = project_root()
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-extensions",
-         "--no-first-run", "--enable-logging=stderr", "--v=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--no-first-run",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 #: The bars of the score plot (#0969da).
 BAR_RGB = (9, 105, 218)
 
@@ -26,7 +35,10 @@ def chromium(tmp: Path, page: Path, *extra: str) -> subprocess.CompletedProcess:
     profile.mkdir(exist_ok=True)
     return subprocess.run(
         [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, page.resolve().as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -55,7 +67,9 @@ def pages(tmp_path_factory):
 def test_the_console_detector_sees_errors(tmp_path):
     """Control: a page that logs an error and raises one is caught, so silence below means something."""
     page = tmp_path / "probe.html"
-    page.write_text('<!DOCTYPE html><html><body><script>console.error("a2kit-probe"); undefinedCall();</script></body></html>')
+    page.write_text(
+        '<!DOCTYPE html><html><body><script>console.error("a2kit-probe"); undefinedCall();</script></body></html>'
+    )
     done = chromium(tmp_path, page, "--dump-dom")
     lines = console_lines(done.stderr)
     assert any("a2kit-probe" in ln for ln in lines) and any("undefinedCall" in ln for ln in lines), done.stderr[-2000:]
@@ -82,7 +96,9 @@ def test_screenshot_of_the_summary_shows_the_plot(pages, tmp_path):
 
     _, out = pages
     shot = tmp_path / "summary.png"
-    done = chromium(tmp_path, out / "summary.html", f"--screenshot={shot}", "--window-size=1200,900", "--hide-scrollbars")
+    done = chromium(
+        tmp_path, out / "summary.html", f"--screenshot={shot}", "--window-size=1200,900", "--hide-scrollbars"
+    )
     assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     pixels = image.imread(str(shot))

@@ -5,6 +5,7 @@ vectorised code, in-place updates, another way to draw a dropout mask) must
 pass every check. Each alternative is a set of textual edits of the
 reference, built like a mutant (``tests.mutants``), that must lose nothing.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,8 +53,10 @@ def test_public_case_is_deterministic_and_hidden_cases_differ(c):
     assert a.params == b.params and all(np.array_equal(a.arrays[k], b.arrays[k]) for k in a.arrays)
     for salt in ("s1", "s2", "s3"):
         h = fixtures.case_for(c, salt, hidden=True)
-        differs = h.params != a.params or set(h.arrays) != set(a.arrays) or any(
-            h.arrays[k].shape != a.arrays[k].shape for k in a.arrays
+        differs = (
+            h.params != a.params
+            or set(h.arrays) != set(a.arrays)
+            or any(h.arrays[k].shape != a.arrays[k].shape for k in a.arrays)
         )
         if differs:
             return
@@ -235,7 +238,13 @@ ALTERNATIVES = [
     ),
     Alternative(
         "dropout mask from np.random.binomial (other draws)",
-        (("layers.py", DROPOUT_MASK, "mask = (np.random.binomial(1, p, size=x.shape) / p).astype(x.dtype, copy=False)"),),
+        (
+            (
+                "layers.py",
+                DROPOUT_MASK,
+                "mask = (np.random.binomial(1, p, size=x.shape) / p).astype(x.dtype, copy=False)",
+            ),
+        ),
     ),
     Alternative(
         "dropout mask rand > 1 - p (another mask)",

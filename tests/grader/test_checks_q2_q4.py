@@ -8,6 +8,7 @@ batch norm of the transpose. Each is built with the mutant mechanism and must
 pass every Q2 and Q4 check, on the public cases (through the real child
 process) and on hidden cases.
 """
+
 import itertools
 import json
 import re

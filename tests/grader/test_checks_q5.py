@@ -6,6 +6,7 @@ run by test_mutants.py). Where torch is absent is simulated honestly: a
 folder on the worker's path holds a ``torch`` package whose import raises
 ``ModuleNotFoundError``, exactly what a missing torch raises.
 """
+
 import json
 import os
 import re
@@ -147,7 +148,17 @@ def test_check_cli_without_torch_says_how_to_install(no_torch_root):
     """Does `python -m grader check q5` say once that Q5 is skipped, with the install command, and exit 0?"""
     env = dict(os.environ, A2KIT_ROOT=str(no_torch_root))
     proc = subprocess.run(
-        [sys.executable, "-m", "grader", "check", "q5", "--implementation", "complete", "--rubric", str(ROOT / "rubric.yaml")],
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "check",
+            "q5",
+            "--implementation",
+            "complete",
+            "--rubric",
+            str(ROOT / "rubric.yaml"),
+        ],
         check=False,
         capture_output=True,
         text=True,
@@ -165,7 +176,9 @@ def test_the_module_itself_explains_a_missing_torch(no_torch_root):
     """Does importing pytorch_models without torch raise an ImportError that names the install command?"""
     code = "import complete.pytorch_models"
     env = dict(os.environ, PYTHONPATH=str(no_torch_root))
-    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=no_torch_root, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=no_torch_root, env=env
+    )
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("ImportError: pytorch_models.py needs PyTorch"), last
@@ -187,7 +200,10 @@ def test_open_model_comparator_explains_a_spent_budget():
 def test_modes_comparator_names_the_missing_call():
     """Does the mode check tell which call is missing: model.train() in train, model.eval() in check_accuracy?"""
     check = registry.get("torch_train_modes")
-    expected = {k: np.asarray(v) for k, v in {"train_forwards": 4, "train_in_eval": 0, "val_forwards": 3, "val_in_train": 0}.items()}
+    expected = {
+        k: np.asarray(v)
+        for k, v in {"train_forwards": 4, "train_in_eval": 0, "val_forwards": 3, "val_in_train": 0}.items()
+    }
     case = case_for(check)
     assert check.compare(dict(expected), expected, case, check.tolerance).passed
     m = check.compare({**expected, "train_in_eval": np.asarray(2)}, expected, case, check.tolerance)
@@ -237,7 +253,12 @@ def test_readme_first_command_in_a_fresh_venv_without_torch_exits_0(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("A2KIT_ROOT", "PYTHONPATH")}
     proc = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "grader", "check", "--implementation", "reference"],
-        check=False, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600,
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
@@ -269,7 +290,9 @@ if sys.argv[1] == "compile":
 
 
 def _optim_run(mode: str) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", _OPTIM_RUN, mode], capture_output=True, text=True, cwd=ROOT, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _OPTIM_RUN, mode], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.split()
 

@@ -1,4 +1,5 @@
 """The TP2 checks and rubric: full marks for the reference, zero for the stubs, hidden variants, grade and collect."""
+
 from __future__ import annotations
 
 import csv
@@ -26,7 +27,15 @@ def rub():
 def test_the_rubric_lists_every_tp2_check_and_the_default_rubric_none(rub):
     assert sorted(s.id for q in rub.questions for s in q.checks) == sorted(TP2_IDS)
     assert rub.question_ids == [
-        "tp2_ex1", "tp2_ex2", "tp2_ex3", "tp2_ex4", "tp2_activations", "tp2_layers", "tp2_training", "tp2_ex5_ex8", "tp2_xor",
+        "tp2_ex1",
+        "tp2_ex2",
+        "tp2_ex3",
+        "tp2_ex4",
+        "tp2_activations",
+        "tp2_layers",
+        "tp2_training",
+        "tp2_ex5_ex8",
+        "tp2_xor",
     ]
     default = rubric_mod.load()
     assert not [s.id for q in default.questions for s in q.checks if s.id.startswith("tp2_")]
@@ -76,7 +85,8 @@ def test_hidden_cases_differ_from_the_public_one_and_the_reference_passes_them(c
         expected = c.run(ref, case)
         assert c.compare(expected, expected, case, c.tolerance).passed
         same = set(case.arrays) == set(public.arrays) and all(
-            case.arrays[k].shape == public.arrays[k].shape and np.array_equal(case.arrays[k], public.arrays[k]) for k in case.arrays
+            case.arrays[k].shape == public.arrays[k].shape and np.array_equal(case.arrays[k], public.arrays[k])
+            for k in case.arrays
         )
         differs += not (same and dict(case.params) == dict(public.params))
     assert differs == 3
@@ -128,7 +138,7 @@ def test_grade_with_the_tp2_rubric_gives_the_reference_full_marks(tmp_path, rub)
     with open(tmp_path / "out" / "gradebook.csv", newline="") as fh:
         table = list(csv.reader(fh))
     assert table[0] == ["submission", "status", *rub.question_ids, "total", "max_total", "message"]
-    row = dict(zip(table[0], table[1]))
+    row = dict(zip(table[0], table[1], strict=True))
     assert [float(row[q]) for q in rub.question_ids] == [q.points for q in rub.questions]
     assert float(row["total"]) == 100
 

@@ -1,4 +1,5 @@
 """The command line: exit codes, one-line errors, --json."""
+
 import json
 import subprocess
 import sys
@@ -30,7 +31,9 @@ def test_unknown_question_is_a_one_line_usage_error():
 
 def test_bad_rubric_is_a_one_line_usage_error_naming_file_and_line(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("version: 1\nassignment: x\nquestions:\n  q1: {title: t, points: 1, checks: [{id: nope, points: 1}]}\n")
+    bad.write_text(
+        "version: 1\nassignment: x\nquestions:\n  q1: {title: t, points: 1, checks: [{id: nope, points: 1}]}\n"
+    )
     proc = cli("check", "--rubric", str(bad))
     assert proc.returncode == 2
     assert f"{bad}:4: " in proc.stderr and "unknown check id 'nope'" in proc.stderr

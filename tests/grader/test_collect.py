@@ -1,4 +1,5 @@
 """python -m grader collect: refusals, the zip and its manifest, and the HTML report."""
+
 from __future__ import annotations
 
 import base64
@@ -77,7 +78,12 @@ def make_project(base: Path) -> Path:
     for name, qid in collect.required_notebooks(RUBRIC):
         nbformat.write(saved_notebook(qid, xss=(qid == "q1")), nbdir / name)
     nbformat.write(saved_notebook("q1"), nbdir / ".ipynb_checkpoints" / "FullyConnectedNets-checkpoint.ipynb")
-    unexecuted = new_notebook(cells=[new_code_cell("print(1)"), new_markdown_cell(ANSWER_PLACEHOLDER, metadata=answer_metadata("q5-inline-1"))])
+    unexecuted = new_notebook(
+        cells=[
+            new_code_cell("print(1)"),
+            new_markdown_cell(ANSWER_PLACEHOLDER, metadata=answer_metadata("q5-inline-1")),
+        ]
+    )
     nbformat.write(unexecuted, nbdir / "PyTorch.ipynb")  # optional until Q5 is in the rubric
     nbformat.write(unexecuted, nbdir / "collect_submission.ipynb")  # never verified
     nbformat.write(saved_notebook("tp2"), nbdir / "tp2" / "TP2_Graphs.ipynb")
@@ -95,7 +101,12 @@ def expected_files(root: Path) -> list[str]:
         if p.suffix in (".py", ".pyx") and "__pycache__" not in p.parts
     ]
     nbs = ["notebooks/" + name for name, _ in collect.required_notebooks(RUBRIC)]
-    nbs += ["notebooks/PyTorch.ipynb", "notebooks/collect_submission.ipynb", "notebooks/helpers.py", "notebooks/tp2/TP2_Graphs.ipynb"]
+    nbs += [
+        "notebooks/PyTorch.ipynb",
+        "notebooks/collect_submission.ipynb",
+        "notebooks/helpers.py",
+        "notebooks/tp2/TP2_Graphs.ipynb",
+    ]
     return sorted(student + nbs)
 
 
@@ -161,7 +172,9 @@ def test_zip_holds_exactly_the_work(collected):
     assert result.zip_path == out / "a2_code_submission.zip"
     assert names[0] == "MANIFEST.json"
     assert names[1:] == expected_files(root)
-    assert not [n for n in names if n.endswith((".c", ".so", ".pyc", ".npz", ".pt")) or "checkpoint" in n or "datasets" in n]
+    assert not [
+        n for n in names if n.endswith((".c", ".so", ".pyc", ".npz", ".pt")) or "checkpoint" in n or "datasets" in n
+    ]
     assert "student/im2col_cython.pyx" in names and "student/classifiers/fc_net.py" in names
 
 
@@ -223,7 +236,9 @@ def test_report_is_self_contained(collected):
 def test_report_escapes_check_results_and_extra_text():
     """Are messages, titles, facts and problems escaped, and are sections' anchors unique?"""
     bad = "<script>alert('xss-msg')</script>"
-    check = CheckResult("affine_forward", "q1", bad, Status.FAIL, 0, 1, error=1.0, tolerance=1e-9, message=bad, location=bad)
+    check = CheckResult(
+        "affine_forward", "q1", bad, Status.FAIL, 0, 1, error=1.0, tolerance=1e-9, message=bad, location=bad
+    )
     q = QuestionResult("q1", bad, 1, False, (check,))
     page = html_render.render_report(
         [q],
@@ -231,7 +246,10 @@ def test_report_escapes_check_results_and_extra_text():
         subtitle=bad,
         facts=[(bad, bad)],
         problems=[bad],
-        sections=[html_render.Section("q1", html_render.Markup("<p>a</p>")), html_render.Section("q1", html_render.Markup("<p>b</p>"))],
+        sections=[
+            html_render.Section("q1", html_render.Markup("<p>a</p>")),
+            html_render.Section("q1", html_render.Markup("<p>b</p>")),
+        ],
     )
     assert "<script>" not in page and "&lt;script&gt;" in page
     doc = parse(page)
@@ -293,7 +311,9 @@ def _out_of_order(nb):
 
 
 def _error_output(nb):
-    nb.cells[3].outputs.append(new_output("error", ename="ValueError", evalue="shapes (2,3) and (4,5) not aligned", traceback=[]))
+    nb.cells[3].outputs.append(
+        new_output("error", ename="ValueError", evalue="shapes (2,3) and (4,5) not aligned", traceback=[])
+    )
 
 
 def _empty_answer(nb):
@@ -301,7 +321,10 @@ def _empty_answer(nb):
 
 
 REFUSALS = {
-    "missing notebook": (lambda r: (r / "notebooks" / "Dropout.ipynb").unlink(), "notebooks/Dropout.ipynb: missing (required by q3)"),
+    "missing notebook": (
+        lambda r: (r / "notebooks" / "Dropout.ipynb").unlink(),
+        "notebooks/Dropout.ipynb: missing (required by q3)",
+    ),
     "unexecuted cell": (
         lambda r: _edit(r, "FullyConnectedNets.ipynb", _unexecuted),
         "notebooks/FullyConnectedNets.ipynb: code cell 3 was not executed",

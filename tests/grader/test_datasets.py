@@ -1,5 +1,6 @@
 """Tests of grader/datasets.py: downloading, checking and safely extracting CIFAR-10, and
 writing the synthetic set. Every archive is made here, in the real format, from local files."""
+
 import hashlib
 import io
 import os
@@ -31,8 +32,9 @@ def channel_images(n, offset=0):
 def archive(tmp_path):
     """A cifar-10-python.tar.gz in the real layout: 5 batches of 20 images, a test batch of 20, meta, readme."""
     source = tmp_path / "source" / "cifar-10-batches-py"
-    du.write_cifar10_batches(source, channel_images(100), np.arange(100) % 10,
-                             channel_images(20, offset=100), np.arange(20) % 10)
+    du.write_cifar10_batches(
+        source, channel_images(100), np.arange(100) % 10, channel_images(20, offset=100), np.arange(20) % 10
+    )
     (source / "readme.html").write_text("<p>test archive</p>")
     path = tmp_path / "cifar-10-python.tar.gz"
     with tarfile.open(path, "w:gz") as tar:
@@ -80,8 +82,7 @@ def test_fetch_extracts_a_good_archive_that_get_CIFAR10_data_loads(tmp_path, arc
     err = capsys.readouterr().err
     assert "cifar-10-python.tar.gz" in err and "100%" in err and str(dest) in err
 
-    data = du.get_CIFAR10_data(num_training=80, num_validation=20, num_test=10, subtract_mean=False,
-                               cifar10_dir=dest)
+    data = du.get_CIFAR10_data(num_training=80, num_validation=20, num_test=10, subtract_mean=False, cifar10_dir=dest)
     assert data.source == "cifar10"
     assert data["X_train"].shape == (80, 3, 32, 32) and data["X_train"].dtype == np.float32
     assert data["X_val"].shape == (20, 3, 32, 32) and data["X_test"].shape == (10, 3, 32, 32)
@@ -123,17 +124,22 @@ def test_the_published_checksum_is_the_default():
     assert datasets.CIFAR10_URL == "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
 
-@pytest.mark.parametrize("extra, reason", [
-    ([file_member("cifar-10-batches-py/../evil", b"pwned")], "outside"),
-    ([file_member("../evil", b"pwned")], "outside"),
-    ([file_member("/tmp/evil", b"pwned")], "absolute"),
-    ([link_member("cifar-10-batches-py/readme.html", "/etc/passwd", tarfile.SYMTYPE)], "symbolic link"),
-    ([link_member("cifar-10-batches-py/readme.html", "cifar-10-batches-py/test_batch", tarfile.LNKTYPE)],
-     "hard link"),
-    ([link_member("cifar-10-batches-py/readme.html", "", tarfile.CHRTYPE)], "device"),
-    ([file_member("cifar-10-batches-py/run_me.sh", b"#!/bin/sh")], "unexpected member"),
-    ([file_member("cifar-10-batches-py/data_batch_1", b"again")], "twice"),
-])
+@pytest.mark.parametrize(
+    "extra, reason",
+    [
+        ([file_member("cifar-10-batches-py/../evil", b"pwned")], "outside"),
+        ([file_member("../evil", b"pwned")], "outside"),
+        ([file_member("/tmp/evil", b"pwned")], "absolute"),
+        ([link_member("cifar-10-batches-py/readme.html", "/etc/passwd", tarfile.SYMTYPE)], "symbolic link"),
+        (
+            [link_member("cifar-10-batches-py/readme.html", "cifar-10-batches-py/test_batch", tarfile.LNKTYPE)],
+            "hard link",
+        ),
+        ([link_member("cifar-10-batches-py/readme.html", "", tarfile.CHRTYPE)], "device"),
+        ([file_member("cifar-10-batches-py/run_me.sh", b"#!/bin/sh")], "unexpected member"),
+        ([file_member("cifar-10-batches-py/data_batch_1", b"again")], "twice"),
+    ],
+)
 def test_unsafe_or_unexpected_members_are_rejected(tmp_path, archive, extra, reason):
     """Is an archive with a path escape, a link, a device or a stray name refused, with nothing written?"""
     bad = archive_with(tmp_path, archive, extra)
@@ -214,6 +220,7 @@ def test_a_folder_with_other_files_is_never_replaced(tmp_path, archive):
 
 def test_a_failed_write_is_reported_and_cleaned_up(tmp_path, archive, monkeypatch):
     """Does a full disk during extraction raise DatasetError('cannot write ...') and leave nothing?"""
+
     def full_disk(stream, target):
         raise datasets._WriteError(28, "No space left on device", str(target))
 

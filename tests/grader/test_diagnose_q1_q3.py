@@ -6,6 +6,7 @@ case and on a few hidden cases, and the diagnosis must be the catalogued
 message wherever the bug is visible. The property comparators (dropout mask
 statistics, initial weights, training accuracy) are exercised directly.
 """
+
 from __future__ import annotations
 
 import types
@@ -205,9 +206,18 @@ BUGS = {
         "softmax_loss",
         {LAYERS: {"softmax_loss": lambda x, y: _softmax(x, y, average_loss=False, average_dx=False)}},
     ),
-    "softmax_dx_not_averaged": ("softmax_loss", {LAYERS: {"softmax_loss": lambda x, y: _softmax(x, y, average_dx=False)}}),
-    "softmax_dx_no_minus_one": ("softmax_loss", {LAYERS: {"softmax_loss": lambda x, y: _softmax(x, y, minus_one=False)}}),
-    "svm_loss_summed": ("svm_loss", {LAYERS: {"svm_loss": lambda x, y: _svm(x, y, average_loss=False, average_dx=False)}}),
+    "softmax_dx_not_averaged": (
+        "softmax_loss",
+        {LAYERS: {"softmax_loss": lambda x, y: _softmax(x, y, average_dx=False)}},
+    ),
+    "softmax_dx_no_minus_one": (
+        "softmax_loss",
+        {LAYERS: {"softmax_loss": lambda x, y: _softmax(x, y, minus_one=False)}},
+    ),
+    "svm_loss_summed": (
+        "svm_loss",
+        {LAYERS: {"svm_loss": lambda x, y: _svm(x, y, average_loss=False, average_dx=False)}},
+    ),
     "svm_dx_not_averaged": ("svm_loss", {LAYERS: {"svm_loss": lambda x, y: _svm(x, y, average_dx=False)}}),
     "svm_counts_correct_class": ("svm_loss", {LAYERS: {"svm_loss": lambda x, y: _svm(x, y, skip_correct=False)}}),
     "svm_no_margin": ("svm_loss", {LAYERS: {"svm_loss": lambda x, y: _svm(x, y, delta=0.0)}}),
@@ -222,9 +232,18 @@ BUGS = {
     "adam_no_bias_correction": ("adam", {OPTIM: {"adam": _adam(correct=False)}}),
     "adam_t_incremented_after_use": ("adam", {OPTIM: {"adam": _adam(t_after=True)}}),
     "adam_state_not_stored": ("adam", {OPTIM: {"adam": _adam(store=False)}}),
-    "dropout_test_mode_scaled": ("dropout_forward_test", {LAYERS: {"dropout_forward": _dropout_forward(test_factor="times")}}),
-    "dropout_test_mode_divided": ("dropout_forward_test", {LAYERS: {"dropout_forward": _dropout_forward(test_factor="over")}}),
-    "dropout_backward_ignores_mask": ("dropout_backward", {LAYERS: {"dropout_backward": _dropout_backward(use_mask=False)}}),
+    "dropout_test_mode_scaled": (
+        "dropout_forward_test",
+        {LAYERS: {"dropout_forward": _dropout_forward(test_factor="times")}},
+    ),
+    "dropout_test_mode_divided": (
+        "dropout_forward_test",
+        {LAYERS: {"dropout_forward": _dropout_forward(test_factor="over")}},
+    ),
+    "dropout_backward_ignores_mask": (
+        "dropout_backward",
+        {LAYERS: {"dropout_backward": _dropout_backward(use_mask=False)}},
+    ),
     "dropout_backward_not_scaled": (
         "dropout_backward",
         {LAYERS: {"dropout_forward": _dropout_forward(cache_unscaled=True), "dropout_backward": _dropout_backward()}},
@@ -357,7 +376,11 @@ def test_two_layer_init_accepts_other_valid_draws_and_rejects_wrong_ones():
         return {k: (draw(v.shape) if k.startswith("W") else np.zeros_like(v)) for k, v in expected.items()}
 
     assert c.compare(params(lambda s: ws * rng.standard_normal(s)), expected, case, c.tolerance).passed
-    for wrong in (lambda s: rng.standard_normal(s), lambda s: ws * rng.random(s), lambda s: 2 * ws * rng.standard_normal(s)):
+    for wrong in (
+        lambda s: rng.standard_normal(s),
+        lambda s: ws * rng.random(s),
+        lambda s: 2 * ws * rng.standard_normal(s),
+    ):
         m = c.compare(params(wrong), expected, case, c.tolerance)
         assert not m.passed and "weight_scale" in m.detail
     biased = dict(expected, b1=np.ones_like(expected["b1"]))

@@ -5,6 +5,7 @@ student had returned it (the expected outputs with the bug's arrays in place);
 the engine must name that bug. The hidden cases (other shapes, strides, group
 counts, magnitudes) must score full marks against the reference.
 """
+
 import json
 
 import numpy as np
@@ -19,6 +20,7 @@ from grader.wrong_answers import WRONG_ANSWERS
 CHECKS = q2.CHECKS + q4.CHECKS
 REFERENCE = Impl("reference")
 HIDDEN_SALTS = ("hidden-a", "hidden-b", "hidden-c")
+
 
 def _diagnose(check, fixture, got):
     return diagnose(got, fixture.expected, fixture.wrong, fixture.messages, check.tolerance, dict(fixture.case.arrays))

@@ -5,6 +5,7 @@ The edition submissions are the reference written in each edition's API
 correct one scores full marks as its edition, each buggy one loses points on
 the check its bug breaks.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,8 +23,10 @@ from tests.grader import subjects
 ROOT = subjects.ROOT
 
 _SIG = {
-    "2017": ("dropout=0, use_batchnorm=False",
-             "dropout_keep_ratio=1 - dropout, normalization='batchnorm' if use_batchnorm else None"),
+    "2017": (
+        "dropout=0, use_batchnorm=False",
+        "dropout_keep_ratio=1 - dropout, normalization='batchnorm' if use_batchnorm else None",
+    ),
     "2018-2019": ("dropout=1, normalization=None", "dropout_keep_ratio=dropout, normalization=normalization"),
     "2021-2024": None,
 }
@@ -47,14 +50,19 @@ def edition_package(dest: Path, edition: str, bug: bool = False) -> Path:
         )
         fc.write_text(text)
     elif bug:  # 2021-2024: dropout_keep_ratio ignored
-        subjects.edit_file(fc, append="_FCN = FullyConnectedNet\n\n\nclass FullyConnectedNet(_FCN):\n"
-                           "    def __init__(self, *a, dropout_keep_ratio=1, **kw):\n        super().__init__(*a, **kw)\n")
+        subjects.edit_file(
+            fc,
+            append="_FCN = FullyConnectedNet\n\n\nclass FullyConnectedNet(_FCN):\n"
+            "    def __init__(self, *a, dropout_keep_ratio=1, **kw):\n        super().__init__(*a, **kw)\n",
+        )
     if edition == "2017":
         layers = pkg / "layers.py"
         text = layers.read_text().replace("def dropout_forward(", "def dropout_keep_forward(")
         if not bug:  # 2017: p is the probability of dropping a unit
-            text += ("\n\ndef dropout_forward(x, dropout_param):\n    param = dict(dropout_param)\n"
-                     "    param['p'] = 1 - param['p']\n    return dropout_keep_forward(x, param)\n")
+            text += (
+                "\n\ndef dropout_forward(x, dropout_param):\n    param = dict(dropout_param)\n"
+                "    param['p'] = 1 - param['p']\n    return dropout_keep_forward(x, param)\n"
+            )
         else:  # the bug: p read as the keep probability, as from 2018
             text += "\n\ndropout_forward = dropout_keep_forward\n"
         layers.write_text(text)
@@ -96,7 +104,9 @@ def test_not_applicable_checks_leave_each_question_its_weight():
     assert q1.points == 20 and abs(sum(c.points for c in q1.checks) - 20) < 1e-9
     assert not {c.id for c in q1.checks} & set(dropped) and out.max_total == rub.max_total
     out17, dropped17 = editions.apply_to_rubric(rub, editions.EDITIONS["2017"])
-    assert "spatial_groupnorm_forward" in dropped17 and abs(sum(c.points for c in out17.question("q4").checks) - 30) < 1e-9
+    assert (
+        "spatial_groupnorm_forward" in dropped17 and abs(sum(c.points for c in out17.question("q4").checks) - 30) < 1e-9
+    )
 
 
 def test_the_adapter_speaks_each_editions_keywords():
@@ -108,8 +118,10 @@ def test_the_adapter_speaks_each_editions_keywords():
     def dropout_forward(x, param):
         seen["p"] = param["p"]
 
-    impl = types.SimpleNamespace(fc_net=types.SimpleNamespace(FullyConnectedNet=net),
-                                 layers=types.SimpleNamespace(dropout_forward=dropout_forward))
+    impl = types.SimpleNamespace(
+        fc_net=types.SimpleNamespace(FullyConnectedNet=net),
+        layers=types.SimpleNamespace(dropout_forward=dropout_forward),
+    )
     assert editions.adapt(impl, editions.EDITIONS["2021-2024"]) is impl
     old = editions.adapt(impl, editions.EDITIONS["2017"])
     old.fc_net.FullyConnectedNet([3], dropout_keep_ratio=0.75, normalization="batchnorm")
@@ -162,12 +174,16 @@ def test_correct_work_of_each_edition_scores_full_marks(tmp_path, setup, edition
     assert ("svm_loss" in names) == (edition != "2021-2024")
 
 
-@pytest.mark.parametrize("edition,check", [("2017", "dropout_forward_train"), ("2018-2019", "fc_net_dropout"),
-                                           ("2021-2024", "fc_net_dropout")])
+@pytest.mark.parametrize(
+    "edition,check",
+    [("2017", "dropout_forward_train"), ("2018-2019", "fc_net_dropout"), ("2021-2024", "fc_net_dropout")],
+)
 def test_a_bug_of_each_edition_loses_its_check(tmp_path, setup, edition, check):
     rub, hidden = setup
     rub = dataclasses.replace(rub, questions=tuple(q for q in rub.questions if q.id == "q3"))
-    graded = batch.grade_submission(_zip(tmp_path, edition, bug=True), "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    graded = batch.grade_submission(
+        _zip(tmp_path, edition, bug=True), "s", rubric=rub, hidden=hidden, release_root=ROOT
+    )
     data = json.loads(graded.files[batch.RESULTS])
     lost = {t["name"].split()[1].rstrip(":") for t in data["tests"] if t["score"] < t["max_score"]}
     assert lost == {check} and data["a2kit"]["edition"] == edition
@@ -186,8 +202,9 @@ def test_the_students_own_layer_utils_is_used(tmp_path, setup):
     """A sandwich layer of the student's own, with its own signature, in layer_utils.py, used by its fc_net."""
     rub, hidden = setup
     pkg = edition_package(tmp_path / "p", "2021-2024")
-    subjects.edit_file(pkg / "layer_utils.py", append="def my_affine_relu(x, w, b, extra):\n"
-                       "    return affine_relu_forward(x, w, b)\n")
+    subjects.edit_file(
+        pkg / "layer_utils.py", append="def my_affine_relu(x, w, b, extra):\n    return affine_relu_forward(x, w, b)\n"
+    )
     subjects.edit_file(pkg / "classifiers" / "fc_net.py", append="from ..layer_utils import my_affine_relu  # noqa\n")
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
     rub = dataclasses.replace(rub, questions=(rub.question("q1"),))
@@ -208,9 +225,14 @@ def _only(rub, ids, **kw):
 def test_a_raising_or_none_returning_function_is_a_failed_check_and_the_row_graded(tmp_path, setup):
     rub, hidden = setup
     pkg = edition_package(tmp_path / "p", "2021-2024")
-    subjects.edit_file(pkg / "layers.py", function="affine_backward", source="def affine_backward(dout, cache):\n    pass\n")
-    subjects.edit_file(pkg / "layers.py", function="relu_forward",
-                       source="def relu_forward(x):\n    raise ValueError('bad shape\\nsecond line')\n")
+    subjects.edit_file(
+        pkg / "layers.py", function="affine_backward", source="def affine_backward(dout, cache):\n    pass\n"
+    )
+    subjects.edit_file(
+        pkg / "layers.py",
+        function="relu_forward",
+        source="def relu_forward(x):\n    raise ValueError('bad shape\\nsecond line')\n",
+    )
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
     rub = _only(rub, {"affine_forward", "affine_backward", "relu_forward"})
     graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
@@ -228,8 +250,11 @@ def test_a_raising_or_none_returning_function_is_a_failed_check_and_the_row_grad
 def test_old_numpy_aliases_are_restored_when_asked(tmp_path, setup, compat):
     rub, hidden = setup
     pkg = edition_package(tmp_path / "p", "2017")
-    subjects.edit_file(pkg / "layers.py", append="_old_relu = relu_forward\n\n\ndef relu_forward(x):\n"
-                       "    assert np.int(3) == 3 and np.float(1) == 1.0\n    return _old_relu(x)\n")
+    subjects.edit_file(
+        pkg / "layers.py",
+        append="_old_relu = relu_forward\n\n\ndef relu_forward(x):\n"
+        "    assert np.int(3) == 3 and np.float(1) == 1.0\n    return _old_relu(x)\n",
+    )
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
     rub = _only(rub, {"relu_forward"}, numpy_compat=compat)
     graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
@@ -245,10 +270,14 @@ def test_a_model_appending_to_hidden_dims_does_not_break_the_grader(tmp_path, se
     """Real work appends num_classes to the caller's hidden_dims; the grader passes copies, so it scores in full."""
     rub, hidden = setup
     pkg = edition_package(tmp_path / "p", "2021-2024")
-    subjects.edit_file(pkg / "classifiers" / "fc_net.py", append=(
-        "_FCN = FullyConnectedNet\n\n\nclass FullyConnectedNet(_FCN):\n"
-        "    def __init__(self, hidden_dims, *a, **kw):\n"
-        "        super().__init__(list(hidden_dims), *a, **kw)\n        hidden_dims.append(7)\n"))
+    subjects.edit_file(
+        pkg / "classifiers" / "fc_net.py",
+        append=(
+            "_FCN = FullyConnectedNet\n\n\nclass FullyConnectedNet(_FCN):\n"
+            "    def __init__(self, hidden_dims, *a, **kw):\n"
+            "        super().__init__(list(hidden_dims), *a, **kw)\n        hidden_dims.append(7)\n"
+        ),
+    )
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
     rub = _only(rub, {"fc_net_batchnorm_loss", "fc_net_batchnorm_grads", "fc_net_loss", "fc_net_dropout"})
     graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
@@ -259,8 +288,11 @@ def test_a_model_appending_to_hidden_dims_does_not_break_the_grader(tmp_path, se
 def test_keepdims_shapes_get_full_points_with_a_warning_unless_strict(tmp_path, setup, strict):
     rub, hidden = setup
     pkg = edition_package(tmp_path / "p", "2021-2024")
-    subjects.edit_file(pkg / "layers.py", append="_old_bwd = batchnorm_backward\n\n\ndef batchnorm_backward(dout, cache):\n"
-                       "    dx, dgamma, dbeta = _old_bwd(dout, cache)\n    return dx, dgamma[None, :], dbeta[None, :]\n")
+    subjects.edit_file(
+        pkg / "layers.py",
+        append="_old_bwd = batchnorm_backward\n\n\ndef batchnorm_backward(dout, cache):\n"
+        "    dx, dgamma, dbeta = _old_bwd(dout, cache)\n    return dx, dgamma[None, :], dbeta[None, :]\n",
+    )
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
     rub = _only(rub, {"batchnorm_backward"}, strict_shapes=strict)
     graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)

@@ -8,6 +8,7 @@ root overridden (``A2KIT_AUTOGRADER_ROOT``), and validates results.json with
 tests/grader/gradescope_schema.py. A two-question rubric subset (q1's affine
 and ReLU checks) keeps each run a few seconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,7 +52,9 @@ def bundle(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("bundle")
     rubric = base / "small.yaml"
     rubric.write_text(RUBRIC)
-    assert cli.main(["export", "gradescope", "--out", str(base / "out"), "--rubric", str(rubric), "--seed", SECRET]) == 0
+    assert (
+        cli.main(["export", "gradescope", "--out", str(base / "out"), "--rubric", str(rubric), "--seed", SECRET]) == 0
+    )
     return base / "out" / "autograder.zip"
 
 
@@ -70,8 +73,15 @@ def gradescope_root(tmp: Path, bundle: Path, *, created_at: str = "2026-03-20T10
 def run_autograder(root: Path, python: str = sys.executable) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("A2KIT_") or k == "A2KIT_SANDBOX"}
     env.update(A2KIT_AUTOGRADER_ROOT=str(root), A2KIT_PYTHON=python)
-    done = subprocess.run([str(root / "source" / "run_autograder")], env=env, cwd=root, capture_output=True, text=True,
-                          timeout=600, check=False)
+    done = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     data = json.loads((root / "results" / "results.json").read_text())
     assert gradescope_schema.validate(data) == [], (gradescope_schema.validate(data), done.stderr[-2000:])
@@ -119,12 +129,19 @@ def test_the_reference_scores_full_marks_on_time_and_visibility_follows_the_rubr
     assert data["score"] == 4 and data["a2kit"]["status"] == "graded"
     public = [t for t in data["tests"] if "public" in t["tags"]]
     assert [t["name"].split(":")[0] for t in public] == [
-        "q1 affine_forward (public case)", "q1 affine_backward (public case)", "q1 relu_forward (public case)",
-        "q1 relu_backward (public case)"]
+        "q1 affine_forward (public case)",
+        "q1 affine_backward (public case)",
+        "q1 relu_forward (public case)",
+        "q1 relu_backward (public case)",
+    ]
     assert all(t["visibility"] == "visible" and t["status"] == "passed" and t["max_score"] == 0 for t in public)
     vis = {t["name"].split(":")[0]: t["visibility"] for t in data["tests"] if "public" not in t["tags"]}
-    assert vis == {"q1 affine_forward": "visible", "q1 affine_backward": "after_due_date",
-                   "q1 relu_forward": "hidden", "q1 relu_backward": "visible"}
+    assert vis == {
+        "q1 affine_forward": "visible",
+        "q1 affine_backward": "after_due_date",
+        "q1 relu_forward": "hidden",
+        "q1 relu_backward": "visible",
+    }
     assert data["a2kit"]["late"]["percent"] == 0 and "on time" in data["output"]
     assert SECRET not in json.dumps(data)
 
@@ -150,7 +167,9 @@ def test_stubs_score_zero_and_a_late_zip_loses_its_penalty(bundle, tmp_path):
 def test_a_hostile_submission_is_contained(bundle, tmp_path):
     root = gradescope_root(tmp_path, bundle)
     sub = our_layout(root / "submission", ROOT / "reference")
-    edit_file(sub / "student" / "layers.py", append=f"""
+    edit_file(
+        sub / "student" / "layers.py",
+        append=f"""
 import json as _j, os as _o
 _root = {str(root)!r}
 for _p in (_root + "/source/.a2kit-secret", "/autograder/source/.a2kit-secret"):
@@ -165,7 +184,8 @@ for _p in (_root + "/results/results.json", _root + "/source/a2kit_rubric.yaml")
             _f.write(_j.dumps({{"score": 1000, "tests": []}}))
     except OSError:
         pass
-""")
+""",
+    )
     data = run_autograder(root)
     assert data["score"] <= 4 and SECRET not in json.dumps(data)
     assert "leaked" not in json.dumps(data)

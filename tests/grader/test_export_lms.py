@@ -1,4 +1,5 @@
 """``export canvas|moodle|csv``: grades for an LMS, read back as those systems read them."""
+
 from __future__ import annotations
 
 import csv
@@ -18,7 +19,7 @@ GRADEBOOK = (
 )
 ROSTER = (
     "student_id,name,email\n"
-    "12345,=HYPERLINK(\"http://x\"),luis@uni.edu\n"
+    '12345,=HYPERLINK("http://x"),luis@uni.edu\n'
     "67890,Marta García,marta@uni.edu\n"
     "555,Ana,ana@uni.edu\n"
     "999,@Nobody,-nobody@uni.edu\n"
@@ -35,7 +36,9 @@ def graded(tmp_path):
 
 def export(graded, fmt, capsys):
     out = graded / f"{fmt}.csv"
-    code = cli.main(["export", fmt, "--out", str(out), "--graded", str(graded / "graded"), "--roster", str(graded / "roster.csv")])
+    code = cli.main(
+        ["export", fmt, "--out", str(out), "--graded", str(graded / "graded"), "--roster", str(graded / "roster.csv")]
+    )
     assert code == 0
     err = capsys.readouterr().err
     return list(csv.reader(io.StringIO(out.read_text(encoding="utf-8")))), err
@@ -43,12 +46,18 @@ def export(graded, fmt, capsys):
 
 def test_canvas_points_possible_row_and_sis_ids(graded, capsys):
     rows, err = export(graded, "canvas", capsys)
-    assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and rows[0][5].startswith("Assignment 2")
+    assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and rows[0][5].startswith(
+        "Assignment 2"
+    )
     assert rows[1][0] == "Points Possible" and rows[1][5] == "30"
     by_sis = {r[2]: r for r in rows[2:]}
     assert by_sis["12345"][5] == "20" and by_sis["67890"][5] == "30" and by_sis["555"][5] == "10"
     assert by_sis["999"][5] == ""
-    assert by_sis["12345"][0] == "'=HYPERLINK(\"http://x\")" and by_sis["999"][0] == "'@Nobody" and by_sis["999"][3] == "'-nobody@uni.edu"
+    assert (
+        by_sis["12345"][0] == '\'=HYPERLINK("http://x")'
+        and by_sis["999"][0] == "'@Nobody"
+        and by_sis["999"][3] == "'-nobody@uni.edu"
+    )
     assert "unmatched submission: stranger" in err and "no submission for student: 999" in err
 
 
@@ -57,7 +66,9 @@ def test_moodle_and_plain_csv_parse_back(graded, capsys):
     assert rows[0][:3] == ["ID number", "Email address", "Full name"] and rows[0][3].startswith("Assignment 2")
     assert {r[0]: r[3] for r in rows[1:]} == {"12345": "20", "67890": "30", "555": "10", "999": ""}
     rows, _ = export(graded, "csv", capsys)
-    recs = {r["student_id"]: r for r in csv.DictReader(io.StringIO("\n".join(",".join(f'"{c}"' for c in r) for r in rows)))}
+    recs = {
+        r["student_id"]: r for r in csv.DictReader(io.StringIO("\n".join(",".join(f'"{c}"' for c in r) for r in rows)))
+    }
     assert recs["67890"]["submission"] == "a2_67890_garcia" and recs["67890"]["name"] == "Marta García"
     assert recs["999"]["status"] == "missing" and recs["555"]["status"] == "partial"
 
@@ -75,10 +86,38 @@ def test_final_total_wins_and_ambiguity_is_unmatched(tmp_path):
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
-    assert cli.main(["export", "canvas", "--out", str(tmp_path / "x.csv"), "--graded", str(tmp_path), "--roster", str(tmp_path / "r.csv")]) == 2
+    assert (
+        cli.main(
+            [
+                "export",
+                "canvas",
+                "--out",
+                str(tmp_path / "x.csv"),
+                "--graded",
+                str(tmp_path),
+                "--roster",
+                str(tmp_path / "r.csv"),
+            ]
+        )
+        == 2
+    )
     assert "no gradebook.csv here" in capsys.readouterr().err
     (tmp_path / "gradebook.csv").write_text(GRADEBOOK)
     (tmp_path / "r.csv").write_text("name,email\nx,y\n")
-    assert cli.main(["export", "canvas", "--out", str(tmp_path / "x.csv"), "--graded", str(tmp_path), "--roster", str(tmp_path / "r.csv")]) == 2
+    assert (
+        cli.main(
+            [
+                "export",
+                "canvas",
+                "--out",
+                str(tmp_path / "x.csv"),
+                "--graded",
+                str(tmp_path),
+                "--roster",
+                str(tmp_path / "r.csv"),
+            ]
+        )
+        == 2
+    )
     assert "r.csv:2: no student_id" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()

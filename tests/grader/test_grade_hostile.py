@@ -29,6 +29,7 @@ as root; see grader/sandbox.py); without bubblewrap they are not graded at
 all (they would really escape) and their tests skip with that reason; the
 other cases run, and assert the same, with resource limits only.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -69,8 +70,14 @@ SECRET = "hostile-test-secret"
 #: The checks of the cut-down rubric: layers (affine_backward is the one most attacks replace), optim, and one
 #: check of each of q2, q3, q4.
 CHECK_IDS = (
-    "affine_forward", "affine_backward", "relu_forward", "sgd_momentum", "adam",
-    "batchnorm_forward_train", "dropout_forward_test", "conv_forward_naive",
+    "affine_forward",
+    "affine_backward",
+    "relu_forward",
+    "sgd_momentum",
+    "adam",
+    "batchnorm_forward_train",
+    "dropout_forward_test",
+    "conv_forward_naive",
 )
 TIMEOUT = 8.0
 MARK = f"a2kit-hostile-{uuid.uuid4().hex[:12]}"
@@ -123,9 +130,15 @@ def reference_with(dest: Path, backward: str | None = None, *, layers_tail: str 
     if backward is not None or layers_tail:
         source = None
         if backward is not None:
-            source = "def affine_backward(dout, cache):\n" + textwrap.indent(textwrap.dedent(backward).strip("\n"), "    ")
-        edit_file(sub / "student" / "layers.py", function="affine_backward" if source else None, source=source or "",
-                  append=textwrap.dedent(layers_tail))
+            source = "def affine_backward(dout, cache):\n" + textwrap.indent(
+                textwrap.dedent(backward).strip("\n"), "    "
+            )
+        edit_file(
+            sub / "student" / "layers.py",
+            function="affine_backward" if source else None,
+            source=source or "",
+            append=textwrap.dedent(layers_tail),
+        )
     if optim_tail:
         edit_file(sub / "student" / "optim.py", append=textwrap.dedent(optim_tail))
     return sub
@@ -159,7 +172,9 @@ def _(dest, ctx):
 
 @hostile("fork_bomb", bwrap_only=True)  # as root, RLIMIT_NPROC binds only with bubblewrap's per-launch uid
 def _(dest, ctx):
-    return reference_with(dest, "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n")
+    return reference_with(
+        dest, "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    )
 
 
 @hostile("sys_exit")
@@ -238,7 +253,7 @@ def _(dest, ctx):
                        "scores": {{}}, "total": 100.0, "max_total": 100.0, "message": ""}}}})
     targets = ["results.json", "gradebook.csv", "../results.json", "../../results.json",
                os.path.join({str(ctx.out)!r}, "gradebook.csv"), os.path.join({str(ctx.out)!r}, "{dest.name}", "results.json"),
-               os.path.join({str(ctx.out)!r}, "correct", "results.json"), os.path.join({str(ctx.out)!r}, "{marker('write_fake_results')}")]
+               os.path.join({str(ctx.out)!r}, "correct", "results.json"), os.path.join({str(ctx.out)!r}, "{marker("write_fake_results")}")]
     for t in targets:
         try:
             os.makedirs(os.path.dirname(t) or ".", exist_ok=True)
@@ -287,7 +302,9 @@ FRAME = """
 def _(dest, ctx):
     # Breaches 1-2: every path the grader used to read in the job folder becomes a link to a host file (the
     # canary), to another worker's pipe, or to /dev/zero; then the worker dies between checks.
-    body = FRAME + f"""
+    body = (
+        FRAME
+        + f"""
     jobdir = _sys.argv[1]
     _os.makedirs(_os.path.join(jobdir, "out"), exist_ok=True)
     for name, target in (("output.log", {str(ctx.canary)!r}), ("out/affine_backward.npz", {str(ctx.canary)!r}),
@@ -301,6 +318,7 @@ def _(dest, ctx):
         _os.symlink(target, path)
     _os._exit(0)
     """
+    )
     return reference_with(dest, body)
 
 
@@ -330,50 +348,64 @@ def _(dest, ctx):
 @hostile("oversized_outputs")
 def _(dest, ctx):
     # Breach 4: an end frame announcing 2 GiB of outputs (the bomb): refused before anything is buffered.
-    body = FRAME + """
+    body = (
+        FRAME
+        + """
     _os.write(_fd, _frame({"event": "end", "id": "affine_backward", "status": "ok", "arrays": [["dx", "<f8", [1 << 28]]]})[:-4]
               + _struct.pack(">I", 2 << 30) + b"\\0" * (1 << 20))
     while True:
         pass
     """
+    )
     return reference_with(dest, body)
 
 
 @hostile("deadline_reset")
 def _(dest, ctx):
     # Breach 5: re-sending 'start' for the current check used to reset its deadline.
-    body = FRAME + """
+    body = (
+        FRAME
+        + """
     import time
     while True:
         _os.write(_fd, _frame({"event": "start", "id": "affine_backward"}))
         time.sleep(1)
     """
+    )
     return reference_with(dest, body)
 
 
 @hostile("result_for_another_check")
 def _(dest, ctx):
     # Breach 6: a well-formed result for a later check (relu_forward), sent during affine_backward.
-    body = FRAME + """
+    body = (
+        FRAME
+        + """
     _os.write(_fd, _frame({"event": "start", "id": "relu_forward"}))
     _os.write(_fd, _frame({"event": "end", "id": "relu_forward", "status": "ok", "arrays": [["out", "<f8", [1]]]},
                           b"\\0" * 8))
-    """ + STUB + "\n"
+    """
+        + STUB
+        + "\n"
+    )
     return reference_with(dest, body)
 
 
 @hostile("malformed_event_with_burners")
 def _(dest, ctx):
     # Breach 9: CPU burners started, then an event whose id is a list: nothing may survive the submission.
-    body = FRAME + f"""
+    body = (
+        FRAME
+        + f"""
     import subprocess
     for _ in range(2):
-        subprocess.Popen([_sys.executable, "-c", "while True: pass", {marker('malformed_event_with_burners')!r}])
+        subprocess.Popen([_sys.executable, "-c", "while True: pass", {marker("malformed_event_with_burners")!r}])
     import time
     time.sleep(0.3)
     _os.write(_fd, _frame({{"event": "end", "id": ["affine_backward"], "status": "ok"}}))
     time.sleep(30)
     """
+    )
     return reference_with(dest, body)
 
 
@@ -381,16 +413,23 @@ def _(dest, ctx):
 def _(dest, ctx):
     # Issue 13, item 3: a correct submission printing 200 MB at import and 10 MB in one function scores exactly
     # what its quiet twin (the reference) scores.
-    sub = reference_with(dest, layers_tail="""
+    sub = reference_with(
+        dest,
+        layers_tail="""
     import sys as _s
     _line = "x" * 999 + "\\n"
     for _ in range(200 * 1000):
         _s.stdout.write(_line)
     _s.stdout.flush()
-    """)
-    edit_file(sub / "student" / "layers.py", function="relu_forward", source="def relu_forward(x):\n"
-              "    import sys\n    for _ in range(10 * 1000):\n        sys.stderr.write('y' * 999 + '\\n')\n"
-              "    out = np.maximum(x, 0)\n    return out, x\n")
+    """,
+    )
+    edit_file(
+        sub / "student" / "layers.py",
+        function="relu_forward",
+        source="def relu_forward(x):\n"
+        "    import sys\n    for _ in range(10 * 1000):\n        sys.stderr.write('y' * 999 + '\\n')\n"
+        "    out = np.maximum(x, 0)\n    return out, x\n",
+    )
     return sub
 
 
@@ -440,9 +479,15 @@ def _(dest, ctx):
 def _(dest, ctx):
     name = marker("write_outside")
     targets = [
-        ctx.sentinel / f"{name}.txt", ctx.sentinel / "existing.txt", ctx.base / f"{name}.txt", REAL_HOME / f"{name}.txt",
-        Path("/tmp") / f"{name}.txt", ROOT / f"{name}.txt", ctx.out / f"{name}.txt",
-        ctx.subs / dest.name / "student" / "layers.py", ctx.subs / "correct" / "student" / "layers.py",
+        ctx.sentinel / f"{name}.txt",
+        ctx.sentinel / "existing.txt",
+        ctx.base / f"{name}.txt",
+        REAL_HOME / f"{name}.txt",
+        Path("/tmp") / f"{name}.txt",
+        ROOT / f"{name}.txt",
+        ctx.out / f"{name}.txt",
+        ctx.subs / dest.name / "student" / "layers.py",
+        ctx.subs / "correct" / "student" / "layers.py",
     ]
     body = f"""
     for t in {[str(t) for t in targets]!r}:
@@ -547,7 +592,7 @@ def _(dest, ctx):
 def _(dest, ctx):
     body = f"""
     import subprocess, sys, time
-    subprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(0.2)", {marker('background_process')!r}])
+    subprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(0.2)", {marker("background_process")!r}])
     time.sleep(0.3)  # as the daemon does: long enough for the host's watch (50 ms polls) to see the child run
     {STUB}
     """
@@ -562,7 +607,7 @@ def _(dest, ctx):
     if pid == 0:
         os.setsid()
         if os.fork() == 0:
-            os.execv(sys.executable, [sys.executable, "-c", "import time\\nwhile True: time.sleep(0.2)", {marker('daemon')!r}])
+            os.execv(sys.executable, [sys.executable, "-c", "import time\\nwhile True: time.sleep(0.2)", {marker("daemon")!r}])
         os._exit(0)
     os.waitpid(pid, 0)
     time.sleep(0.3)
@@ -621,8 +666,11 @@ def _zip(dest: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path
 
 
 def _honest_entries() -> list[tuple[str, bytes]]:
-    return [(f"student/{p.relative_to(ROOT / 'reference').as_posix()}", p.read_bytes())
-            for p in sorted((ROOT / "reference").rglob("*.py")) if "__pycache__" not in p.parts]
+    return [
+        (f"student/{p.relative_to(ROOT / 'reference').as_posix()}", p.read_bytes())
+        for p in sorted((ROOT / "reference").rglob("*.py"))
+        if "__pycache__" not in p.parts
+    ]
 
 
 @hostile("zip_traversal", refused=True)
@@ -651,7 +699,7 @@ def _(dest, ctx):
 @hostile("zip_symlink", refused=True)
 def _(dest, ctx):
     link = zipfile.ZipInfo("student/solutions.py")
-    link.external_attr = (0o120777 << 16)  # a symbolic link
+    link.external_attr = 0o120777 << 16  # a symbolic link
     return _zip(dest, _honest_entries() + [(link, str(ROOT / "reference" / "layers.py").encode())])
 
 
@@ -685,7 +733,9 @@ def hostile_rubric() -> rubric_mod.Rubric:
     for q in full.questions:
         specs = tuple(dataclasses.replace(s, timeout=TIMEOUT) for s in q.checks if s.id in CHECK_IDS)
         if specs:
-            questions.append(dataclasses.replace(q, checks=specs, points=sum(s.points for s in specs), extra_credit=False))
+            questions.append(
+                dataclasses.replace(q, checks=specs, points=sum(s.points for s in specs), extra_credit=False)
+            )
     found = {s.id for q in questions for s in q.checks}
     assert found == set(CHECK_IDS), f"checks missing from rubric.yaml: {set(CHECK_IDS) - found}"
     return dataclasses.replace(full, questions=tuple(questions))
@@ -765,9 +815,9 @@ class Graded:
         if not tests:
             return {cid: 0.0 for cid in self.check_ids}
         assert len(tests) == len(self.check_ids)
-        for t, cid in zip(tests, self.check_ids):
+        for t, cid in zip(tests, self.check_ids, strict=True):
             assert cid in t["name"], (t["name"], cid)
-        return {cid: t["score"] for t, cid in zip(tests, self.check_ids)}
+        return {cid: t["score"] for t, cid in zip(tests, self.check_ids, strict=True)}
 
     @property
     def check_ids(self) -> list[str]:
@@ -828,8 +878,21 @@ def graded(tmp_path_factory):
     listener.close()
     received = [r for r in listener.received]
     assert received and received[-1] == b"HOST", received
-    yield Graded(ctx, bwrap, rub, {r.submission: r for r in rows}, {r.submission: r for r in clean}, clean_out, order,
-                 changed, stray, leftover, received[:-1], seconds, watch.args)
+    yield Graded(
+        ctx,
+        bwrap,
+        rub,
+        {r.submission: r for r in rows},
+        {r.submission: r for r in clean},
+        clean_out,
+        order,
+        changed,
+        stray,
+        leftover,
+        received[:-1],
+        seconds,
+        watch.args,
+    )
     for pid in processes_with(MARK):  # never leave a survivor to the rest of the session
         try:
             os.kill(pid, 9)
@@ -849,8 +912,10 @@ def test_the_batch_completes_with_one_row_per_submission(graded):
     assert [r["submission"] for r in gradescope_schema.gradebook_rows(text)] == sorted(graded.order)
     for sid in graded.order:
         assert gradescope_schema.validate(graded.results(sid)) == [], sid
-    print(f"hostile batch: {len(graded.order)} submissions graded in {graded.seconds:.0f} s "
-          f"({'bubblewrap' if graded.bwrap else 'resource limits only'})")
+    print(
+        f"hostile batch: {len(graded.order)} submissions graded in {graded.seconds:.0f} s "
+        f"({'bubblewrap' if graded.bwrap else 'resource limits only'})"
+    )
 
 
 def test_the_baselines_score_as_expected(graded):
@@ -917,7 +982,10 @@ def test_hidden_cases_show_no_expected_values(graded):
 def test_without_values_keeps_the_diagnosis_and_drops_the_values():
     from grader.scoring import without_values
 
-    assert without_values("dx: got 1.5, expected -2.25e-03 (rel error 0.9)") == "dx: (values withheld: hidden case) (rel error 0.9)"
+    assert (
+        without_values("dx: got 1.5, expected -2.25e-03 (rel error 0.9)")
+        == "dx: (values withheld: hidden case) (rel error 0.9)"
+    )
     text = without_values("dx: max rel error 0.3 at index (1, 2) (got 0.5, expected 0.7)")
     assert "0.5" not in text and "0.7" not in text and "max rel error 0.3" in text
     assert without_values("t: shape (1,), expected ()") == "t: shape (1,), expected ()"
@@ -966,7 +1034,9 @@ def test_hostile_submission(graded, name):
         assert (a.status, a.scores, a.total, a.message) == (b.status, b.scores, b.total, b.message), other
         assert graded.check_scores(other) == graded.check_scores(other, graded.clean_out)
         mine = [(t["name"], t["score"], t["status"], t["output"]) for t in graded.results(other)["tests"]]
-        clean = [(t["name"], t["score"], t["status"], t["output"]) for t in graded.results(other, graded.clean_out)["tests"]]
+        clean = [
+            (t["name"], t["score"], t["status"], t["output"]) for t in graded.results(other, graded.clean_out)["tests"]
+        ]
         assert mine == clean, other
 
 

@@ -22,6 +22,7 @@
 Every results.json and gradebook.csv produced here is validated with
 tests/grader/gradescope_schema.py.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -116,7 +117,9 @@ def test_the_zip_collect_writes_has_collects_layout(roundtrip, tmp_path):
     import zipfile
 
     names = zipfile.ZipFile(path).namelist()
-    assert names[0] == collect.MANIFEST_NAME and "student/layers.py" in names and "student/classifiers/fc_net.py" in names
+    assert (
+        names[0] == collect.MANIFEST_NAME and "student/layers.py" in names and "student/classifiers/fc_net.py" in names
+    )
     assert any(n.startswith("notebooks/") and n.endswith(".ipynb") for n in names)
     assert names[1:] == sorted(names[1:])
 
@@ -189,7 +192,9 @@ def mutant_selection() -> list:
 
 MUTANTS = mutant_selection()
 #: Mutants that grade does not catch with this test's secret although check does (a real gap, to report).
-NOT_CAUGHT_BY_HIDDEN: dict[str, str] = {}  # none today; tests/grader/test_hidden_cases.py guards the two gaps this test found
+NOT_CAUGHT_BY_HIDDEN: dict[
+    str, str
+] = {}  # none today; tests/grader/test_hidden_cases.py guards the two gaps this test found
 
 
 def importers(module: str) -> set[str]:
@@ -203,7 +208,9 @@ def importers(module: str) -> set[str]:
                 continue
             text = file.read_text()
             names = {checks_base.MODULES[f].rsplit(".", 1)[-1] for f in found}
-            if any(re.search(rf"^\s*from \.+{n} import|^\s*from \.+ import .*\b{n}\b", text, re.MULTILINE) for n in names):
+            if any(
+                re.search(rf"^\s*from \.+{n} import|^\s*from \.+ import .*\b{n}\b", text, re.MULTILINE) for n in names
+            ):
                 found.add(short)
                 changed = True
     return found
@@ -244,15 +251,21 @@ def mutant_batch(tmp_path_factory):
 
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        checked = dict(zip([m.name for m in MUTANTS], pool.map(under_check, MUTANTS)))
-    print(f"\n{len(MUTANTS)} mutants, questions {rub.question_ids}: grade {graded_s:.0f} s, "
-          f"check {time.monotonic() - started:.0f} s")
+        checked = dict(zip([m.name for m in MUTANTS], pool.map(under_check, MUTANTS), strict=True))
+    print(
+        f"\n{len(MUTANTS)} mutants, questions {rub.question_ids}: grade {graded_s:.0f} s, "
+        f"check {time.monotonic() - started:.0f} s"
+    )
     return MutantBatch(rub, base / "out", rows, checked)
 
 
 def _params():
     for m in MUTANTS:
-        marks = [pytest.mark.xfail(strict=True, reason=NOT_CAUGHT_BY_HIDDEN[m.name])] if m.name in NOT_CAUGHT_BY_HIDDEN else []
+        marks = (
+            [pytest.mark.xfail(strict=True, reason=NOT_CAUGHT_BY_HIDDEN[m.name])]
+            if m.name in NOT_CAUGHT_BY_HIDDEN
+            else []
+        )
         yield pytest.param(m, id=m.name, marks=marks)
 
 
@@ -277,8 +290,12 @@ def test_a_mutant_loses_points_under_grade_where_check_takes_them(mutant_batch, 
     assert by_check <= by_grade, f"check takes points on {sorted(by_check)}, grade on {sorted(by_grade)}"
     module = {f"{p.replace('.', '/')}.py": short for short, p in checks_base.MODULES.items()}[mutant.file]
     users = importers(module)
-    reachable = {q.id for q in rub.questions if any(c.split(".")[0] in users for s in q.checks for c in checks[s.id].calls)}
-    assert by_grade - by_check <= reachable, f"grade takes points on {sorted(by_grade - by_check)}, out of the bug's reach"
+    reachable = {
+        q.id for q in rub.questions if any(c.split(".")[0] in users for s in q.checks for c in checks[s.id].calls)
+    }
+    assert by_grade - by_check <= reachable, (
+        f"grade takes points on {sorted(by_grade - by_check)}, out of the bug's reach"
+    )
 
 
 def test_the_mutant_selection_is_large_enough():
@@ -294,8 +311,16 @@ def small_rubric(path: Path) -> Path:
     full = rubric_mod.load()
     q = min((q for q in full.questions if not needs_torch(q) and not q.extra_credit), key=lambda q: len(q.checks))
     checks = [{"id": s.id, "points": s.points} for s in q.checks]
-    path.write_text(yaml.safe_dump({"version": 1, "assignment": "kill test", "questions": {
-        q.id: {"title": q.title, "points": q.points, "checks": checks}}}, sort_keys=False))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "assignment": "kill test",
+                "questions": {q.id: {"title": q.title, "points": q.points, "checks": checks}},
+            },
+            sort_keys=False,
+        )
+    )
     return path
 
 
@@ -311,8 +336,21 @@ def test_sigkill_mid_batch_then_rerun_regrades_only_what_was_not_finished(tmp_pa
     scratch.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(PYTHONPATH=str(ROOT), TMPDIR=str(scratch))
-    argv = [sys.executable, "-m", "grader", "grade", str(subs), "--out", str(out), "--seed", SECRET,
-            "--rubric", str(rubric_file), "--workers", "1"]
+    argv = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--seed",
+        SECRET,
+        "--rubric",
+        str(rubric_file),
+        "--workers",
+        "1",
+    ]
     first = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 240

@@ -3,6 +3,7 @@
 A two-check rubric keeps each grade cheap; the SIGKILL-and-rerun step of the week is
 ``test_grade_roundtrip.test_sigkill_mid_batch_then_rerun_loses_nothing`` (the full CLI, one process killed).
 """
+
 from __future__ import annotations
 
 import csv
@@ -61,7 +62,9 @@ def test_an_instructors_week(tmp_path):
     # Monday: three submissions
     rows = batch.grade([subs / "alice", subs / "bob", subs / "carol.zip"], out, rubric=rub, seed=SECRET)
     assert {r.submission: (r.status, r.total, r.why) for r in rows} == {
-        "alice": ("graded", 2.0, "graded"), "bob": ("graded", 0.0, "graded"), "carol": ("error", 0.0, "graded"),
+        "alice": ("graded", 2.0, "graded"),
+        "bob": ("graded", 0.0, "graded"),
+        "carol": ("error", 0.0, "graded"),
     }
     assert set(_gradebook(out)) == {"alice", "bob", "carol"}
     # Tuesday: two late ones into the same folder; the gradebook and the summary keep the first three
@@ -76,11 +79,16 @@ def test_an_instructors_week(tmp_path):
     assert "5 submissions:" in page and all(f'href="{s}/report.html"' in page for s in ("alice", "bob", "dave", "erin"))
     # Wednesday: bob fixed his work, alice resubmitted the same bytes, carol sent a real zip
     shutil.rmtree(subs / "bob" / "student")
-    shutil.copytree(ROOT / "reference", subs / "bob" / "student", ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.c"))
+    shutil.copytree(
+        ROOT / "reference", subs / "bob" / "student", ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.c")
+    )
     (subs / "carol.zip").unlink()
     _zip_of(our_layout(tmp_path / "carol-work", ROOT / "reference"), subs / "carol.zip")
     before = _mtimes(out)
-    rows = {r.submission: r for r in batch.grade([subs / "alice", subs / "bob", subs / "carol.zip"], out, rubric=rub, seed=SECRET)}
+    rows = {
+        r.submission: r
+        for r in batch.grade([subs / "alice", subs / "bob", subs / "carol.zip"], out, rubric=rub, seed=SECRET)
+    }
     assert rows["alice"].why == "unchanged" and rows["alice"].skipped
     assert rows["bob"].why == "regraded because its content changed" and rows["bob"].total == 2
     assert rows["carol"].why == "regraded because it was an error" and rows["carol"].status == "graded"
@@ -137,9 +145,19 @@ def test_a_graded_or_partial_row_does_not_fail_the_command(status, tmp_path, mon
     monkeypatch.setattr(batch, "grade", lambda *a, **k: [row])
     sub = our_layout(tmp_path / "s", ROOT / "student")
     _rubric(tmp_path)
-    assert cli.main(["grade", str(sub), "--out", str(tmp_path / "o"), "--seed", "x", "--rubric", str(tmp_path / "week-1.yaml")]) == 0
+    assert (
+        cli.main(
+            ["grade", str(sub), "--out", str(tmp_path / "o"), "--seed", "x", "--rubric", str(tmp_path / "week-1.yaml")]
+        )
+        == 0
+    )
     row.status = "error"
-    assert cli.main(["grade", str(sub), "--out", str(tmp_path / "o"), "--seed", "x", "--rubric", str(tmp_path / "week-1.yaml")]) == 1
+    assert (
+        cli.main(
+            ["grade", str(sub), "--out", str(tmp_path / "o"), "--seed", "x", "--rubric", str(tmp_path / "week-1.yaml")]
+        )
+        == 1
+    )
 
 
 def test_midway_through_a_regrade_every_row_is_still_there(tmp_path):

@@ -6,6 +6,7 @@ regularization gradient of W1 vanished below the tolerance, and a hidden
 weight_scale of 1.0 that made "weight_scale ignored" invisible. These tests
 draw the hidden cases of many secrets and measure the margin directly.
 """
+
 import numpy as np
 import pytest
 
@@ -24,8 +25,13 @@ def test_convnet_grads_hidden_case_shows_the_regularization_gradient_of_w1():
     for secret in SECRETS:
         case = case_for(check, salt=secret, hidden=True)
         model = reference.cnn.ThreeLayerConvNet(
-            input_dim=tuple(case["input_dim"]), num_filters=case["num_filters"], filter_size=case["filter_size"],
-            hidden_dim=case["hidden_dim"], num_classes=case["num_classes"], reg=case["reg"], dtype=np.float64,
+            input_dim=tuple(case["input_dim"]),
+            num_filters=case["num_filters"],
+            filter_size=case["filter_size"],
+            hidden_dim=case["hidden_dim"],
+            num_classes=case["num_classes"],
+            reg=case["reg"],
+            dtype=np.float64,
         )
         for k in ("W1", "b1", "W2", "b2", "W3", "b3"):
             model.params[k] = case.copy(k)
@@ -50,20 +56,22 @@ import random  # noqa: E402
 
 from grader import batch  # noqa: E402
 from grader import rubric as rubric_mod  # noqa: E402
+from grader.checks import base as checks_base  # noqa: E402
 from grader.checks import cases as cases_mod  # noqa: E402
 from grader.rubric import CheckSpec, RubricError  # noqa: E402
 from grader.runner import Outcome  # noqa: E402
 from grader.scoring import score_check  # noqa: E402
-from tests.grader.subjects import ROOT  # noqa: E402
-from grader.checks import base as checks_base  # noqa: E402
 from tests.grader import test_checks_q1_q3 as q1_q3  # noqa: E402
+from tests.grader.subjects import ROOT  # noqa: E402
 from tests.mutants import a2_edges, a2_q2_q4, all_mutants  # noqa: E402
 from tests.mutants.escape import SKIPPED_QUESTIONS, TRAINING, Lab, own_checks  # noqa: E402
 
 #: The discrimination test's secrets: cheap checks under all 20, training checks under the first 3.
 GRADE_SECRETS = [f"grading-secret-{i}" for i in range(20)]
 ALL = bool(os.environ.get("A2KIT_ALL_MUTANTS"))
-MUTANTS = [m for m in all_mutants() if own_checks(m) and registry.get(own_checks(m)[0]).question not in SKIPPED_QUESTIONS]
+MUTANTS = [
+    m for m in all_mutants() if own_checks(m) and registry.get(own_checks(m)[0]).question not in SKIPPED_QUESTIONS
+]
 ALTERNATIVES = list(a2_q2_q4.ALTERNATIVES)
 EDGE_MUTANTS = list(a2_edges.MUTANTS)
 
@@ -127,14 +135,21 @@ def test_affine_relu_and_loss_hidden_draws_cover_batch_rank_and_sign_edges(secre
 
 
 def test_pack_and_split_keep_every_case_apart():
-    cases = [registry.get("conv_backward_naive").make_case(np.random.default_rng(i), cases_mod.Draw(i + 1)) for i in range(3)]
+    cases = [
+        registry.get("conv_backward_naive").make_case(np.random.default_rng(i), cases_mod.Draw(i + 1)) for i in range(3)
+    ]
     packed = cases_mod.pack(cases)
     assert cases_mod.is_packed(packed.params)
     back = cases_mod.unpack(packed)
     assert [dict(c.params) for c in back] == [dict(c.params) for c in cases]
-    for a, b in zip(back, cases):
+    for a, b in zip(back, cases, strict=True):
         assert a.arrays.keys() == b.arrays.keys() and all(np.array_equal(a[k], b[k]) for k in a.arrays)
-    outs = {**cases_mod.prefix(0, {"dx": np.zeros(1)}), **cases_mod.prefix(2, {"dx": np.ones(2)}), "c9_dx": np.ones(1), "odd": np.ones(1)}
+    outs = {
+        **cases_mod.prefix(0, {"dx": np.zeros(1)}),
+        **cases_mod.prefix(2, {"dx": np.ones(2)}),
+        "c9_dx": np.ones(1),
+        "odd": np.ones(1),
+    }
     parts = cases_mod.split(outs, 3)
     assert [sorted(p) for p in parts] == [["dx"], [], ["dx"]] and parts[2]["dx"].shape == (2,)
 
@@ -183,7 +198,9 @@ def test_feedback_names_the_failed_hidden_case_without_its_values(lab):
     result, fixtures = _score_mutant(lab, mutant, "conv_backward_naive", "feedback-secret")
     assert not result.passed and result.points == 0
     failed = next(i for i, f in enumerate(fixtures) if f.case["pad"] == 0)
-    assert f"on hidden case {failed} of 3 (" in result.message and "the public case passed" in result.message, result.message
+    assert f"on hidden case {failed} of 3 (" in result.message and "the public case passed" in result.message, (
+        result.message
+    )
     assert "pad 0" in result.message and "stride " in result.message
     assert "x (" in result.message and "w (" in result.message  # shapes
     case = fixtures[failed].case
@@ -226,7 +243,8 @@ def _edited_functions(mutant) -> set[str]:
     start = text.index(mutant.old)
     line0, line1 = text[:start].count("\n") + 1, text[: start + len(mutant.old)].count("\n") + 1
     return {
-        n.name for n in ast.walk(ast.parse(text))
+        n.name
+        for n in ast.walk(ast.parse(text))
         if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.lineno <= line0 and n.end_lineno >= line1
     }
 
@@ -241,12 +259,15 @@ def test_correct_alternatives_pass_every_case_under_every_secret(lab, mutant):
     short = {v: k for k, v in checks_base.MODULES.items()}[module]
     functions = _edited_functions(mutant)
     checks = [
-        cid for cid, c in registry.all_checks().items()
+        cid
+        for cid, c in registry.all_checks().items()
         if c.question not in SKIPPED_QUESTIONS and any(call in {f"{short}.{f}" for f in functions} for call in c.calls)
     ]
     assert checks, f"no check calls {functions}"
     failing = [
-        (cid, s) for cid in checks for s in (GRADE_SECRETS[:3] if cid in TRAINING else GRADE_SECRETS)
+        (cid, s)
+        for cid in checks
+        for s in (GRADE_SECRETS[:3] if cid in TRAINING else GRADE_SECRETS)
         if not lab.passes(lab.impl(mutant), cid, s, 3)
     ]
     assert not failing, f"{mutant.name} fails {failing[:5]}"
@@ -258,5 +279,10 @@ def test_q1_q3_alternatives_pass_every_case_under_every_secret(lab, alt):
     impl = lab.adopt(alt.name, lambda dest: q1_q3.build_alternative(alt, dest))
     checks = [cid for cid, c in registry.all_checks().items() if c.question in q1_q3.QUESTIONS]
     secrets = GRADE_SECRETS if ALL else GRADE_SECRETS[:5]
-    failing = [(cid, s) for cid in checks for s in (secrets[:3] if cid in TRAINING else secrets) if not lab.passes(impl, cid, s, 3)]
+    failing = [
+        (cid, s)
+        for cid in checks
+        for s in (secrets[:3] if cid in TRAINING else secrets)
+        if not lab.passes(impl, cid, s, 3)
+    ]
     assert not failing, f"{alt.name} fails {failing[:5]}"

@@ -1,4 +1,5 @@
 """Safe submission ids (grader/ids.py): formula names, forged rows, look-alikes, bidi overrides (issue 11, breach 8)."""
+
 from __future__ import annotations
 
 import csv
@@ -10,8 +11,17 @@ from grader import batch, ids
 from grader import rubric as rubric_mod
 from tests.grader.subjects import ROOT, our_layout
 
-HOSTILE_NAMES = ["=HYPERLINK(\"x\",\"ok\")", "@SUM(A1:A9)", "+1+1", "-2+3", "forged\ncontrol,graded,30,100",
-                 "con\u200btrol", "\u202egnp.exe", "tab\tname", "\rcarriage"]
+HOSTILE_NAMES = [
+    '=HYPERLINK("x","ok")',
+    "@SUM(A1:A9)",
+    "+1+1",
+    "-2+3",
+    "forged\ncontrol,graded,30,100",
+    "con\u200btrol",
+    "\u202egnp.exe",
+    "tab\tname",
+    "\rcarriage",
+]
 
 
 def test_safe_id_is_bounded_printable_nfc():
@@ -27,7 +37,12 @@ def test_safe_id_is_bounded_printable_nfc():
 def test_unique_is_case_insensitive_and_avoids_reserved_names():
     taken: set[str] = set()
     assert [ids.unique(s, taken, ("gradebook.csv",)) for s in ("a", "A", "a", "", "Gradebook.CSV")] == [
-        "a", "A-2", "a-3", "submission", "Gradebook.CSV-2"]
+        "a",
+        "A-2",
+        "a-3",
+        "submission",
+        "Gradebook.CSV-2",
+    ]
 
 
 def test_csv_cells_are_neutralised_as_owasp_says():
@@ -40,7 +55,9 @@ def test_a_batch_of_hostile_names_gives_one_safe_row_each(tmp_path):
     full = rubric_mod.load()
     q1 = next(q for q in full.questions if q.id == "q1")
     spec = next(s for s in q1.checks if s.id == "affine_forward")
-    rub = dataclasses.replace(full, questions=(dataclasses.replace(q1, checks=(spec,), points=spec.points, extra_credit=False),))
+    rub = dataclasses.replace(
+        full, questions=(dataclasses.replace(q1, checks=(spec,), points=spec.points, extra_credit=False),)
+    )
     subs = tmp_path / "subs"
     subs.mkdir()
     paths = [our_layout(subs / "control", ROOT / "reference")]

@@ -1,4 +1,5 @@
 """The invariants that matter most: the reference scores full marks; the untouched stubs score zero."""
+
 import subprocess
 import sys
 

@@ -1,4 +1,5 @@
 """The rubric's late policy (grader/late.py) and per-check visibility (grader/render/gradescope.py)."""
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,9 @@ def test_penalty_per_local_day_with_grace_and_cap_across_a_dst_change(tmp_path, 
     p = policy(tmp_path, MADRID + "  grace: 15m\n  penalty: 10\n  per: day\n  cap: 50\n")
     record = p.assess(p.parse_time(submitted), 30.0)
     assert record["percent"] == percent, record["explanation"]
-    assert record["final"] == pytest.approx(30 * (1 - percent / 100)) and record["penalty"] == pytest.approx(30 * percent / 100)
+    assert record["final"] == pytest.approx(30 * (1 - percent / 100)) and record["penalty"] == pytest.approx(
+        30 * percent / 100
+    )
     assert "Europe/Madrid" in record["explanation"] and f"{record['final']:g}" in record["explanation"]
 
 
@@ -89,7 +92,9 @@ def test_grade_applies_the_policy_from_submitted_at_and_the_gradebook_shows_raw_
     times.write_text("submission,submitted_at\nontime,2026-03-28T20:00:00\nlate.zip,2026-03-30T12:00:00+02:00\n")
     out = tmp_path / "out"
     rub = rubric_mod.load(rub_file, require_all_checks=False)  # a one-check subset: the CLI wants whole questions
-    rows = batch.grade([subs], out, rubric=rub, seed="s", workers=1, submitted_at=late.read_submitted_at(times, rub.late))
+    rows = batch.grade(
+        [subs], out, rubric=rub, seed="s", workers=1, submitted_at=late.read_submitted_at(times, rub.late)
+    )
     assert [r.status for r in rows] == ["graded"] * 3
     text = (out / "gradebook.csv").read_text()
     assert gradescope_schema.gradebook_problems(text, ["q1"]) == []
@@ -111,12 +116,42 @@ def test_submitted_at_errors_are_one_line(tmp_path, capsys):
     rub_file.write_text((ROOT / "rubric.yaml").read_text())
     times = tmp_path / "t.csv"
     times.write_text("submission,submitted_at\na,2026\n")
-    assert cli.main(["grade", str(ROOT / "reference"), "--out", str(tmp_path / "o"), "--rubric", str(rub_file),
-                     "--submitted-at", str(times), "--seed", "s"]) == 2
+    assert (
+        cli.main(
+            [
+                "grade",
+                str(ROOT / "reference"),
+                "--out",
+                str(tmp_path / "o"),
+                "--rubric",
+                str(rub_file),
+                "--submitted-at",
+                str(times),
+                "--seed",
+                "s",
+            ]
+        )
+        == 2
+    )
     assert "needs a rubric with a late: block" in capsys.readouterr().err
     rub_file.write_text((ROOT / "rubric.yaml").read_text().rstrip() + "\nlate:\n" + MADRID + "  penalty: 1\n")
-    assert cli.main(["grade", str(ROOT / "reference"), "--out", str(tmp_path / "o"), "--rubric", str(rub_file),
-                     "--submitted-at", str(times), "--seed", "s"]) == 2
+    assert (
+        cli.main(
+            [
+                "grade",
+                str(ROOT / "reference"),
+                "--out",
+                str(tmp_path / "o"),
+                "--rubric",
+                str(rub_file),
+                "--submitted-at",
+                str(times),
+                "--seed",
+                "s",
+            ]
+        )
+        == 2
+    )
     assert f"{times}:2: submission time '2026'" in capsys.readouterr().err
 
 
@@ -130,17 +165,22 @@ def test_each_gradescope_visibility_round_trips_through_the_rubric_into_results_
     assert rub.questions[0].checks[0].visibility == value
     c = CheckResult("affine_forward", "q1", "t", Status.PASS, 1.0, 1.0, 1e-12, 1e-9)
     q = QuestionResult("q1", "t", 1.0, False, (c,))
-    data = gradescope.results_json([q], execution_time=0, output="", a2kit={},
-                                   visibility={s.id: s.visibility for s in rub.questions[0].checks})
+    data = gradescope.results_json(
+        [q], execution_time=0, output="", a2kit={}, visibility={s.id: s.visibility for s in rub.questions[0].checks}
+    )
     assert json.loads(json.dumps(data))["tests"][0]["visibility"] == value
 
 
 def test_visibility_defaults_inherit_and_bad_values_are_named(tmp_path):
     rub = load(tmp_path, HEAD + Q)
     assert rub.questions[0].checks[0].visibility == "after_due_date"  # hidden-input results: after the due date
-    rub = load(tmp_path, HEAD + "visibility: hidden\n" + Q.replace("points: 1\n", "points: 1\n    visibility: visible\n"))
+    rub = load(
+        tmp_path, HEAD + "visibility: hidden\n" + Q.replace("points: 1\n", "points: 1\n    visibility: visible\n")
+    )
     assert rub.questions[0].checks[0].visibility == "visible"
-    with pytest.raises(rubric_mod.RubricError, match=r"r.yaml:8: questions.q1.checks\[0\].visibility: 'secret' is not one of"):
+    with pytest.raises(
+        rubric_mod.RubricError, match=r"r.yaml:8: questions.q1.checks\[0\].visibility: 'secret' is not one of"
+    ):
         load(tmp_path, HEAD + Q.replace("points: 1}", "points: 1, visibility: secret}"))
 
 

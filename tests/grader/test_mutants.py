@@ -1,4 +1,5 @@
 """Does every known bug lose points on the check it breaks, and only in its own question?"""
+
 import ast
 import dataclasses
 

@@ -1,4 +1,5 @@
 """grader.notebook_api: what the notebooks import, and the by-id check entry point behind it."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,7 +30,16 @@ def test_load_imports_from_the_selected_package(monkeypatch):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("1", True), ("true", True), ("YES", True), (" yes ", True), ("0", False), ("", False), ("no", False), ("fast", False)],
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        (" yes ", True),
+        ("0", False),
+        ("", False),
+        ("no", False),
+        ("fast", False),
+    ],
 )
 def test_fast_mode_values(monkeypatch, value, expected):
     """Which values of A2KIT_FAST switch fast mode on?"""

@@ -4,6 +4,7 @@ The assignment notebooks themselves are executed against the reference in fast
 mode by ``test_every_notebook_runs_against_the_reference`` (slow, runs by
 default), which prints each notebook's time and the total.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,7 +38,9 @@ def small_notebook(path: Path) -> Path:
             "layers = load('layers')\nprint(implementation(), fast_mode(), os.environ.get('A2KIT_EXTRA'))"
         ),
         new_code_cell(""),
-        new_code_cell("import numpy as np\nout, _ = layers.affine_forward(np.ones((2, 3)), np.ones((3, 4)), np.zeros(4))\nfloat(out.sum())"),
+        new_code_cell(
+            "import numpy as np\nout, _ = layers.affine_forward(np.ones((2, 3)), np.ones((3, 4)), np.zeros(4))\nfloat(out.sum())"
+        ),
         new_code_cell("results = show_checks('affine_forward')"),
         new_code_cell("os.getcwd()"),
     )
@@ -162,7 +165,12 @@ def test_problems_error_output():
 
 
 def test_problems_empty_answer():
-    nb = executed(ran("a = 1", 1), answer("q2-inline-1"), answer("q2-inline-2", "**Your answer:**  \n"), answer("q2-inline-3", "yes"))
+    nb = executed(
+        ran("a = 1", 1),
+        answer("q2-inline-1"),
+        answer("q2-inline-2", "**Your answer:**  \n"),
+        answer("q2-inline-3", "yes"),
+    )
     assert notebooks.problems(nb, "N.ipynb") == [
         "N.ipynb: inline question q2-inline-1 has no answer (replace '*fill this in*' with your answer)",
         "N.ipynb: inline question q2-inline-2 has no answer (replace '*fill this in*' with your answer)",
@@ -252,11 +260,15 @@ def test_pytorch_notebook_prints_the_best_validation_accuracy_and_the_q5_table(s
     """
     import importlib.util
 
-    nb = notebooks.execute(NOTEBOOKS / "PyTorch.ipynb", implementation="reference", fast=True, timeout=300, env=synthetic_data)
+    nb = notebooks.execute(
+        NOTEBOOKS / "PyTorch.ipynb", implementation="reference", fast=True, timeout=300, env=synthetic_data
+    )
     text = "\n".join(text_of(c) for c in nb.cells if c.cell_type == "code")
     if importlib.util.find_spec("torch") is None:
         assert "PyTorch is not installed" in text
         return
     assert "Data source: synthetic" in text
-    assert re.search(r"^Q5 best validation accuracy: [01]\.\d{4} \(data: synthetic, 500 training images", text, re.MULTILINE), text
+    assert re.search(
+        r"^Q5 best validation accuracy: [01]\.\d{4} \(data: synthetic, 500 training images", text, re.MULTILINE
+    ), text
     assert "q5: PyTorch on CIFAR-10 (extra credit)  -  10 / 10 points" in text

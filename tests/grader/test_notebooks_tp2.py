@@ -1,4 +1,5 @@
 """The TP2 notebooks: the lab's exercises 1-8, Spanish first, one answer cell per written question."""
+
 from __future__ import annotations
 
 import nbformat
@@ -22,12 +23,17 @@ def test_every_written_question_has_an_answer_cell_that_collect_counts(name):
     nb = nbformat.read(TP2 / name, as_version=4)
     assert [answer_id(c) for c in nb.cells if answer_id(c)] == ANSWERS[name]
     unanswered = [p for p in notebooks.problems(nb, name) if "has no answer" in p]
-    assert unanswered == [f"{name}: inline question {q} has no answer (replace '*fill this in*' with your answer)" for q in ANSWERS[name]]
+    assert unanswered == [
+        f"{name}: inline question {q} has no answer (replace '*fill this in*' with your answer)" for q in ANSWERS[name]
+    ]
 
 
 def test_every_exercise_of_the_lab_has_its_heading_in_spanish_and_english():
     text = "".join(
-        "".join(c.source) for name in ANSWERS for c in nbformat.read(TP2 / name, as_version=4).cells if c.cell_type == "markdown"
+        "".join(c.source)
+        for name in ANSWERS
+        for c in nbformat.read(TP2 / name, as_version=4).cells
+        if c.cell_type == "markdown"
     )
     for n in range(1, 9):
         assert f"## Ejercicio {n}" in text, n
@@ -50,4 +56,3 @@ def test_tp2_notebook_runs_against_the_reference_in_fast_mode(name, synthetic_da
     if name == "ComputationalGraphs.ipynb":  # the lab's numbers to three decimals, tanh's consistent with the text
         assert "sigmoid: f = 0.666  df/db = 0.222" in out and "df/dx = [ 0.932 -0.225]" in out, out
         assert "L = 0.441" in out, out
-

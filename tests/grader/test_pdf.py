@@ -1,4 +1,5 @@
 """``collect --pdf``: the executed notebooks as one PDF, printed by the system's Chromium."""
+
 from __future__ import annotations
 
 import shutil
@@ -10,8 +11,12 @@ from grader import collect, pdf
 from grader import rubric as rubric_mod
 from tests.grader.test_collect import make_project
 
-needs_chromium = pytest.mark.skipif(pdf.browser() is None, reason="chromium is not installed (apt-get install chromium)")
-needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
+needs_chromium = pytest.mark.skipif(
+    pdf.browser() is None, reason="chromium is not installed (apt-get install chromium)"
+)
+needs_pdftotext = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed"
+)
 
 
 @needs_chromium
@@ -42,18 +47,20 @@ def test_without_a_converter_the_reason_is_one_line_and_nothing_is_written(tmp_p
 @needs_chromium
 @needs_pdftotext
 def test_grade_pdf_writes_each_submissions_notebooks(tmp_path):
+    import nbformat
+
     from grader import batch
     from tests.grader.subjects import ROOT, our_layout
     from tests.grader.test_collect import saved_notebook
-
-    import nbformat
 
     sub = our_layout(tmp_path / "ana", ROOT / "reference")
     (sub / "notebooks").mkdir()
     nbformat.write(saved_notebook("q3"), sub / "notebooks" / "Dropout.ipynb")
     rub_file = tmp_path / "r.yaml"
-    rub_file.write_text("version: 1\nassignment: t\nquestions:\n  q1:\n    title: t\n    points: 1\n    checks:\n"
-                        "      - {id: affine_forward, points: 1}\n")
+    rub_file.write_text(
+        "version: 1\nassignment: t\nquestions:\n  q1:\n    title: t\n    points: 1\n    checks:\n"
+        "      - {id: affine_forward, points: 1}\n"
+    )
     rub = rubric_mod.load(rub_file, require_all_checks=False)
     (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed="s", workers=1, pdf=True)
     assert row.status == "graded"

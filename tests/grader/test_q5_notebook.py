@@ -5,6 +5,7 @@ The notebooks are the tests' own (tests/grader/q5_notebooks.py). Scores of the
 editions and bugs are computed in-process (one torch import for the file);
 ``grade`` end to end (sandbox, report notes, a hostile notebook) runs once.
 """
+
 from __future__ import annotations
 
 import ast
@@ -85,18 +86,32 @@ def test_extraction_takes_definitions_never_training_data_or_prints(tmp_path):
 def test_open_model_saved_accuracy_is_reported_as_self_reported(tmp_path):
     nb = nbs.notebook("2023")
     (cell,) = [c for c in nb["cells"] if "epochs=10" in "".join(c["source"])]
-    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["Got 600 / 1000 correct (60.00)\n", "Got 712 / 1000 correct (71.20)\n"]}]
+    cell["outputs"] = [
+        {
+            "output_type": "stream",
+            "name": "stdout",
+            "text": ["Got 600 / 1000 correct (60.00)\n", "Got 712 / 1000 correct (71.20)\n"],
+        }
+    ]
     (tmp_path / "PyTorch.ipynb").write_text(json.dumps(nb))
     ex = q5_notebook.extract(tmp_path / "PyTorch.ipynb")
     assert ex.self_reported == pytest.approx(0.712)
-    assert "71.2% validation accuracy self-reported" in ex.note("PyTorch.ipynb") and "not scored" in ex.note("PyTorch.ipynb")
+    assert "71.2% validation accuracy self-reported" in ex.note("PyTorch.ipynb") and "not scored" in ex.note(
+        "PyTorch.ipynb"
+    )
     assert q5_notebook.extract(nbs.write(tmp_path / "b" / "PyTorch.ipynb", "2023")).self_reported is None
 
 
 def test_extraction_is_bounded_and_survives_junk(tmp_path):
     big = tmp_path / "PyTorch.ipynb"
-    cells = [{"cell_type": "code", "source": "def f(:\n"}, {"cell_type": "code", "source": "x" * (q5_notebook.MAX_CELL_CHARS + 1)}]
-    cells += [{"cell_type": "code", "source": "(" * 5000}, {"cell_type": "code", "source": ["def flatten(x):\n", "    return x\n"]}]
+    cells = [
+        {"cell_type": "code", "source": "def f(:\n"},
+        {"cell_type": "code", "source": "x" * (q5_notebook.MAX_CELL_CHARS + 1)},
+    ]
+    cells += [
+        {"cell_type": "code", "source": "(" * 5000},
+        {"cell_type": "code", "source": ["def flatten(x):\n", "    return x\n"]},
+    ]
     big.write_text(json.dumps({"cells": cells}))
     ex = q5_notebook.extract(big)
     assert ex.found == {"flatten": "flatten"} and len(ex.problems) == 3
@@ -159,7 +174,9 @@ def _zip(subs: Path, name: str, *, extra_cell: str | None = None, module: bool =
     z = cs231n_zip(subs / f"{name}.zip", package)
     nb = nbs.notebook("2023")
     if extra_cell:
-        nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": extra_cell})
+        nb["cells"].append(
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": extra_cell}
+        )
     with zipfile.ZipFile(z, "a") as zf:
         zf.writestr("assignment2/PyTorch.ipynb", json.dumps(nb))
         if module:

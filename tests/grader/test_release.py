@@ -6,6 +6,7 @@ student/ freshly generated from that reference/), so the tests do not depend
 on whether the working tree's student/ is current, and so secrets and build
 artefacts can be planted in it.
 """
+
 from __future__ import annotations
 
 import filecmp
@@ -93,15 +94,28 @@ def test_the_handout_holds_what_students_need(handout):
     project, done = handout
     files = set(done.files)
     assert files == {p.relative_to(done.out).as_posix() for p in done.out.rglob("*") if p.is_file()}
-    for rel in ("student/layers.py", "student/classifiers/fc_net.py", "student/im2col_cython.pyx", "grader/__main__.py",
-                "grader/cli.py", "grader/checks/registry.py", "grader/fixtures/public.npz", "rubric.yaml",
-                "pyproject.toml", "setup.py", "README.md"):
+    for rel in (
+        "student/layers.py",
+        "student/classifiers/fc_net.py",
+        "student/im2col_cython.pyx",
+        "grader/__main__.py",
+        "grader/cli.py",
+        "grader/checks/registry.py",
+        "grader/fixtures/public.npz",
+        "rubric.yaml",
+        "pyproject.toml",
+        "setup.py",
+        "README.md",
+    ):
         assert rel in files, rel
     assert {f for f in files if f.startswith("rubrics/")} == {
         f"rubrics/{p.name}" for p in (project / "rubrics").iterdir() if p.is_file()
     }
-    notebooks = {p.relative_to(project).as_posix() for p in (project / "notebooks").rglob("*.ipynb")
-                 if ".ipynb_checkpoints" not in p.parts}
+    notebooks = {
+        p.relative_to(project).as_posix()
+        for p in (project / "notebooks").rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    }
     assert notebooks and notebooks <= files
 
 
@@ -161,7 +175,12 @@ def _check_in(handout_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env["PYTHONPATH"] = str(handout_dir)
     return subprocess.run(
         [sys.executable, "-m", "grader", "check", "--json", *args],
-        cwd=handout_dir, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=handout_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -174,7 +193,9 @@ def test_check_runs_in_the_handout_and_gives_zeros_on_the_stubs(handout):
     data = json.loads(proc.stdout)
     checks = [c for q in data["questions"] for c in q["checks"]]
     assert len(checks) >= 40 and data["total"] == 0
-    assert {c["status"] for c in checks} == {"not implemented"}, {c["id"]: c["status"] for c in checks if c["status"] != "not implemented"}
+    assert {c["status"] for c in checks} == {"not implemented"}, {
+        c["id"]: c["status"] for c in checks if c["status"] != "not implemented"
+    }
     assert "Traceback" not in proc.stderr
 
 
@@ -244,7 +265,14 @@ def test_the_handout_readme_is_a_students(handout):
     _, done = handout
     text = (done.out / "README.md").read_text()
     assert text == STUDENT_README
-    for needed in ("pip install -e .", "python -m grader check", "python -m grader collect", "not implemented", "TIMEOUT", "likely:"):
+    for needed in (
+        "pip install -e .",
+        "python -m grader check",
+        "python -m grader collect",
+        "not implemented",
+        "TIMEOUT",
+        "likely:",
+    ):
         assert needed in text, needed
     lowered = text.lower()
     for word in ("secret", "mutant", "hidden", "grader grade", "--seed", "reference", "instructor", "../"):
@@ -284,7 +312,9 @@ def _venv(tmp_path: Path) -> tuple[str, dict]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("A2KIT_FRESH_VENV"), reason="pip install -e in a fresh venv takes ~35 s: A2KIT_FRESH_VENV=1")
+@pytest.mark.skipif(
+    not os.environ.get("A2KIT_FRESH_VENV"), reason="pip install -e in a fresh venv takes ~35 s: A2KIT_FRESH_VENV=1"
+)
 def test_the_handout_quick_start_setup_exits_0(handout, tmp_path):
     """The handout README's set-up, `pip install -e .`, in a fresh venv (offline: the backend is installed here)."""
     _, done = handout
@@ -293,10 +323,17 @@ def test_the_handout_quick_start_setup_exits_0(handout, tmp_path):
     py, env = _venv(tmp_path)
     setup = subprocess.run(
         [py, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-e", "."],
-        cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert setup.returncode == 0, setup.stderr[-2000:]
-    proc = subprocess.run([py, "-m", "grader", "check", "q1"], cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [py, "-m", "grader", "check", "q1"], cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     assert f"testing {work / 'student'}" in proc.stdout and "ERROR" not in proc.stdout, proc.stdout[-2000:]
 
 
@@ -310,13 +347,23 @@ def test_the_handout_quick_start_check_and_instructor_verbs_are_refused(handout,
     work = tmp_path / "handout"
     shutil.copytree(done.out, work)
     py, env = _venv(tmp_path)
-    proc = subprocess.run([py, "-m", "grader", "check", "--json"], cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [py, "-m", "grader", "check", "--json"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     data = json.loads(proc.stdout)
     statuses = {c["status"] for q in data["questions"] for c in q["checks"]}
     assert data["total"] == 0 and statuses == {"not implemented"}, statuses
     assert f"testing {work / 'student'}" in proc.stderr and "Traceback" not in proc.stderr
     for argv in (["grade", "x.zip", "--out", "o"], ["fixtures"]):
-        refused = subprocess.run([py, "-m", "grader", *argv], cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False)
+        refused = subprocess.run(
+            [py, "-m", "grader", *argv], cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
         lines = refused.stderr.strip().splitlines()
         assert refused.returncode == 2 and len(lines) == 1 and "student handout" in lines[0], refused.stderr
         assert "internal error" not in refused.stderr

@@ -1,4 +1,5 @@
 """rubric.yaml and its validator."""
+
 import textwrap
 
 import pytest
@@ -64,7 +65,9 @@ def test_bad_rubrics_name_the_key_and_the_line(tmp_path, old, new, line, words):
 
 
 def test_a_missing_check_is_an_error_when_all_are_required(tmp_path):
-    path = write(tmp_path, GOOD.replace("      - {id: affine_forward, points: 2}\n", "").replace("points: 5", "points: 3"))
+    path = write(
+        tmp_path, GOOD.replace("      - {id: affine_forward, points: 2}\n", "").replace("points: 5", "points: 3")
+    )
     with pytest.raises(rubric.RubricError, match=r"missing check ids .*affine_forward"):
         rubric.load(path, require_all_checks=True)
     flagged = write(tmp_path, path.read_text().replace("version: 1\n", "version: 1\nall_checks: true\n", 1))
@@ -109,7 +112,14 @@ EXPECTED_TOTALS = {
     "rubric.yaml": {"q1": 30, "q2": 20, "q3": 10, "q4": 40, "q5": 10},
     "rubrics/a2_2019.yaml": {"q1": 20, "q2": 30, "q3": 10, "q4": 30, "q5": 10},
     "rubrics/tp2.yaml": {
-        "tp2_ex1": 8, "tp2_ex2": 6, "tp2_ex3": 16, "tp2_ex4": 6, "tp2_activations": 10, "tp2_layers": 14,
-        "tp2_training": 16, "tp2_ex5_ex8": 8, "tp2_xor": 16,
+        "tp2_ex1": 8,
+        "tp2_ex2": 6,
+        "tp2_ex3": 16,
+        "tp2_ex4": 6,
+        "tp2_activations": 10,
+        "tp2_layers": 14,
+        "tp2_training": 16,
+        "tp2_ex5_ex8": 8,
+        "tp2_xor": 16,
     },
 }

@@ -1,4 +1,5 @@
 """The child-process runner: one bad function costs its own check only."""
+
 import textwrap
 import time
 
@@ -42,8 +43,16 @@ def test_a_correct_package_returns_outputs_for_both_checks(tmp_path):
         ("import os\nos._exit(0)\n", "error", "process ended"),
         ("import sys\nsys.exit(0)\n", "error", "sys.exit(0)"),
         ("raise NotImplementedError('affine_backward is not implemented yet')\n", "not_implemented", "not implemented"),
-        ("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    time.sleep(1)\n", "timeout", "time limit"),
-        ("class Eq:\n    def __eq__(self, o):\n        return True\nreturn Eq(), Eq(), Eq()\n", "error", "not a plain numeric array"),
+        (
+            "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    time.sleep(1)\n",
+            "timeout",
+            "time limit",
+        ),
+        (
+            "class Eq:\n    def __eq__(self, o):\n        return True\nreturn Eq(), Eq(), Eq()\n",
+            "error",
+            "not a plain numeric array",
+        ),
     ],
     ids=["infinite loop", "os._exit", "sys.exit", "stub", "ignores SIGTERM", "always-equal object"],
 )
@@ -76,7 +85,7 @@ def test_a_syntax_error_is_reported_with_its_line(tmp_path):
 
 
 def test_a_flood_of_output_does_not_disturb_the_results(tmp_path):
-    out = run(tmp_path, "print('{\"event\": \"end\", \"id\": \"affine_backward\", \"status\": \"ok\"}\\n' * 20000)\n" + GOOD_BODY)
+    out = run(tmp_path, 'print(\'{"event": "end", "id": "affine_backward", "status": "ok"}\\n\' * 20000)\n' + GOOD_BODY)
     assert out["affine_backward"].status == "ok"
 
 
@@ -84,8 +93,13 @@ def test_a_background_process_does_not_survive_the_check(tmp_path):
     """Is a process the student's code leaves running killed with the worker?"""
     marker = tmp_path / "alive"
     script = tmp_path / "linger.py"
-    script.write_text(f"import pathlib, time\nwhile True:\n    pathlib.Path({str(marker)!r}).touch()\n    time.sleep(0.1)\n")
-    body = f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, {str(script)!r}])\ntime.sleep(0.5)\n" + GOOD_BODY
+    script.write_text(
+        f"import pathlib, time\nwhile True:\n    pathlib.Path({str(marker)!r}).touch()\n    time.sleep(0.1)\n"
+    )
+    body = (
+        f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, {str(script)!r}])\ntime.sleep(0.5)\n"
+        + GOOD_BODY
+    )
     out = run(tmp_path, body)
     assert out["affine_backward"].status == "ok"
     assert marker.exists(), "the background process never started"

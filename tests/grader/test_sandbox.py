@@ -9,6 +9,7 @@ limits only (``Sandbox(bubblewrap=False)``); what only bubblewrap can give
 bubblewrap alone, and skips with the probe's reason where it does not work.
 CI sets ``A2KIT_SANDBOX=bwrap`` so that those never skip silently.
 """
+
 import ast
 import json
 import os
@@ -40,7 +41,9 @@ ROOT = Path(__file__).resolve().parents[2]
 AS_ROOT = os.geteuid() == 0
 
 #: Small limits, so the hostile cases end fast and stay harmless.
-LIMITS = Limits(cpu_seconds=30, address_space=1 << 30, processes=32, file_size=8 << 20, open_files=64, tmp_size=16 << 20)
+LIMITS = Limits(
+    cpu_seconds=30, address_space=1 << 30, processes=32, file_size=8 << 20, open_files=64, tmp_size=16 << 20
+)
 
 
 def require_bwrap():
@@ -82,7 +85,11 @@ def run(tmp_path, mode, body, *, timeout=3.0, limits=LIMITS, env=None, log=None)
 
 def probe(tmp_path, mode, code, **kw) -> dict:
     """Run ``code`` (which fills a dict ``facts``) inside; return the facts (sent back in the error message)."""
-    body = "facts = {}\n" + textwrap.dedent(code) + "\nimport json as _json\nraise RuntimeError('FACTS' + _json.dumps(facts))\n"
+    body = (
+        "facts = {}\n"
+        + textwrap.dedent(code)
+        + "\nimport json as _json\nraise RuntimeError('FACTS' + _json.dumps(facts))\n"
+    )
     out = run(tmp_path, mode, body, **kw)
     assert out["affine_forward"].status == "ok"
     message = out["affine_backward"].message
@@ -159,17 +166,22 @@ def test_flooding_stdout_costs_nothing_and_is_kept_head_and_tail(tmp_path, mode)
     """64 MiB on stdout and stderr (more than the file-size limit) then correct results: ok, with 64 KiB head + tail kept."""
     from grader.channel import HeadTail
 
-    body = textwrap.dedent("""
+    body = (
+        textwrap.dedent("""
     import os, sys
     os.write(1, b"HEAD-MARK")
     for _ in range(32):
         os.write(1, b"x" * (1 << 20))
         os.write(2, b"y" * (1 << 20))
     print("TAIL-MARK", flush=True)
-    """) + GOOD_BODY
+    """)
+        + GOOD_BODY
+    )
     log = HeadTail()
     out = run(tmp_path, mode, body, timeout=30.0, log=log)
-    assert out["affine_forward"].status == "ok" and out["affine_backward"].status == "ok", out["affine_backward"].message
+    assert out["affine_forward"].status == "ok" and out["affine_backward"].status == "ok", out[
+        "affine_backward"
+    ].message
     assert log.total >= 64 << 20 and len(log.head) == len(log.tail) == 64 << 10
     text = log.text()
     assert text.startswith("HEAD-MARK") and "TAIL-MARK" in text[-200:] and "bytes left out" in text
@@ -191,7 +203,9 @@ def test_the_project_is_not_on_the_submissions_import_path(tmp_path, mode):
     )
     facts = probe(tmp_path, mode, code)
     assert not facts["project_on_path"]
-    if mode == "bwrap":  # limits only: an editable install's import finder still maps `reference` (files are readable anyway)
+    if (
+        mode == "bwrap"
+    ):  # limits only: an editable install's import finder still maps `reference` (files are readable anyway)
         assert not facts["reference"]
 
 
@@ -283,9 +297,13 @@ def test_if_the_grader_dies_nothing_it_sandboxed_survives(tmp_path, bwrap):
     )
     scratch = tmp_path / "tmp"  # the killed grader cannot remove its grader copy: keep it in tmp_path
     scratch.mkdir()
-    env = dict(os.environ, A2KIT_TEST_HERE=str(Path(__file__).parent), A2KIT_TEST_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ, A2KIT_TEST_HERE=str(Path(__file__).parent), A2KIT_TEST_DIR=str(tmp_path), PYTHONPATH=str(ROOT)
+    )
     env["TMPDIR"] = str(scratch)
-    grader = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    grader = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 30
         while not processes_with(f"grader.worker\0{tmp_path}"):
@@ -359,7 +377,9 @@ def test_the_project_the_home_and_secrets_are_not_visible(tmp_path, bwrap):
     # The home holds nothing but the folders leading to what is bound (pyenv's Python lives in /root).
     bound = [Path(sys.base_prefix), Path(sys.prefix), tmp_path]
     home = facts[str(len(targets) - 1)]
-    assert home == "FileNotFoundError" or all(any(Path.home() / e in (b, *b.parents) for b in bound) for e in home), home
+    assert home == "FileNotFoundError" or all(any(Path.home() / e in (b, *b.parents) for b in bound) for e in home), (
+        home
+    )
     assert "wrong_answers" not in facts["grader"] and "fixtures" not in facts["grader"]
     assert "worker.py" in facts["grader"] and "checks" in facts["grader"]
 
@@ -479,8 +499,13 @@ def test_the_grader_copy_holds_every_module_the_worker_imports_and_nothing_secre
                 base = list(package[: len(package) - node.level + 1])
                 module = base + (node.module.split(".") if node.module else [])
                 target = "/".join(module)
-                assert f"{target}.py" in files or f"{target}/__init__.py" in files or (
-                    target == "/".join(base) and all(f"{target}/{a.name}.py".lstrip("/") in files for a in node.names)
+                assert (
+                    f"{target}.py" in files
+                    or f"{target}/__init__.py" in files
+                    or (
+                        target == "/".join(base)
+                        and all(f"{target}/{a.name}.py".lstrip("/") in files for a in node.names)
+                    )
                 ), f"{name} imports {target} which the sandbox does not copy"
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
@@ -499,7 +524,9 @@ def test_the_bwrap_command_line_shows_no_project_path_but_the_venv(tmp_path):
     shown = [argv[i + 2] for i, a in enumerate(argv) if a in ("--ro-bind", "--bind")]
     project = [s for s in shown if s == str(ROOT) or s.startswith(str(ROOT) + "/")]
     pythons = {Path(p) for p in (sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix)}
-    assert all(any(Path(s) == p or p in Path(s).parents for p in pythons) for s in project), project  # only a venv inside it
+    assert all(any(Path(s) == p or p in Path(s).parents for p in pythons) for s in project), (
+        project
+    )  # only a venv inside it
     assert str(tree) in shown and str(jobdir.resolve()) in shown and "/a2kit" in shown
     assert argv[argv.index("--bind") + 1] == str(jobdir.resolve())  # the only writable bind
     assert argv.count("--bind") == 1

@@ -1,4 +1,5 @@
 """``grade`` at scale: workers, the progress bar, Dask, executed notebooks, summary.html (grader.batch)."""
+
 from __future__ import annotations
 
 import csv
@@ -78,8 +79,12 @@ def test_parallel_workers_give_the_serial_rows_in_submission_order(serial_and_pa
     assert _key(two) == _key(one)
     statuses = {r.submission: r.status for r in one}
     assert statuses == {
-        "a-perfect": "graded", "b-stubs": "graded", "c-loop": "partial", "d-wrong": "graded",
-        "e-broken": "error", "f-<img src=x onerror=alert(1)>": "graded",
+        "a-perfect": "graded",
+        "b-stubs": "graded",
+        "c-loop": "partial",
+        "d-wrong": "graded",
+        "e-broken": "error",
+        "f-<img src=x onerror=alert(1)>": "graded",
     }
     totals = {r.submission: r.total for r in one}
     assert totals["a-perfect"] == 3 and totals["b-stubs"] == 0 and totals["c-loop"] == 2 and totals["d-wrong"] == 2
@@ -106,16 +111,16 @@ def test_summary_html_counts_what_the_results_files_say(serial_and_parallel):
             name = t["name"].split(":")[0]
             ran[name] = ran.get(name, 0) + 1
             passed[name] = passed.get(name, 0) + (t["status"] == "passed")
-    table = page[page.index('id="check-table"'): page.index("</table>", page.index('id="check-table"'))]
+    table = page[page.index('id="check-table"') : page.index("</table>", page.index('id="check-table"'))]
     rows = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">(\d+) / (\d+)</td>", table)
     assert {name: (int(p), int(n)) for name, p, n in rows} == {k: (passed[k], ran[k]) for k in ran}
     assert ran["q1 affine_forward"] == 5  # the broken zip ran nothing
     # the errors table holds exactly the error and partial rows
-    errors = page[page.index('id="errors"'):]
+    errors = page[page.index('id="errors"') :]
     errors = errors[: errors.index("</table>")]
     assert "e-broken" in errors and "c-loop" in errors and "a-perfect" not in errors
     # the wrong relu shows up as a diagnosis of relu_forward
-    diag = page[page.index('id="diagnoses"'):]
+    diag = page[page.index('id="diagnoses"') :]
     assert "q1 relu_forward" in diag[: diag.index("</table>")]
 
 
@@ -174,8 +179,21 @@ def test_cli_grade_workers_and_progress(corpus, tmp_path, capsys):
     other = tmp_path / "other.zip"
     other.write_bytes(b"PK\x03\x04 truncated")
     # the CLI takes only complete rubrics: two submissions that fail before any check runs keep this quick
-    code = cli.main(["grade", str(subs / "e-broken.zip"), str(other), "--out", str(out), "--seed", SECRET, "--workers", "2",
-                     "--rubric", str(gradable_rubric_file(tmp_path))])
+    code = cli.main(
+        [
+            "grade",
+            str(subs / "e-broken.zip"),
+            str(other),
+            "--out",
+            str(out),
+            "--seed",
+            SECRET,
+            "--workers",
+            "2",
+            "--rubric",
+            str(gradable_rubric_file(tmp_path)),
+        ]
+    )
     assert code == 1
     captured = capsys.readouterr()
     assert "e-broken: error" in captured.out and "other: error" in captured.out
@@ -185,13 +203,17 @@ def test_cli_grade_workers_and_progress(corpus, tmp_path, capsys):
 
 
 def test_dask_scheduler_grades_like_local_workers(serial_and_parallel, tmp_path):
-    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'a2kit[dask]')")
+    distributed = pytest.importorskip(
+        "distributed", reason="dask.distributed is not installed (pip install 'a2kit[dask]')"
+    )
     base, rub, one, _ = serial_and_parallel
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
     ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        rows = batch.grade([base / "subs"], tmp_path / "out", rubric=rub, seed=SECRET, scheduler=cluster.scheduler_address)
+        rows = batch.grade(
+            [base / "subs"], tmp_path / "out", rubric=rub, seed=SECRET, scheduler=cluster.scheduler_address
+        )
     assert _key(rows) == _key(one)
     for r in rows:
         assert (tmp_path / "out" / r.submission / "results.json").is_file()
@@ -248,8 +270,20 @@ def test_cli_scheduler_without_distributed_is_a_usage_error(corpus, tmp_path, ca
     """Does --scheduler say how to install dask.distributed when it is missing, in one line, exit 2?"""
     _, subs = corpus
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
-    code = cli.main(["grade", str(subs / "e-broken.zip"), "--out", str(tmp_path / "out"), "--seed", SECRET,
-                     "--scheduler", "tcp://127.0.0.1:9", "--rubric", str(gradable_rubric_file(tmp_path))])
+    code = cli.main(
+        [
+            "grade",
+            str(subs / "e-broken.zip"),
+            "--out",
+            str(tmp_path / "out"),
+            "--seed",
+            SECRET,
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "--rubric",
+            str(gradable_rubric_file(tmp_path)),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "error: --scheduler needs dask.distributed: pip install 'a2kit[dask]'"

@@ -5,6 +5,7 @@ filled in, written twice independently for these tests (STYLE_A vectorised,
 STYLE_B with loops), and a copy of STYLE_A with every variable renamed, the
 comments changed and two functions swapped in the file.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,7 +20,7 @@ from tests.grader.subjects import ROOT, copy_package, replace_function
 pytest.importorskip("copydetect", reason="the similarity extra (copydetect) is not installed")
 
 STYLE_A = {
-    "softmax_loss": '''
+    "softmax_loss": """
 def softmax_loss(x, y):
     # shift for numerical stability
     shifted = x - np.max(x, axis=1, keepdims=True)
@@ -31,8 +32,8 @@ def softmax_loss(x, y):
     dx[np.arange(n), y] -= 1
     dx /= n
     return loss, dx
-''',
-    "svm_loss": '''
+""",
+    "svm_loss": """
 def svm_loss(x, y):
     n = x.shape[0]
     correct = x[np.arange(n), y]
@@ -45,8 +46,8 @@ def svm_loss(x, y):
     dx[np.arange(n), y] -= num_pos
     dx /= n
     return loss, dx
-''',
-    "max_pool_forward_naive": '''
+""",
+    "max_pool_forward_naive": """
 def max_pool_forward_naive(x, pool_param):
     n, c, h, w = x.shape
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
@@ -59,8 +60,8 @@ def max_pool_forward_naive(x, pool_param):
             out[:, :, i, j] = np.max(window, axis=(2, 3))
     cache = (x, pool_param)
     return out, cache
-''',
-    "dropout_forward": '''
+""",
+    "dropout_forward": """
 def dropout_forward(x, dropout_param):
     p, mode = dropout_param["p"], dropout_param["mode"]
     if "seed" in dropout_param:
@@ -74,11 +75,11 @@ def dropout_forward(x, dropout_param):
     cache = (dropout_param, mask)
     out = out.astype(x.dtype, copy=False)
     return out, cache
-''',
+""",
 }
 
 STYLE_B = {
-    "softmax_loss": '''
+    "softmax_loss": """
 def softmax_loss(x, y):
     total = 0.0
     grad = np.zeros_like(x)
@@ -91,8 +92,8 @@ def softmax_loss(x, y):
         p[y[row]] = p[y[row]] - 1.0
         grad[row] = p
     return total / count, grad / count
-''',
-    "svm_loss": '''
+""",
+    "svm_loss": """
 def svm_loss(x, y):
     count = len(y)
     total = 0.0
@@ -107,8 +108,8 @@ def svm_loss(x, y):
                 grad[row, col] += 1
                 grad[row, y[row]] -= 1
     return total / count, grad / count
-''',
-    "max_pool_forward_naive": '''
+""",
+    "max_pool_forward_naive": """
 def max_pool_forward_naive(x, pool_param):
     s = pool_param.get("stride")
     hh = pool_param.get("pool_height")
@@ -122,8 +123,8 @@ def max_pool_forward_naive(x, pool_param):
                 for q in range(cols):
                     res[a, ch, r, q] = x[a, ch, r * s:r * s + hh, q * s:q * s + ww].max()
     return res, (x, pool_param)
-''',
-    "dropout_forward": '''
+""",
+    "dropout_forward": """
 def dropout_forward(x, dropout_param):
     keep = dropout_param["p"]
     rng_seed = dropout_param.get("seed")
@@ -134,12 +135,24 @@ def dropout_forward(x, dropout_param):
     keep_mask = np.random.random_sample(x.shape) < keep
     scaled = np.where(keep_mask, x / keep, 0).astype(x.dtype)
     return scaled, (dropout_param, keep_mask / keep)
-''',
+""",
 }
 
-RENAMES = {"shifted": "z", "log_probs": "lp", "probs": "pr", "correct": "right", "margins": "marg", "num_pos": "k",
-           "window": "patch", "out_h": "oh", "out_w": "ow", "mask": "drop_mask", "loss": "value", "dx": "grad_x",
-           r"\bn\b": "batch"}
+RENAMES = {
+    "shifted": "z",
+    "log_probs": "lp",
+    "probs": "pr",
+    "correct": "right",
+    "margins": "marg",
+    "num_pos": "k",
+    "window": "patch",
+    "out_h": "oh",
+    "out_w": "ow",
+    "mask": "drop_mask",
+    "loss": "value",
+    "dx": "grad_x",
+    r"\bn\b": "batch",
+}
 
 
 def disguise(source: str) -> str:
@@ -175,7 +188,14 @@ def report(tmp_path_factory):
     submission(subs / "dan", {})  # the handout untouched
     submission(subs / "eve", {})
     # an attempt at markup in a name and in the code
-    submission(subs / "<i>mallory&", {"softmax_loss": STYLE_B["softmax_loss"].replace("total = 0.0", "total = 0.0  # </pre><script>alert(1)</script>")})
+    submission(
+        subs / "<i>mallory&",
+        {
+            "softmax_loss": STYLE_B["softmax_loss"].replace(
+                "total = 0.0", "total = 0.0  # </pre><script>alert(1)</script>"
+            )
+        },
+    )
     assert cli.main(["similarity", str(subs), "--out", str(base / "out")]) == 0
     rows = list(csv.DictReader(io.StringIO((base / "out" / "similarity.csv").read_text())))
     pairs = {frozenset((r["submission_a"], r["submission_b"])): float(r["similarity"]) for r in rows}

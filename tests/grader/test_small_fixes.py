@@ -1,4 +1,5 @@
 """Issue 15's small fixes, one test each: what a user would expect of check, collect and the CLI."""
+
 from __future__ import annotations
 
 import shutil
@@ -7,8 +8,8 @@ import sys
 
 import pytest
 
-from grader import cli, collect, preflight
 from grader import check as check_mod
+from grader import cli, collect, preflight
 from grader.checks.base import Status
 from grader.paths import project_root
 from tests.grader.test_collect import NOW, make_project
@@ -59,7 +60,11 @@ def test_what_collect_writes_is_ignored_by_git():
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     done = subprocess.run(
-        ["git", "check-ignore", "a2_code_submission.zip", "a2_report.html"], cwd=ROOT, capture_output=True, text=True, check=False
+        ["git", "check-ignore", "a2_code_submission.zip", "a2_report.html"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.stdout.split() == ["a2_code_submission.zip", "a2_report.html"]
 
@@ -71,7 +76,9 @@ def test_collect_refuses_a_syntax_error_naming_the_file_and_line(tmp_path):
     line = layers.read_text().count("\n")
     with pytest.raises(collect.CollectRefused) as info:
         collect.collect(root, tmp_path / "out", now=NOW, check_notebooks=False)
-    assert any(p.startswith(f"student/layers.py:{line}: syntax error") for p in info.value.problems), info.value.problems
+    assert any(p.startswith(f"student/layers.py:{line}: syntax error") for p in info.value.problems), (
+        info.value.problems
+    )
     assert not (tmp_path / "out" / collect.ZIP_NAME).exists()
 
 
@@ -80,8 +87,10 @@ def test_collect_out_creates_the_folder(tmp_path):
 
     root = make_project(tmp_path)
     tiny = tmp_path / "tiny.yaml"  # two checks: the folder is the point, not the checks
-    tiny.write_text("version: 1\nassignment: t\nquestions:\n  q1:\n    title: t\n    points: 1\n    checks:\n"
-                    "      - {id: relu_forward, points: 1}\n")
+    tiny.write_text(
+        "version: 1\nassignment: t\nquestions:\n  q1:\n    title: t\n    points: 1\n    checks:\n"
+        "      - {id: relu_forward, points: 1}\n"
+    )
     out = tmp_path / "new" / "folder"
     result = collect.collect(root, out, rubric=rubric_mod.load(tiny), now=NOW, check_notebooks=False)
     assert result.zip_path == out / collect.ZIP_NAME and result.zip_path.is_file()
@@ -110,7 +119,12 @@ def test_a_warning_is_one_clean_line(capsys):
     from grader.sandbox import SandboxWarning
 
     cli_warn = cli._one_line_warning
-    cli_warn(SandboxWarning("grading without bubblewrap:\n  resource limits only"), SandboxWarning, "/x/grader/sandbox.py", 287)
+    cli_warn(
+        SandboxWarning("grading without bubblewrap:\n  resource limits only"),
+        SandboxWarning,
+        "/x/grader/sandbox.py",
+        287,
+    )
     err = capsys.readouterr().err
     assert err == "warning: grading without bubblewrap: resource limits only\n"
     assert warnings.showwarning is not cli_warn  # main() restores the previous one when it returns
@@ -125,10 +139,14 @@ def test_a_timeout_says_where_the_time_went(tmp_path):
 
     sub = our_layout(tmp_path / "slow", ROOT / "reference")
     layers = sub / "student" / "layers.py"
-    layers.write_text(layers.read_text().replace("def relu_forward(x):\n", "def relu_forward(x):\n    while True:\n        pass\n", 1))
+    layers.write_text(
+        layers.read_text().replace("def relu_forward(x):\n", "def relu_forward(x):\n    while True:\n        pass\n", 1)
+    )
     path = tmp_path / "r.yaml"
-    path.write_text("version: 1\nassignment: t\nquestions:\n  q1:\n    title: t\n    points: 1\n    checks:\n"
-                    "      - {id: relu_forward, points: 1, timeout: 2}\n")
+    path.write_text(
+        "version: 1\nassignment: t\nquestions:\n  q1:\n    title: t\n    points: 1\n    checks:\n"
+        "      - {id: relu_forward, points: 1, timeout: 2}\n"
+    )
     (row,) = batch.grade([sub], tmp_path / "out", rubric=rubric_mod.load(path), seed="s")
     assert row.status == "partial"
     import json

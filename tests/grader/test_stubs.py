@@ -1,4 +1,5 @@
 """The stub generator: reference/ -> student/."""
+
 import subprocess
 import sys
 import textwrap

@@ -1,4 +1,5 @@
 """summary.html for a class of hundreds (grader.render.summary), from synthetic results.json data."""
+
 from __future__ import annotations
 
 import re
@@ -14,16 +15,29 @@ def _results(sid: str, status: str, outcomes: dict[str, tuple[str, str]]) -> dic
     for q, (checks, extra) in QUESTIONS.items():
         for c in checks:
             kind, diag = outcomes.get(c, ("passed", ""))
-            tests.append({
-                "name": f"{q} {c}: title", "score": 5.0 if kind == "passed" else 0.0, "max_score": 5.0,
-                "status": "passed" if kind == "passed" else "failed", "output": "\n".join(filter(None, [kind, diag])),
-                "tags": [q] + (["extra-credit"] if extra else []),
-            })
+            tests.append(
+                {
+                    "name": f"{q} {c}: title",
+                    "score": 5.0 if kind == "passed" else 0.0,
+                    "max_score": 5.0,
+                    "status": "passed" if kind == "passed" else "failed",
+                    "output": "\n".join(filter(None, [kind, diag])),
+                    "tags": [q] + (["extra-credit"] if extra else []),
+                }
+            )
     total = sum(t["score"] for t in tests) if status != "error" else 0.0
     if status == "error":
         tests = []
     scores = {q: sum(t["score"] for t in tests if t["name"].startswith(q + " ")) for q in QUESTIONS}
-    meta = {"submission": sid, "status": status, "scores": scores, "total": total, "max_total": 10.0, "message": "", "seconds": 1}
+    meta = {
+        "submission": sid,
+        "status": status,
+        "scores": scores,
+        "total": total,
+        "max_total": 10.0,
+        "message": "",
+        "seconds": 1,
+    }
     return {"a2kit": meta, "tests": tests, "execution_time": 1}
 
 
@@ -34,9 +48,21 @@ def _class() -> list[summary.Entry]:
             entries.append(summary.entry(_results(f"s{i:03}", "error", {})))
         elif i % 3 == 0:  # stubs left: not implemented everywhere
             nyi = ("not implemented", "affine_forward not implemented yet (layers.py)")
-            entries.append(summary.entry(_results(f"s{i:03}", "graded", {c: nyi for c in ("affine_forward", "relu_forward", "torch_flatten")})))
+            entries.append(
+                summary.entry(
+                    _results(
+                        f"s{i:03}", "graded", {c: nyi for c in ("affine_forward", "relu_forward", "torch_flatten")}
+                    )
+                )
+            )
         elif i % 3 == 1:  # a real mistake in relu, with varying numbers
-            entries.append(summary.entry(_results(f"s{i:03}", "graded", {"relu_forward": ("failed", f"likely: negative inputs kept ({i} of 40)")})))
+            entries.append(
+                summary.entry(
+                    _results(
+                        f"s{i:03}", "graded", {"relu_forward": ("failed", f"likely: negative inputs kept ({i} of 40)")}
+                    )
+                )
+            )
         else:  # everything, extra credit included: 15 / 10
             entries.append(summary.entry(_results(f"s{i:03}", "graded", {})))
     return entries

@@ -5,6 +5,7 @@ and regularizers with only the lab's ``__call__`` and ``gradient``, written for 
 independently of reference/. Each bug below is one a TP2 student makes, as a textual edit of
 that submission; it must fail the check named, and the submission must still import.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -22,25 +23,83 @@ FILES = {"tp2_ex3.py": "tp2_ex3.py", "regularizers.py": "network/regularizers.py
 
 #: (bug, file, the submission's text, the buggy text, the check that must fail)
 BUGS = [
-    ("L2 gradient returned as a scalar", "regularizers.py", "return self.lam * W", "return self.lam * np.sum(W)", "tp2_l2"),
-    ("L1 gradient without the sign", "regularizers.py", "return self.lam * np.sign(W)", "return self.lam * W", "tp2_l1"),
-    ("L2 penalty without the 1/2 of its gradient", "regularizers.py", "return 0.5 * self.lam * np.sum(W ** 2)",
-     "return self.lam * np.sum(W ** 2)", "tp2_l2"),
-    ("regularizer on the last layer only", "tp2_ex3.py", "return value, gradW1 + reg * W1, gradW2 + reg * W2",
-     "return value, gradW1, gradW2 + reg * W2", "tp2_ex3_loss_and_grads"),
-    ("last partial batch dropped", "tp2_ex3.py", "n_batches = int(np.ceil(len(X) / batch_size))",
-     "n_batches = len(X) // batch_size", "tp2_ex3_epoch"),
-    ("sigmoid derivative from the wrong value (the layer's output)", "tp2_ex3.py", "grad = grad * grad_sigmoid(Y1)",
-     "grad = grad * grad_sigmoid(S1[:, 1:])", "tp2_ex3_backward"),
-    ("grad_mse without the 2", "tp2_ex3.py", "return 2.0 * (scores - Y) / len(scores)", "return (scores - Y) / len(scores)",
-     "tp2_ex3_mse"),
-    ("MSE as the mean over every element", "tp2_ex3.py", "return ((scores - Y) ** 2).sum(axis=1).mean()",
-     "return ((scores - Y) ** 2).mean()", "tp2_ex3_mse"),
-    ("accuracy against the one-hot rows themselves", "tp2_ex3.py", "    if y.ndim == 2:\n        y = y.argmax(axis=1)\n", "",
-     "tp2_ex3_accuracy"),
-    ("grad_softmax not averaged over the batch", "tp2_ex3.py", "return (e / e.sum(axis=1)[:, None] - Y) / len(scores)",
-     "return e / e.sum(axis=1)[:, None] - Y", "tp2_ex4_softmax"),
-    ("bias column dropped from the wrong end", "tp2_ex3.py", "grad = grad[:, 1:]", "grad = grad[:, :-1]", "tp2_ex3_backward"),
+    (
+        "L2 gradient returned as a scalar",
+        "regularizers.py",
+        "return self.lam * W",
+        "return self.lam * np.sum(W)",
+        "tp2_l2",
+    ),
+    (
+        "L1 gradient without the sign",
+        "regularizers.py",
+        "return self.lam * np.sign(W)",
+        "return self.lam * W",
+        "tp2_l1",
+    ),
+    (
+        "L2 penalty without the 1/2 of its gradient",
+        "regularizers.py",
+        "return 0.5 * self.lam * np.sum(W ** 2)",
+        "return self.lam * np.sum(W ** 2)",
+        "tp2_l2",
+    ),
+    (
+        "regularizer on the last layer only",
+        "tp2_ex3.py",
+        "return value, gradW1 + reg * W1, gradW2 + reg * W2",
+        "return value, gradW1, gradW2 + reg * W2",
+        "tp2_ex3_loss_and_grads",
+    ),
+    (
+        "last partial batch dropped",
+        "tp2_ex3.py",
+        "n_batches = int(np.ceil(len(X) / batch_size))",
+        "n_batches = len(X) // batch_size",
+        "tp2_ex3_epoch",
+    ),
+    (
+        "sigmoid derivative from the wrong value (the layer's output)",
+        "tp2_ex3.py",
+        "grad = grad * grad_sigmoid(Y1)",
+        "grad = grad * grad_sigmoid(S1[:, 1:])",
+        "tp2_ex3_backward",
+    ),
+    (
+        "grad_mse without the 2",
+        "tp2_ex3.py",
+        "return 2.0 * (scores - Y) / len(scores)",
+        "return (scores - Y) / len(scores)",
+        "tp2_ex3_mse",
+    ),
+    (
+        "MSE as the mean over every element",
+        "tp2_ex3.py",
+        "return ((scores - Y) ** 2).sum(axis=1).mean()",
+        "return ((scores - Y) ** 2).mean()",
+        "tp2_ex3_mse",
+    ),
+    (
+        "accuracy against the one-hot rows themselves",
+        "tp2_ex3.py",
+        "    if y.ndim == 2:\n        y = y.argmax(axis=1)\n",
+        "",
+        "tp2_ex3_accuracy",
+    ),
+    (
+        "grad_softmax not averaged over the batch",
+        "tp2_ex3.py",
+        "return (e / e.sum(axis=1)[:, None] - Y) / len(scores)",
+        "return e / e.sum(axis=1)[:, None] - Y",
+        "tp2_ex4_softmax",
+    ),
+    (
+        "bias column dropped from the wrong end",
+        "tp2_ex3.py",
+        "grad = grad[:, 1:]",
+        "grad = grad[:, :-1]",
+        "tp2_ex3_backward",
+    ),
     ("weights updated up the gradient", "tp2_ex3.py", "W1 -= lr * gradW1", "W1 += lr * gradW1", "tp2_ex3_epoch"),
 ]
 

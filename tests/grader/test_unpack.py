@@ -1,4 +1,5 @@
 """Submissions in: safe unpacking, layout detection, the pristine tree, and one graded run."""
+
 import io
 import os
 import stat
@@ -145,7 +146,11 @@ def test_a_file_that_is_not_a_zip_is_refused(tmp_path, content):
 
 def test_an_empty_archive_or_one_of_junk_only_is_refused(tmp_path):
     refused(make_zip(tmp_path / "empty.zip", []), tmp_path / "d1", "empty archive")
-    junk = [("__MACOSX/cs231n/._layers.py", b"x"), (".DS_Store", b"x"), ("cs231n/__pycache__/layers.cpython-311.pyc", b"x")]
+    junk = [
+        ("__MACOSX/cs231n/._layers.py", b"x"),
+        (".DS_Store", b"x"),
+        ("cs231n/__pycache__/layers.cpython-311.pyc", b"x"),
+    ]
     refused(make_zip(tmp_path / "junk.zip", junk), tmp_path / "d2", "empty archive")
 
 
@@ -346,7 +351,9 @@ def test_a_nested_cs231n_zip_is_graded_in_the_sandbox(tmp_path, style):
     assert [n for n in notes if n.startswith("the release's copies of") and "solver.py" in n]
     # what a cs231n Assignment 2 lacks is the kit's own Q5 module and the TP2 library
     lacking = {n.split()[2] for n in notes if "lacks" in n}
-    assert lacking and all(p in ("pytorch_models.py", "tp2_ex3.py") or p.startswith("network/") for p in lacking), lacking
+    assert lacking and all(p in ("pytorch_models.py", "tp2_ex3.py") or p.startswith("network/") for p in lacking), (
+        lacking
+    )
     graded = batch.graded_by(rubric.load())  # grade's note names only what the default rubric uses
     assert not any(graded(Path(p)) for p in lacking if p.startswith("network/")) and graded(Path("pytorch_models.py"))
     assert graded(Path("classifiers/fc_net.py")) and graded(Path("layers.py"))

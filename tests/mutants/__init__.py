@@ -5,6 +5,7 @@ exact reference text it replaces (which must occur exactly once, so a change to
 the reference that makes a mutant stale fails loudly), the buggy text, and the
 check ids that must lose points. Every other question must keep full marks.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -12,6 +12,7 @@ found in real public solutions.
 case); a bug in a layer every network uses also costs the model checks of
 later questions there.
 """
+
 from . import Mutant
 
 MUTANTS = [
@@ -21,7 +22,7 @@ MUTANTS = [
         "layers.py",
         "dx = dout.dot(w.T).reshape(x.shape)",
         "dx = dout.dot(w.T)",
-        breaks=('affine_backward', 'convnet_loss', 'convnet_grads', 'convnet_overfit'),
+        breaks=("affine_backward", "convnet_loss", "convnet_grads", "convnet_overfit"),
     ),
     Mutant(
         "conv backward dw from the last sample only",
@@ -43,14 +44,41 @@ MUTANTS = [
         "layers.py",
         "out = np.maximum(x, 0)\n",
         "out = np.maximum(x, 0.01 * x)\n",
-        breaks=('relu_forward', 'two_layer_net_scores', 'two_layer_net_loss', 'two_layer_net_loss_reg', 'fc_net_loss', 'fc_net_loss_reg', 'fc_net_float32', 'fc_net_batchnorm_loss', 'fc_net_batchnorm_grads', 'fc_net_layernorm_grads', 'fc_net_dropout', 'convnet_loss', 'convnet_grads'),
+        breaks=(
+            "relu_forward",
+            "two_layer_net_scores",
+            "two_layer_net_loss",
+            "two_layer_net_loss_reg",
+            "fc_net_loss",
+            "fc_net_loss_reg",
+            "fc_net_float32",
+            "fc_net_batchnorm_loss",
+            "fc_net_batchnorm_grads",
+            "fc_net_layernorm_grads",
+            "fc_net_dropout",
+            "convnet_loss",
+            "convnet_grads",
+        ),
     ),
     Mutant(
         "relu_backward applies the ReLU to dout",
         "layers.py",
         "dx = dout * (x > 0)",
         "dx = np.maximum(dout, 0)",
-        breaks=('relu_backward', 'two_layer_net_loss', 'two_layer_net_loss_reg', 'fc_net_loss', 'fc_net_loss_reg', 'fc_net_float32', 'solver_overfit', 'fc_net_batchnorm_grads', 'fc_net_layernorm_grads', 'fc_net_dropout', 'convnet_grads', 'convnet_overfit'),
+        breaks=(
+            "relu_backward",
+            "two_layer_net_loss",
+            "two_layer_net_loss_reg",
+            "fc_net_loss",
+            "fc_net_loss_reg",
+            "fc_net_float32",
+            "solver_overfit",
+            "fc_net_batchnorm_grads",
+            "fc_net_layernorm_grads",
+            "fc_net_dropout",
+            "convnet_grads",
+            "convnet_overfit",
+        ),
     ),
     # --- pad 0 / pad > 0 -----------------------------------------------------------------
     Mutant(
@@ -62,7 +90,7 @@ MUTANTS = [
         "    x_pad[:, :, pad:-pad, pad:-pad] = x\n"
         "    out = np.empty((N, F, H_out, W_out), dtype=np.result_type(x, w, b))\n",
         breaks=(),
-        edge=('conv_forward_naive',),
+        edge=("conv_forward_naive",),
     ),
     Mutant(
         "conv forward output height ignores the padding",
@@ -99,7 +127,20 @@ MUTANTS = [
         "layers.py",
         "loss = -log_probs[np.arange(N), y].sum() / N",
         "loss = -log_probs[:, y].sum() / N",
-        breaks=('softmax_loss', 'softmax_loss_stability', 'two_layer_net_loss', 'two_layer_net_loss_reg', 'fc_net_loss', 'fc_net_loss_reg', 'fc_net_float32', 'fc_net_batchnorm_loss', 'fc_net_batchnorm_grads', 'fc_net_layernorm_grads', 'fc_net_dropout', 'convnet_loss'),
+        breaks=(
+            "softmax_loss",
+            "softmax_loss_stability",
+            "two_layer_net_loss",
+            "two_layer_net_loss_reg",
+            "fc_net_loss",
+            "fc_net_loss_reg",
+            "fc_net_float32",
+            "fc_net_batchnorm_loss",
+            "fc_net_batchnorm_grads",
+            "fc_net_layernorm_grads",
+            "fc_net_dropout",
+            "convnet_loss",
+        ),
     ),
     Mutant(
         "affine_forward squeezes x (a batch of one loses its batch axis)",
@@ -107,7 +148,7 @@ MUTANTS = [
         "out = x.reshape(x.shape[0], -1).dot(w) + b",
         "out = np.squeeze(x).reshape(x.shape[0], -1).dot(w) + b if x.shape[0] > 1 else np.squeeze(x).dot(w) + b",
         breaks=(),
-        edge=('affine_forward',),
+        edge=("affine_forward",),
     ),
     # --- 2-D / N-D -----------------------------------------------------------------------------
     Mutant(
@@ -115,7 +156,7 @@ MUTANTS = [
         "layers.py",
         "out = x.reshape(x.shape[0], -1).dot(w) + b",
         "out = x.reshape(x.shape[0], x.shape[1]).dot(w) + b",
-        breaks=('affine_forward', 'affine_backward', 'convnet_loss', 'convnet_grads', 'convnet_overfit'),
+        breaks=("affine_forward", "affine_backward", "convnet_loss", "convnet_grads", "convnet_overfit"),
     ),
     # --- square / non-square -------------------------------------------------------------------
     Mutant(
@@ -138,13 +179,29 @@ MUTANTS = [
         "layers.py",
         "out = np.maximum(x, 0)\n",
         "out = np.abs(x)\n",
-        breaks=('relu_forward', 'two_layer_net_scores', 'two_layer_net_loss', 'two_layer_net_loss_reg', 'fc_net_loss', 'fc_net_loss_reg', 'fc_net_float32', 'solver_overfit', 'fc_net_batchnorm_loss', 'fc_net_batchnorm_grads', 'fc_net_layernorm_grads', 'fc_net_dropout', 'convnet_loss', 'convnet_grads', 'convnet_overfit'),
+        breaks=(
+            "relu_forward",
+            "two_layer_net_scores",
+            "two_layer_net_loss",
+            "two_layer_net_loss_reg",
+            "fc_net_loss",
+            "fc_net_loss_reg",
+            "fc_net_float32",
+            "solver_overfit",
+            "fc_net_batchnorm_loss",
+            "fc_net_batchnorm_grads",
+            "fc_net_layernorm_grads",
+            "fc_net_dropout",
+            "convnet_loss",
+            "convnet_grads",
+            "convnet_overfit",
+        ),
     ),
     Mutant(
         "group norm normalizes each channel on its own (instance norm)",
         "layers.py",
         "    groups = x.reshape(N, G, -1)\n    mean = groups.mean(axis=2, keepdims=True)",
         "    groups = x.reshape(N, x.shape[1], -1)\n    mean = groups.mean(axis=2, keepdims=True)",
-        breaks=('spatial_groupnorm_forward', 'spatial_groupnorm_backward'),
+        breaks=("spatial_groupnorm_forward", "spatial_groupnorm_backward"),
     ),
 ]

@@ -5,6 +5,7 @@ FullyConnectedNet's regularization, the update rules, dropout). A bug in a
 layer every network uses (affine, ReLU, softmax) also costs the model checks
 of Q2 and Q4, which ``breaks`` then lists.
 """
+
 from . import Mutant
 
 MUTANTS = [
@@ -172,15 +173,15 @@ MUTANTS = [
         't = config["t"] + 1\n'
         '    m = beta1 * config["m"] + (1 - beta1) * dw\n'
         '    v = beta2 * config["v"] + (1 - beta2) * (dw * dw)\n'
-        '    mt = m / (1 - beta1**t)\n'
-        '    vt = v / (1 - beta2**t)\n'
+        "    mt = m / (1 - beta1**t)\n"
+        "    vt = v / (1 - beta2**t)\n"
         '    next_w = w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])\n'
         '    config["t"], config["m"], config["v"] = t, m, v\n',
         't = config["t"]\n'
         '    m = beta1 * config["m"] + (1 - beta1) * dw\n'
         '    v = beta2 * config["v"] + (1 - beta2) * (dw * dw)\n'
-        '    mt = m / (1 - beta1**t)\n'
-        '    vt = v / (1 - beta2**t)\n'
+        "    mt = m / (1 - beta1**t)\n"
+        "    vt = v / (1 - beta2**t)\n"
         '    next_w = w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])\n'
         '    config["t"], config["m"], config["v"] = t + 1, m, v\n',
         breaks=("adam",),

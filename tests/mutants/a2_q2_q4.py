@@ -9,6 +9,7 @@ also costs the Q4 spatial batchnorm checks: such mutants list those checks in
 way, built with the same edit mechanism, that must score full marks
 (tests/grader/test_checks_q2_q4.py).
 """
+
 from . import Mutant
 
 # ---------------------------------------------------------------------------
@@ -80,12 +81,8 @@ _BN = [
     Mutant(
         "batchnorm_backward dgamma summed over the features",
         "layers.py",
-        "    # out = gamma * x_hat + beta\n"
-        "    dbeta = dout.sum(axis=0)\n"
-        "    dgamma = (dout * x_hat).sum(axis=0)\n",
-        "    # out = gamma * x_hat + beta\n"
-        "    dbeta = dout.sum(axis=0)\n"
-        "    dgamma = (dout * x_hat).sum(axis=1)\n",
+        "    # out = gamma * x_hat + beta\n    dbeta = dout.sum(axis=0)\n    dgamma = (dout * x_hat).sum(axis=0)\n",
+        "    # out = gamma * x_hat + beta\n    dbeta = dout.sum(axis=0)\n    dgamma = (dout * x_hat).sum(axis=1)\n",
         breaks=("batchnorm_backward", "fc_net_batchnorm_grads"),
         diagnosis="dgamma is summed over the features",
     ),
@@ -154,12 +151,8 @@ _LN = [
     Mutant(
         "layernorm_backward dgamma summed over the features",
         "layers.py",
-        "    x_hat, inv_std, gamma = cache\n"
-        "    dbeta = dout.sum(axis=0)\n"
-        "    dgamma = (dout * x_hat).sum(axis=0)\n",
-        "    x_hat, inv_std, gamma = cache\n"
-        "    dbeta = dout.sum(axis=0)\n"
-        "    dgamma = (dout * x_hat).sum(axis=1)\n",
+        "    x_hat, inv_std, gamma = cache\n    dbeta = dout.sum(axis=0)\n    dgamma = (dout * x_hat).sum(axis=0)\n",
+        "    x_hat, inv_std, gamma = cache\n    dbeta = dout.sum(axis=0)\n    dgamma = (dout * x_hat).sum(axis=1)\n",
         breaks=("layernorm_backward", "fc_net_layernorm_grads"),
         diagnosis="dgamma is summed over the features",
     ),
@@ -175,7 +168,7 @@ _LN = [
         "FullyConnectedNet layernorm backward forgets the gamma and beta gradients",
         "classifiers/fc_net.py",
         '                dh, grads["gamma%d" % i], grads["beta%d" % i] = layernorm_backward(dh, norm_cache)\n',
-        '                dh, _, _ = layernorm_backward(dh, norm_cache)\n'
+        "                dh, _, _ = layernorm_backward(dh, norm_cache)\n"
         '                grads["gamma%d" % i] = np.zeros_like(self.params["gamma%d" % i])\n'
         '                grads["beta%d" % i] = np.zeros_like(self.params["beta%d" % i])\n',
         breaks=("fc_net_layernorm_grads",),
@@ -209,10 +202,7 @@ _CONV = [
         "conv forward without the zero padding",
         "layers.py",
         _CONV_FORWARD_PAD,
-        "    H_out = 1 + (H - HH) // stride\n"
-        "    W_out = 1 + (W - WW) // stride\n"
-        "    x_pad = x\n"
-        "    out = np.empty(",
+        "    H_out = 1 + (H - HH) // stride\n    W_out = 1 + (W - WW) // stride\n    x_pad = x\n    out = np.empty(",
         breaks=("conv_forward_naive",),
         diagnosis="the input is not zero-padded",
     ),
@@ -557,8 +547,7 @@ ALTERNATIVES: list[Mutant] = [
         "max pooling computed in float32",
         "layers.py",
         "    out = np.empty((N, C, H_out, W_out), dtype=x.dtype)\n",
-        "    x = x.astype(np.float32)\n"
-        "    out = np.empty((N, C, H_out, W_out), dtype=np.float32)\n",
+        "    x = x.astype(np.float32)\n    out = np.empty((N, C, H_out, W_out), dtype=np.float32)\n",
         breaks=(),
     ),
     Mutant(

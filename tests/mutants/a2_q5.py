@@ -5,6 +5,7 @@ padding that does not keep the image size, a ReLU left out, a flatten that
 takes the channels last, Kaiming's fan-in confused with the fan-out, a
 gradient never cleared between steps, and a model left in the wrong mode.
 """
+
 from . import Mutant
 
 MUTANTS = [

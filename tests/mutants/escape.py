@@ -14,6 +14,7 @@ prints one line per (mutant, check) that escaped under some secret, with
 the rate and the first escaping secret, then a summary line. Exit status 1
 when something escaped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,7 +81,7 @@ class Lab:
     def passes(self, impl: Impl, check_id: str, secret: str, draws: int, public: bool = True) -> bool:
         """Whether ``impl`` passes the check on the public case (unless not ``public``) and every hidden draw."""
         check = registry.get(check_id)
-        for fx in self.fixtures(secret, check_id, draws)[0 if public else 1:]:
+        for fx in self.fixtures(secret, check_id, draws)[0 if public else 1 :]:
             try:
                 got = {k: np.asarray(v) for k, v in check.run(impl, fx.case).items()}
                 if not check.compare(got, fx.expected, fx.case, check.tolerance).passed:
@@ -99,7 +100,9 @@ def own_checks(mutant: Mutant) -> list[str]:
     return [c for c in named if registry.get(c).question == own]
 
 
-def measure(lab: Lab, mutants, secrets, draws: int = 3, skip_training: bool = False, public: bool = True) -> list[Escape]:
+def measure(
+    lab: Lab, mutants, secrets, draws: int = 3, skip_training: bool = False, public: bool = True
+) -> list[Escape]:
     out = []
     for m in mutants:
         for cid in own_checks(m):
@@ -125,7 +128,9 @@ def main(argv=None) -> int:
     bad = [r for r in results if r.escaped]
     for r in bad:
         print(f"{len(r.escaped) / r.tried:6.1%}  {r.check:28s} {r.mutant}  (e.g. secret {r.escaped[0]!r})")
-    print(f"{len(results)} (mutant, check) pairs x {len(secrets)} secrets, {args.draws} hidden draws: {len(bad)} escaped")
+    print(
+        f"{len(results)} (mutant, check) pairs x {len(secrets)} secrets, {args.draws} hidden draws: {len(bad)} escaped"
+    )
     return 1 if bad else 0
 
 

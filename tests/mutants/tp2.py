@@ -7,6 +7,7 @@ and the usual slips in the activations' derivatives. A bug in an activation
 or a loss also costs the exercises and the networks that use it, which
 ``breaks`` then lists (one check per question it reaches).
 """
+
 import dataclasses
 
 from . import Mutant

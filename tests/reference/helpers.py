@@ -3,6 +3,7 @@
 Written for the tests on purpose (not imported from ``reference.gradient_check``),
 so that a bug there cannot hide a bug in the layers, and vice versa.
 """
+
 import numpy as np
 
 

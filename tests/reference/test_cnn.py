@@ -13,6 +13,7 @@ Tolerances:
   scores stay below 1e-2 (measured: 2e-3), and the softmax loss is
   then within 2 * max|score| of log(10), a bound, not a tolerance.
 """
+
 import numpy as np
 import pytest
 
@@ -48,8 +49,9 @@ def cifar_shaped_random_data(seed, num_train=50, num_val=20, shape=(3, 32, 32)):
 def test_parameters_shapes_draw_order_and_dtype():
     """Are W1, W2, W3 drawn in that order with the documented shapes, biases zero, all float32?"""
     np.random.seed(3)
-    model = ThreeLayerConvNet(input_dim=(3, 8, 6), num_filters=4, filter_size=5, hidden_dim=7, num_classes=5,
-                              weight_scale=0.1)
+    model = ThreeLayerConvNet(
+        input_dim=(3, 8, 6), num_filters=4, filter_size=5, hidden_dim=7, num_classes=5, weight_scale=0.1
+    )
     np.random.seed(3)
     W1 = 0.1 * np.random.randn(4, 3, 5, 5)
     W2 = 0.1 * np.random.randn(4 * 4 * 3, 7)
@@ -97,8 +99,15 @@ def test_odd_image_sizes_are_pooled_by_flooring():
 def test_regularizes_the_weights_only():
     """Does reg add exactly 0.5 * reg * (sum W1**2 + sum W2**2 + sum W3**2)?"""
     np.random.seed(1)
-    model = ThreeLayerConvNet(input_dim=(2, 6, 6), num_filters=3, filter_size=3, hidden_dim=5, num_classes=4,
-                              weight_scale=0.2, dtype=np.float64)
+    model = ThreeLayerConvNet(
+        input_dim=(2, 6, 6),
+        num_filters=3,
+        filter_size=3,
+        hidden_dim=5,
+        num_classes=4,
+        weight_scale=0.2,
+        dtype=np.float64,
+    )
     for name in ("b1", "b2", "b3"):
         model.params[name] = model.params[name] + 0.1
     X, y = np.random.randn(3, 2, 6, 6), np.array([0, 3, 1])
@@ -115,8 +124,9 @@ def test_gradients_match_numeric_ones(reg):
     np.random.seed(231)
     X = np.random.randn(2, 3, 8, 8)
     y = np.random.randint(10, size=2)
-    model = ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=3, filter_size=3, hidden_dim=7, reg=reg,
-                              weight_scale=0.2, dtype=np.float64)
+    model = ThreeLayerConvNet(
+        input_dim=(3, 8, 8), num_filters=3, filter_size=3, hidden_dim=7, reg=reg, weight_scale=0.2, dtype=np.float64
+    )
     _, grads = model.loss(X, y)
     assert set(grads) == set(model.params)
     for name in sorted(model.params):
@@ -169,7 +179,14 @@ def test_overfits_50_examples():
     data = cifar_shaped_random_data(0, shape=(3, 16, 16))
     np.random.seed(0)
     model = ThreeLayerConvNet(input_dim=(3, 16, 16), weight_scale=1e-2)
-    solver = Solver(model, data, update_rule="adam", optim_config={"learning_rate": 3e-4},
-                    batch_size=10, num_epochs=10, verbose=False)
+    solver = Solver(
+        model,
+        data,
+        update_rule="adam",
+        optim_config={"learning_rate": 3e-4},
+        batch_size=10,
+        num_epochs=10,
+        verbose=False,
+    )
     solver.train()
     assert solver.train_acc_history[-1] >= 0.9

@@ -10,6 +10,7 @@ the order of operations, so they agree to rounding: the loss at 1e-12
 relative and each gradient at ``TORCH_TOL`` = 1e-10 of its largest magnitude
 (floored at 1e-2; measured: below 1e-15).
 """
+
 import numpy as np
 import pytest
 
@@ -45,8 +46,15 @@ def test_three_layer_conv_net_matches_torch(input_dim, filter_size, reg):
     np.random.seed(0)
     X = np.random.randn(4, *input_dim)
     y = np.random.randint(10, size=4)
-    model = ThreeLayerConvNet(input_dim=input_dim, num_filters=5, filter_size=filter_size, hidden_dim=11,
-                              weight_scale=0.2, reg=reg, dtype=np.float64)
+    model = ThreeLayerConvNet(
+        input_dim=input_dim,
+        num_filters=5,
+        filter_size=filter_size,
+        hidden_dim=11,
+        weight_scale=0.2,
+        reg=reg,
+        dtype=np.float64,
+    )
     loss, grads = model.loss(X, y)
     t_loss, t_grads = torch_loss_and_grads(model, X, y)
     assert loss == pytest.approx(t_loss, rel=LOSS_RTOL)

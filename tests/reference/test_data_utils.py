@@ -1,5 +1,6 @@
 """Tests of reference/data_utils.py: the cifar-10-batches-py reader and writer, the folder
 lookup of get_CIFAR10_data, and the synthetic CIFAR-shaped data set."""
+
 import hashlib
 import os
 import pickle
@@ -45,6 +46,7 @@ def clean_env(monkeypatch, tmp_path):
 # --------------------------------------------------------------------------
 # The on-disk format
 # --------------------------------------------------------------------------
+
 
 def test_written_files_have_the_published_layout(tmp_path):
     """Does a written batch look like a real one to plain pickle: Python 2 strings, R then G then B planes?"""
@@ -114,14 +116,14 @@ def test_writer_rejects_non_pixel_values(tmp_path):
 # get_CIFAR10_data
 # --------------------------------------------------------------------------
 
+
 def test_get_CIFAR10_data_splits_transposes_and_subtracts_the_mean(tmp_path, clean_env):
     """Are the splits, shapes, dtypes, key order, channel order and mean subtraction those of cs231n?"""
     folder = tmp_path / "cifar"
     X = channel_images(100)
     du.write_cifar10_batches(folder, X, np.arange(100) % 10, channel_images(20, offset=100), np.arange(20) % 10)
 
-    data = du.get_CIFAR10_data(num_training=70, num_validation=20, num_test=10, subtract_mean=False,
-                               cifar10_dir=folder)
+    data = du.get_CIFAR10_data(num_training=70, num_validation=20, num_test=10, subtract_mean=False, cifar10_dir=folder)
     assert list(data) == ["X_train", "y_train", "X_val", "y_val", "X_test", "y_test"]
     assert data.source == "cifar10" and data.path == str(folder)
     assert data["X_train"].shape == (70, 3, 32, 32) and data["X_train"].dtype == np.float32
@@ -149,8 +151,9 @@ def test_CIFAR10_DIR_is_honoured_and_the_argument_wins(tmp_path, clean_env, monk
 
     data = du.get_CIFAR10_data(num_training=50, num_validation=10, num_test=5, subtract_mean=False)
     assert data.source == "cifar10" and data.path == str(from_env)
-    data = du.get_CIFAR10_data(num_training=50, num_validation=10, num_test=5, subtract_mean=False,
-                               cifar10_dir=from_arg)
+    data = du.get_CIFAR10_data(
+        num_training=50, num_validation=10, num_test=5, subtract_mean=False, cifar10_dir=from_arg
+    )
     assert data.path == str(from_arg)
     np.testing.assert_array_equal(data["X_train"], X_arg[:50].transpose(0, 3, 1, 2))
     assert capsys.readouterr().out == ""
@@ -214,6 +217,7 @@ def test_a_folder_of_the_synthetic_set_reports_synthetic(tmp_path, clean_env):
 # The synthetic set
 # --------------------------------------------------------------------------
 
+
 def test_synthetic_set_has_the_layout_of_load_CIFAR10():
     """Are shapes, dtypes, pixel range and label range those of load_CIFAR10, and the classes balanced?"""
     X_train, y_train, X_test, y_test = du.make_synthetic_cifar(1230, 300, seed=0)
@@ -231,7 +235,7 @@ def test_synthetic_set_is_deterministic():
     """Does a seed always give the same arrays, a prefix for fewer images, and another seed other arrays?"""
     a = du.make_synthetic_cifar(1500, 200, seed=0, dtype=np.uint8)
     b = du.make_synthetic_cifar(1500, 200, seed=0, dtype=np.uint8)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
     fewer = du.make_synthetic_cifar(700, 50, seed=0, dtype=np.uint8)
     np.testing.assert_array_equal(fewer[0], a[0][:700])
@@ -272,7 +276,7 @@ def softmax_regression_accuracy(X_train, y_train, X_val, y_val, epochs=15, lr=2e
     for _ in range(epochs):
         order = rng.permutation(len(X_train))
         for start in range(0, len(order), 200):
-            idx = order[start:start + 200]
+            idx = order[start : start + 200]
             scores = X_train[idx] @ W + b
             scores -= scores.max(axis=1, keepdims=True)
             p = np.exp(scores)

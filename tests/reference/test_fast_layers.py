@@ -19,6 +19,7 @@ Tolerances:
   in the same order (windows in row-major order).
 - Cython and numpy kernels: exact, for every kernel.
 """
+
 import os
 import subprocess
 import sys
@@ -48,8 +49,12 @@ CONV_SCALED_FLOAT32 = 1e-5
 HAVE_CYTHON = "cython" in FL.BACKENDS
 BACKENDS = [
     "numpy",
-    pytest.param("cython", marks=pytest.mark.skipif(
-        not HAVE_CYTHON, reason="Cython kernels not compiled (pip install -e . with a C compiler)")),
+    pytest.param(
+        "cython",
+        marks=pytest.mark.skipif(
+            not HAVE_CYTHON, reason="Cython kernels not compiled (pip install -e . with a C compiler)"
+        ),
+    ),
 ]
 DTYPES = [np.float32, np.float64]
 
@@ -85,17 +90,17 @@ CONV_CASES = _conv_cases()
 
 #: (x shape, pool_height, pool_width, stride)
 POOL_CASES = [
-    ((2, 3, 8, 8), 2, 2, 2),    # side by side, tiling (reshape method)
-    ((2, 3, 9, 7), 2, 2, 2),    # side by side, leftover row and column
-    ((2, 3, 8, 8), 3, 3, 2),    # overlapping, leftover row and column
-    ((2, 3, 9, 9), 3, 3, 2),    # overlapping, tiling
-    ((2, 2, 7, 8), 3, 2, 1),    # overlapping, non-square window, stride 1
-    ((2, 2, 7, 8), 2, 3, 3),    # gaps between windows (stride > window)
-    ((2, 2, 6, 6), 1, 1, 1),    # identity
-    ((2, 2, 6, 7), 3, 3, 3),    # side by side, 3x3, leftover columns
-    ((2, 2, 5, 5), 5, 5, 1),    # one window covering the image
-    ((1, 3, 10, 9), 4, 4, 2),   # large overlap, leftovers
-    ((2, 2, 5, 8), 2, 4, 2),    # overlap along the width only
+    ((2, 3, 8, 8), 2, 2, 2),  # side by side, tiling (reshape method)
+    ((2, 3, 9, 7), 2, 2, 2),  # side by side, leftover row and column
+    ((2, 3, 8, 8), 3, 3, 2),  # overlapping, leftover row and column
+    ((2, 3, 9, 9), 3, 3, 2),  # overlapping, tiling
+    ((2, 2, 7, 8), 3, 2, 1),  # overlapping, non-square window, stride 1
+    ((2, 2, 7, 8), 2, 3, 3),  # gaps between windows (stride > window)
+    ((2, 2, 6, 6), 1, 1, 1),  # identity
+    ((2, 2, 6, 7), 3, 3, 3),  # side by side, 3x3, leftover columns
+    ((2, 2, 5, 5), 5, 5, 1),  # one window covering the image
+    ((1, 3, 10, 9), 4, 4, 2),  # large overlap, leftovers
+    ((2, 2, 5, 8), 2, 4, 2),  # overlap along the width only
 ]
 
 
@@ -128,8 +133,10 @@ def assert_identical(fast, naive, what):
     assert fast.shape == naive.shape, f"{what}: shape {fast.shape}, naive {naive.shape}"
     if not np.array_equal(fast, naive, equal_nan=True):
         bad = np.argwhere(~((fast == naive) | (np.isnan(fast) & np.isnan(naive))))
-        raise AssertionError(f"{what}: {len(bad)} entries differ, first at {tuple(bad[0])}: "
-                             f"{fast[tuple(bad[0])]!r} vs {naive[tuple(bad[0])]!r}")
+        raise AssertionError(
+            f"{what}: {len(bad)} entries differ, first at {tuple(bad[0])}: "
+            f"{fast[tuple(bad[0])]!r} vs {naive[tuple(bad[0])]!r}"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -150,8 +157,9 @@ def test_conv_matches_naive(rng, backend, dtype, x_shape, w_shape, stride, pad):
     out_f, cache_f = FL.conv_forward_fast(x, w, b, conv_param, backend=backend)
     assert_conv_close(out_f, out_n, dtype, "out")
     dout = rng.standard_normal(out_n.shape).astype(dtype)
-    for name, g_f, g_n in zip(("dx", "dw", "db"), FL.conv_backward_fast(dout, cache_f),
-                              L.conv_backward_naive(dout, cache_n)):
+    for name, g_f, g_n in zip(
+        ("dx", "dw", "db"), FL.conv_backward_fast(dout, cache_f), L.conv_backward_naive(dout, cache_n), strict=False
+    ):
         assert_conv_close(g_f, g_n, dtype, name)
 
 
@@ -172,8 +180,7 @@ def test_max_pool_matches_naive_exactly(rng, backend, dtype, values, x_shape, ph
     assert_identical(out_f, out_n, "out")
     # Non-integer upstream gradients: overlapping windows' sums depend on the order.
     dout = rng.standard_normal(out_n.shape).astype(dtype)
-    assert_identical(FL.max_pool_backward_fast(dout, cache_f),
-                     L.max_pool_backward_naive(dout, cache_n), "dx")
+    assert_identical(FL.max_pool_backward_fast(dout, cache_f), L.max_pool_backward_naive(dout, cache_n), "dx")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -186,8 +193,7 @@ def test_max_pool_general_method_matches_naive(rng, backend, x_shape, ph, pw, st
     out_f, cache_f = FL.max_pool_forward_im2col(x, pool_param, backend=backend)
     assert_identical(out_f, out_n, "out")
     dout = rng.standard_normal(out_n.shape)
-    assert_identical(FL.max_pool_backward_im2col(dout, cache_f),
-                     L.max_pool_backward_naive(dout, cache_n), "dx")
+    assert_identical(FL.max_pool_backward_im2col(dout, cache_f), L.max_pool_backward_naive(dout, cache_n), "dx")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -196,13 +202,12 @@ def test_max_pool_nan_matches_naive(rng, backend, pool):
     """Does a NaN win its windows, as in np.max / np.argmax?"""
     x = rng.integers(-2, 3, size=(2, 2, 7, 7)).astype(np.float64)
     x[0, 0, 1, 1] = x[1, 1, 4, 3] = x[1, 1, 4, 4] = np.nan
-    pool_param = dict(zip(("pool_height", "pool_width", "stride"), pool))
+    pool_param = dict(zip(("pool_height", "pool_width", "stride"), pool, strict=True))
     out_n, cache_n = L.max_pool_forward_naive(x, pool_param)
     out_f, cache_f = FL.max_pool_forward_fast(x, pool_param, backend=backend)
     assert_identical(out_f, out_n, "out")
     dout = rng.standard_normal(out_n.shape)
-    assert_identical(FL.max_pool_backward_fast(dout, cache_f),
-                     L.max_pool_backward_naive(dout, cache_n), "dx")
+    assert_identical(FL.max_pool_backward_fast(dout, cache_f), L.max_pool_backward_naive(dout, cache_n), "dx")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -219,7 +224,7 @@ def test_conv_batch_chunks(rng, monkeypatch, backend, chunk_bytes):
     out_f, cache_f = FL.conv_forward_fast(x, w, b, conv_param, backend=backend)
     assert rel_error(out_f, out_n) < CONV_REL_FLOAT64
     dout = rng.standard_normal(out_n.shape)
-    for g_f, g_n in zip(FL.conv_backward_fast(dout, cache_f), L.conv_backward_naive(dout, cache_n)):
+    for g_f, g_n in zip(FL.conv_backward_fast(dout, cache_f), L.conv_backward_naive(dout, cache_n), strict=True):
         assert rel_error(g_f, g_n) < CONV_REL_FLOAT64
 
 
@@ -234,8 +239,11 @@ def test_non_contiguous_inputs(rng, backend):
         out_n, _ = L.conv_forward_naive(x_, w, b, {"stride": 1, "pad": 1})
         assert rel_error(out_f, out_n) < CONV_REL_FLOAT64
         pool_param = {"pool_height": 2, "pool_width": 2, "stride": 1}
-        assert_identical(FL.max_pool_forward_fast(x_, pool_param, backend=backend)[0],
-                         L.max_pool_forward_naive(x_, pool_param)[0], "out")
+        assert_identical(
+            FL.max_pool_forward_fast(x_, pool_param, backend=backend)[0],
+            L.max_pool_forward_naive(x_, pool_param)[0],
+            "out",
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -255,18 +263,21 @@ def test_dtype_is_preserved(rng, backend, dtype):
     assert [a.dtype for a in (out, dx, dw, db)] == [dtype] * 4
     assert out.flags.c_contiguous
     for pool in ((2, 2, 2), (3, 3, 1)):
-        pool_param = dict(zip(("pool_height", "pool_width", "stride"), pool))
+        pool_param = dict(zip(("pool_height", "pool_width", "stride"), pool, strict=True))
         out, cache = FL.max_pool_forward_fast(x, pool_param, backend=backend)
         dx = FL.max_pool_backward_fast(np.ones_like(out), cache)
         assert (out.dtype, dx.dtype) == (dtype, dtype)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("x_shape, w_shape, pad, stride", [
-    ((1, 1, 6, 6), (1, 1, 3, 3), 0, 2),   # (6 - 3) % 2 != 0
-    ((1, 1, 5, 6), (1, 1, 3, 3), 1, 2),   # the width does not tile: (6 + 2 - 3) % 2
-    ((1, 1, 8, 8), (1, 1, 2, 2), 0, 4),   # (8 - 2) % 4 != 0
-])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, pad, stride",
+    [
+        ((1, 1, 6, 6), (1, 1, 3, 3), 0, 2),  # (6 - 3) % 2 != 0
+        ((1, 1, 5, 6), (1, 1, 3, 3), 1, 2),  # the width does not tile: (6 + 2 - 3) % 2
+        ((1, 1, 8, 8), (1, 1, 2, 2), 0, 4),  # (8 - 2) % 4 != 0
+    ],
+)
 def test_conv_illegal_stride_raises(backend, x_shape, w_shape, pad, stride):
     """Is a stride that does not tile the padded input a ValueError naming conv_param['stride']?"""
     x, w, b = np.zeros(x_shape), np.zeros(w_shape), np.zeros(w_shape[0])
@@ -283,8 +294,9 @@ def test_pool_window_larger_than_input_raises():
 def test_unknown_backend_raises():
     """Is an unknown backend name a ValueError listing the available ones?"""
     with pytest.raises(ValueError, match="numpy"):
-        FL.conv_forward_fast(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 3, 3)), np.zeros(1),
-                             {"stride": 1, "pad": 0}, backend="fortran")
+        FL.conv_forward_fast(
+            np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 3, 3)), np.zeros(1), {"stride": 1, "pad": 0}, backend="fortran"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -316,8 +328,9 @@ def test_cython_conv_kernels_equal_numpy(rng, dtype, x_shape, w_shape, stride, p
     cols = im2col_cython(x, HH, WW, pad, stride)
     assert_identical(cols, im2col_numpy(x, HH, WW, pad, stride), "cols")
     c = rng.standard_normal(cols.shape).astype(dtype)
-    assert_identical(col2im_cython(c, x_shape, HH, WW, pad, stride),
-                     col2im_numpy(c, x_shape, HH, WW, pad, stride), "col2im")
+    assert_identical(
+        col2im_cython(c, x_shape, HH, WW, pad, stride), col2im_numpy(c, x_shape, HH, WW, pad, stride), "col2im"
+    )
     # Writing into a given buffer: every element is overwritten.
     buf = np.full(cols.shape, np.nan, dtype=dtype)
     assert im2col_cython(x, HH, WW, pad, stride, out=buf) is buf
@@ -341,8 +354,11 @@ def test_cython_pool_kernels_equal_numpy(rng, dtype, x_shape, ph, pw, stride):
     assert_identical(out_c, out_n, "out")
     assert_identical(arg_c, arg_n, "argmax")
     dout = rng.standard_normal(out_c.shape).astype(dtype)
-    assert_identical(max_pool_backward_cython(dout, arg_c, x_shape, ph, pw, stride),
-                     max_pool_backward_numpy(dout, arg_n, x_shape, ph, pw, stride), "dx")
+    assert_identical(
+        max_pool_backward_cython(dout, arg_c, x_shape, ph, pw, stride),
+        max_pool_backward_numpy(dout, arg_n, x_shape, ph, pw, stride),
+        "dx",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -371,8 +387,7 @@ def _import_fast_layers(env_extra, block_cython, stale_cython=False):
         """)
     env = {k: v for k, v in os.environ.items() if k != "A2KIT_FORCE_NUMPY"}
     env.update(env_extra)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     return lines[0], [line for line in lines[1:] if line.startswith("WARNING")]
@@ -430,13 +445,14 @@ def test_against_torch(rng, backend):
         out_t = tF.conv2d(xt, wt, bt, stride=stride, padding=pad)
         out_t.backward(torch.from_numpy(dout))
         assert rel_error(out, out_t.detach().numpy()) < CONV_REL_FLOAT64
-        for g, t in zip(FL.conv_backward_fast(dout, cache), (xt, wt, bt)):
+        for g, t in zip(FL.conv_backward_fast(dout, cache), (xt, wt, bt), strict=True):
             assert rel_error(g, t.grad.numpy()) < CONV_REL_FLOAT64
 
     for x_shape, ph, pw, stride in POOL_CASES:
         x = rng.integers(-2, 3, size=x_shape).astype(np.float64)
         out, cache = FL.max_pool_forward_fast(
-            x, {"pool_height": ph, "pool_width": pw, "stride": stride}, backend=backend)
+            x, {"pool_height": ph, "pool_width": pw, "stride": stride}, backend=backend
+        )
         dout = rng.standard_normal(out.shape)
         xt = torch.tensor(x, requires_grad=True)
         out_t = tF.max_pool2d(xt, (ph, pw), stride=stride)

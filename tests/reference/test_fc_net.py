@@ -20,6 +20,7 @@ Tolerances:
   coincide, and its third derivatives grow like 1/std**3) and the numeric
   gradient itself is off by 1e-4, as the cs231n notebook shows.
 """
+
 import numpy as np
 import pytest
 
@@ -96,11 +97,13 @@ def published_two_layer_net():
 
 def test_two_layer_net_reproduces_the_published_scores(published_two_layer_net):
     model, X, _ = published_two_layer_net
-    correct_scores = np.asarray([
-        [11.53165108, 12.2917344, 13.05181771, 13.81190102, 14.57198434, 15.33206765, 16.09215096],
-        [12.05769098, 12.74614105, 13.43459113, 14.1230412, 14.81149128, 15.49994135, 16.18839143],
-        [12.58373087, 13.20054771, 13.81736455, 14.43418138, 15.05099822, 15.66781506, 16.2846319],
-    ])
+    correct_scores = np.asarray(
+        [
+            [11.53165108, 12.2917344, 13.05181771, 13.81190102, 14.57198434, 15.33206765, 16.09215096],
+            [12.05769098, 12.74614105, 13.43459113, 14.1230412, 14.81149128, 15.49994135, 16.18839143],
+            [12.58373087, 13.20054771, 13.81736455, 14.43418138, 15.05099822, 15.66781506, 16.2846319],
+        ]
+    )
     scores = model.loss(X)
     assert np.abs(scores - correct_scores).sum() < PUBLISHED_SCORES_ATOL
 
@@ -162,8 +165,15 @@ def test_fully_connected_net_reproduces_the_published_initial_losses(normalizati
     y = np.random.randint(C, size=(N,))
     losses = []
     for reg in [0, 3.14]:
-        model = FullyConnectedNet([H1, H2], input_dim=D, num_classes=C, reg=reg, weight_scale=5e-2,
-                                  dtype=np.float64, normalization=normalization)
+        model = FullyConnectedNet(
+            [H1, H2],
+            input_dim=D,
+            num_classes=C,
+            reg=reg,
+            weight_scale=5e-2,
+            dtype=np.float64,
+            normalization=normalization,
+        )
         loss, _ = model.loss(X, y)
         losses.append(loss)
     assert losses == pytest.approx(expected, rel=PUBLISHED_RTOL)
@@ -174,10 +184,11 @@ def test_fully_connected_net_parameters(normalization):
     """Are W then b drawn layer by layer (only W draws), gammas ones, betas zeros, in dtype?"""
     dims = [6, 5, 4, 3]
     np.random.seed(7)
-    model = FullyConnectedNet(dims[1:-1], input_dim=dims[0], num_classes=dims[-1],
-                              normalization=normalization, weight_scale=0.1)
+    model = FullyConnectedNet(
+        dims[1:-1], input_dim=dims[0], num_classes=dims[-1], normalization=normalization, weight_scale=0.1
+    )
     np.random.seed(7)
-    expected_W = [0.1 * np.random.randn(a, b) for a, b in zip(dims[:-1], dims[1:])]
+    expected_W = [0.1 * np.random.randn(a, b) for a, b in zip(dims[:-1], dims[1:], strict=True)]
     L = len(dims) - 1
     names = {f"W{i}" for i in range(1, L + 1)} | {f"b{i}" for i in range(1, L + 1)}
     if normalization is not None:
@@ -214,8 +225,9 @@ def test_fully_connected_net_bookkeeping_attributes():
 def test_fully_connected_net_sets_the_mode_from_y():
     """Does loss(X) run in test mode and loss(X, y) in train mode (dropout and batchnorm)?"""
     np.random.seed(0)
-    model = FullyConnectedNet([6, 6], input_dim=4, num_classes=3, dropout_keep_ratio=0.5,
-                              normalization="batchnorm", dtype=np.float64)
+    model = FullyConnectedNet(
+        [6, 6], input_dim=4, num_classes=3, dropout_keep_ratio=0.5, normalization="batchnorm", dtype=np.float64
+    )
     X, y = np.random.randn(8, 4), np.random.randint(3, size=8)
     model.loss(X, y)
     assert model.dropout_param["mode"] == "train"
@@ -230,8 +242,9 @@ def test_dropout_is_off_at_test_time_and_on_at_train_time():
     """Are test-time scores those of the same net without dropout, and train losses different?"""
     np.random.seed(0)
     X, y = np.random.randn(10, 8), np.random.randint(4, size=10)
-    with_dropout = FullyConnectedNet([20, 20], input_dim=8, num_classes=4, dropout_keep_ratio=0.5,
-                                     weight_scale=0.3, dtype=np.float64)
+    with_dropout = FullyConnectedNet(
+        [20, 20], input_dim=8, num_classes=4, dropout_keep_ratio=0.5, weight_scale=0.3, dtype=np.float64
+    )
     without = FullyConnectedNet([20, 20], input_dim=8, num_classes=4, dtype=np.float64)
     without.params = {k: v.copy() for k, v in with_dropout.params.items()}
     np.testing.assert_array_equal(with_dropout.loss(X), without.loss(X))
@@ -242,8 +255,9 @@ def test_fully_connected_net_regularizes_the_weights_only():
     """Does reg add exactly 0.5 * reg * sum of squared weights (not biases, gammas, betas)?"""
     np.random.seed(2)
     X, y = np.random.randn(6, 5), np.random.randint(3, size=6)
-    model = FullyConnectedNet([4, 4], input_dim=5, num_classes=3, normalization="layernorm",
-                              weight_scale=0.4, dtype=np.float64)
+    model = FullyConnectedNet(
+        [4, 4], input_dim=5, num_classes=3, normalization="layernorm", weight_scale=0.4, dtype=np.float64
+    )
     for k in model.params:
         if not k.startswith("W"):
             model.params[k] = model.params[k] + 0.3  # nonzero biases, gammas, betas
@@ -277,9 +291,17 @@ def test_fully_connected_net_gradients_match_numeric_ones(normalization, reg, ke
     N, D, H1, H2, C = 5, 8, 10, 12, 6
     X = np.random.randn(N, D)
     y = np.random.randint(C, size=(N,))
-    model = FullyConnectedNet([H1, H2], input_dim=D, num_classes=C, reg=reg, weight_scale=2e-1,
-                              dtype=np.float64, normalization=normalization,
-                              dropout_keep_ratio=keep, seed=123)
+    model = FullyConnectedNet(
+        [H1, H2],
+        input_dim=D,
+        num_classes=C,
+        reg=reg,
+        weight_scale=2e-1,
+        dtype=np.float64,
+        normalization=normalization,
+        dropout_keep_ratio=keep,
+        seed=123,
+    )
     check_model_gradients(model, X, y)
 
 
@@ -321,8 +343,12 @@ def test_fully_connected_net_rejects_bad_arguments(kwargs, name):
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"input_dim": -3}, "input_dim"), ({"hidden_dim": 0}, "hidden_dim"), ({"num_classes": "10"}, "num_classes"),
-     ({"reg": -0.5}, "reg")],
+    [
+        ({"input_dim": -3}, "input_dim"),
+        ({"hidden_dim": 0}, "hidden_dim"),
+        ({"num_classes": "10"}, "num_classes"),
+        ({"reg": -0.5}, "reg"),
+    ],
 )
 def test_two_layer_net_rejects_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
@@ -368,8 +394,16 @@ def test_three_layer_net_overfits_50_examples():
     data = cifar_shaped_random_data(0)
     np.random.seed(0)
     model = FullyConnectedNet([100, 100], weight_scale=1e-2)
-    solver = Solver(model, data, update_rule="sgd", optim_config={"learning_rate": 1e-2},
-                    batch_size=25, num_epochs=20, print_every=10, verbose=False)
+    solver = Solver(
+        model,
+        data,
+        update_rule="sgd",
+        optim_config={"learning_rate": 1e-2},
+        batch_size=25,
+        num_epochs=20,
+        print_every=10,
+        verbose=False,
+    )
     solver.train()
     assert solver.train_acc_history[-1] == 1.0
     assert len(solver.train_acc_history) == 21 and len(solver.loss_history) == 40

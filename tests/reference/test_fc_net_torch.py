@@ -14,6 +14,7 @@ relative and each gradient at ``TORCH_TOL`` = 1e-10 of its largest magnitude
 (floored at 1e-2 for gradients that are exactly zero, as the biases feeding
 a batch normalization; measured: below 2e-14).
 """
+
 import numpy as np
 import pytest
 
@@ -74,6 +75,13 @@ def test_two_layer_net_matches_torch(reg):
 def test_fully_connected_net_matches_torch(normalization, reg):
     np.random.seed(1)
     X, y = np.random.randn(7, 10), np.random.randint(6, size=7)
-    model = FullyConnectedNet([12, 9, 8], input_dim=10, num_classes=6, reg=reg, weight_scale=0.3,
-                              normalization=normalization, dtype=np.float64)
+    model = FullyConnectedNet(
+        [12, 9, 8],
+        input_dim=10,
+        num_classes=6,
+        reg=reg,
+        weight_scale=0.3,
+        normalization=normalization,
+        dtype=np.float64,
+    )
     assert_matches_torch(model, X, y, normalization)

@@ -7,6 +7,7 @@ a truncation error h**2 / 6 * |f'''| and a rounding error about
 100x margin. Linear functions have no truncation error at all, only
 rounding: ``LINEAR_ATOL`` = 1e-9.
 """
+
 import random
 
 import numpy as np

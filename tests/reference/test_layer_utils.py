@@ -13,6 +13,7 @@ All errors are measured against the largest magnitude among all the arrays
 compared at once (the output, or all the gradients of a sandwich): db before a
 normalization layer is analytically zero, so its own scale is rounding noise.
 """
+
 import numpy as np
 import pytest
 
@@ -40,7 +41,7 @@ def joint_scale(arrays):
 def assert_all_close(ours, theirs, tol=COMPOSE_TOL):
     assert len(ours) == len(theirs)
     scale = joint_scale(theirs)
-    for k, (a, b) in enumerate(zip(ours, theirs)):
+    for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         assert np.shape(a) == np.shape(b), f"item {k}: shape {np.shape(a)} vs {np.shape(b)}"
         err = scaled_error(a, b, scale)
         assert err < tol, f"item {k}: scaled error {err:.3g} >= {tol}"
@@ -53,7 +54,7 @@ def check_numeric(forward, backward, inputs, rng):
     assert len(grads) == len(inputs)
     nums = [numeric_grad(lambda: forward(*inputs)[0], x, dout) for x in inputs]
     scale = joint_scale(nums)
-    for k, (g, num) in enumerate(zip(grads, nums)):
+    for k, (g, num) in enumerate(zip(grads, nums, strict=True)):
         assert g.shape == num.shape, f"gradient {k}: shape {g.shape} vs {num.shape}"
         err = scaled_error(g, num, scale)
         assert err < NUMERIC_TOL, f"gradient {k}: error {err:.3g} >= {NUMERIC_TOL}"
@@ -162,5 +163,6 @@ def test_conv_relu_pool_gradients_match_numeric(rng):
     w, b = np.array([[[[1.0]], [[0.01]]]]), np.array([0.0])
     conv_param = {"stride": 1, "pad": 0}
     pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
-    check_numeric(lambda *a: U.conv_relu_pool_forward(*a, conv_param, pool_param),
-                  U.conv_relu_pool_backward, [x, w, b], rng)
+    check_numeric(
+        lambda *a: U.conv_relu_pool_forward(*a, conv_param, pool_param), U.conv_relu_pool_backward, [x, w, b], rng
+    )

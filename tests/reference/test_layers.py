@@ -13,6 +13,7 @@ Tolerances (all in float64 unless a test says otherwise):
   entry 1e-4 times smaller than the rest (common in softmax and batchnorm
   gradients) legitimately shows 1e-7 of pure rounding noise.
 """
+
 import numpy as np
 import pytest
 
@@ -42,7 +43,7 @@ def check_grads(forward, backward, inputs, rng):
     if not isinstance(grads, tuple):
         grads = (grads,)
     assert len(grads) == len(inputs)
-    for k, (x, g) in enumerate(zip(inputs, grads)):
+    for k, (x, g) in enumerate(zip(inputs, grads, strict=True)):
         assert g.shape == x.shape, f"gradient {k} has shape {g.shape}, input has {x.shape}"
         num = numeric_grad(lambda: forward(*inputs)[0], x, dout)
         err = scaled_error(g, num)
@@ -119,9 +120,7 @@ def test_losses_match_direct_formulas(rng):
     y = rng.integers(C, size=N)
     probs = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
     softmax = -np.mean(np.log(probs[np.arange(N), y]))
-    hinge = sum(
-        max(0.0, x[i, j] - x[i, y[i]] + 1) for i in range(N) for j in range(C) if j != y[i]
-    ) / N
+    hinge = sum(max(0.0, x[i, j] - x[i, y[i]] + 1) for i in range(N) for j in range(C) if j != y[i]) / N
     # Same float64 arithmetic up to reassociation: agreement to rounding.
     assert abs(L.softmax_loss(x, y)[0] - softmax) < 1e-12
     assert abs(L.svm_loss(x, y)[0] - hinge) < 1e-12
@@ -245,8 +244,7 @@ def test_layernorm_gradients_match_numeric(rng, N, D):
     """Is layernorm_backward the numeric gradient?"""
     x = 2 * rng.standard_normal((N, D)) - 1
     gamma, beta = rng.standard_normal(D), rng.standard_normal(D)
-    check_grads(lambda *a: L.layernorm_forward(*a, {"eps": 1e-5}), L.layernorm_backward,
-                [x, gamma, beta], rng)
+    check_grads(lambda *a: L.layernorm_forward(*a, {"eps": 1e-5}), L.layernorm_backward, [x, gamma, beta], rng)
 
 
 # ---------------------------------------------------------------------------
@@ -317,14 +315,14 @@ def conv_direct(x, w, b, stride, pad):
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     xp = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
-    xp[:, :, pad:pad + H, pad:pad + W] = x
+    xp[:, :, pad : pad + H, pad : pad + W] = x
     Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
     out = np.zeros((N, F, Ho, Wo))
     for n in range(N):
         for f in range(F):
             for i in range(Ho):
                 for j in range(Wo):
-                    patch = xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    patch = xp[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
                     out[n, f, i, j] = np.sum(patch * w[f]) + b[f]
     return out
 
@@ -335,12 +333,20 @@ def test_conv_forward_matches_the_published_cs231n_numbers():
     w = np.linspace(-0.2, 0.3, num=3 * 3 * 4 * 4).reshape(3, 3, 4, 4)
     b = np.linspace(-0.1, 0.2, num=3)
     out, _ = L.conv_forward_naive(x, w, b, {"stride": 2, "pad": 1})
-    correct = np.array([[[[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]],
-                         [[0.21027089, 0.21661097], [0.22847626, 0.23004637]],
-                         [[0.50813986, 0.54309974], [0.64082444, 0.67101435]]],
-                        [[[-0.98053589, -1.03143541], [-1.19128892, -1.24695841]],
-                         [[0.69108355, 0.66880383], [0.59480972, 0.56776003]],
-                         [[2.36270298, 2.36904306], [2.38090835, 2.38247847]]]])
+    correct = np.array(
+        [
+            [
+                [[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]],
+                [[0.21027089, 0.21661097], [0.22847626, 0.23004637]],
+                [[0.50813986, 0.54309974], [0.64082444, 0.67101435]],
+            ],
+            [
+                [[-0.98053589, -1.03143541], [-1.19128892, -1.24695841]],
+                [[0.69108355, 0.66880383], [0.59480972, 0.56776003]],
+                [[2.36270298, 2.36904306], [2.38090835, 2.38247847]],
+            ],
+        ]
+    )
     # 8 decimals published: rounding ~1e-8 relative on the smallest entries.
     assert rel_error(out, correct) < 1e-7
 
@@ -383,7 +389,7 @@ def test_max_pool_forward_matches_the_definition(rng, x_shape, ph, pw, stride):
     assert out.shape == (N, C, Ho, Wo)
     for i in range(Ho):
         for j in range(Wo):
-            window = x[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw]
+            window = x[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw]
             np.testing.assert_array_equal(out[:, :, i, j], window.max(axis=(2, 3)))
 
 
@@ -438,8 +444,12 @@ def test_spatial_batchnorm_gradients_match_numeric(rng, shape):
     x = 3 * rng.standard_normal(shape) + 2
     C = shape[1]
     gamma, beta = rng.standard_normal(C), rng.standard_normal(C)
-    check_grads(lambda *a: L.spatial_batchnorm_forward(*a, {"mode": "train"}),
-                L.spatial_batchnorm_backward, [x, gamma, beta], rng)
+    check_grads(
+        lambda *a: L.spatial_batchnorm_forward(*a, {"mode": "train"}),
+        L.spatial_batchnorm_backward,
+        [x, gamma, beta],
+        rng,
+    )
 
 
 def test_spatial_groupnorm_normalizes_each_group(rng):
@@ -458,8 +468,12 @@ def test_spatial_groupnorm_gradients_match_numeric(rng, shape, G):
     x = 2 * rng.standard_normal(shape) + 1
     C = shape[1]
     gamma, beta = rng.standard_normal((1, C, 1, 1)), rng.standard_normal((1, C, 1, 1))
-    check_grads(lambda *a: L.spatial_groupnorm_forward(*a, G, {"eps": 1e-5}),
-                L.spatial_groupnorm_backward, [x, gamma, beta], rng)
+    check_grads(
+        lambda *a: L.spatial_groupnorm_forward(*a, G, {"eps": 1e-5}),
+        L.spatial_groupnorm_backward,
+        [x, gamma, beta],
+        rng,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -475,21 +489,38 @@ def _float32_cases(rng):
     return {
         "affine": (L.affine_forward, L.affine_backward, (f(3, 2, 2), f(4, 5), f(5))),
         "relu": (L.relu_forward, L.relu_backward, (f(3, 4),)),
-        "batchnorm": (lambda *a: L.batchnorm_forward(*a, {"mode": "train"}), L.batchnorm_backward,
-                      (f(5, 4), f(4), f(4))),
-        "batchnorm_alt": (lambda *a: L.batchnorm_forward(*a, {"mode": "train"}), L.batchnorm_backward_alt,
-                          (f(5, 4), f(4), f(4))),
+        "batchnorm": (
+            lambda *a: L.batchnorm_forward(*a, {"mode": "train"}),
+            L.batchnorm_backward,
+            (f(5, 4), f(4), f(4)),
+        ),
+        "batchnorm_alt": (
+            lambda *a: L.batchnorm_forward(*a, {"mode": "train"}),
+            L.batchnorm_backward_alt,
+            (f(5, 4), f(4), f(4)),
+        ),
         "layernorm": (lambda *a: L.layernorm_forward(*a, {}), L.layernorm_backward, (f(5, 4), f(4), f(4))),
-        "dropout": (lambda x: L.dropout_forward(x, {"mode": "train", "p": 0.5, "seed": 0}),
-                    L.dropout_backward, (f(5, 4),)),
-        "conv": (lambda *a: L.conv_forward_naive(*a, conv_param), L.conv_backward_naive,
-                 (f(2, 3, 4, 4), f(2, 3, 3, 3), f(2))),
-        "pool": (lambda x: L.max_pool_forward_naive(x, pool_param), L.max_pool_backward_naive,
-                 (f(2, 3, 4, 4),)),
-        "spatial_batchnorm": (lambda *a: L.spatial_batchnorm_forward(*a, {"mode": "train"}),
-                              L.spatial_batchnorm_backward, (f(2, 3, 2, 2), f(3), f(3))),
-        "spatial_groupnorm": (lambda *a: L.spatial_groupnorm_forward(*a, 2, {}), L.spatial_groupnorm_backward,
-                              (f(2, 4, 2, 2), f(1, 4, 1, 1), f(1, 4, 1, 1))),
+        "dropout": (
+            lambda x: L.dropout_forward(x, {"mode": "train", "p": 0.5, "seed": 0}),
+            L.dropout_backward,
+            (f(5, 4),),
+        ),
+        "conv": (
+            lambda *a: L.conv_forward_naive(*a, conv_param),
+            L.conv_backward_naive,
+            (f(2, 3, 4, 4), f(2, 3, 3, 3), f(2)),
+        ),
+        "pool": (lambda x: L.max_pool_forward_naive(x, pool_param), L.max_pool_backward_naive, (f(2, 3, 4, 4),)),
+        "spatial_batchnorm": (
+            lambda *a: L.spatial_batchnorm_forward(*a, {"mode": "train"}),
+            L.spatial_batchnorm_backward,
+            (f(2, 3, 2, 2), f(3), f(3)),
+        ),
+        "spatial_groupnorm": (
+            lambda *a: L.spatial_groupnorm_forward(*a, 2, {}),
+            L.spatial_groupnorm_backward,
+            (f(2, 4, 2, 2), f(1, 4, 1, 1), f(1, 4, 1, 1)),
+        ),
         "softmax": (lambda x: L.softmax_loss(x, y), None, (f(3, 4),)),
         "svm": (lambda x: L.svm_loss(x, y), None, (f(3, 4),)),
     }
@@ -536,39 +567,69 @@ BAD_INPUTS = [
     ("softmax y shape", lambda: L.softmax_loss(np.zeros((3, 4)), np.zeros(2, int)), "y"),
     ("svm y range", lambda: L.svm_loss(np.zeros((3, 4)), np.array([0, 4, 1])), "y"),
     ("softmax y float", lambda: L.softmax_loss(np.zeros((3, 4)), np.array([0.0, 1.0, 2.0])), "y"),
-    ("batchnorm mode", lambda: L.batchnorm_forward(np.zeros((2, 3)), np.ones(3), np.zeros(3), {"mode": "eval"}),
-     "mode"),
+    (
+        "batchnorm mode",
+        lambda: L.batchnorm_forward(np.zeros((2, 3)), np.ones(3), np.zeros(3), {"mode": "eval"}),
+        "mode",
+    ),
     ("batchnorm no mode", lambda: L.batchnorm_forward(np.zeros((2, 3)), np.ones(3), np.zeros(3), {}), "mode"),
-    ("batchnorm gamma", lambda: L.batchnorm_forward(np.zeros((2, 3)), np.ones(4), np.zeros(3), {"mode": "train"}),
-     "gamma"),
+    (
+        "batchnorm gamma",
+        lambda: L.batchnorm_forward(np.zeros((2, 3)), np.ones(4), np.zeros(3), {"mode": "train"}),
+        "gamma",
+    ),
     ("layernorm beta", lambda: L.layernorm_forward(np.zeros((2, 3)), np.ones(3), np.zeros(2), {}), "beta"),
     ("dropout mode", lambda: L.dropout_forward(np.zeros(3), {"mode": "eval", "p": 0.5}), "mode"),
     ("dropout p", lambda: L.dropout_forward(np.zeros(3), {"mode": "train", "p": 0.0}), "p"),
     ("conv x ndim", lambda: L.conv_forward_naive(np.zeros((3, 5, 5)), _W4, _B4, {"stride": 1, "pad": 1}), "x"),
-    ("conv channels", lambda: L.conv_forward_naive(np.zeros((2, 2, 5, 5)), _W4, _B4, {"stride": 1, "pad": 1}),
-     "channels"),
+    (
+        "conv channels",
+        lambda: L.conv_forward_naive(np.zeros((2, 2, 5, 5)), _W4, _B4, {"stride": 1, "pad": 1}),
+        "channels",
+    ),
     ("conv b length", lambda: L.conv_forward_naive(_X4, _W4, np.zeros(3), {"stride": 1, "pad": 1}), "b"),
     ("conv stride 0", lambda: L.conv_forward_naive(_X4, _W4, _B4, {"stride": 0, "pad": 1}), "stride"),
     ("conv stride float", lambda: L.conv_forward_naive(_X4, _W4, _B4, {"stride": 1.0, "pad": 1}), "stride"),
     ("conv pad negative", lambda: L.conv_forward_naive(_X4, _W4, _B4, {"stride": 1, "pad": -1}), "pad"),
-    ("conv stride does not tile", lambda: L.conv_forward_naive(_X4, _W4, _B4, {"stride": 3, "pad": 1}),
-     "does not tile"),
-    ("conv filter too large", lambda: L.conv_forward_naive(np.zeros((1, 3, 2, 2)), _W4, _B4, {"stride": 1, "pad": 0}),
-     "larger than the padded input"),
-    ("pool stride 0", lambda: L.max_pool_forward_naive(_X4, {"pool_height": 2, "pool_width": 2, "stride": 0}),
-     "stride"),
-    ("pool window too tall", lambda: L.max_pool_forward_naive(_X4, {"pool_height": 6, "pool_width": 2, "stride": 1}),
-     "pool_height"),
-    ("pool window too wide", lambda: L.max_pool_forward_naive(_X4, {"pool_height": 2, "pool_width": 6, "stride": 1}),
-     "pool_width"),
-    ("spatial bn gamma", lambda: L.spatial_batchnorm_forward(_X4, np.ones(4), np.zeros(3), {"mode": "train"}),
-     "gamma"),
-    ("spatial bn mode", lambda: L.spatial_batchnorm_forward(_X4, np.ones(3), np.zeros(3), {"mode": "Train"}),
-     "mode"),
-    ("groupnorm G", lambda: L.spatial_groupnorm_forward(np.zeros((2, 6, 2, 2)), np.ones((1, 6, 1, 1)),
-                                                        np.zeros((1, 6, 1, 1)), 4, {}), "G"),
-    ("groupnorm gamma shape", lambda: L.spatial_groupnorm_forward(np.zeros((2, 6, 2, 2)), np.ones(6),
-                                                                  np.zeros((1, 6, 1, 1)), 2, {}), "gamma"),
+    (
+        "conv stride does not tile",
+        lambda: L.conv_forward_naive(_X4, _W4, _B4, {"stride": 3, "pad": 1}),
+        "does not tile",
+    ),
+    (
+        "conv filter too large",
+        lambda: L.conv_forward_naive(np.zeros((1, 3, 2, 2)), _W4, _B4, {"stride": 1, "pad": 0}),
+        "larger than the padded input",
+    ),
+    (
+        "pool stride 0",
+        lambda: L.max_pool_forward_naive(_X4, {"pool_height": 2, "pool_width": 2, "stride": 0}),
+        "stride",
+    ),
+    (
+        "pool window too tall",
+        lambda: L.max_pool_forward_naive(_X4, {"pool_height": 6, "pool_width": 2, "stride": 1}),
+        "pool_height",
+    ),
+    (
+        "pool window too wide",
+        lambda: L.max_pool_forward_naive(_X4, {"pool_height": 2, "pool_width": 6, "stride": 1}),
+        "pool_width",
+    ),
+    ("spatial bn gamma", lambda: L.spatial_batchnorm_forward(_X4, np.ones(4), np.zeros(3), {"mode": "train"}), "gamma"),
+    ("spatial bn mode", lambda: L.spatial_batchnorm_forward(_X4, np.ones(3), np.zeros(3), {"mode": "Train"}), "mode"),
+    (
+        "groupnorm G",
+        lambda: L.spatial_groupnorm_forward(
+            np.zeros((2, 6, 2, 2)), np.ones((1, 6, 1, 1)), np.zeros((1, 6, 1, 1)), 4, {}
+        ),
+        "G",
+    ),
+    (
+        "groupnorm gamma shape",
+        lambda: L.spatial_groupnorm_forward(np.zeros((2, 6, 2, 2)), np.ones(6), np.zeros((1, 6, 1, 1)), 2, {}),
+        "gamma",
+    ),
 ]
 
 

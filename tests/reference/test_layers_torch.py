@@ -13,6 +13,7 @@ implementations differ only by rounding in a different order of operations.
   an error measured against the array's scale is meaningful; rounding
   gives ~4e-15 of it (observed), and any real bug gives errors of order 1e-2 or more.
 """
+
 import numpy as np
 import pytest
 
@@ -47,7 +48,7 @@ def torch_grads(fn, arrays, dout):
 
 def assert_grads_close(ours, theirs):
     assert len(ours) == len(theirs)
-    for k, (a, b) in enumerate(zip(ours, theirs)):
+    for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         assert a.shape == b.shape, f"gradient {k}: shape {a.shape} vs torch's {b.shape}"
         err = scaled_error(a, b)
         assert err < GRAD_SCALED, f"gradient {k}: scaled error {err:.3g} vs torch"
@@ -126,7 +127,8 @@ def test_batchnorm_test_mode_matches_torch(rng):
     dout = rng.standard_normal(out.shape)
     t_out, t_grads = torch_grads(
         lambda x, g, b: F.batch_norm(x, torch.tensor(mean), torch.tensor(var), g, b, training=False, eps=1e-5),
-        [x, gamma, beta], dout,
+        [x, gamma, beta],
+        dout,
     )
     assert scaled_error(out, t_out) < FORWARD_SCALED
     assert_grads_close(L.batchnorm_backward(dout, cache), t_grads)
@@ -179,13 +181,16 @@ def test_conv_matches_torch(rng, x_shape, w_shape, stride, pad):
     assert_grads_close(L.conv_backward_naive(dout, cache), t_grads)
 
 
-@pytest.mark.parametrize("x_shape,ph,pw,stride", [
-    ((2, 3, 8, 8), 2, 2, 2),
-    ((2, 2, 7, 9), 2, 2, 2),   # non-tiling: the last row and column are ignored
-    ((1, 3, 6, 7), 3, 2, 1),   # overlapping, non-square
-    ((2, 2, 9, 8), 3, 3, 2),   # overlapping
-    ((1, 2, 7, 10), 2, 3, 3),  # non-square, non-tiling
-])
+@pytest.mark.parametrize(
+    "x_shape,ph,pw,stride",
+    [
+        ((2, 3, 8, 8), 2, 2, 2),
+        ((2, 2, 7, 9), 2, 2, 2),  # non-tiling: the last row and column are ignored
+        ((1, 3, 6, 7), 3, 2, 1),  # overlapping, non-square
+        ((2, 2, 9, 8), 3, 3, 2),  # overlapping
+        ((1, 2, 7, 10), 2, 3, 3),  # non-square, non-tiling
+    ],
+)
 def test_max_pool_matches_torch(rng, x_shape, ph, pw, stride):
     """Does the naive max pool match F.max_pool2d (floor mode), value and gradient?"""
     x = rng.standard_normal(x_shape)

@@ -10,6 +10,7 @@ Tolerances:
   float64 operations run in a possibly different order, so results agree to
   a few ulps; ``STEP_RTOL`` = 1e-12 leaves room for that over several steps.
 """
+
 import numpy as np
 import pytest
 
@@ -41,18 +42,22 @@ def test_sgd_momentum_matches_the_published_arrays():
     w, dw = notebook_inputs()
     v = np.linspace(0.6, 0.9, num=N * D).reshape(N, D)
     next_w, config = sgd_momentum(w, dw, config={"learning_rate": 1e-3, "velocity": v})
-    expected_next_w = np.asarray([
-        [0.1406, 0.20738947, 0.27417895, 0.34096842, 0.40775789],
-        [0.47454737, 0.54133684, 0.60812632, 0.67491579, 0.74170526],
-        [0.80849474, 0.87528421, 0.94207368, 1.00886316, 1.07565263],
-        [1.14244211, 1.20923158, 1.27602105, 1.34281053, 1.4096],
-    ])
-    expected_velocity = np.asarray([
-        [0.5406, 0.55475789, 0.56891579, 0.58307368, 0.59723158],
-        [0.61138947, 0.62554737, 0.63970526, 0.65386316, 0.66802105],
-        [0.68217895, 0.69633684, 0.71049474, 0.72465263, 0.73881053],
-        [0.75296842, 0.76712632, 0.78128421, 0.79544211, 0.8096],
-    ])
+    expected_next_w = np.asarray(
+        [
+            [0.1406, 0.20738947, 0.27417895, 0.34096842, 0.40775789],
+            [0.47454737, 0.54133684, 0.60812632, 0.67491579, 0.74170526],
+            [0.80849474, 0.87528421, 0.94207368, 1.00886316, 1.07565263],
+            [1.14244211, 1.20923158, 1.27602105, 1.34281053, 1.4096],
+        ]
+    )
+    expected_velocity = np.asarray(
+        [
+            [0.5406, 0.55475789, 0.56891579, 0.58307368, 0.59723158],
+            [0.61138947, 0.62554737, 0.63970526, 0.65386316, 0.66802105],
+            [0.68217895, 0.69633684, 0.71049474, 0.72465263, 0.73881053],
+            [0.75296842, 0.76712632, 0.78128421, 0.79544211, 0.8096],
+        ]
+    )
     np.testing.assert_allclose(next_w, expected_next_w, rtol=0, atol=PUBLISHED_ATOL)
     np.testing.assert_allclose(config["velocity"], expected_velocity, rtol=0, atol=PUBLISHED_ATOL)
 
@@ -62,18 +67,22 @@ def test_rmsprop_matches_the_published_arrays():
     w, dw = notebook_inputs()
     cache = np.linspace(0.6, 0.9, num=N * D).reshape(N, D)
     next_w, config = rmsprop(w, dw, config={"learning_rate": 1e-2, "cache": cache})
-    expected_next_w = np.asarray([
-        [-0.39223849, -0.34037513, -0.28849239, -0.23659121, -0.18467247],
-        [-0.132737, -0.08078555, -0.02881884, 0.02316247, 0.07515774],
-        [0.12716641, 0.17918792, 0.23122175, 0.28326742, 0.33532447],
-        [0.38739248, 0.43947102, 0.49155973, 0.54365823, 0.59576619],
-    ])
-    expected_cache = np.asarray([
-        [0.5976, 0.6126277, 0.6277108, 0.64284931, 0.65804321],
-        [0.67329252, 0.68859723, 0.70395734, 0.71937285, 0.73484377],
-        [0.75037008, 0.7659518, 0.78158892, 0.79728144, 0.81302936],
-        [0.82883269, 0.84469141, 0.86060554, 0.87657507, 0.8926],
-    ])
+    expected_next_w = np.asarray(
+        [
+            [-0.39223849, -0.34037513, -0.28849239, -0.23659121, -0.18467247],
+            [-0.132737, -0.08078555, -0.02881884, 0.02316247, 0.07515774],
+            [0.12716641, 0.17918792, 0.23122175, 0.28326742, 0.33532447],
+            [0.38739248, 0.43947102, 0.49155973, 0.54365823, 0.59576619],
+        ]
+    )
+    expected_cache = np.asarray(
+        [
+            [0.5976, 0.6126277, 0.6277108, 0.64284931, 0.65804321],
+            [0.67329252, 0.68859723, 0.70395734, 0.71937285, 0.73484377],
+            [0.75037008, 0.7659518, 0.78158892, 0.79728144, 0.81302936],
+            [0.82883269, 0.84469141, 0.86060554, 0.87657507, 0.8926],
+        ]
+    )
     np.testing.assert_allclose(next_w, expected_next_w, rtol=0, atol=PUBLISHED_ATOL)
     np.testing.assert_allclose(config["cache"], expected_cache, rtol=0, atol=PUBLISHED_ATOL)
 
@@ -84,24 +93,30 @@ def test_adam_matches_the_published_arrays():
     m = np.linspace(0.6, 0.9, num=N * D).reshape(N, D)
     v = np.linspace(0.7, 0.5, num=N * D).reshape(N, D)
     next_w, config = adam(w, dw, config={"learning_rate": 1e-2, "m": m, "v": v, "t": 5})
-    expected_next_w = np.asarray([
-        [-0.40094747, -0.34836187, -0.29577703, -0.24319299, -0.19060977],
-        [-0.1380274, -0.08544591, -0.03286534, 0.01971428, 0.0722929],
-        [0.1248705, 0.17744702, 0.23002243, 0.28259667, 0.33516969],
-        [0.38774145, 0.44031188, 0.49288093, 0.54544852, 0.59801459],
-    ])
-    expected_v = np.asarray([
-        [0.69966, 0.68908382, 0.67851319, 0.66794809, 0.65738853],
-        [0.64683452, 0.63628604, 0.6257431, 0.61520571, 0.60467385],
-        [0.59414753, 0.58362676, 0.57311152, 0.56260183, 0.55209767],
-        [0.54159906, 0.53110598, 0.52061845, 0.51013645, 0.49966],
-    ])
-    expected_m = np.asarray([
-        [0.48, 0.49947368, 0.51894737, 0.53842105, 0.55789474],
-        [0.57736842, 0.59684211, 0.61631579, 0.63578947, 0.65526316],
-        [0.67473684, 0.69421053, 0.71368421, 0.73315789, 0.75263158],
-        [0.77210526, 0.79157895, 0.81105263, 0.83052632, 0.85],
-    ])
+    expected_next_w = np.asarray(
+        [
+            [-0.40094747, -0.34836187, -0.29577703, -0.24319299, -0.19060977],
+            [-0.1380274, -0.08544591, -0.03286534, 0.01971428, 0.0722929],
+            [0.1248705, 0.17744702, 0.23002243, 0.28259667, 0.33516969],
+            [0.38774145, 0.44031188, 0.49288093, 0.54544852, 0.59801459],
+        ]
+    )
+    expected_v = np.asarray(
+        [
+            [0.69966, 0.68908382, 0.67851319, 0.66794809, 0.65738853],
+            [0.64683452, 0.63628604, 0.6257431, 0.61520571, 0.60467385],
+            [0.59414753, 0.58362676, 0.57311152, 0.56260183, 0.55209767],
+            [0.54159906, 0.53110598, 0.52061845, 0.51013645, 0.49966],
+        ]
+    )
+    expected_m = np.asarray(
+        [
+            [0.48, 0.49947368, 0.51894737, 0.53842105, 0.55789474],
+            [0.57736842, 0.59684211, 0.61631579, 0.63578947, 0.65526316],
+            [0.67473684, 0.69421053, 0.71368421, 0.73315789, 0.75263158],
+            [0.77210526, 0.79157895, 0.81105263, 0.83052632, 0.85],
+        ]
+    )
     np.testing.assert_allclose(next_w, expected_next_w, rtol=0, atol=PUBLISHED_ATOL)
     np.testing.assert_allclose(config["v"], expected_v, rtol=0, atol=PUBLISHED_ATOL)
     np.testing.assert_allclose(config["m"], expected_m, rtol=0, atol=PUBLISHED_ATOL)
@@ -137,7 +152,7 @@ def test_sgd_is_w_minus_lr_dw(trajectory):
     lr = 0.05
     got, config = run_rule(sgd, w0.copy(), grads, {"learning_rate": lr})
     w = w0.copy()
-    for g, w_got in zip(grads, got):
+    for g, w_got in zip(grads, got, strict=True):
         w = w - lr * g
         np.testing.assert_allclose(w_got, w, rtol=STEP_RTOL)
     assert config == {"learning_rate": lr}
@@ -149,7 +164,7 @@ def test_sgd_momentum_follows_its_recurrence(trajectory):
     lr, mu = 0.03, 0.8
     got, config = run_rule(sgd_momentum, w0.copy(), grads, {"learning_rate": lr, "momentum": mu})
     w, v = w0.copy(), np.zeros_like(w0)
-    for g, w_got in zip(grads, got):
+    for g, w_got in zip(grads, got, strict=True):
         v = mu * v - lr * g
         w = w + v
         np.testing.assert_allclose(w_got, w, rtol=STEP_RTOL)
@@ -161,7 +176,7 @@ def test_sgd_momentum_without_momentum_is_sgd(trajectory):
     w0, grads = trajectory
     got_m, _ = run_rule(sgd_momentum, w0.copy(), grads, {"learning_rate": 0.1, "momentum": 0.0})
     got_s, _ = run_rule(sgd, w0.copy(), grads, {"learning_rate": 0.1})
-    for a, b in zip(got_m, got_s):
+    for a, b in zip(got_m, got_s, strict=True):
         np.testing.assert_allclose(a, b, rtol=STEP_RTOL)
 
 
@@ -169,11 +184,9 @@ def test_rmsprop_follows_its_recurrence(trajectory):
     """Does rmsprop follow cache = d*cache + (1-d)*dw**2, w -= lr*dw/(sqrt(cache)+eps)?"""
     w0, grads = trajectory
     lr, decay, eps = 0.01, 0.9, 1e-6
-    got, config = run_rule(
-        rmsprop, w0.copy(), grads, {"learning_rate": lr, "decay_rate": decay, "epsilon": eps}
-    )
+    got, config = run_rule(rmsprop, w0.copy(), grads, {"learning_rate": lr, "decay_rate": decay, "epsilon": eps})
     w, cache = w0.copy(), np.zeros_like(w0)
-    for g, w_got in zip(grads, got):
+    for g, w_got in zip(grads, got, strict=True):
         cache = decay * cache + (1 - decay) * g**2
         w = w - lr * g / (np.sqrt(cache) + eps)
         np.testing.assert_allclose(w_got, w, rtol=STEP_RTOL)
@@ -184,11 +197,9 @@ def test_adam_follows_its_recurrence(trajectory):
     """Does adam follow the bias-corrected recurrences with t counted from 1?"""
     w0, grads = trajectory
     lr, b1, b2, eps = 0.02, 0.8, 0.95, 1e-6
-    got, config = run_rule(
-        adam, w0.copy(), grads, {"learning_rate": lr, "beta1": b1, "beta2": b2, "epsilon": eps}
-    )
+    got, config = run_rule(adam, w0.copy(), grads, {"learning_rate": lr, "beta1": b1, "beta2": b2, "epsilon": eps})
     w, m, v = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
-    for t, (g, w_got) in enumerate(zip(grads, got), start=1):
+    for t, (g, w_got) in enumerate(zip(grads, got, strict=True), start=1):
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g**2
         w = w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)

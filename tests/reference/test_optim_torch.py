@@ -17,6 +17,7 @@ order the operations differently (torch divides sqrt(v) by
 sqrt(1 - beta2**t) rather than v by 1 - beta2**t, for instance); after 8
 steps the differences are a few ulps (measured: below 1e-14), far below 1e-10.
 """
+
 import numpy as np
 import pytest
 
@@ -60,7 +61,7 @@ def our_iterates(rule, w0, grads, config):
 
 
 def assert_same_trajectory(ours, theirs):
-    for step, (a, b) in enumerate(zip(ours, theirs), start=1):
+    for step, (a, b) in enumerate(zip(ours, theirs, strict=True), start=1):
         np.testing.assert_allclose(a, b, rtol=TORCH_RTOL, atol=0, err_msg=f"step {step}")
 
 

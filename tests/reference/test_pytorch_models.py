@@ -14,6 +14,7 @@
 - Initializations by their statistics: the sample std within 5 standard
   errors (1 / sqrt(2 n) relative) of sqrt(2 / fan_in).
 """
+
 import math
 import os
 import subprocess
@@ -102,7 +103,7 @@ def test_two_layer_fc_matches_numpy_and_numeric_gradients(rng):
     scores = pm.two_layer_fc(t64(x), params)
     assert scaled_error(scores.detach().numpy(), expected) < FWD_TOL
     (scores * t64(dout)).sum().backward()
-    for p, w in zip(params, (w1, w2)):
+    for p, w in zip(params, (w1, w2), strict=True):
         num = numeric_grad(lambda: float(np.sum((relu(x.reshape(4, -1) @ w1) @ w2) * dout)), w)
         assert scaled_error(p.grad.numpy(), num) < GRAD_TOL
 
@@ -135,7 +136,9 @@ def test_three_layer_convnet_matches_the_numpy_conv_layers(rng, n, c, c1, c2, k,
         assert scaled_error(params[order.index(name)].grad.numpy(), num) < GRAD_TOL, name
 
 
-@pytest.mark.parametrize("shape, fan_in", [((600, 200), 600), ((200, 600), 200), ((32, 16, 3, 3), 144), ((64, 3, 5, 5), 75)])
+@pytest.mark.parametrize(
+    "shape, fan_in", [((600, 200), 600), ((200, 600), 200), ((32, 16, 3, 3), 144), ((64, 3, 5, 5), 75)]
+)
 def test_random_weight_is_kaiming_normal_with_cs231n_fan_in(shape, fan_in):
     torch.manual_seed(0)
     w = pm.random_weight(shape)
@@ -216,7 +219,9 @@ def test_check_accuracy_evaluates_in_eval_mode_and_train_switches_back():
     assert not model.training
     modes = []
     model.register_forward_pre_hook(lambda m, args: modes.append(m.training))
-    pm.train(model, torch.optim.SGD(model.parameters(), lr=0.0), loader(X, y, 1), loader(X, y, 2), epochs=2, print_every=0)
+    pm.train(
+        model, torch.optim.SGD(model.parameters(), lr=0.0), loader(X, y, 1), loader(X, y, 2), epochs=2, print_every=0
+    )
     # per epoch: two training steps in train mode, then one validation batch in eval mode
     assert modes == [True, True, False, True, True, False]
 
@@ -226,7 +231,7 @@ def test_check_accuracy_evaluates_in_eval_mode_and_train_switches_back():
 
 def load(model, arrays):
     with torch.no_grad():
-        for p, a in zip(model.parameters(), arrays):
+        for p, a in zip(model.parameters(), arrays, strict=True):
             assert tuple(p.shape) == a.shape
             p.copy_(t64(a))
     return model
@@ -234,14 +239,24 @@ def load(model, arrays):
 
 def test_modules_and_sequentials_match_numpy(rng):
     x = rng.standard_normal((2, 3, 4, 4))
-    w1, b1, w2, b2 = rng.standard_normal((7, 48)) / 7, rng.standard_normal(7), rng.standard_normal((5, 7)) / 3, rng.standard_normal(5)
+    w1, b1, w2, b2 = (
+        rng.standard_normal((7, 48)) / 7,
+        rng.standard_normal(7),
+        rng.standard_normal((5, 7)) / 3,
+        rng.standard_normal(5),
+    )
     expected = relu(x.reshape(2, -1) @ w1.T + b1) @ w2.T + b2
     for model in (pm.TwoLayerFC(48, 7, 5), pm.sequential_two_layer_fc(48, 7, 5)):
         out = load(model.double(), (w1, b1, w2, b2))(t64(x)).detach().numpy()
         assert scaled_error(out, expected) < FWD_TOL
 
     x = rng.standard_normal((2, 3, 32, 32))
-    conv = (rng.standard_normal((4, 3, 5, 5)) / 9, rng.standard_normal(4) / 10, rng.standard_normal((2, 4, 3, 3)) / 6, rng.standard_normal(2) / 10)
+    conv = (
+        rng.standard_normal((4, 3, 5, 5)) / 9,
+        rng.standard_normal(4) / 10,
+        rng.standard_normal((2, 4, 3, 3)) / 6,
+        rng.standard_normal(2) / 10,
+    )
     fc_w, fc_b = rng.standard_normal((6, 2 * 32 * 32)) / 45, rng.standard_normal(6) / 10
     expected = numpy_convnet(x, *conv) @ fc_w.T + fc_b
     for model in (pm.ThreeLayerConvNet(3, 4, 2, 6), pm.sequential_three_layer_convnet(3, 4, 2, 6)):
@@ -272,10 +287,14 @@ def test_open_model_builds_a_trainable_cifar_model():
 def test_importing_without_torch_names_the_install_command(tmp_path):
     """With a torch that cannot be imported first on the path, is the ImportError one clear line?"""
     (tmp_path / "torch").mkdir()
-    (tmp_path / "torch" / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n")
+    (tmp_path / "torch" / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n"
+    )
     root = os.path.dirname(os.path.dirname(pm.__file__))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), root]))
-    done = subprocess.run([sys.executable, "-c", "import reference.pytorch_models"], check=False, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", "import reference.pytorch_models"], check=False, capture_output=True, text=True, env=env
+    )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
         'ImportError: pytorch_models.py needs PyTorch, which is not installed: pip install -e ".[torch]" '

@@ -4,6 +4,7 @@ The models of classifiers/ are trained with the Solver in test_fc_net.py and
 test_cnn.py; here the Solver's own bookkeeping is checked with models whose
 behaviour is known exactly, so no tolerance is involved except where stated.
 """
+
 import pickle
 
 import numpy as np
@@ -135,8 +136,15 @@ def test_attributes_after_construction():
 def test_each_parameter_gets_its_own_copy_of_optim_config():
     """Does every parameter get a distinct config, and is optim_config left untouched by training?"""
     optim_config = {"learning_rate": 1e-2}
-    s = Solver(LinearSoftmax(6, 3), make_data(), update_rule="adam", optim_config=optim_config,
-               num_epochs=1, batch_size=50, verbose=False)
+    s = Solver(
+        LinearSoftmax(6, 3),
+        make_data(),
+        update_rule="adam",
+        optim_config=optim_config,
+        num_epochs=1,
+        batch_size=50,
+        verbose=False,
+    )
     assert set(s.optim_configs) == {"W", "b"}
     assert s.optim_configs["W"] is not s.optim_configs["b"]
     assert all(c is not optim_config and c == optim_config for c in s.optim_configs.values())
@@ -169,8 +177,7 @@ def test_history_lengths():
 def test_a_batch_larger_than_the_data_still_makes_one_iteration_per_epoch():
     """Is the number of iterations per epoch max(N // batch_size, 1)?"""
     model = Scripted({k: 0.5 for k in range(1, 5)})
-    s = Solver(model, zero_label_data(N_train=20), update_rule=count, batch_size=50,
-               num_epochs=4, verbose=False)
+    s = Solver(model, zero_label_data(N_train=20), update_rule=count, batch_size=50, num_epochs=4, verbose=False)
     s.train()
     assert len(s.loss_history) == 4 and s.epoch == 4
     # the first iteration is also the end of the first epoch: checked once
@@ -185,9 +192,16 @@ def test_learning_rate_decays_at_the_end_of_each_epoch():
         seen.append(config["learning_rate"])
         return optim.sgd(w, dw, config)
 
-    s = Solver(LinearSoftmax(6, 3), make_data(N_train=100), update_rule=recording_sgd,
-               optim_config={"learning_rate": 0.1}, lr_decay=0.5, batch_size=50, num_epochs=3,
-               verbose=False)
+    s = Solver(
+        LinearSoftmax(6, 3),
+        make_data(N_train=100),
+        update_rule=recording_sgd,
+        optim_config={"learning_rate": 0.1},
+        lr_decay=0.5,
+        batch_size=50,
+        num_epochs=3,
+        verbose=False,
+    )
     s.train()
     # 2 parameters x 2 iterations per epoch, then the rate halves
     expected = [0.1] * 4 + [0.05] * 4 + [0.025] * 4
@@ -199,8 +213,15 @@ def test_learning_rate_decays_at_the_end_of_each_epoch():
 def test_best_params_are_the_params_with_the_best_validation_accuracy():
     """Are best_params copies of the params at the first best check, swapped into the model?"""
     model = Scripted({1: 0.2, 2: 0.5, 4: 0.3, 6: 0.8, 8: 0.8, 10: 0.1})
-    s = Solver(model, zero_label_data(N_train=20, N_val=10), update_rule=count, batch_size=10,
-               num_epochs=5, num_train_samples=None, verbose=False)
+    s = Solver(
+        model,
+        zero_label_data(N_train=20, N_val=10),
+        update_rule=count,
+        batch_size=10,
+        num_epochs=5,
+        num_train_samples=None,
+        verbose=False,
+    )
     s.train()
     # checks after steps 1 (first iteration), 2, 4, 6, 8, 10 (epoch ends)
     assert s.val_acc_history == [0.2, 0.5, 0.3, 0.8, 0.8, 0.1]
@@ -222,8 +243,15 @@ def test_trained_model_scores_best_val_acc_on_the_validation_set():
     """After training, does the model score best_val_acc = max(val_acc_history) on X_val?"""
     np.random.seed(0)
     data = make_data(N_train=200, N_val=50)
-    s = Solver(LinearSoftmax(6, 3), data, update_rule="sgd", optim_config={"learning_rate": 0.5},
-               batch_size=20, num_epochs=4, verbose=False)
+    s = Solver(
+        LinearSoftmax(6, 3),
+        data,
+        update_rule="sgd",
+        optim_config={"learning_rate": 0.5},
+        batch_size=20,
+        num_epochs=4,
+        verbose=False,
+    )
     s.train()
     assert s.best_val_acc == max(s.val_acc_history)
     assert s.check_accuracy(data["X_val"], data["y_val"]) == s.best_val_acc
@@ -235,9 +263,16 @@ def test_training_is_reproducible_under_np_random_seed():
     histories = []
     for _ in range(2):
         np.random.seed(231)
-        s = Solver(LinearSoftmax(6, 3), make_data(), update_rule="sgd_momentum",
-                   optim_config={"learning_rate": 0.1}, batch_size=10, num_epochs=2,
-                   num_train_samples=30, verbose=False)
+        s = Solver(
+            LinearSoftmax(6, 3),
+            make_data(),
+            update_rule="sgd_momentum",
+            optim_config={"learning_rate": 0.1},
+            batch_size=10,
+            num_epochs=2,
+            num_train_samples=30,
+            verbose=False,
+        )
         s.train()
         histories.append((s.loss_history, s.train_acc_history, s.val_acc_history))
     assert histories[0] == histories[1]
@@ -251,7 +286,11 @@ def test_verbose_prints_iterations_and_epochs(capsys):
     iterations = [line for line in out if line.startswith("(Iteration")]
     epochs = [line for line in out if line.startswith("(Epoch")]
     assert [line.split(")")[0] for line in iterations] == [
-        "(Iteration 1 / 20", "(Iteration 5 / 20", "(Iteration 9 / 20", "(Iteration 13 / 20", "(Iteration 17 / 20"
+        "(Iteration 1 / 20",
+        "(Iteration 5 / 20",
+        "(Iteration 9 / 20",
+        "(Iteration 13 / 20",
+        "(Iteration 17 / 20",
     ]
     assert [line.split(")")[0] for line in epochs] == ["(Epoch 0 / 2", "(Epoch 1 / 2", "(Epoch 2 / 2"]
 
@@ -295,15 +334,25 @@ def test_check_accuracy_subsamples_num_samples():
 def test_checkpoints_are_pickled_at_each_check(tmp_path):
     """Is a loadable checkpoint written at each accuracy check, named by epoch?"""
     name = str(tmp_path / "run")
-    s = Solver(LinearSoftmax(6, 3), make_data(N_train=100), batch_size=50, num_epochs=2,
-               checkpoint_name=name, verbose=False)
+    s = Solver(
+        LinearSoftmax(6, 3), make_data(N_train=100), batch_size=50, num_epochs=2, checkpoint_name=name, verbose=False
+    )
     s.train()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run_epoch_0.pkl", "run_epoch_1.pkl", "run_epoch_2.pkl"]
     with open(tmp_path / "run_epoch_2.pkl", "rb") as f:
         checkpoint = pickle.load(f)
     assert set(checkpoint) == {
-        "model", "update_rule", "lr_decay", "optim_config", "batch_size", "num_train_samples",
-        "num_val_samples", "epoch", "loss_history", "train_acc_history", "val_acc_history",
+        "model",
+        "update_rule",
+        "lr_decay",
+        "optim_config",
+        "batch_size",
+        "num_train_samples",
+        "num_val_samples",
+        "epoch",
+        "loss_history",
+        "train_acc_history",
+        "val_acc_history",
     }
     assert checkpoint["epoch"] == 2
     assert checkpoint["loss_history"] == s.loss_history

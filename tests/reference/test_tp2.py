@@ -5,6 +5,7 @@ float64, error about 1e-10) by the largest elementwise relative error; 1e-7
 leaves a margin of 1000 while any formula error shows at 1e-2 or more.
 Inputs are kept 0.05 away from the kinks of ReLU-like functions.
 """
+
 import itertools
 
 import numpy as np
@@ -178,7 +179,9 @@ def test_network_losses_match_numeric_gradients(kind, coded):
         assert value == pytest.approx(L.softmax_loss(pred, labels)[0], rel=1e-14)
 
 
-@pytest.mark.parametrize("kind, value", [("L2", lambda W, lam: 0.5 * lam * np.sum(W**2)), ("L1", lambda W, lam: lam * np.sum(np.abs(W)))])
+@pytest.mark.parametrize(
+    "kind, value", [("L2", lambda W, lam: 0.5 * lam * np.sum(W**2)), ("L1", lambda W, lam: lam * np.sum(np.abs(W)))]
+)
 def test_regularizer_gradients_are_arrays_of_the_weights_shape(kind, value):
     rng = np.random.default_rng(6)
     W = away_from_zero(rng, (3, 5))
@@ -210,7 +213,7 @@ def test_network_gradients_match_numeric_with_regularizer_on_every_layer(reg):
     X, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
     loss = losses.MSE()
     _, grads = net.loss_and_grads(X, y, loss, reg)
-    for layer, g in zip(net.layers, grads):
+    for layer, g in zip(net.layers, grads, strict=True):
         assert set(g) == set(layer.params)
         for k, p in layer.params.items():
             assert rel_error(g[k], numeric_grad(lambda: net.loss_and_grads(X, y, loss, reg)[0], p)) < GRAD_TOL
@@ -224,7 +227,7 @@ def test_averaged_loss_gives_averaged_gradient():
     v1, g1 = net.loss_and_grads(X, y, losses.MSE())
     v2, g2 = net.loss_and_grads(np.vstack([X, X]), np.vstack([y, y]), losses.MSE())
     assert v2 == pytest.approx(v1, rel=1e-12)
-    for a, b in zip(g1, g2):
+    for a, b in zip(g1, g2, strict=True):
         for k in a:
             np.testing.assert_allclose(b[k], a[k], rtol=1e-10, atol=1e-14)
 
@@ -255,7 +258,15 @@ def test_fit_returns_per_epoch_history_with_test_data():
     rng = np.random.default_rng(11)
     X, y = rng.standard_normal((30, 4)), rng.integers(0, 3, size=30)
     net = Network(seed=0).add(Dense(8, "relu", input_dim=4)).add(Dense(3))
-    hist = net.fit(X, y, test_data=(X[:10], y[:10]), epochs=5, loss=losses.CCE(), opt=optimizers.BGD(lr=0.5, bs=8), reg=regularizers.L2(1e-3))
+    hist = net.fit(
+        X,
+        y,
+        test_data=(X[:10], y[:10]),
+        epochs=5,
+        loss=losses.CCE(),
+        opt=optimizers.BGD(lr=0.5, bs=8),
+        reg=regularizers.L2(1e-3),
+    )
     assert set(hist) == {"loss", "accuracy", "test_loss", "test_accuracy"}
     assert all(len(v) == 5 for v in hist.values())
     assert hist["loss"][-1] < hist["loss"][0]
@@ -291,7 +302,9 @@ def test_plot_history_draws_train_and_test_curves():
     matplotlib.use("Agg")
     from reference.network.plotting import plot_history
 
-    axes = plot_history({"loss": [3, 2, 1], "accuracy": [0.1, 0.5, 0.9], "test_loss": [3, 2.5, 2], "test_accuracy": [0.1, 0.4, 0.6]})
+    axes = plot_history(
+        {"loss": [3, 2, 1], "accuracy": [0.1, 0.5, 0.9], "test_loss": [3, 2.5, 2], "test_accuracy": [0.1, 0.4, 0.6]}
+    )
     assert [len(ax.get_lines()) for ax in axes] == [2, 2]
 
 
