@@ -39,7 +39,8 @@ def main() -> None:
 
     questions = rubric.load().question_ids
     print(
-        f"python -m grader check --implementation {args.implementation}; {args.repeats} runs each; {os.cpu_count()} cores"
+        f"python -m grader check --implementation {args.implementation}; "
+        f"{args.repeats} runs each; {os.cpu_count()} cores"
     )
     print(f"{'what':<8} {'median s':>9} {'min s':>7} {'max s':>7}  target")
     for q in questions + ["all"]:

@@ -118,18 +118,15 @@ def conv_case(x, w, b, conv_param, repeats):
         if backend not in fast_layers.BACKENDS:
             continue
         row[backend] = time_pair(
-            lambda: fast_layers.conv_forward_fast(x, w, b, conv_param, backend=backend)[1],
+            lambda backend=backend: fast_layers.conv_forward_fast(x, w, b, conv_param, backend=backend)[1],
             lambda c: fast_layers.conv_backward_fast(dout, c),
             repeats,
         )
     if torch is not None:
-        op = lambda x_, w_, b_: tF.conv2d(
-            x_,
-            w_,
-            b_,
-            stride=conv_param["stride"],  # noqa: E731
-            padding=conv_param["pad"],
-        )
+
+        def op(x_, w_, b_):
+            return tF.conv2d(x_, w_, b_, stride=conv_param["stride"], padding=conv_param["pad"])
+
         row["torch"] = torch_pair(op, (x, w, b), dout, repeats)
     return row
 
@@ -148,7 +145,7 @@ def pool_case(x, pool_param, repeats):
         if backend not in fast_layers.BACKENDS:
             continue
         row[backend] = time_pair(
-            lambda: fast_layers.max_pool_forward_fast(x, pool_param, backend=backend)[1],
+            lambda backend=backend: fast_layers.max_pool_forward_fast(x, pool_param, backend=backend)[1],
             lambda c: fast_layers.max_pool_backward_fast(dout, c),
             repeats,
         )

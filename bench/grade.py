@@ -13,8 +13,9 @@ configuration: submissions per minute (wall clock of the whole batch),
 p50/p95 seconds per submission (its own wall time, from results.json), and the
 peak resident memory of a sandboxed worker (the largest the workers reported
 in results.json; with resource limits alone, also ru_maxrss of RUSAGE_CHILDREN:
-under bubblewrap the worker is not this process's waited-for descendant). Configurations: code only with bubblewrap, code only
-with resource limits alone, and with --execute-notebooks on the first
+under bubblewrap the worker is not this process's waited-for descendant).
+Configurations: code only with bubblewrap, code only with resource limits alone, and with
+--execute-notebooks on the first
 --notebooks-n submissions (0 skips it).
 
 Every check's time limit is --timeout seconds (default 5; the rubric's are
@@ -218,7 +219,8 @@ def main() -> None:
             ("--execute-notebooks", "bwrap" if bwrap_ok and not args.skip_bwrap else "limits", args.notebooks_n, True)
         )
     print(
-        f"bench/grade.py: {args.n} submissions, {workers} workers, {os.cpu_count()} cores, check timeout {args.timeout:g} s, "
+        f"bench/grade.py: {args.n} submissions, {workers} workers, {os.cpu_count()} cores, "
+        f"check timeout {args.timeout:g} s, "
         f"questions {args.questions or 'all'}" + ("" if bwrap_ok else f"; bubblewrap unavailable ({why})")
     )
     try:
@@ -270,7 +272,8 @@ def main() -> None:
             statuses = ", ".join(f"{v} {k}" for k, v in r["statuses"].items() if v)
             print(
                 f"{label:<26} {r['n']:>4} {r['wall']:>8.1f} {rate:>9.1f} {_quantile(r['per'], 0.5):>7.2f} "
-                f"{_quantile(r['per'], 0.95):>7.2f} {r['worker_rss_mib']:>14.0f} {r['maxrss_mib']:>16.0f}  {statuses}{flag}"
+                f"{_quantile(r['per'], 0.95):>7.2f} {r['worker_rss_mib']:>14.0f} "
+                f"{r['maxrss_mib']:>16.0f}  {statuses}{flag}"
             )
             total = sum(t for _, t in r["kinds"].values()) or 1.0
             print(

@@ -56,7 +56,8 @@ def main() -> None:
     env = {"XDG_CACHE_HOME": cache}
 
     print(
-        f"notebooks against {args.implementation}, synthetic data; {os.cpu_count()} cores; per-cell limit {args.timeout:g} s"
+        f"notebooks against {args.implementation}, synthetic data; {os.cpu_count()} cores; "
+        f"per-cell limit {args.timeout:g} s"
     )
     header = f"{'notebook':<32}" + "".join(f" {m + ' s':>9}" for m in modes) + "  code cells  target (fast <= 60 s)"
     print(header)
@@ -90,7 +91,8 @@ def main() -> None:
     empty = html.render_report(results, title="Assignment 2: submission report (bench)")
     print()
     print(
-        f"HTML report ({modes[0]} mode notebooks): {_kib(len(page.encode()))} in all; checks only {_kib(len(empty.encode()))}"
+        f"HTML report ({modes[0]} mode notebooks): {_kib(len(page.encode()))} in all; "
+        f"checks only {_kib(len(empty.encode()))}"
     )
     for s in sections:
         images = str(s.body).count("data:image/")

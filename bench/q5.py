@@ -89,7 +89,8 @@ def main() -> None:
 
     (result,) = check.run(["q5"], implementation=args.implementation)
     print(
-        f"\n2. seconds per check inside the worker (one run; the first includes importing torch): {result.points:g} / {result.max_points:g} points"
+        f"\n2. seconds per check inside the worker (one run; the first includes importing torch): "
+        f"{result.points:g} / {result.max_points:g} points"
     )
     for c in result.checks:
         print(f"  {c.check_id:<34} {c.seconds:>7.2f}  {c.status.value}")
@@ -119,7 +120,8 @@ def main() -> None:
         torch.float32,
     )
     print(
-        f"{'data_utils synthetic set, float32, batch 64':<44} {args.images:>6} {seconds:>8.2f} {1000 * seconds / args.images:>9.2f} {acc:>8.3f}"
+        f"{'data_utils synthetic set, float32, batch 64':<44} {args.images:>6} {seconds:>8.2f} "
+        f"{1000 * seconds / args.images:>9.2f} {acc:>8.3f}"
     )
     rng = np.random.default_rng(0)
     prototypes = q5.synthetic_prototypes(rng)
@@ -127,7 +129,8 @@ def main() -> None:
     X_val, y_val = q5.synthetic_images(rng, q5.OPEN_VAL, prototypes)
     seconds, acc = _epoch(torch, pm, X, y, X_val, y_val, q5.OPEN_BATCH, torch.float64)
     print(
-        f"{'torch_open_model set, float64, batch 32':<44} {q5.OPEN_TRAIN:>6} {seconds:>8.2f} {1000 * seconds / q5.OPEN_TRAIN:>9.2f} {acc:>8.3f}"
+        f"{'torch_open_model set, float64, batch 32':<44} {q5.OPEN_TRAIN:>6} {seconds:>8.2f} "
+        f"{1000 * seconds / q5.OPEN_TRAIN:>9.2f} {acc:>8.3f}"
     )
 
 
