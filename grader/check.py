@@ -13,7 +13,8 @@ from pathlib import Path
 from . import fixtures as fixtures_mod
 from . import rubric as rubric_mod
 from .checks import registry
-from .checks.base import QuestionResult
+from .checks.base import QuestionResult, Status
+from .locate import definition
 from .paths import project_root
 from .runner import Task, run_checks
 from .scoring import score_question
@@ -93,13 +94,11 @@ def _run_specs(
 
 def _located(q: QuestionResult, checks, root: Path, implementation: str) -> QuestionResult:
     """FAIL rows without a location get the definition of the function under test (``grader.locate``)."""
-    from .checks.base import Status
-    from .locate import definition
-
     fixed = []
     for c in q.checks:
         if c.status is Status.FAIL and not c.location:
-            where = next(filter(None, (definition(root, implementation, call) for call in checks[c.check_id].calls)), "")
+            found = (definition(root, implementation, call) for call in checks[c.check_id].calls)
+            where = next(filter(None, found), "")
             c = dataclasses.replace(c, location=where) if where else c
         fixed.append(c)
     return dataclasses.replace(q, checks=tuple(fixed))

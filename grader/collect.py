@@ -41,11 +41,15 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, check, stubs
+from . import notebooks as nbmod
+from . import pdf as pdf_mod
 from . import rubric as rubric_mod
 from .atomic import atomic_write
 from .checks.base import QuestionResult
 from .paths import project_root
+from .preflight import syntax_problems
+from .render import html
 
 ZIP_NAME = "a2_code_submission.zip"
 REPORT_NAME = "a2_report.html"
@@ -126,16 +130,12 @@ def student_files(root: Path) -> list[str]:
     """Paths (under student/) that must exist: from ``reference/`` when present, else ``STUDENT_FILES``."""
     reference = root / "reference"
     if reference.is_dir():
-        from . import stubs
-
         return sorted(p.as_posix() for p in stubs.editable_files(reference))
     return sorted(STUDENT_FILES)
 
 
 def problems(root: Path, rubric: rubric_mod.Rubric, *, notebooks: bool = True) -> list[str]:
     """One line per reason the work under ``root`` cannot be collected (empty when it can)."""
-    from . import notebooks as nbmod
-
     out: list[str] = []
     student = root / "student"
     if not student.is_dir():
@@ -236,9 +236,6 @@ def write_zip(target: Path, root: Path, files: Sequence[str], manifest: dict) ->
 
 def notebook_sections(root: Path, rubric: rubric_mod.Rubric) -> list:
     """Every notebook present, rendered and sanitized (``html.Section``s), in the rubric's order."""
-    from . import notebooks as nbmod
-    from .render import html
-
     by_name = {name: qid for name, qid in required_notebooks(rubric)}
     names = list(by_name) + [n for n in OPTIONAL_NOTEBOOKS if n not in by_name]
     sections = []
@@ -251,16 +248,13 @@ def notebook_sections(root: Path, rubric: rubric_mod.Rubric) -> list:
             nb = nbmod.read(path)
             sections.append(dataclasses.replace(html.notebook_section(nb, name), title=label))
         except Exception as exc:  # noqa: BLE001 - a notebook that does not render is noted, not fatal
-            sections.append(
-                html.Section(title=label, body=html.Markup(""), note=f"could not be rendered ({exc.__class__.__name__})")
-            )
+            note = f"could not be rendered ({exc.__class__.__name__})"
+            sections.append(html.Section(title=label, body=html.Markup(""), note=note))
     return sections
 
 
 def render_report(root: Path, rubric: rubric_mod.Rubric, results, manifest: dict, warnings: Sequence[str] = ()) -> str:
     """The student's report: scores, checks, then every notebook present, rendered and sanitized."""
-    from .render import html
-
     sections = notebook_sections(root, rubric)
     facts = [
         ("created", manifest["created"]),
@@ -293,13 +287,9 @@ def collect(
     ``rubric_mod.RubricError`` for a bad rubric. With ``check_notebooks=False``
     the notebook problems are reported as warnings instead of refusals.
     """
-    from . import check
-
     root = Path(root).resolve() if root else project_root()
     out = Path(out).resolve() if out else root
     rubric = rubric or rubric_mod.load(root / "rubric.yaml" if (root / "rubric.yaml").is_file() else None)
-
-    from .preflight import syntax_problems
 
     refusals = syntax_problems(root) + problems(root, rubric, notebooks=check_notebooks)
     warnings = [] if check_notebooks else [p for p in problems(root, rubric) if p not in refusals]
@@ -319,8 +309,6 @@ def collect(
     atomic_write(report_path, lambda tmp: tmp.write_text(report, encoding="utf-8"))
     collected = Collected(zip_path, report_path, manifest, results, warnings)
     if pdf:  # the notebooks as one PDF; its absence is one line, not a refusal
-        from . import pdf as pdf_mod
-
         try:
             written = pdf_mod.write(
                 pdf_mod.notebooks_page(notebook_sections(root, rubric), title=f"{rubric.assignment}: notebooks"),
@@ -345,10 +333,10 @@ def summary_lines(result: Collected) -> list[str]:
     for q in result.results:
         passed = sum(c.passed for c in q.checks)
         extra = " (extra credit)" if q.extra_credit else ""
-        lines.append(
-            f"  {q.question:<{width}}  {q.points:g} / {q.max_points:g}  ({passed}/{len(q.checks)} checks){extra}  {q.title}"
-        )
-    lines.append(f"total: {result.total:g} / {result.max_total:g} points (public checks; details: python -m grader check)")
+        score = f"{q.points:g} / {q.max_points:g}  ({passed}/{len(q.checks)} checks){extra}"
+        lines.append(f"  {q.question:<{width}}  {score}  {q.title}")
+    total = f"{result.total:g} / {result.max_total:g} points"
+    lines.append(f"total: {total} (public checks; details: python -m grader check)")
     lines.append(f"submit {result.zip_path.name}; open {result.report_path.name} in a browser to review it")
     return lines
 

@@ -9,34 +9,32 @@ shrinks its training runs when ``fast_mode()`` is true (``A2KIT_FAST=1``).
 checks through the same machinery as ``python -m grader check`` and display
 the table in the notebook.
 
-Inline questions: the answer to one is a *markdown* cell whose metadata holds
-``{"a2kit": {"answer": "<question-id>"}}`` (``answer_metadata(qid)``), and
-whose source in the handout is exactly ``ANSWER_PLACEHOLDER``. ``collect``
-refuses a notebook with an empty answer (``answer_is_empty``).
+Inline questions: the answer cells' helpers (``answer_metadata``, ``answer_id``,
+``answer_is_empty``, ``ANSWER_PLACEHOLDER``) live in ``grader.answers`` and are
+re-exported here; the environment variable names in ``grader.envnames``.
 """
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .checks.base import CheckResult, QuestionResult
-
-#: Environment variable naming the package the notebooks exercise.
-IMPL_ENV = "A2KIT_IMPL"
-#: Environment variable switching the notebooks' fast mode on ("1", "true", "yes").
-FAST_ENV = "A2KIT_FAST"
-DEFAULT_IMPLEMENTATION = "student"
-
-#: The cell metadata namespace of a2kit, and the key under it naming an inline question.
-METADATA_KEY = "a2kit"
-ANSWER_KEY = "answer"
-#: The exact source of an answer cell in the handout.
-ANSWER_PLACEHOLDER = "**Your answer:** *fill this in*"
-ANSWER_PREFIX = "**Your answer:**"
+from . import check, collect, preflight
+from . import rubric as rubric_mod
+from .answers import (
+    ANSWER_KEY,
+    ANSWER_PLACEHOLDER,
+    ANSWER_PREFIX,
+    METADATA_KEY,
+    answer_id,
+    answer_is_empty,
+    answer_metadata,
+)
+from .checks.base import CheckResult, QuestionResult
+from .envnames import DEFAULT_IMPLEMENTATION, FAST_ENV, IMPL_ENV
+from .paths import project_root
+from .render import html, terminal
 
 T = TypeVar("T")
 
@@ -58,13 +56,11 @@ def load(module: str) -> ModuleType:
     """
     impl = implementation()
     if impl not in _ANNOUNCED:
-        from .preflight import implementation_folder, mismatch
-
-        wrong = mismatch()
+        wrong = preflight.mismatch()
         if wrong:
             raise RuntimeError(wrong)
         _ANNOUNCED.add(impl)
-        print(f"testing {implementation_folder(impl) or impl}")
+        print(f"testing {preflight.implementation_folder(impl) or impl}")
     return importlib.import_module(f"{impl}.{module}")
 
 
@@ -78,37 +74,11 @@ def by_mode(full: T, fast: T) -> T:
     return fast if fast_mode() else full
 
 
-# -- inline questions -------------------------------------------------------
-
-
-def answer_metadata(question_id: str) -> dict:
-    """The metadata of the answer cell of inline question ``question_id``."""
-    return {METADATA_KEY: {ANSWER_KEY: question_id}}
-
-
-def answer_id(cell) -> str | None:
-    """The inline question a markdown cell answers, or None (``cell``: a notebook cell mapping)."""
-    if cell.get("cell_type") != "markdown":
-        return None
-    meta = cell.get("metadata", {}).get(METADATA_KEY)
-    if not isinstance(meta, dict):
-        return None
-    qid = meta.get(ANSWER_KEY)
-    return str(qid) if qid else None
-
-
-def answer_is_empty(source: str | Sequence[str]) -> bool:
-    """True when ``source``, without the placeholder and the ``**Your answer:**`` prefix, is blank."""
-    text = source if isinstance(source, str) else "".join(source)
-    text = text.replace(ANSWER_PLACEHOLDER, "").replace(ANSWER_PREFIX, "")
-    return not text.strip()
-
-
 # -- checks in the notebook -------------------------------------------------
 
 
 def _in_kernel() -> bool:
-    try:
+    try:  # lazy: IPython is there only with a Jupyter kernel installed
         from IPython import get_ipython
     except ImportError:
         return False
@@ -117,15 +87,11 @@ def _in_kernel() -> bool:
 
 
 def _display(results: list[QuestionResult]) -> None:
-    from .render import terminal
-
     text = terminal.render(results)
     if not _in_kernel():
         print(text)
         return
-    from IPython.display import display
-
-    from .render import html
+    from IPython.display import display  # lazy: reached only inside a kernel (see _in_kernel)
 
     display({"text/plain": text, "text/html": html.render_fragment(results)}, raw=True)
 
@@ -134,9 +100,6 @@ def _rubric(rubric: str | None):
     """The rubric a notebook names (a path relative to the project root), or None for the default one."""
     if rubric is None:
         return None
-    from . import rubric as rubric_mod
-    from .paths import project_root
-
     return rubric_mod.load(project_root() / rubric)
 
 
@@ -147,8 +110,6 @@ def show_checks(*check_ids: str, rubric: str | None = None) -> list[CheckResult]
     ``"rubrics/tp2.yaml"``), by default ``rubric.yaml``. Raises
     ``grader.check.SelectionError`` for an unknown id.
     """
-    from . import check
-
     results = check.run_ids(list(check_ids), implementation=implementation(), rubric=_rubric(rubric))
     _display(results)
     return [c for q in results for c in q.checks]
@@ -156,8 +117,6 @@ def show_checks(*check_ids: str, rubric: str | None = None) -> list[CheckResult]
 
 def show_question(*question_ids: str, rubric: str | None = None) -> list[CheckResult]:
     """Run every public check of the named questions (``"q1"``), display the tables, return the results."""
-    from . import check
-
     results = check.run(list(question_ids), implementation=implementation(), rubric=_rubric(rubric))
     _display(results)
     return [c for q in results for c in q.checks]
@@ -170,8 +129,6 @@ def collect_submission(*, skip_notebooks: bool = False) -> bool:
     zip and the report were written, False (after printing each problem) when
     the work was refused.
     """
-    from . import collect
-
     try:
         result = collect.collect(check_notebooks=not skip_notebooks)
     except collect.CollectRefused as exc:
@@ -186,6 +143,10 @@ def collect_submission(*, skip_notebooks: bool = False) -> bool:
 __all__ = [
     "collect_submission",
     "ANSWER_KEY",
+    "ANSWER_PREFIX",
+    "DEFAULT_IMPLEMENTATION",
+    "FAST_ENV",
+    "IMPL_ENV",
     "ANSWER_PLACEHOLDER",
     "METADATA_KEY",
     "answer_id",

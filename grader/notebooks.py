@@ -5,7 +5,7 @@ bottom in a fresh kernel and returns the executed notebook. The kernel runs the
 interpreter that runs the grader (so it sees the same packages), in the
 notebook's folder, with the project root on ``PYTHONPATH`` (``grader``,
 ``student`` and ``reference`` import) and with ``A2KIT_IMPL`` /
-``A2KIT_FAST`` / ``A2KIT_ROOT`` set, which ``grader.notebook_api`` reads. A
+``A2KIT_FAST`` / ``A2KIT_ROOT`` set, which ``grader.notebook_api`` reads (names in ``grader.envnames``). A
 cell that raises, times out or kills the kernel stops the run with a
 ``NotebookError`` whose message is one line:
 ``FullyConnectedNets.ipynb: code cell 7 failed: NotImplementedError: ...``.
@@ -17,14 +17,22 @@ empty inline answer.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
+import zmq
+from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-from .notebook_api import FAST_ENV, IMPL_ENV, answer_id, answer_is_empty
+from .answers import answer_id, answer_is_empty
+from .envnames import FAST_ENV, IMPL_ENV, ROOT_ENV
 from .paths import project_root
 
 #: Default seconds one cell may run.
@@ -53,8 +61,6 @@ class NotebookError(RuntimeError):
 
 def last_line(text: str) -> str:
     """The last non-blank line of ``text``, ANSI colour codes removed."""
-    import re
-
     clean = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text or "")
     lines = [ln.strip() for ln in clean.splitlines() if ln.strip()]
     return lines[-1] if lines else ""
@@ -73,14 +79,9 @@ def _kernel_manager(kernel_name: str):
     ships runs ``sys.executable``, so the notebook sees what the grader sees.
     Any other kernel name is looked up as usual.
     """
-    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-
     class SameInterpreterSpecs(KernelSpecManager):
         def get_kernel_spec(self, name: str) -> KernelSpec:
             if name == "python3":
-                from ipykernel.kernelspec import RESOURCES, get_kernel_dict
-
                 return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
             return super().get_kernel_spec(name)
 
@@ -89,8 +90,6 @@ def _kernel_manager(kernel_name: str):
     # kernel warns when they are not): use it where both sides and libzmq offer it.
     if km.has_trait("transport_encryption"):
         try:
-            import zmq
-
             if zmq.has("curve"):
                 km.transport_encryption = "auto"
         except Exception:  # noqa: BLE001 - encryption is a nicety; plain local TCP works
@@ -108,7 +107,7 @@ def kernel_env(implementation: str, fast: bool, root: Path, extra: Mapping[str, 
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env[IMPL_ENV] = implementation
     env[FAST_ENV] = "1" if fast else "0"
-    env["A2KIT_ROOT"] = str(root)
+    env[ROOT_ENV] = str(root)
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     # The notebooks' matrices are small: threaded BLAS only adds contention (see grader.runner).
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -143,13 +142,6 @@ def execute(
     each code cell starts (the sandboxed worker reports it). The file is not modified.
     Raises ``NotebookError`` on the first failing cell.
     """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import (
-        CellExecutionError,
-        CellTimeoutError,
-        DeadKernelError,
-    )
-
     if isinstance(path, NotebookNode):
         nb = path
         name = name or "notebook"
@@ -162,7 +154,8 @@ def execute(
         except FileNotFoundError:
             raise NotebookError(name, None, "no such notebook") from None
         except Exception as exc:  # noqa: BLE001 - any unreadable file is one line for the user
-            raise NotebookError(name, None, f"not a readable notebook ({exc.__class__.__name__}: {last_line(str(exc))})") from None
+            reason = f"not a readable notebook ({exc.__class__.__name__}: {last_line(str(exc))})"
+            raise NotebookError(name, None, reason) from None
         cwd = Path(cwd) if cwd else path.resolve().parent
     root = Path(root).resolve() if root else project_root()
 

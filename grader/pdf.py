@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .atomic import atomic_write
+from .render import html
 
 PDF_NAME = "a2_inline_submission.pdf"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -39,8 +40,6 @@ def browser() -> str | None:
 
 def notebooks_page(sections: Sequence, *, title: str) -> str:
     """The page that is printed: only the notebooks (already-sanitized ``html.Section``s)."""
-    from .render import html
-
     return html.render_report([], title=title, subtitle="The executed notebooks, as submitted.", sections=sections)
 
 

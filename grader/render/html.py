@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import jinja2
 from markupsafe import Markup
 
+from ..answers import answer_id
 from ..checks.base import QuestionResult, Status
 from . import fmt_number, fmt_points
 
@@ -350,8 +351,6 @@ class NotebookOverview:
 
 def notebook_overview(nb, name: str, problems: Sequence[str] = ()) -> NotebookOverview:
     """The overview of ``nb`` (cheap: no nbconvert); ``problems`` as ``grader.notebooks.problems`` lists them."""
-    from ..notebook_api import answer_id
-
     code = [c for c in nb.cells if c.get("cell_type") == "code" and "".join(c.get("source", "")).strip()]
     answers = []
     for cell in nb.cells:
