@@ -33,7 +33,7 @@ return dx, dw, db
 
 
 # ---------------------------------------------------------------------------
-# Whole submissions for ``grade`` (tests/grader/test_grade_*.py)
+# Whole submissions for ``grade`` (tests/suites/test_hostile.py, test_roundtrip.py)
 
 ROOT = _Path(__file__).resolve().parents[2]
 #: Build artefacts and caches, never part of a submission.

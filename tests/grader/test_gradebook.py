@@ -1,7 +1,7 @@
 """An instructor's week: the output folder is the gradebook, reruns go by content (grader.gradebook).
 
 A two-check rubric keeps each grade cheap; the SIGKILL-and-rerun step of the week is
-``test_grade_roundtrip.test_sigkill_mid_batch_then_rerun_loses_nothing`` (the full CLI, one process killed).
+``tests/suites/test_roundtrip.test_sigkill_mid_batch_then_rerun_loses_nothing`` (the full CLI, one process killed).
 """
 
 from __future__ import annotations

@@ -40,16 +40,42 @@ def build_package(mutant: Mutant, dest: Path, package: str = "mutant") -> Path:
     return target
 
 
+@dataclasses.dataclass(frozen=True)
+class Alternative:
+    """A correct solution written another way: textual edits of the reference that must lose nothing."""
+
+    name: str
+    edits: tuple[tuple[str, str, str], ...]  # (file, reference text occurring once, replacement)
+
+
+def build_alternative(alt: Alternative, dest: Path) -> None:
+    """Copy reference/ to dest/mutant and apply every edit (each must match exactly once)."""
+    (file, old, new), *rest = alt.edits
+    target = build_package(Mutant(alt.name, file, old, new, breaks=()), dest)
+    for file, old, new in rest:
+        path = target / file
+        text = path.read_text()
+        assert text.count(old) == 1, f"{alt.name}: the text to replace occurs {text.count(old)} times in {file}"
+        path.write_text(text.replace(old, new))
+
+
 def all_mutants() -> list[Mutant]:
     import importlib.util
 
-    from . import a2_edges, a2_q1_q3, a2_q2_q4, a2_q5, tp2
+    from . import a2_edges, q1, q2, q3, q4, q5, tp2
 
-    out = list(a2_q1_q3.MUTANTS) + list(a2_q2_q4.MUTANTS) + list(a2_edges.MUTANTS) + list(tp2.MUTANTS)
+    out = (
+        list(q1.MUTANTS)
+        + list(q3.MUTANTS)
+        + list(q2.MUTANTS)
+        + list(q4.MUTANTS)
+        + list(a2_edges.MUTANTS)
+        + list(tp2.MUTANTS)
+    )
     # Q5's bugs show only where torch is installed (without it every Q5 check
-    # says "not implemented"; tests/grader/test_checks_q5.py covers that case).
+    # says "not implemented"; tests/grader/checks/test_q5.py covers that case).
     if importlib.util.find_spec("torch") is not None:
-        out += list(a2_q5.MUTANTS)
+        out += list(q5.MUTANTS)
     names = [m.name for m in out]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:

@@ -3,7 +3,7 @@
 Each bug here is invisible on some legal inputs: pad 0 or pad > 0, stride 1
 or > 1, a batch of one or of several, 2-D or N-D inputs, square or non-square
 windows, inputs of one sign. Under ``grade`` every one must be caught by the
-hidden draws of every secret (tests/grader/test_hidden_cases.py measures it
+hidden draws of every secret (tests/suites/test_hidden_cases.py measures it
 with the public case left out), which is what the case generators'
 ``common.edge`` cycles are for. The first five are the bugs the issue names,
 found in real public solutions.

@@ -33,7 +33,7 @@ from . import ROOT, Mutant, all_mutants, build_package
 
 #: Checks that train or iterate (seconds each): fewer secrets in the tests (see rubric.yaml's comment).
 TRAINING = frozenset({"solver_overfit", "convnet_overfit", "tp2_xor_a", "tp2_xor_b", "tp2_parity", "tp2_parity_narrow"})
-#: Q5 trains torch models: a mutant of pytorch_models.py is measured by tests/grader/test_mutants.py instead.
+#: Q5 trains torch models: a mutant of pytorch_models.py is measured by tests/suites/test_mutants.py instead.
 SKIPPED_QUESTIONS = frozenset({"q5"})
 
 

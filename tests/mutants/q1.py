@@ -1,12 +1,10 @@
-"""Mutants of Q1 (fully-connected nets) and Q3 (dropout).
+"""Mutants of Q1 (fully-connected nets: losses, TwoLayerNet, FullyConnectedNet, update rules).
 
-Most edits sit in code only Q1 and Q3 exercise (the losses, TwoLayerNet,
-FullyConnectedNet's regularization, the update rules, dropout). A bug in a
-layer every network uses (affine, ReLU, softmax) also costs the model checks
-of Q2 and Q4, which ``breaks`` then lists.
+A bug in a layer every network uses (affine, ReLU, softmax) also costs the model checks
+of Q2, Q3 and Q4, which ``breaks`` then lists.
 """
 
-from . import Mutant
+from . import Alternative, Mutant
 
 MUTANTS = [
     # --- layers shared by every network --------------------------------------------
@@ -195,53 +193,153 @@ MUTANTS = [
         breaks=("adam",),
         diagnosis="not stored back",
     ),
-    # --- dropout --------------------------------------------------------------------------
-    Mutant(
-        "dropout not scaled by 1/p",
-        "layers.py",
-        "mask = ((np.random.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)",
-        "mask = (np.random.rand(*x.shape) < p).astype(x.dtype, copy=False)",
-        breaks=("dropout_forward_train",),
-        diagnosis="1 / p",
+]
+
+
+# ---------------------------------------------------------------------------
+# Correct alternatives: must score full marks (tests/grader/checks/test_q1.py)
+# ---------------------------------------------------------------------------
+
+SOFTMAX_BODY = """\
+    N = x.shape[0]
+    shifted = x - x.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(N), y].sum() / N
+    dx = np.exp(log_probs)
+    dx[np.arange(N), y] -= 1
+    dx /= N
+"""
+
+SVM_BODY = """\
+    N = x.shape[0]
+    rows = np.arange(N)
+    correct = x[rows, y][:, None]
+    margins = np.maximum(0, x - correct + 1)
+    margins[rows, y] = 0
+    loss = margins.sum() / N
+    positive = margins > 0
+    dx = positive.astype(x.dtype)
+    dx[rows, y] -= positive.sum(axis=1)
+    dx /= N
+"""
+
+
+ALTERNATIVES = [
+    Alternative(
+        "loop-based softmax and svm",
+        (
+            (
+                "layers.py",
+                SOFTMAX_BODY,
+                """\
+    N, C = x.shape
+    loss = 0.0
+    dx = np.zeros_like(x)
+    for i in range(N):
+        row = x[i] - np.max(x[i])
+        exp_row = np.exp(row)
+        total = np.sum(exp_row)
+        loss += np.log(total) - row[y[i]]
+        for j in range(C):
+            dx[i, j] = exp_row[j] / total
+        dx[i, y[i]] -= 1
+    loss /= N
+    dx /= N
+""",
+            ),
+            (
+                "layers.py",
+                SVM_BODY,
+                """\
+    N, C = x.shape
+    loss = 0.0
+    dx = np.zeros_like(x)
+    for i in range(N):
+        for j in range(C):
+            if j == y[i]:
+                continue
+            margin = x[i, j] - x[i, y[i]] + 1
+            if margin > 0:
+                loss += margin
+                dx[i, j] += 1
+                dx[i, y[i]] -= 1
+    loss /= N
+    dx /= N
+""",
+            ),
+        ),
     ),
-    Mutant(
-        "dropout uses p as the drop probability",
-        "layers.py",
-        "mask = ((np.random.rand(*x.shape) < p) / p)",
-        "mask = ((np.random.rand(*x.shape) > p) / p)",
-        breaks=("dropout_forward_train",),
-        diagnosis="KEEPING",
+    Alternative(
+        "softmax as the log of shifted probabilities (cs231n's usual solution)",
+        (
+            (
+                "layers.py",
+                SOFTMAX_BODY,
+                """\
+    N = x.shape[0]
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    probs = np.exp(shifted)
+    probs /= np.sum(probs, axis=1, keepdims=True)
+    loss = -np.mean(np.log(probs[np.arange(N), y]))
+    dx = probs.copy()
+    dx[np.arange(N), y] -= 1
+    dx /= N
+""",
+            ),
+        ),
     ),
-    Mutant(
-        "dropout scales by p at test time",
-        "layers.py",
-        "    else:\n        out = x\n",
-        "    else:\n        out = x * p\n",
-        breaks=("dropout_forward_test", "fc_net_dropout"),
-        diagnosis="identity",
+    Alternative(
+        "relu written with a product and np.where (x >= 0)",
+        (
+            ("layers.py", "out = np.maximum(x, 0)", "out = x * (x > 0)"),
+            ("layers.py", "dx = dout * (x > 0)", "dx = np.where(x >= 0, dout, 0.0)"),
+        ),
     ),
-    Mutant(
-        "dropout_backward ignores the mask",
-        "layers.py",
-        "dx = dout * mask",
-        "dx = dout",
-        breaks=("dropout_backward", "fc_net_dropout"),
-        diagnosis="ignores the mask",
+    Alternative(
+        "in-place sgd_momentum and adam, copying rmsprop",
+        (
+            (
+                "optim.py",
+                'v = config["momentum"] * v - config["learning_rate"] * dw\n    next_w = w + v',
+                'v *= config["momentum"]\n    v -= config["learning_rate"] * dw\n    w += v\n    next_w = w',
+            ),
+            (
+                "optim.py",
+                'next_w = w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])',
+                'w -= config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])\n    next_w = w',
+            ),
+            (
+                "optim.py",
+                'next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])',
+                'next_w = np.copy(w)\n    next_w -= config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])',
+            ),
+        ),
     ),
-    Mutant(
-        "dropout ignores the seed (a fresh generator at every call)",
-        "layers.py",
-        "mask = ((np.random.rand(*x.shape) < p) / p)",
-        "mask = ((np.random.default_rng().random(x.shape) < p) / p)",
-        breaks=("fc_net_dropout",),
-        diagnosis="numeric gradient of your own loss",
+    Alternative(
+        "FullyConnectedNet creating its parameters directly in dtype",
+        (
+            (
+                "classifiers/fc_net.py",
+                'self.params["W%d" % i] = weight_scale * np.random.randn(d_in, d_out)\n'
+                '            self.params["b%d" % i] = np.zeros(d_out)',
+                'self.params["W%d" % i] = (weight_scale * np.random.randn(d_in, d_out)).astype(dtype)\n'
+                '            self.params["b%d" % i] = np.zeros(d_out, dtype=dtype)',
+            ),
+        ),
     ),
-    Mutant(
-        "FullyConnectedNet forgets dropout_backward",
-        "classifiers/fc_net.py",
-        "            if self.use_dropout:\n                dh = dropout_backward(dh, dropout_cache)\n",
-        "",
-        breaks=("fc_net_dropout",),
-        diagnosis="numeric gradient of your own loss",
+    Alternative(
+        "TwoLayerNet with separate affine and relu layers",
+        (
+            (
+                "classifiers/fc_net.py",
+                "hidden, hidden_cache = affine_relu_forward(X, W1, b1)",
+                "pre, pre_cache = affine_forward(X, W1, b1)\n        hidden, relu_cache = relu_forward(pre)",
+            ),
+            (
+                "classifiers/fc_net.py",
+                "_, dW1, db1 = affine_relu_backward(dhidden, hidden_cache)",
+                "dpre = relu_backward(dhidden, relu_cache)\n        _, dW1, db1 = affine_backward(dpre, pre_cache)",
+            ),
+        ),
     ),
 ]

@@ -113,7 +113,7 @@ def test_screenshot_of_the_summary_shows_the_plot(pages, tmp_path):
 def test_the_summary_of_a_class_of_hundreds_renders(tmp_path):
     """A synthetic class of 300 (extra credit, error rows, stubs): every part in the DOM, no console error."""
     from grader.render import summary
-    from tests.grader.test_summary import _class
+    from tests.grader.render.test_summary import _class
 
     page = tmp_path / "summary.html"
     page.write_text(summary.render(_class()))

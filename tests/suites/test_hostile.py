@@ -62,7 +62,7 @@ from tests.grader.subjects import (
     processes_with,
     survivors,
 )
-from tests.mutants import a2_q1_q3, build_package
+from tests.mutants import build_package, q1, q3
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
 
@@ -846,7 +846,7 @@ def graded(tmp_path_factory):
 
     correct = our_layout(ctx.subs / "correct", ROOT / "reference")
     minus_attack = reference_with(ctx.subs / "minus_attack", STUB)
-    mutant = next(m for m in a2_q1_q3.MUTANTS if set(m.breaks) <= set(CHECK_IDS))
+    mutant = next(m for m in q1.MUTANTS + q3.MUTANTS if set(m.breaks) <= set(CHECK_IDS))
     build_package(mutant, ctx.subs / "buggy", package="student")
     hostile_paths = {}
     for name, case in CASES.items():

@@ -1,7 +1,7 @@
 """Are the Q5 (PyTorch) checks well formed, full marks for the reference, zero for the stubs, and
 "not implemented" with the install command where torch is missing?
 
-The bugs each check catches are in the mutant corpus (tests/mutants/a2_q5.py,
+The bugs each check catches are in the mutant corpus (tests/mutants/q5.py,
 run by test_mutants.py). Where torch is absent is simulated honestly: a
 folder on the worker's path holds a ``torch`` package whose import raises
 ``ModuleNotFoundError``, exactly what a missing torch raises.

@@ -194,7 +194,7 @@ MUTANTS = mutant_selection()
 #: Mutants that grade does not catch with this test's secret although check does (a real gap, to report).
 NOT_CAUGHT_BY_HIDDEN: dict[
     str, str
-] = {}  # none today; tests/grader/test_hidden_cases.py guards the two gaps this test found
+] = {}  # none today; tests/suites/test_hidden_cases.py guards the two gaps this test found
 
 
 def importers(module: str) -> set[str]:

@@ -1,7 +1,7 @@
 """Hidden cases must keep every known bug visible, whatever the secret.
 
 Two gaps found by the mutant round trip through ``grade``
-(tests/grader/test_grade_roundtrip.py): a hidden case so large that the
+(tests/suites/test_roundtrip.py): a hidden case so large that the
 regularization gradient of W1 vanished below the tolerance, and a hidden
 weight_scale of 1.0 that made "weight_scale ignored" invisible. These tests
 draw the hidden cases of many secrets and measure the margin directly.
@@ -61,9 +61,8 @@ from grader.checks import cases as cases_mod  # noqa: E402
 from grader.rubric import CheckSpec, RubricError  # noqa: E402
 from grader.runner import Outcome  # noqa: E402
 from grader.scoring import score_check  # noqa: E402
-from tests.grader import test_checks_q1_q3 as q1_q3  # noqa: E402
 from tests.grader.subjects import ROOT  # noqa: E402
-from tests.mutants import a2_edges, a2_q2_q4, all_mutants  # noqa: E402
+from tests.mutants import a2_edges, all_mutants, build_alternative, q1, q2, q3, q4  # noqa: E402
 from tests.mutants.escape import SKIPPED_QUESTIONS, TRAINING, Lab, own_checks  # noqa: E402
 
 #: The discrimination test's secrets: cheap checks under all 20, training checks under the first 3.
@@ -72,7 +71,9 @@ ALL = bool(os.environ.get("A2KIT_ALL_MUTANTS"))
 MUTANTS = [
     m for m in all_mutants() if own_checks(m) and registry.get(own_checks(m)[0]).question not in SKIPPED_QUESTIONS
 ]
-ALTERNATIVES = list(a2_q2_q4.ALTERNATIVES)
+ALTERNATIVES = list(q2.ALTERNATIVES) + list(q4.ALTERNATIVES)
+Q1_Q3_ALTERNATIVES = list(q1.ALTERNATIVES) + list(q3.ALTERNATIVES)
+Q1_Q3 = ("q1", "q3")
 EDGE_MUTANTS = list(a2_edges.MUTANTS)
 
 
@@ -273,11 +274,11 @@ def test_correct_alternatives_pass_every_case_under_every_secret(lab, mutant):
     assert not failing, f"{mutant.name} fails {failing[:5]}"
 
 
-@pytest.mark.parametrize("alt", q1_q3.ALTERNATIVES, ids=[a.name for a in q1_q3.ALTERNATIVES])
+@pytest.mark.parametrize("alt", Q1_Q3_ALTERNATIVES, ids=[a.name for a in Q1_Q3_ALTERNATIVES])
 def test_q1_q3_alternatives_pass_every_case_under_every_secret(lab, alt):
-    """The alternatives of tests/grader/test_checks_q1_q3.py (vectorised, loops, in-place updates) on every case, 20 secrets."""
-    impl = lab.adopt(alt.name, lambda dest: q1_q3.build_alternative(alt, dest))
-    checks = [cid for cid, c in registry.all_checks().items() if c.question in q1_q3.QUESTIONS]
+    """The alternatives of tests/mutants/q1.py and q3.py (vectorised, loops, in-place updates) on every case, 20 secrets."""
+    impl = lab.adopt(alt.name, lambda dest: build_alternative(alt, dest))
+    checks = [cid for cid, c in registry.all_checks().items() if c.question in Q1_Q3]
     secrets = GRADE_SECRETS if ALL else GRADE_SECRETS[:5]
     failing = [
         (cid, s)

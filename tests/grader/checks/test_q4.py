@@ -1,0 +1,57 @@
+"""Are the Q2 and Q4 checks well formed, and do correct alternatives score full marks?
+
+The alternatives (tests/mutants/q4.py ``ALTERNATIVES``) are correct
+implementations written another way: the computation graph against the closed
+form of the batchnorm backward, loops against vectorized convolutions, an
+equality mask in the max-pool backward, pooling in float32, layer norm as the
+batch norm of the transpose. Each is built with the mutant mechanism and must
+pass every Q2 and Q4 check, on the public cases (through the real child
+process) and on hidden cases.
+"""
+
+import itertools
+import sys
+
+import pytest
+
+from grader import check as check_mod
+from grader.checks import q2, q4
+from grader.checks.base import Impl
+from grader.fixtures import case_for, compute
+from tests.mutants import build_package
+from tests.mutants.q4 import ALTERNATIVES
+
+CHECKS = q2.CHECKS + q4.CHECKS
+_PACKAGE_IDS = itertools.count()
+
+
+@pytest.mark.parametrize("alternative", ALTERNATIVES, ids=[m.name for m in ALTERNATIVES])
+def test_correct_alternative_scores_full_marks(alternative, tmp_path):
+    """Does a correct implementation written another way pass every Q2 and Q4 check?"""
+    build_package(alternative, tmp_path, package="alternative")
+    results = check_mod.run(["q2", "q4"], implementation="alternative", root=tmp_path)
+    failures = [(c.check_id, c.status.value, c.message) for q in results for c in q.checks if not c.passed]
+    assert not failures
+    for q in results:
+        assert q.points == q.max_points
+
+
+@pytest.mark.parametrize("alternative", ALTERNATIVES, ids=[m.name for m in ALTERNATIVES])
+def test_correct_alternative_passes_hidden_cases(alternative, tmp_path, monkeypatch):
+    """On hidden cases too (other shapes and magnitudes), is the alternative within every tolerance?"""
+    package = f"a2kit_alternative_{next(_PACKAGE_IDS)}"
+    build_package(alternative, tmp_path, package=package)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    impl, reference = Impl(package), Impl("reference")
+    try:
+        for c in CHECKS:
+            if c.id == "convnet_overfit":
+                continue  # trains for a while; the public run above covers it
+            for salt in ("alt-a", "alt-b"):
+                case = case_for(c, salt, hidden=True)
+                expected = compute(c, case, reference).expected
+                measure = c.compare(c.run(impl, case), expected, case, c.tolerance)
+                assert measure.passed, (c.id, salt, measure.detail)
+    finally:
+        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+            del sys.modules[name]
