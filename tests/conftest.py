@@ -9,3 +9,14 @@ import os
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+
+def pytest_addoption(parser):
+    # Golden files (tests/grader/render/golden/): `python -m pytest tests/grader/render --update-golden`
+    # (or A2KIT_UPDATE_GOLDEN=1) rewrites them from the current renderers instead of comparing; review the diff.
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files of tests/grader/render/golden/ instead of comparing with them",
+    )
