@@ -1,0 +1,110 @@
+"""grader.scoring: from an outcome of the untrusted side to a scored check result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.checks import registry
+from grader.checks.base import Impl, Status
+from grader.fixtures import case_for, compute
+from grader.rubric import CheckSpec, QuestionSpec
+from grader.runner import Outcome
+from grader.scoring import score_check, score_question, singleton_reshaped, without_values
+
+CHECK = registry.get("affine_forward")
+SPEC = CheckSpec("affine_forward", 2.0, None, None)
+
+
+@pytest.fixture(scope="module")
+def fixture():
+    return compute(CHECK, case_for(CHECK), Impl("reference"))
+
+
+def _ok(outputs: dict) -> Outcome:
+    return Outcome("ok", outputs=outputs, seconds=0.25)
+
+
+def test_right_outputs_get_the_rubric_points_and_the_check_tolerance(fixture):
+    """Do the reference's outputs score the spec's points, with the check's tolerance and the outcome's time?"""
+    r = score_check(CHECK, SPEC, _ok(dict(fixture.expected)), fixture)
+    assert (r.status, r.points, r.max_points, r.tolerance, r.seconds) == (Status.PASS, 2.0, 2.0, CHECK.tolerance, 0.25)
+
+
+def test_the_rubric_tolerance_overrides_the_check_s(fixture):
+    """With a rubric tolerance of 0.5, does an output 10% off pass?"""
+    got = {k: v * 1.1 for k, v in fixture.expected.items()}
+    assert score_check(CHECK, SPEC, _ok(got), fixture).status is Status.FAIL
+    loose = CheckSpec("affine_forward", 2.0, 0.5, None)
+    r = score_check(CHECK, loose, _ok(got), fixture)
+    assert r.status is Status.PASS and r.tolerance == 0.5
+
+
+@pytest.mark.parametrize(
+    "outcome,status,message",
+    [
+        (Outcome("not_implemented", message="not yet", location="layers.py:3"), Status.NOT_IMPLEMENTED, "not yet"),
+        (Outcome("timeout", message="took longer than 20 s"), Status.TIMEOUT, "took longer than 20 s"),
+        (Outcome("error", message="ValueError: bad shape"), Status.FAIL, "raised ValueError: bad shape"),
+        (Outcome("error", message="the worker died (signal 9)"), Status.ERROR, "the worker died (signal 9)"),
+        (Outcome("ok", outputs=None), Status.ERROR, "no result"),
+    ],
+)
+def test_each_outcome_maps_to_its_status_with_no_points(fixture, outcome, status, message):
+    """Is a student's exception a failed check, but a dead worker an error of the grading, each with 0 points?"""
+    r = score_check(CHECK, SPEC, outcome, fixture)
+    assert (r.status, r.points, r.message) == (status, 0.0, message)
+
+
+def test_an_exception_located_in_the_submission_is_the_student_s(fixture):
+    """Does a message that is not an exception name still count as the student's failure when it has a location?"""
+    r = score_check(CHECK, SPEC, Outcome("error", message="oops", location="layers.py:9 in f"), fixture)
+    assert r.status is Status.FAIL and r.location == "layers.py:9 in f"
+
+
+def test_extra_leading_singleton_dimensions_pass_with_a_warning_unless_strict(fixture):
+    """Does a right answer shaped (1, N, M) for (N, M) pass with a warning, and fail under strict_shapes?"""
+    got = {k: v[None] for k, v in fixture.expected.items()}
+    r = score_check(CHECK, SPEC, _ok(got), fixture)
+    assert r.status is Status.PASS and r.message.startswith("passed with a warning: ")
+    strict = score_check(CHECK, SPEC, _ok(got), fixture, strict_shapes=True)
+    assert strict.status is Status.FAIL and strict.points == 0.0
+
+
+def test_singleton_reshaped_ignores_shapes_that_broadcast_differently():
+    """Is (5, 1) for (5,) left alone (it does not broadcast like (5,)), while (1, 5) is reshaped?"""
+    expected = {"a": np.zeros(5), "b": np.zeros(5)}
+    out, notes = singleton_reshaped({"a": np.zeros((1, 5)), "b": np.zeros((5, 1))}, expected)
+    assert out["a"].shape == (5,) and out["b"].shape == (5, 1)
+    assert notes == ["a has shape (1, 5), expected (5,)"]
+
+
+def test_a_hidden_failure_shows_no_value_of_the_case(fixture):
+    """On a hidden case, is "got X, expected Y" taken out of the failure message?"""
+    got = {k: v + 1.0 for k, v in fixture.expected.items()}
+    public = score_check(CHECK, SPEC, _ok(got), fixture)
+    hidden = score_check(CHECK, SPEC, _ok(got), fixture, hidden=True)
+    assert "expected" in public.message and "(got " in public.message
+    assert "(got " not in hidden.message and "values withheld: hidden case" in hidden.message
+
+
+def test_without_values_keeps_the_rest_of_the_message():
+    """Does without_values replace only the values?"""
+    text = "out: 3 of 6 elements differ at index (0, 1) (got 0.5, expected 0.25)"
+    assert without_values(text) == "out: 3 of 6 elements differ at index (0, 1) (values withheld: hidden case)"
+
+
+def test_score_question_reports_a_check_that_never_ran_as_an_error(fixture):
+    """When the outcome of a check is missing, is it an ERROR "the check did not run" (and the others scored)?"""
+    relu = registry.get("relu_forward")
+    relu_fx = compute(relu, case_for(relu), Impl("reference"))
+    q = QuestionSpec("q1", "Fully-connected nets", 3.0, False, None, (SPEC, CheckSpec("relu_forward", 1.0, None, None)))
+    result = score_question(
+        q,
+        {"affine_forward": CHECK, "relu_forward": relu},
+        {"affine_forward": _ok(dict(fixture.expected))},
+        {"affine_forward": fixture, "relu_forward": relu_fx},
+    )
+    assert [c.status for c in result.checks] == [Status.PASS, Status.ERROR]
+    assert result.checks[1].message == "the check did not run"
+    assert (result.points, result.max_points) == (2.0, 3.0)
