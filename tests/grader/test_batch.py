@@ -201,7 +201,8 @@ def test_a_loop_at_import_costs_one_timeout_not_one_per_check(tmp_path):
     layers.write_text("while True:\n    pass\n" + layers.read_text())
     path = tmp_path / "three.yaml"
     path.write_text(
-        "version: 1\nassignment: tiny\nvisibility: visible\nquestions:\n  q1:\n    title: t\n    points: 4\n    checks:\n"
+        "version: 1\nassignment: tiny\nvisibility: visible\n"
+        "questions:\n  q1:\n    title: t\n    points: 4\n    checks:\n"
         "      - {id: affine_forward, points: 1, timeout: 3}\n      - {id: relu_forward, points: 1, timeout: 3}\n"
         "      - {id: relu_backward, points: 1, timeout: 3}\n      - {id: sgd_momentum, points: 1, timeout: 3}\n"
     )

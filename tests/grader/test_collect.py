@@ -335,7 +335,8 @@ REFUSALS = {
     ),
     "error output": (
         lambda r: _edit(r, "ConvolutionalNetworks.ipynb", _error_output),
-        "notebooks/ConvolutionalNetworks.ipynb: code cell 3 shows an error output (ValueError: shapes (2,3) and (4,5) not aligned)",
+        "notebooks/ConvolutionalNetworks.ipynb: code cell 3 shows an error output "
+        "(ValueError: shapes (2,3) and (4,5) not aligned)",
     ),
     "empty inline answer": (
         lambda r: _edit(r, "Dropout.ipynb", _empty_answer),

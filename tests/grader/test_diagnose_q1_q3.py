@@ -259,7 +259,9 @@ def test_every_catalogued_wrong_answer_of_q1_q3_has_a_bug_here():
 
 @pytest.mark.parametrize("name", sorted(BUGS))
 def test_the_diagnosis_names_the_bug(name):
-    """Does the bug fail its check on the public case with its catalogued message, and wherever it shows on hidden cases?"""
+    """Does the bug fail its check on the public case with its catalogued message, and wherever it shows on hidden
+    cases?
+    """
     check_id, overrides = BUGS[name]
     assert name in registry.get(check_id).wrong_answers
     message = WRONG_ANSWERS[name].message
@@ -284,7 +286,9 @@ def _log_sum_exp_unshifted(x, y):
 
 @pytest.mark.parametrize("softmax", [lambda x, y: _softmax(x, y, shift=False), _log_sum_exp_unshifted])
 def test_softmax_without_the_max_shift_is_told_to_shift(softmax):
-    """Whatever the formulation, does an unshifted softmax fail the stability check with the hint to shift by the max?"""
+    """Whatever the formulation, does an unshifted softmax fail the stability check with the hint to shift by the
+    max?
+    """
     impl = FakeImpl(layers={"softmax_loss": softmax})
     for salt, hidden in [("public", False), *[(s, True) for s in HIDDEN_SALTS]]:
         passed, hint, _ = outcome("softmax_loss_stability", impl, salt, hidden)

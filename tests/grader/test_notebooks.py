@@ -39,7 +39,8 @@ def small_notebook(path: Path) -> Path:
         ),
         new_code_cell(""),
         new_code_cell(
-            "import numpy as np\nout, _ = layers.affine_forward(np.ones((2, 3)), np.ones((3, 4)), np.zeros(4))\nfloat(out.sum())"
+            "import numpy as np\n"
+            "out, _ = layers.affine_forward(np.ones((2, 3)), np.ones((3, 4)), np.zeros(4))\nfloat(out.sum())"
         ),
         new_code_cell("results = show_checks('affine_forward')"),
         new_code_cell("os.getcwd()"),
@@ -55,7 +56,9 @@ def text_of(cell) -> str:
 
 
 def test_execute_runs_top_to_bottom_against_the_reference(tmp_path):
-    """Does a notebook run in the notebook's folder, with the switches and extra variables in the kernel's environment?"""
+    """Does a notebook run in the notebook's folder, with the switches and extra variables in the kernel's
+    environment?
+    """
     path = small_notebook(tmp_path / "small.ipynb")
     before = path.read_text()
     nb = notebooks.execute(path, implementation="reference", fast=True, timeout=60, env={"A2KIT_EXTRA": "here"})
@@ -150,7 +153,8 @@ def test_problems_unexecuted_cells_are_one_line():
 def test_problems_out_of_order():
     nb = executed(ran("a = 1", 3), ran("b = 2", 2), ran("c = 3", 4))
     assert notebooks.problems(nb, "N.ipynb") == [
-        "N.ipynb: code cell 2 ran out of order (execution count 2 after 3 in code cell 1; restart the kernel and run all cells)"
+        "N.ipynb: code cell 2 ran out of order "
+        "(execution count 2 after 3 in code cell 1; restart the kernel and run all cells)"
     ]
     nb = executed(ran("a = 1", 1), ran("b = 2", 1))
     assert "code cell 2 ran out of order" in notebooks.problems(nb, "N.ipynb")[0]

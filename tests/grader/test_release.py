@@ -200,7 +200,9 @@ def test_check_runs_in_the_handout_and_gives_zeros_on_the_stubs(handout):
 
 
 def test_check_in_the_handout_gives_full_marks_and_diagnoses_without_wrong_answers(handout, tmp_path):
-    """Does the handout's grader pass a complete student tree, and still diagnose a known bug from the public fixtures?"""
+    """Does the handout's grader pass a complete student tree, and still diagnose a known bug from the public
+    fixtures?
+    """
     project, done = handout
     work = tmp_path / "handout"
     shutil.copytree(done.out, work)
@@ -259,7 +261,9 @@ def test_out_inside_the_project_or_not_empty_is_refused_unless_forced(handout, t
 
 
 def test_the_handout_readme_is_a_students(handout):
-    """Is the handout's README the student one: set-up, check, collect, statuses, diagnoses; no grading, secrets, mutants?"""
+    """Is the handout's README the student one: set-up, check, collect, statuses, diagnoses; no grading, secrets,
+    mutants?
+    """
     from grader.handout import STUDENT_README
 
     _, done = handout

@@ -163,7 +163,9 @@ def test_cpu_time_is_limited(tmp_path, mode):
 
 
 def test_flooding_stdout_costs_nothing_and_is_kept_head_and_tail(tmp_path, mode):
-    """64 MiB on stdout and stderr (more than the file-size limit) then correct results: ok, with 64 KiB head + tail kept."""
+    """64 MiB on stdout and stderr (more than the file-size limit) then correct results: ok, with 64 KiB head + tail
+    kept.
+    """
     from grader.channel import HeadTail
 
     body = (
@@ -189,7 +191,10 @@ def test_flooding_stdout_costs_nothing_and_is_kept_head_and_tail(tmp_path, mode)
 
 def test_the_instructors_environment_does_not_reach_the_submission(tmp_path, mode):
     env = dict(os.environ, A2KIT_TEST_TOKEN="s3cret")
-    code = "import os\nfacts['token'] = os.environ.get('A2KIT_TEST_TOKEN')\nfacts['home'] = os.environ['HOME'] == os.getcwd()\n"
+    code = (
+        "import os\nfacts['token'] = os.environ.get('A2KIT_TEST_TOKEN')\n"
+        "facts['home'] = os.environ['HOME'] == os.getcwd()\n"
+    )
     facts = probe(tmp_path, mode, code, env=env)
     assert facts == {"token": None, "home": True}
 
@@ -549,7 +554,11 @@ def test_an_installed_reference_or_grader_in_site_packages_is_hidden(monkeypatch
         monkeypatch.setattr(sandbox, "_python_paths", lambda project, refuse: [*real(project, refuse), site])
         jobdir = Path(tempfile.mkdtemp(prefix="a2kit-job-"))
         os.chmod(jobdir, 0o755)
-        code = "import os, sys; print(sorted(n for n in ('reference', 'grader', 'numpy_like') if os.listdir(os.path.join(sys.argv[1], n))))"
+        code = (
+            "import os, sys; "
+            "print(sorted(n for n in ('reference', 'grader', 'numpy_like') "
+            "if os.listdir(os.path.join(sys.argv[1], n))))"
+        )
         argv = Sandbox().bwrap_argv([sys.executable, "-c", code, str(site)], jobdir)
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env, cwd=jobdir)

@@ -311,7 +311,8 @@ ALTERNATIVES = [
             (
                 "optim.py",
                 'next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])',
-                'next_w = np.copy(w)\n    next_w -= config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])',
+                "next_w = np.copy(w)\n"
+                '    next_w -= config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])',
             ),
         ),
     ),

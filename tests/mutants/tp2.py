@@ -169,7 +169,9 @@ MUTANTS = [
         "tp2 fit updates the weights but not the biases",
         "network/models.py",
         "                    for k, dp in g.items():\n",
-        '                    for k, dp in g.items():\n                        if k == "b":\n                            continue\n',
+        "                    for k, dp in g.items():\n"
+        '                        if k == "b":\n'
+        "                            continue\n",
         breaks=("tp2_fit_epochs", "tp2_xor_a"),
         rubric=TP2,
     ),

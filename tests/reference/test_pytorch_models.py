@@ -25,10 +25,10 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed; pytorch_models.py needs it")
 
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402 - after importorskip
 
-from reference import layers
-from reference import pytorch_models as pm
+from reference import layers  # noqa: E402
+from reference import pytorch_models as pm  # noqa: E402
 
 pytestmark = pytest.mark.torch
 

@@ -276,7 +276,9 @@ def test_correct_alternatives_pass_every_case_under_every_secret(lab, mutant):
 
 @pytest.mark.parametrize("alt", Q1_Q3_ALTERNATIVES, ids=[a.name for a in Q1_Q3_ALTERNATIVES])
 def test_q1_q3_alternatives_pass_every_case_under_every_secret(lab, alt):
-    """The alternatives of tests/mutants/q1.py and q3.py (vectorised, loops, in-place updates) on every case, 20 secrets."""
+    """The alternatives of tests/mutants/q1.py and q3.py (vectorised, loops, in-place updates) on every case, 20
+    secrets.
+    """
     impl = lab.adopt(alt.name, lambda dest: build_alternative(alt, dest))
     checks = [cid for cid, c in registry.all_checks().items() if c.question in Q1_Q3]
     secrets = GRADE_SECRETS if ALL else GRADE_SECRETS[:5]

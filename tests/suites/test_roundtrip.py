@@ -1,4 +1,5 @@
-"""``grade`` end to end: what ``collect`` packs grades full marks, stubs zero, mutants as under ``check``; SIGKILL and resume.
+"""``grade`` end to end: what ``collect`` packs grades full marks, stubs zero, mutants as under ``check``;
+SIGKILL and resume.
 
 * Round trip: the reference packaged the way ``collect`` packages (its own
   ``submission_files``/``build_manifest``/``write_zip``; notebooks as handed
@@ -198,7 +199,9 @@ NOT_CAUGHT_BY_HIDDEN: dict[
 
 
 def importers(module: str) -> set[str]:
-    """``module`` (a short name of grader.checks.base.MODULES) and the modules of reference/ that import it, transitively."""
+    """``module`` (a short name of grader.checks.base.MODULES) and the modules of reference/ that import it,
+    transitively.
+    """
     found, changed = {module}, True
     while changed:
         changed = False
@@ -325,7 +328,9 @@ def small_rubric(path: Path) -> Path:
 
 
 def test_sigkill_mid_batch_then_rerun_regrades_only_what_was_not_finished(tmp_path):
-    """After a SIGKILL: finished submissions untouched on rerun, every submission once, a gradebook that always parses, no orphans."""
+    """After a SIGKILL: finished submissions untouched on rerun, every submission once, a gradebook that always
+    parses, no orphans.
+    """
     rubric_file = small_rubric(tmp_path / "small.yaml")
     question_ids = rubric_mod.load(rubric_file).question_ids
     subs = tmp_path / "subs"

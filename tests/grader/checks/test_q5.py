@@ -242,7 +242,8 @@ def test_readme_first_command_in_a_fresh_venv_without_torch_exits_0(tmp_path):
     """The README's Quick start, `python -m grader check --implementation reference`, where torch is absent.
 
     A fresh venv (``--system-site-packages``, so nothing is downloaded) whose own site-packages holds a
-    torch that fails to import (it comes before the system's, in the checks' child processes too): every check but Q5's passes, Q5 is reported once as skipped, and the exit code is 0
+    torch that fails to import (it comes before the system's, in the checks' child processes too): every
+    check but Q5's passes, Q5 is reported once as skipped, and the exit code is 0
     so that whatever is chained after it with ``&&`` runs.
     """
     venv = tmp_path / "venv"
@@ -299,7 +300,9 @@ def _optim_run(mode: str) -> list[str]:
 
 @needs_torch
 def test_lazy_dynamo_changes_no_number():
-    """With grader.checks.torch_lazy, do SGD/Adam steps leave torch._dynamo unimported and give bit-identical weights?"""
+    """With grader.checks.torch_lazy, do SGD/Adam steps leave torch._dynamo unimported and give bit-identical
+    weights?
+    """
     eager, lazy = _optim_run("eager"), _optim_run("lazy")
     assert eager[0] == "True" and lazy[0] == "False"  # the optimizers pulled in the real one, or not
     assert lazy[1] == eager[1]
