@@ -82,9 +82,10 @@ from . import unpack as unpack_mod
 from .atomic import atomic_write, atomic_write_text
 from .checks import cases as cases_mod
 from .checks import registry
-from .checks.base import MODULES, Case, Impl, QuestionResult, Status
+from .checks.base import MODULES, Case, Impl
 from .paths import project_root
 from .q5_notebook import q5_from_notebook
+from .results import QuestionResult, Status
 from .runner import NotebookRun, Task, npz_bytes, run_checks, run_notebooks
 from .sandbox import NOTEBOOK_GRADER_FILES, NOTEBOOK_LIMITS
 from .scoring import score_question

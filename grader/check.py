@@ -13,9 +13,9 @@ from pathlib import Path
 from . import fixtures as fixtures_mod
 from . import rubric as rubric_mod
 from .checks import registry
-from .checks.base import QuestionResult, Status
 from .locate import definition
 from .paths import project_root
+from .results import QuestionResult, Status
 from .runner import Task, run_checks
 from .scoring import score_question
 

@@ -46,10 +46,10 @@ from . import notebooks as nbmod
 from . import pdf as pdf_mod
 from . import rubric as rubric_mod
 from .atomic import atomic_write
-from .checks.base import QuestionResult
 from .paths import project_root
 from .preflight import syntax_problems
 from .render import html
+from .results import QuestionResult
 
 ZIP_NAME = "a2_code_submission.zip"
 REPORT_NAME = "a2_report.html"

@@ -31,10 +31,10 @@ from .answers import (
     answer_is_empty,
     answer_metadata,
 )
-from .checks.base import CheckResult, QuestionResult
 from .envnames import DEFAULT_IMPLEMENTATION, FAST_ENV, IMPL_ENV
 from .paths import project_root
 from .render import html, terminal
+from .results import CheckResult, QuestionResult
 
 T = TypeVar("T")
 

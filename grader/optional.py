@@ -7,8 +7,8 @@ check the student could pass makes ``check`` exit 1 (CONTRACT §4).
 """
 from __future__ import annotations
 
-from .checks.base import QuestionResult, Status
 from .checks.q5 import INSTALL, NO_TORCH
+from .results import QuestionResult, Status
 
 #: The messages that mean "this machine lacks an optional extra", with what to say instead.
 MISSING_EXTRA = {NO_TORCH: f"PyTorch is not installed; install it with {INSTALL} to run it"}

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from .checks import cases as cases_mod
-from .checks.base import Check, CheckResult, QuestionResult, Status
+from .checks.base import Check
 from .diagnose import diagnose
 from .fixtures import Fixture
+from .results import CheckResult, QuestionResult, Status
 from .rubric import CheckSpec, QuestionSpec
 from .runner import Outcome
 

@@ -13,12 +13,13 @@ A check is declared once and used three ways:
 
 ``run`` is the only part executed on the untrusted side, in a child process; it
 receives the implementation (``Impl``) and a ``Case`` and returns plain arrays.
-Everything else runs on the trusted side.
+Everything else runs on the trusted side. This module is copied into the
+sandbox; the trusted side's result types (``Status``, ``CheckResult``,
+``QuestionResult``) live in ``grader.results``, which is not.
 """
 from __future__ import annotations
 
 import dataclasses
-import enum
 import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -26,16 +27,6 @@ from typing import Any, Protocol
 import numpy as np
 
 Arrays = dict[str, np.ndarray]
-
-
-class Status(str, enum.Enum):
-    """The closed set of outcomes of one check."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    NOT_IMPLEMENTED = "not implemented"
-    ERROR = "error"
-    TIMEOUT = "timeout"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,45 +87,7 @@ class Check:
     tolerance: float
     calls: tuple[str, ...] = ()
     timeout: float = 20.0
-    wrong_answers: tuple[str, ...] = ()  # names of entries in grader.diagnose.WRONG_ANSWERS
-
-
-@dataclasses.dataclass(frozen=True)
-class CheckResult:
-    """The outcome of one check: data only; renderers live in grader.render."""
-
-    check_id: str
-    question: str
-    title: str
-    status: Status
-    points: float
-    max_points: float
-    error: float | None = None
-    tolerance: float | None = None
-    message: str = ""  # diagnosis on failure, or the error's last line
-    location: str = ""  # the student's file and line where an exception arose
-    seconds: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        return self.status is Status.PASS
-
-
-@dataclasses.dataclass(frozen=True)
-class QuestionResult:
-    question: str
-    title: str
-    max_points: float
-    extra_credit: bool
-    checks: tuple[CheckResult, ...]
-
-    @property
-    def points(self) -> float:
-        return sum(c.points for c in self.checks)
-
-    @property
-    def all_passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+    wrong_answers: tuple[str, ...] = ()  # names of entries in grader.wrong_answers.WRONG_ANSWERS
 
 
 #: Short names the checks use for the implementation's modules.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from ..checks.base import QuestionResult, Status
+from ..results import QuestionResult, Status
 from . import fmt_number
 
 STATUS_TEXT = {

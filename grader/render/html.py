@@ -30,7 +30,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..answers import answer_id
-from ..checks.base import QuestionResult, Status
+from ..results import QuestionResult, Status
 from . import fmt_number, fmt_points
 
 STATUS_LABEL = {

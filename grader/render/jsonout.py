@@ -5,7 +5,7 @@ import json
 import math
 from collections.abc import Sequence
 
-from ..checks.base import QuestionResult
+from ..results import QuestionResult
 
 
 def _finite(x: float | None) -> float | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 
-from ..checks.base import CheckResult, QuestionResult, Status
+from ..results import CheckResult, QuestionResult, Status
 from . import fmt_number, fmt_points
 
 _MARK = {

@@ -18,10 +18,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 import grader
 from grader import cli, collect, notebooks, stubs
 from grader import rubric as rubric_mod
-from grader.checks.base import CheckResult, QuestionResult, Status
 from grader.notebook_api import ANSWER_PLACEHOLDER, answer_metadata
 from grader.paths import project_root
 from grader.render import html as html_render
+from grader.results import CheckResult, QuestionResult, Status
 from tests.grader.subjects import gradable_rubric
 
 ROOT = project_root()

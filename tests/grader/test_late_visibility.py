@@ -9,8 +9,8 @@ import pytest
 
 from grader import batch, cli, late
 from grader import rubric as rubric_mod
-from grader.checks.base import CheckResult, QuestionResult, Status
 from grader.render import gradescope
+from grader.results import CheckResult, QuestionResult, Status
 from tests.grader import gradescope_schema
 from tests.grader.subjects import ROOT, our_layout
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from grader import check, notebook_api, rubric
-from grader.checks.base import Status
 from grader.paths import project_root
+from grader.results import Status
 
 
 def test_implementation_defaults_to_student(monkeypatch):

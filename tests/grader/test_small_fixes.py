@@ -10,8 +10,8 @@ import pytest
 
 from grader import check as check_mod
 from grader import cli, collect, preflight
-from grader.checks.base import Status
 from grader.paths import project_root
+from grader.results import Status
 from tests.grader.test_collect import NOW, make_project
 
 ROOT = project_root()

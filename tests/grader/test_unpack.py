@@ -12,7 +12,7 @@ import pytest
 
 from grader import batch, fixtures, rubric, stubs
 from grader.checks import registry
-from grader.checks.base import Status
+from grader.results import Status
 from grader.rubric import CheckSpec
 from grader.runner import Task, run_checks
 from grader.sandbox import Sandbox

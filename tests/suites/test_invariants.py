@@ -4,8 +4,8 @@ import subprocess
 import sys
 
 from grader import check
-from grader.checks.base import Status
 from grader.paths import project_root
+from grader.results import Status
 from tests.grader.subjects import gradable_rubric
 
 

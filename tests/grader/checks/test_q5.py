@@ -20,9 +20,10 @@ import pytest
 
 from grader import check as check_mod
 from grader.checks import q5, registry
-from grader.checks.base import Case, Impl, Status
+from grader.checks.base import Case, Impl
 from grader.fixtures import case_for, compute
 from grader.paths import project_root
+from grader.results import Status
 
 ROOT = project_root()
 CHECKS = q5.CHECKS

@@ -11,8 +11,9 @@ import pytest
 from grader import batch, check, collect, fixtures
 from grader import rubric as rubric_mod
 from grader.checks import registry, tp2
-from grader.checks.base import Impl, Status
+from grader.checks.base import Impl
 from grader.paths import project_root
+from grader.results import Status
 
 ROOT = project_root()
 RUBRIC = ROOT / "rubrics" / "tp2.yaml"
