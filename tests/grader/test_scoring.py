@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from grader.checks import registry
-from grader.checks.base import Impl, Status
+from grader.checks.base import Impl
 from grader.fixtures import case_for, compute
+from grader.results import Status
 from grader.rubric import CheckSpec, QuestionSpec
 from grader.runner import Outcome
 from grader.scoring import score_check, score_question, singleton_reshaped, without_values

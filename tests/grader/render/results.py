@@ -6,8 +6,8 @@ golden files under golden/ change only when a renderer does.
 
 from __future__ import annotations
 
-from grader.checks.base import CheckResult, QuestionResult, Status
 from grader.checks.q5 import NO_TORCH
+from grader.results import CheckResult, QuestionResult, Status
 
 
 def _c(check_id: str, question: str, status: Status, points: float, max_points: float, **kw) -> CheckResult:

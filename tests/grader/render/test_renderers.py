@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from grader.checks.base import Status
 from grader.render import fmt_number, fmt_points, gradescope, jsonout, terminal
+from grader.results import Status
 from tests.grader.render.results import RESULTS
 
 Q1, Q3, Q4, Q5 = RESULTS
