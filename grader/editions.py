@@ -61,6 +61,8 @@ EDITIONS: dict[str, Edition] = {
         Edition("2025", ("svm_loss",) + _TWO_LAYER),
     )
 }
+#: The 2025 edition's RNN modules (any of them, beside ``dropout_keep_ratio=``, tells 2025).
+_RNN_FILES = ("rnn_layers.py", "rnn_layers_pytorch.py")
 #: What a submission of the kit's own layout (and an undetectable cs231n one) is graded as.
 DEFAULT = "2021-2024"
 
@@ -92,6 +94,25 @@ def _read(path: Path, limit: int = 1 << 20) -> str:
         return ""
 
 
+_TELLING = re.compile(r"\b(use_batchnorm|dropout_keep_ratio|dropout)\s*=")
+
+
+def _fc_signature(fc: str) -> str:
+    """The parameters of ``FullyConnectedNet.__init__`` that tell the edition.
+
+    The last class of that name is the one the module binds, but it may be a
+    wrapper (``__init__(self, *a, **kw)``) around an earlier one: the last
+    definition whose signature names a telling keyword is taken.
+    """
+    starts = [m.start() for m in re.finditer(r"(?m)^class\s+FullyConnectedNet\b", fc)]
+    for k in reversed(range(len(starts))):
+        body = fc[starts[k]: starts[k + 1] if k + 1 < len(starts) else len(fc)]
+        init = re.search(r"def\s+__init__\s*\(([^)]*)\)", body)
+        if init and _TELLING.search(init.group(1)):
+            return init.group(1)
+    return ""
+
+
 def detect(package_dir: Path, notebooks=()) -> tuple[Edition, str]:
     """The edition of a cs231n package folder, and the evidence (one phrase) it was told by.
 
@@ -101,12 +122,12 @@ def detect(package_dir: Path, notebooks=()) -> tuple[Edition, str]:
     fc = _read(package_dir / "classifiers" / "fc_net.py")
     layers = _read(package_dir / "layers.py")
     names = {Path(n).name for n in notebooks}
-    init = re.search(r"def\s+__init__\s*\(([^)]*)\)", fc[fc.find("class FullyConnectedNet"):] if "class FullyConnectedNet" in fc else "")
-    sig = init.group(1) if init else ""
+    sig = _fc_signature(fc)
     if "use_batchnorm" in sig:
         return EDITIONS["2017"], "FullyConnectedNet takes use_batchnorm="
     if "dropout_keep_ratio" in sig:
-        rnn = (package_dir / "rnn_layers.py").is_file() or "RNN_Captioning.ipynb" in names
+        # 2025 moved RNN captioning into Assignment 2, in PyTorch: rnn_layers_pytorch.py, RNN_Captioning_pytorch.ipynb
+        rnn = any((package_dir / f).is_file() for f in _RNN_FILES) or any(n.startswith("RNN_Captioning") for n in names)
         if rnn and "FullyConnectedNets.ipynb" not in names:
             return EDITIONS["2025"], "FullyConnectedNet takes dropout_keep_ratio=, RNN captioning in Assignment 2"
         return EDITIONS["2021-2024"], "FullyConnectedNet takes dropout_keep_ratio="

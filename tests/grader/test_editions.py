@@ -41,6 +41,7 @@ def edition_package(dest: Path, edition: str, bug: bool = False) -> Path:
         if bug and edition == "2018-2019":  # the dropout= keyword taken and ignored
             call = call.replace("dropout_keep_ratio=dropout", "dropout_keep_ratio=1")
         text = fc.read_text().replace("class FullyConnectedNet(", "class _FCN(")
+        text = text.replace("class FullyConnectedNet:", "class _FCN:")
         text += (
             "\n\nclass FullyConnectedNet(_FCN):\n"
             f"    def __init__(self, hidden_dims, input_dim=3 * 32 * 32, num_classes=10, {sig}, reg=0.0,\n"
