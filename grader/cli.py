@@ -33,7 +33,7 @@ def _cmd_stubs(args: argparse.Namespace) -> ExitCode:
         raise UsageError(f"{reference}: no reference/ tree here (use --root)")
     if args.check:
         try:
-            problems = stubs.check_student_tree(reference, student)
+            problems = stubs.check_student_tree(reference, student) + stubs.check_editable_module(root)
         except stubs.StubError as exc:
             raise UsageError(f"reference/{exc}") from exc
         for line in problems:
@@ -45,6 +45,7 @@ def _cmd_stubs(args: argparse.Namespace) -> ExitCode:
         return ExitCode.OK
     try:
         editable = stubs.write_student_tree(reference, student)
+        stubs.write_editable_module(root)
     except stubs.StubError as exc:
         raise UsageError(f"reference/{exc}") from exc
     print(f"wrote {student} ({len(editable)} student-editable files: {', '.join(map(str, editable))})")

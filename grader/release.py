@@ -51,6 +51,7 @@ from pathlib import Path
 
 from . import stubs
 from .paths import project_root
+from .zones import PUBLIC_FIXTURES, WITHHELD
 
 #: Folders copied (filtered) into the handout.
 TREES = ("student", "notebooks", "grader", "rubrics")
@@ -58,10 +59,6 @@ TREES = ("student", "notebooks", "grader", "rubrics")
 FILES = ("rubric.yaml", "pyproject.toml", "setup.py", "LICENSE")
 #: Written into the handout (not copied): the student README.
 GENERATED = ("README.md",)
-#: Paths (relative to the project root, ``/``-separated) that never ship.
-WITHHELD = ("grader/wrong_answers",)
-#: The only file of ``grader/fixtures/`` that ships.
-PUBLIC_FIXTURES = ("public.npz",)
 SECRET_NAMES = frozenset({".a2kit-secret"})
 SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache", "build", "dist"})
 SKIPPED_SUFFIXES = frozenset({".pyc", ".pyo", ".so", ".pyd", ".c", ".o", ".tmp"})
@@ -222,7 +219,7 @@ def release(out: Path, *, root: Path | None = None, force: bool = False) -> Rele
     _check_out(out, root, force)
     if reference.is_dir():
         try:
-            stale = stubs.check_student_tree(reference, student)
+            stale = stubs.check_student_tree(reference, student) + stubs.check_editable_module(root)
         except stubs.StubError as exc:
             raise ReleaseError(f"reference/{exc}") from exc
         if stale:

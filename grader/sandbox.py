@@ -118,15 +118,13 @@ import sys
 import threading
 from pathlib import Path
 
+from .envnames import SANDBOX_ENV
+from .zones import NOTEBOOK_GRADER_FILES, WORKER_FILES  # noqa: F401 (NOTEBOOK_GRADER_FILES: re-exported for batch)
+
 #: ``A2KIT_SANDBOX``: ``bwrap`` (require bubblewrap), ``limits`` (resource limits only), unset or ``auto``.
-ENV_VAR = "A2KIT_SANDBOX"
+ENV_VAR = SANDBOX_ENV
 #: Where the filtered copy of the grader appears inside the sandbox (``/a2kit/grader``).
 GRADER_MOUNT = "/a2kit"
-#: The grader files the worker needs, relative to the grader package (glob patterns).
-WORKER_FILES = ("__init__.py", "worker.py", "channel.py", "compare.py", "sandbox.py", "editions.py", "checks/*.py")
-#: What executing a notebook needs (``show_checks`` runs public checks): the grader as the handout ships it,
-#: i.e. without ``wrong_answers/`` and with only the public fixtures.
-NOTEBOOK_GRADER_FILES = ("*.py", "checks/*.py", "render/*.py", "fixtures/public.npz")
 #: First uid of the per-launch unprivileged users (when grading as root).
 SANDBOX_UID_BASE = 1 << 30
 #: Environment variables passed to the worker (all others are dropped).

@@ -151,13 +151,14 @@ def html_text(pairs: Sequence[Pair], codes: dict[str, str], *, threshold: float)
 
 def run(submissions: Sequence[Path], out: Path, *, root: Path | None = None, threshold: float = 0.5) -> list[Pair]:
     """Compare the submissions; write ``out/similarity.csv`` and ``out/similarity.html``."""
-    from . import batch, stubs
+    from . import batch
     from . import unpack as unpack_mod
     from .atomic import atomic_write_text
     from .paths import project_root
+    from .zones import editable_paths
 
     root = Path(root or project_root())
-    editable = list(stubs.editable_files(root / "reference"))
+    editable = editable_paths()
     starter = "\n".join(
         f"# file: {rel.as_posix()}\n" + (root / "student" / rel).read_text(encoding="utf-8")
         for rel in editable if (root / "student" / rel).is_file()

@@ -20,7 +20,7 @@ trusted side and none of them executing submitted code:
 3. ``assemble(layout, release_tree, dest)``: a pristine tree: the release's
    package (solver, fast layers, data utilities... exactly as released, build
    artefacts left out) with only the student-editable files taken from the
-   submission (``stubs.editable_files``: the files that hold solution regions
+   submission (``grader.zones.EDITABLE``: the files that hold solution regions
    in ``reference/``). Returns one note per file the submission changed that
    is not graded, and per editable file it lacks.
 
@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 from . import stubs
-from .paths import project_root
+from .zones import editable_paths
 
 #: Default limits on what one submission may unpack to.
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
@@ -430,8 +430,8 @@ def assemble(
     """Build ``dest/<layout.package>``: the release's package with the submission's editable files.
 
     ``release_tree`` is the released ``student/`` package; ``editable`` the
-    student-editable relative paths (default: ``stubs.editable_files`` of the
-    project's ``reference/``). Returns one note per non-editable file the
+    student-editable relative paths (default: ``grader.zones.EDITABLE``, the
+    files with solution regions in ``reference/``). Returns one note per non-editable file the
     submission changed (the release's copy is used) and per editable file it
     lacks (the release's stub is used, so its checks report "not implemented");
     ``graded(rel)`` (default: every file) says whether a missing file is worth
@@ -441,7 +441,7 @@ def assemble(
     """
     release_tree = Path(release_tree)
     if editable is None:
-        editable = stubs.editable_files(project_root() / "reference")
+        editable = editable_paths()
     editable = sorted({Path(p) for p in editable})
     _prepare(Path(dest))
     package_dir = Path(dest) / layout.package
