@@ -38,6 +38,14 @@ _NORMS_2018 = (
     "spatial_groupnorm_forward", "spatial_groupnorm_backward",
 )
 
+#: Q5's checks: the PyTorch notebook's API (flatten, two_layer_fc, ..., train_part34) dates from 2018; 2017's
+#: PyTorch.ipynb was another exercise (torch.nn.Sequential on dtype = torch.cuda.FloatTensor), so none applies.
+_Q5_2018 = (
+    "torch_flatten", "torch_two_layer_fc", "torch_three_layer_convnet", "torch_random_weight", "torch_train_part2",
+    "torch_module_two_layer_fc", "torch_module_three_layer_convnet", "torch_module_init", "torch_sequential",
+    "torch_train", "torch_train_modes", "torch_open_model",
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class Edition:
@@ -54,7 +62,7 @@ class Edition:
 EDITIONS: dict[str, Edition] = {
     e.name: e
     for e in (
-        Edition("2017", _NORMS_2018, "dropout", True, True, True),
+        Edition("2017", _NORMS_2018 + _Q5_2018, "dropout", True, True, True),
         Edition("2018-2019", (), "dropout", numpy_compat=True),
         Edition("2020", (), "dropout", numpy_compat=True),
         Edition("2021-2024", ("svm_loss",) + _TWO_LAYER),
@@ -176,9 +184,17 @@ NUMPY_ALIASES = {
 }
 
 
+#: Functions NumPy 2 removed from ``np.lib`` that old work calls (``np.lib.pad`` for the zero padding of a conv).
+NUMPY_LIB_ALIASES = {"pad": "pad"}
+
+
 def restore_numpy_aliases() -> list[str]:
     """Put back the removed aliases that this NumPy lacks; returns their names."""
     added = []
+    for name, target in NUMPY_LIB_ALIASES.items():
+        if not hasattr(np.lib, name) and hasattr(np, target):
+            setattr(np.lib, name, getattr(np, target))
+            added.append(f"lib.{name}")
     for name, value in NUMPY_ALIASES.items():
         try:
             missing = name not in np.__dict__
