@@ -41,6 +41,7 @@ refused in one line (``grader.handout.refusal``).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -50,6 +51,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import stubs
+from .handout import STUDENT_README
 from .paths import project_root
 from .zones import PUBLIC_FIXTURES, WITHHELD
 
@@ -166,8 +168,6 @@ def _text_lines(path: Path) -> list[str]:
     """The lines of a text file; of a notebook, the lines of its cells (JSON would hide them)."""
     raw = path.read_text(encoding="utf-8")
     if path.suffix == ".ipynb":
-        import json
-
         try:
             cells = json.loads(raw).get("cells", [])
             sources = ["".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", "")) for c in cells]
@@ -241,8 +241,6 @@ def release(out: Path, *, root: Path | None = None, force: bool = False) -> Rele
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, target)
             os.chmod(target, _mode(src))
-        from .handout import STUDENT_README
-
         (tmp / "README.md").write_text(STUDENT_README, encoding="utf-8")
         os.chmod(tmp / "README.md", 0o644)
         files = sorted([*files, *GENERATED])

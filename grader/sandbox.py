@@ -16,7 +16,7 @@ succeeds. The worker sees a root file system holding only: the system
 (``/usr``, ``/etc``, the ``/bin``, ``/lib*`` links) read-only, a new ``/proc``
 and a minimal ``/dev``, private size-capped ``/tmp`` and ``/dev/shm``, the Python installation
 and virtual environment read-only, a filtered copy of the grader package
-(``WORKER_FILES``: the worker and the checks; not ``wrong_answers/``, not the
+(``grader.zones.WORKER_FILES``: the worker and the checks; not ``wrong_answers/``, not the
 fixtures, nothing else of the project) read-only at ``/a2kit/grader``, the
 ``visible`` trees (the assembled submission) read-only, and the job folder
 read-write. ``reference/``, the output folder, the instructor's home, the
@@ -44,10 +44,10 @@ Hence two modes:
   --disable-userns``; since Linux 5.14 the count is kept per user namespace,
   so the limit is again the sandbox's own.
 
-The exact command line, as root, for the checkout this was written in
-(pyenv's Python in /root, the venv in the project; ``$UID`` is the per-launch
-uid, ``$JOB`` the job folder, ``$TREES`` the ``visible`` folder, ``$FD`` the
-runner's pipe; the ``--ro-bind``/``--bind`` mounts are sorted outermost first
+The command line, as root, for a checkout at ``$PROJECT`` with its venv in
+``$PROJECT/.venv`` and a Python installed at ``$PYHOME`` (``$UID`` is the
+per-launch uid, ``$JOB`` the job folder, ``$TREES`` the ``visible`` folder,
+``$FD`` the runner's pipe; the ``--ro-bind``/``--bind`` mounts are sorted outermost first
 and each is preceded by ``--perms 0755 --dir`` for the folders leading to it;
 ``--perms``, ``--size`` and ``--disable-userns`` are left out when the
 installed bwrap predates them)::
@@ -63,17 +63,15 @@ installed bwrap predates them)::
           --ro-bind /tmp/a2kit-sandbox-XXXX /a2kit
           --perms 0755 --dir /tmp/a2kit-job-XXXX --bind $JOB $JOB
           --ro-bind $TREES $TREES
-          --perms 0755 --dir /work --perms 0755 --dir /work/main
-          --ro-bind /work/main/.venv /work/main/.venv
-          --perms 0755 --dir /root --perms 0755 --dir /root/.pyenv --perms 0755 --dir /root/.pyenv/versions
-          --ro-bind /root/.pyenv/versions/3.11.7 /root/.pyenv/versions/3.11.7
+          --perms 0755 --dir ...(folders above) --ro-bind $PROJECT/.venv $PROJECT/.venv
+          --perms 0755 --dir ...(folders above) --ro-bind $PYHOME $PYHOME
           --remount-ro / --remount-ro /dev
           --chdir $JOB --setenv PYTHONPATH /a2kit --setenv TMPDIR /tmp
-          -- /work/main/.venv/bin/python -S -m grader.sandbox
+          -- $PROJECT/.venv/bin/python -S -m grader.sandbox
              '{"limits": {"cpu_seconds": 300, "address_space": 4294967296, "processes": 64,
                "file_size": 67108864, "open_files": 256, "tmp_size": 268435456},
                "uid": $UID, "shared_nproc": false}'
-          -- /work/main/.venv/bin/python -m grader.worker $JOB $FD
+          -- $PROJECT/.venv/bin/python -m grader.worker $JOB $FD
 
 As an ordinary user: ``--unshare-user --disable-userns`` in place of the
 ``--cap-*`` options, and ``"uid": null``. ``/bin``, ``/lib``... are bound
@@ -92,9 +90,9 @@ user the process limit is set to the user's current number of tasks plus
 (``SandboxError`` if it does not work).
 
 Notebooks (``grade --execute-notebooks``): the same sandbox runs
-``grader.worker`` in notebook mode with ``NOTEBOOK_LIMITS`` (more processes,
+``grader.nbworker`` (the notebook worker) with ``NOTEBOOK_LIMITS`` (more processes,
 CPU time and address space: a Jupyter client, its kernel and their threads) and
-a grader copy of ``NOTEBOOK_GRADER_FILES`` (the grader as the handout ships it,
+a grader copy of ``grader.zones.NOTEBOOK_GRADER_FILES`` (the grader as the handout ships it,
 since the notebooks' ``show_checks`` run public checks): the client and the
 kernel talk over TCP on the sandbox's own loopback; nothing else changes.
 
@@ -106,16 +104,20 @@ within the check's time limit (the runner deletes the folder afterwards).
 """
 from __future__ import annotations
 
-# The wrapper (``python -S -m grader.sandbox``) starts once per submission: only what it needs is
-# imported here; the trusted side's tools (subprocess, shutil, compileall...) are imported where used.
+import atexit
+import compileall
 import dataclasses
 import functools
 import itertools
 import json
 import os
 import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
+import warnings
 from pathlib import Path
 
 from .envnames import SANDBOX_ENV
@@ -180,9 +182,6 @@ class SandboxWarning(RuntimeWarning):
 @functools.cache
 def _bwrap_options() -> tuple[str, frozenset[str]]:
     """The bwrap executable and the options its ``--help`` lists ('' when absent)."""
-    import shutil
-    import subprocess
-
     exe = shutil.which("bwrap")
     if not exe:
         return "", frozenset()
@@ -258,8 +257,6 @@ class _Mounts:
 @functools.cache
 def bwrap_status() -> tuple[bool, str]:
     """Whether bubblewrap works here, and why not: ``bwrap <system sandbox> -- true`` must succeed."""
-    import subprocess
-
     exe, _ = _bwrap_options()
     if not exe:
         return False, "bwrap is not installed (apt-get install bubblewrap)"
@@ -280,8 +277,6 @@ def _warn_unsandboxed() -> None:
     """The one warning per process when grading without bubblewrap."""
     ok, reason = bwrap_status()
     detail = reason if not ok else f"not used: {ENV_VAR}=limits or Sandbox(bubblewrap=False)"
-    import warnings
-
     warnings.warn(f"{UNSANDBOXED} ({detail})", SandboxWarning, stacklevel=3)
 
 
@@ -304,11 +299,6 @@ def _grader_copy(grader_dir: Path, files: tuple[str, ...] = WORKER_FILES) -> Pat
 
 @functools.cache
 def _make_grader_copy(grader_dir: Path, files: tuple[str, ...]) -> Path:
-    import atexit
-    import compileall
-    import shutil
-    import tempfile
-
     top = Path(tempfile.mkdtemp(prefix="a2kit-sandbox-"))
     atexit.register(shutil.rmtree, top, True)
     os.chmod(top, 0o755)

@@ -41,6 +41,7 @@ import dataclasses
 import os
 import shutil
 import stat
+import subprocess
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
@@ -481,9 +482,6 @@ def remove_tree(path: Path) -> None:
     ``shutil.rmtree`` recurses once per level, so a tree a submission made 1,500 folders deep raises
     RecursionError and stays; GNU ``rm -rf`` walks it without a stack limit.
     """
-    import shutil
-    import subprocess
-
     path = Path(path)
     if not os.path.lexists(path):
         return
