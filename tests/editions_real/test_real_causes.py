@@ -121,3 +121,23 @@ def test_q5_module_imports_when_a_kept_assignment_names_a_dropped_one(tmp_path):
     ])))
     source = q5_notebook.extract(nb).source
     exec(compile(source, "pytorch_models.py", "exec"), {"__name__": "pytorch_models"})  # noqa: S102 - our own code
+
+
+@pytest.mark.xfail(strict=True, reason="reference/fast_layers.py conv_forward_fast (restored into cs231n work): "
+                   "its cache is (x, w2d, w.shape, ...), cs231n's is (x, w, b, conv_param, x_cols); "
+                   "work reading w as cache[1] (for the L2 term) breaks; "
+                   "keep cs231n's order, or keep the submission's own fast_layers.py")
+def test_cnn_reading_w_from_the_fast_conv_cache_keeps_its_points(tmp_path):
+    """ThreeLayerConvNet taking W1 from conv_forward_fast's cache, as cs231n's cache order allows: full points?"""
+    pkg = edition_package(tmp_path / "p", "2021-2024")
+    subjects.edit_file(
+        pkg / "classifiers" / "cnn.py",
+        append="from ..fast_layers import conv_forward_fast as _fast\n_TLC = ThreeLayerConvNet\n\n\n"
+        "class ThreeLayerConvNet(_TLC):\n    def loss(self, X, y=None):\n"
+        "        W1, b1 = self.params['W1'], self.params['b1']\n"
+        "        _, cache = _fast(X, W1, b1, {'stride': 1, 'pad': (W1.shape[2] - 1) // 2})\n"
+        "        np.sum(cache[1] * W1)  # cs231n's cache: (x, w, b, conv_param, x_cols)\n"
+        "        return super().loss(X, y)\n",
+    )
+    graded, failed = _grade(tmp_path, pkg, {"convnet_loss"})
+    assert not failed, failed
