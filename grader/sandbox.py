@@ -104,23 +104,20 @@ within the check's time limit (the runner deletes the folder afterwards).
 """
 from __future__ import annotations
 
-import atexit
-import compileall
 import dataclasses
 import functools
 import itertools
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 import warnings
 from pathlib import Path
 
+from .confine import NOTEBOOK_LIMITS, Limits, main  # noqa: F401 (NOTEBOOK_LIMITS: re-exported for batch)
 from .envnames import SANDBOX_ENV
+from .sandbox_view import SandboxError, _grader_copy, _is_within, _python_paths
 from .zones import NOTEBOOK_GRADER_FILES, WORKER_FILES  # noqa: F401 (NOTEBOOK_GRADER_FILES: re-exported for batch)
 
 #: ``A2KIT_SANDBOX``: ``bwrap`` (require bubblewrap), ``limits`` (resource limits only), unset or ``auto``.
@@ -129,46 +126,9 @@ ENV_VAR = SANDBOX_ENV
 GRADER_MOUNT = "/a2kit"
 #: First uid of the per-launch unprivileged users (when grading as root).
 SANDBOX_UID_BASE = 1 << 30
-#: Environment variables passed to the worker (all others are dropped).
-ENV_KEEP = (
-    "PATH", "LD_LIBRARY_PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "TMPDIR",
-    "PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "PYTHONIOENCODING", "PYTHONUTF8",
-    "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-)
 UNSANDBOXED = "bubblewrap not available: grading with resource limits only"
 
 _launches = itertools.count()
-
-
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    """Resource limits of one worker process (and of each process it starts).
-
-    ``cpu_seconds``: CPU time of the worker over all its checks (SIGXCPU, then
-    SIGKILL 5 s later); ``address_space``: bytes of virtual memory per process
-    (allocations beyond it raise MemoryError); ``processes``: processes and
-    threads; ``file_size``: bytes per file written, stdout included;
-    ``open_files``: descriptors; ``tmp_size``: bytes of each of the private
-    ``/tmp`` and ``/dev/shm`` (bubblewrap only; they are memory). The CPU limit
-    covers all the checks a worker runs (``check`` runs the whole default
-    rubric against the reference in about 1.5 s of CPU), so it is a backstop
-    behind the runner's per-check wall-clock timeouts.
-    """
-
-    cpu_seconds: int = 300
-    address_space: int = 4 << 30
-    processes: int = 64
-    file_size: int = 64 << 20
-    open_files: int = 256
-    tmp_size: int = 256 << 20
-
-
-#: Limits of a notebook run (``grade --execute-notebooks``): a Jupyter client, its kernel and their threads.
-NOTEBOOK_LIMITS = Limits(cpu_seconds=1800, address_space=8 << 30, processes=128, open_files=1024)
-
-
-class SandboxError(RuntimeError):
-    """The sandbox cannot be set up as asked (bubblewrap required but unusable, a path it must not expose)."""
 
 
 class SandboxWarning(RuntimeWarning):
@@ -280,68 +240,6 @@ def _warn_unsandboxed() -> None:
     warnings.warn(f"{UNSANDBOXED} ({detail})", SandboxWarning, stacklevel=3)
 
 
-# ---------------------------------------------------------------------------
-# What the sandbox shows
-
-
-def _is_within(path: Path, other: Path) -> bool:
-    return path == other or other in path.parents
-
-
-_COPY_LOCK = threading.Lock()
-
-
-def _grader_copy(grader_dir: Path, files: tuple[str, ...] = WORKER_FILES) -> Path:
-    """A folder holding ``grader/`` with only ``files`` (byte-compiled), made once per process, removed at exit."""
-    with _COPY_LOCK:  # a batch launches from several threads
-        return _make_grader_copy(grader_dir, files)
-
-
-@functools.cache
-def _make_grader_copy(grader_dir: Path, files: tuple[str, ...]) -> Path:
-    top = Path(tempfile.mkdtemp(prefix="a2kit-sandbox-"))
-    atexit.register(shutil.rmtree, top, True)
-    os.chmod(top, 0o755)
-    dest = top / "grader"
-    for pattern in files:
-        for src in sorted(grader_dir.glob(pattern)):
-            if not src.is_file() or src.is_symlink():
-                continue
-            target = dest / src.relative_to(grader_dir)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, target)
-    compileall.compile_dir(str(dest), quiet=2)
-    for dirpath, dirnames, filenames in os.walk(top):
-        for d in dirnames:
-            os.chmod(Path(dirpath, d), 0o755)
-        for f in filenames:
-            os.chmod(Path(dirpath, f), 0o644)
-    return top
-
-
-def _python_paths(project: Path, refuse) -> list[Path]:
-    """The Python installation, virtual environment and extra ``sys.path`` folders, outermost first."""
-    required = [sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix]
-    real_exe = os.path.realpath(sys.executable)
-    required.append(os.path.dirname(os.path.dirname(real_exe)))
-    # Only package folders (e.g. the user site): never a script's folder or the project root.
-    extra = [p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages") and os.path.isdir(p)]
-    paths: list[Path] = []
-    for group, strict in ((required, True), (extra, False)):
-        for raw in group:
-            for p in {Path(os.path.abspath(raw)), Path(os.path.realpath(raw))}:
-                if _is_within(p, Path("/usr")):
-                    continue
-                problem = refuse(p)
-                if problem and strict:
-                    raise SandboxError(f"the Python installation at {p} {problem}; use a Python outside the project")
-                if problem or (not strict and (_is_within(p, project) or _is_within(project, p))):
-                    continue  # e.g. the project root put on sys.path by PYTHONPATH=. or by pytest
-                paths.append(p)
-    paths = sorted(set(paths), key=lambda p: (len(p.parts), str(p)))
-    return [p for i, p in enumerate(paths) if not any(_is_within(p, q) for q in paths[:i])]
-
-
 def _next_uid() -> int:
     return SANDBOX_UID_BASE + (os.getpid() % (1 << 22)) * 64 + next(_launches) % 64
 
@@ -439,82 +337,6 @@ class Sandbox:
         return [*args, "--", argv[0], "-S", "-m", "grader.sandbox", json.dumps(spec), "--", *argv]
 
 
-# ---------------------------------------------------------------------------
-# The wrapper: runs inside, just before the worker
-
-
-def _tasks_of(uid: int) -> int | None:
-    """Processes and threads whose real uid is ``uid`` (what RLIMIT_NPROC counts); None without /proc."""
-    if not os.path.isdir("/proc/self"):
-        return None
-    total = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/status") as fh:
-                fields = dict(line.split(":", 1) for line in fh if ":" in line)
-        except OSError:
-            continue
-        try:
-            if int(fields["Uid"].split()[0]) == uid:
-                total += int(fields.get("Threads", "1"))
-        except (KeyError, ValueError, IndexError):
-            continue
-    return total
-
-
-def _lower(which: int, soft: int, hard: int | None = None) -> None:
-    """Set a limit, never above the current hard limit; say so on stderr (the job's log) if refused."""
-    _, cur_hard = resource.getrlimit(which)
-    hard = soft if hard is None else hard
-    if cur_hard != resource.RLIM_INFINITY:
-        soft, hard = min(soft, cur_hard), min(hard, cur_hard)
-    try:
-        resource.setrlimit(which, (soft, hard))
-    except (ValueError, OSError) as exc:
-        print(f"sandbox: could not set resource limit {which}: {exc}", file=sys.stderr)
-
-
-def confine(spec: dict) -> None:
-    """Apply the limits of ``spec`` to this process and drop to ``spec['uid']`` if given."""
-    limits = Limits(**spec["limits"])
-    _lower(resource.RLIMIT_CORE, 0)
-    _lower(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 5)
-    _lower(resource.RLIMIT_AS, limits.address_space)
-    _lower(resource.RLIMIT_FSIZE, limits.file_size)
-    _lower(resource.RLIMIT_NOFILE, limits.open_files)
-    nproc: int | None = limits.processes
-    if spec.get("shared_nproc") and os.getuid() != 0:
-        # The count is the user's: allow this many more (this process, soon the worker, is one of them).
-        current = _tasks_of(os.getuid())
-        nproc = None if current is None else nproc + current - 1
-    if nproc is not None:
-        _lower(resource.RLIMIT_NPROC, nproc)
-    uid = spec.get("uid")
-    if uid is not None:
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-
-
-def _main(args: list[str]) -> int:
-    if len(args) < 3 or args[1] != "--":
-        print("usage: python -m grader.sandbox SPEC -- COMMAND...", file=sys.stderr)
-        return 2
-    spec = json.loads(args[0])
-    confine(spec)
-    command = args[2:]
-    env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
-    if spec.get("pythonpath"):
-        env["PYTHONPATH"] = spec["pythonpath"]
-    env["HOME"] = os.getcwd()
-    try:
-        os.execve(command[0], command, env)
-    except OSError as exc:
-        print(f"sandbox: cannot start {command[0]}: {exc}", file=sys.stderr)
-        return 127
-
 
 if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))
