@@ -833,67 +833,69 @@ def _spec_net_case(spec: list, losses_: tuple[str, ...]) -> Callable[[np.random.
 _EX1_TOL = 1e-9  # a handful of float64 operations: correct versions agree to ~1e-15
 
 
-def _ex1_checks() -> tuple[Check, ...]:
-    return tuple(
-        Check(
-            f"tp2_ex1_{name}",
-            "tp2_ex1",
-            f"ej. 1 con {name}: f, df/db, df/dw, df/dx / exercise 1 with {name}",
-            _ex1_case(name),
-            _ex1_run(name),
-            compare_values(["f", "df_db", "df_dw", "df_dx"]),
-            tolerance=_EX1_TOL,
-            calls=(f"layers.{name}_forward", f"layers.{name}_backward"),
-        )
-        for name in ACTIVATIONS
+def _ex1_check(cid: str, name: str) -> Check:
+    """Exercise 1 (one neuron, forward and backward by hand) with activation `name`."""
+    assert cid == f"tp2_ex1_{name}", cid
+    return Check(
+        id=cid,
+        question="tp2_ex1",
+        title=f"ej. 1 con {name}: f, df/db, df/dw, df/dx / exercise 1 with {name}",
+        make_case=_ex1_case(name),
+        run=_ex1_run(name),
+        compare=compare_values(["f", "df_db", "df_dw", "df_dx"]),
+        tolerance=_EX1_TOL,
+        calls=(f"layers.{name}_forward", f"layers.{name}_backward"),
     )
 
 
-def _activation_checks() -> tuple[Check, ...]:
-    out = []
-    for name in ACTIVATIONS:
-        out.append(
-            Check(
-                f"tp2_{name}_forward",
-                "tp2_activations",
-                f"{name}_forward: salida / output",
-                _act_case(name),
-                _act_forward(name),
-                compare_values(["out"]),
-                tolerance=1e-9,  # elementwise float64 functions: formulations agree to ~1e-15
-                calls=(f"layers.{name}_forward",),
-            )
-        )
-        out.append(
-            Check(
-                f"tp2_{name}_backward",
-                "tp2_activations",
-                f"{name}_backward: gradiente / gradient dx",
-                _act_case(name),
-                _act_backward(name),
-                compare_gradients({"dx": "dx_num"}),
-                # |x| <= CLIP keeps 1 - out and 1 - out**2 above 1e-5: relative rounding below 1e-10
-                tolerance=1e-8,
-                calls=(f"layers.{name}_forward", f"layers.{name}_backward"),
-            )
-        )
-    out.append(
-        Check(
-            "tp2_mse_loss",
-            "tp2_activations",
-            "mse_loss: costo y dx (MSE del curso) / loss and dx (the course's MSE)",
-            _mse_case,
-            _mse_run,
-            compare_all_gradients,
-            tolerance=1e-9,  # a mean of squares in float64
-            calls=("layers.mse_loss",),
-        )
+def _act_forward_check(cid: str, name: str) -> Check:
+    """`name`_forward on its own."""
+    assert cid == f"tp2_{name}_forward", cid
+    return Check(
+        id=cid,
+        question="tp2_activations",
+        title=f"{name}_forward: salida / output",
+        make_case=_act_case(name),
+        run=_act_forward(name),
+        compare=compare_values(["out"]),
+        tolerance=1e-9,  # elementwise float64 functions: formulations agree to ~1e-15
+        calls=(f"layers.{name}_forward",),
     )
-    return tuple(out)
+
+
+def _act_backward_check(cid: str, name: str) -> Check:
+    """`name`_backward against a numeric gradient."""
+    assert cid == f"tp2_{name}_backward", cid
+    return Check(
+        id=cid,
+        question="tp2_activations",
+        title=f"{name}_backward: gradiente / gradient dx",
+        make_case=_act_case(name),
+        run=_act_backward(name),
+        compare=compare_gradients({"dx": "dx_num"}),
+        # |x| <= CLIP keeps 1 - out and 1 - out**2 above 1e-5: relative rounding below 1e-10
+        tolerance=1e-8,
+        calls=(f"layers.{name}_forward", f"layers.{name}_backward"),
+    )
+
+
+_MSE_CHECK = Check(
+    id="tp2_mse_loss",
+    question="tp2_activations",
+    title="mse_loss: costo y dx (MSE del curso) / loss and dx (the course's MSE)",
+    make_case=_mse_case,
+    run=_mse_run,
+    compare=compare_all_gradients,
+    tolerance=1e-9,  # a mean of squares in float64
+    calls=("layers.mse_loss",),
+)
 
 
 CHECKS = (
-    *_ex1_checks(),
+    _ex1_check("tp2_ex1_sigmoid", "sigmoid"),
+    _ex1_check("tp2_ex1_tanh", "tanh"),
+    _ex1_check("tp2_ex1_elu", "elu"),
+    _ex1_check("tp2_ex1_leaky_relu", "leaky_relu"),
     Check(
         "tp2_ex2_forward",
         "tp2_ex2",
@@ -914,7 +916,15 @@ CHECKS = (
         tolerance=1e-8,
         calls=("layers.sigmoid_backward", "layers.mse_loss"),
     ),
-    *_activation_checks(),
+    _act_forward_check("tp2_sigmoid_forward", "sigmoid"),
+    _act_backward_check("tp2_sigmoid_backward", "sigmoid"),
+    _act_forward_check("tp2_tanh_forward", "tanh"),
+    _act_backward_check("tp2_tanh_backward", "tanh"),
+    _act_forward_check("tp2_elu_forward", "elu"),
+    _act_backward_check("tp2_elu_backward", "elu"),
+    _act_forward_check("tp2_leaky_relu_forward", "leaky_relu"),
+    _act_backward_check("tp2_leaky_relu_backward", "leaky_relu"),
+    _MSE_CHECK,
     Check(
         "tp2_dense_forward",
         "tp2_layers",
