@@ -37,6 +37,7 @@ The assembled tree has no compiled kernels (``*.so`` are build artefacts), so
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -155,6 +156,21 @@ def _ensure_dir(dest: Path, parts: Sequence[str]) -> Path:
     return d
 
 
+def _is_zip_dir(submission: Path, info: zipfile.ZipInfo, parts: tuple[str, ...]) -> bool:
+    """Whether a zip entry is a folder; refuses one too deep, a link, a device, fifo or socket, an encrypted one."""
+    if len(parts) > MAX_DEPTH:
+        raise _fail(submission, info.filename[:200], f"nested deeper than {MAX_DEPTH} folders (limit)")
+    mode = info.external_attr >> 16
+    if info.create_system == 3 and mode:  # unix attributes
+        if stat.S_ISLNK(mode):
+            raise _fail(submission, info.filename, "a symbolic link (not allowed)")
+        if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+            raise _fail(submission, info.filename, "a device, fifo or socket entry (not allowed)")
+    if info.flag_bits & 0x1:
+        raise _fail(submission, info.filename, "an encrypted entry (not allowed)")
+    return info.is_dir() or (info.create_system == 3 and stat.S_ISDIR(mode))
+
+
 def _unpack_zip(submission: Path, dest: Path, budget: _Budget) -> None:
     size = submission.stat().st_size
     if size > budget.max_total_bytes:
@@ -171,17 +187,7 @@ def _unpack_zip(submission: Path, dest: Path, budget: _Budget) -> None:
             parts = _safe_parts(submission, info.filename)
             if not parts or _is_junk(parts):
                 continue
-            if len(parts) > MAX_DEPTH:
-                raise _fail(submission, info.filename[:200], f"nested deeper than {MAX_DEPTH} folders (limit)")
-            mode = info.external_attr >> 16
-            if info.create_system == 3 and mode:  # unix attributes
-                if stat.S_ISLNK(mode):
-                    raise _fail(submission, info.filename, "a symbolic link (not allowed)")
-                if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-                    raise _fail(submission, info.filename, "a device, fifo or socket entry (not allowed)")
-            if info.flag_bits & 0x1:
-                raise _fail(submission, info.filename, "an encrypted entry (not allowed)")
-            if info.is_dir() or (info.create_system == 3 and stat.S_ISDIR(mode)):
+            if _is_zip_dir(submission, info, parts):
                 continue
             if parts in seen:
                 raise _fail(submission, info.filename, "a duplicate entry")
@@ -454,7 +460,8 @@ def assemble(
     for rel in released:
         _copy(release_tree / rel, package_dir / rel)
         theirs = layout.package_dir / rel
-        if rel not in editable and rel not in helpers and theirs.is_file() and not _same_bytes(theirs, release_tree / rel):
+        changed = theirs.is_file() and not _same_bytes(theirs, release_tree / rel)
+        if rel not in editable and rel not in helpers and changed:
             restored.append(rel.as_posix())
     for rel in sorted(helpers):
         _copy(layout.package_dir / rel, package_dir / rel)
@@ -487,13 +494,9 @@ def remove_tree(path: Path) -> None:
         return
     rm = shutil.which("rm")
     if rm:
-        try:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
             subprocess.run([rm, "-rf", "--one-file-system", "--", str(path)], stdin=subprocess.DEVNULL,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False)
-        except (OSError, subprocess.SubprocessError):
-            pass
     if os.path.lexists(path):
-        try:
+        with contextlib.suppress(RecursionError):
             shutil.rmtree(path, ignore_errors=True)
-        except RecursionError:
-            pass
