@@ -44,43 +44,38 @@ def _differs(wrong: Arrays, expected: Arrays, tol: float) -> bool:
     return any(name not in expected or not _matches(arr, expected[name], tol) for name, arr in wrong.items())
 
 
-def _generic(name: str, got: np.ndarray, exp: np.ndarray, tol: float, inputs: Arrays) -> str | None:
-    if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
-        return None
-    if got.shape != exp.shape:
-        if got.ndim == 2 and exp.ndim == 2 and got.shape == exp.shape[::-1]:
-            if _matches(got.T, exp, tol):
-                return f"{name} is transposed"
-            return f"{name} has the transposed shape {got.shape} (expected {exp.shape})"
-        if got.size == exp.size:
-            return f"{name} has the right values count but shape {got.shape} instead of {exp.shape} (a reshape is missing)"
-        return None
-    g = got.astype(np.float64)
-    e = exp.astype(np.float64)
-    if not np.all(np.isfinite(g)):
-        return f"{name} overflows to NaN/inf: look for exp() of large values (shift by the max) or a division by zero"
-    if np.all(e == 0):
-        return None
-    if np.all(g == 0):
-        return f"{name} is all zeros"
-    if _matches(-g, e, tol):
-        return f"{name} has the wrong sign"
+def _shape_hint(name: str, got: np.ndarray, exp: np.ndarray, tol: float) -> str | None:
+    """A hint when ``got`` has the wrong shape: transposed, or the right count but not reshaped."""
+    if got.ndim == 2 and exp.ndim == 2 and got.shape == exp.shape[::-1]:
+        if _matches(got.T, exp, tol):
+            return f"{name} is transposed"
+        return f"{name} has the transposed shape {got.shape} (expected {exp.shape})"
+    if got.size == exp.size:
+        return f"{name} has the right values count but shape {got.shape} instead of {exp.shape} (a reshape is missing)"
+    return None
+
+
+def _factor_hint(name: str, g: np.ndarray, e: np.ndarray, tol: float, inputs: Arrays) -> str | None:
+    """A hint when ``g`` is ``e`` times a constant: a missing 1/N, an extra N, a 0.5 or 2, another factor."""
     mask = np.abs(e) > 1e-12 * np.abs(e).max()
     ratio = g[mask] / e[mask]
-    if ratio.size and np.allclose(ratio, ratio[0], rtol=max(tol, 1e-6) * 10):
-        k = float(ratio[0])
-        hints = []
-        sizes = {s for arr in inputs.values() if isinstance(arr, np.ndarray) for s in arr.shape if s > 1}
-        if any(abs(k - s) < 1e-6 * s for s in sizes):
-            hints.append(f"{name} is {k:g} times too large: a sum where a mean is expected (missing division by N?)")
-        elif any(abs(k * s - 1) < 1e-6 for s in sizes):
-            hints.append(f"{name} is {1 / k:g} times too small: divided by N where a sum is expected?")
-        elif abs(k - 2) < 1e-6 or abs(k - 0.5) < 1e-6:
-            hints.append(f"{name} is off by a factor {k:g}: a missing or extra 0.5 / factor 2")
-        elif ratio.size > 1 and k != 0:  # one element always has "a constant factor": only a named one is evidence
-            hints.append(f"{name} is off by a constant factor {k:.4g}")
-        if hints:
-            return hints[0]
+    if not (ratio.size and np.allclose(ratio, ratio[0], rtol=max(tol, 1e-6) * 10)):
+        return None
+    k = float(ratio[0])
+    sizes = {s for arr in inputs.values() if isinstance(arr, np.ndarray) for s in arr.shape if s > 1}
+    if any(abs(k - s) < 1e-6 * s for s in sizes):
+        return f"{name} is {k:g} times too large: a sum where a mean is expected (missing division by N?)"
+    if any(abs(k * s - 1) < 1e-6 for s in sizes):
+        return f"{name} is {1 / k:g} times too small: divided by N where a sum is expected?"
+    if abs(k - 2) < 1e-6 or abs(k - 0.5) < 1e-6:
+        return f"{name} is off by a factor {k:g}: a missing or extra 0.5 / factor 2"
+    if ratio.size > 1 and k != 0:  # one element always has "a constant factor": only a named one is evidence
+        return f"{name} is off by a constant factor {k:.4g}"
+    return None
+
+
+def _input_or_border_hint(name: str, g: np.ndarray, e: np.ndarray, tol: float, inputs: Arrays) -> str | None:
+    """A hint when ``g`` is an input returned unchanged, or right except on a border (padding)."""
     for src_name, src in inputs.items():
         if isinstance(src, np.ndarray) and src.shape == e.shape and _matches(g, src, tol):
             return f"{name} equals the input '{src_name}' unchanged"
@@ -91,6 +86,25 @@ def _generic(name: str, got: np.ndarray, exp: np.ndarray, tol: float, inputs: Ar
             "check the padding (zeros on every side of the input)"
         )
     return None
+
+
+def _generic(name: str, got: np.ndarray, exp: np.ndarray, tol: float, inputs: Arrays) -> str | None:
+    """A generic hint for one mismatching output, tried in order: shape, NaN/inf, zeros, sign, factor, input, border."""
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
+        return None
+    if got.shape != exp.shape:
+        return _shape_hint(name, got, exp, tol)
+    g = got.astype(np.float64)
+    e = exp.astype(np.float64)
+    if not np.all(np.isfinite(g)):
+        return f"{name} overflows to NaN/inf: look for exp() of large values (shift by the max) or a division by zero"
+    if np.all(e == 0):
+        return None
+    if np.all(g == 0):
+        return f"{name} is all zeros"
+    if _matches(-g, e, tol):
+        return f"{name} has the wrong sign"
+    return _factor_hint(name, g, e, tol, inputs) or _input_or_border_hint(name, g, e, tol, inputs)
 
 
 def _border_width(got: np.ndarray, exp: np.ndarray, tol: float) -> int | None:
