@@ -128,7 +128,10 @@ def edge(hidden, options):
 
 
 def both_signs(x: np.ndarray) -> np.ndarray:
-    """``x`` with at least one positive and one negative entry (when it has two or more): flips the first one if needed."""
+    """``x`` with at least one positive and one negative entry (when it has two or more).
+
+    Flips the first one if needed.
+    """
     flat = x.reshape(-1)
     if flat.size >= 2 and (np.all(flat > 0) or np.all(flat < 0)):
         flat[0] = -flat[0]

@@ -358,7 +358,8 @@ def _fc32_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -
         return Measure(init.error, False, f"the initial parameters: {init.detail}")
     for name in [k for k in expected if not k.startswith("init_") and k != "loss"]:
         if name in got and isinstance(got[name], np.ndarray) and got[name].dtype != np.float32:
-            return Measure(float("inf"), False, f"{name} has dtype {got[name].dtype}: a float32 model computes in float32")
+            return Measure(float("inf"), False, f"{name} has dtype {got[name].dtype}: a float32 model computes "
+                f"in float32")
     return compare_scaled([k for k in expected if not k.startswith("init_")])(got, expected, case, tolerance)
 
 
@@ -557,7 +558,8 @@ def _solver_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float)
         accuracy,
         False,
         f"training accuracy {accuracy:.2f} after {SOLVER['num_epochs']} epochs on 50 examples, below the required "
-        f"{tolerance:.2f}: the network does not learn (check the gradients of FullyConnectedNet and its initialisation)",
+        f"{tolerance:.2f}: the network does not learn (check the gradients of FullyConnectedNet and its "
+        f"initialisation)",
     )
 
 

@@ -348,7 +348,7 @@ def _fc_model(impl: Impl, case: Case):
     model = impl.fc_net.FullyConnectedNet(
         list(hidden_dims),  # a copy: a model may append to the list it is given
         input_dim=int(case["X"].shape[1]),
-        num_classes=int(case["W%d" % (len(hidden_dims) + 1)].shape[1]),
+        num_classes=int(case[f"W{len(hidden_dims) + 1}"].shape[1]),
         normalization=case["normalization"],
         reg=0.0,  # the L2 term is Q1's business
         weight_scale=1e-2,
@@ -356,8 +356,8 @@ def _fc_model(impl: Impl, case: Case):
     )
     L = len(hidden_dims)
     made = {
-        "gamma_init": np.concatenate([np.ravel(model.params["gamma%d" % i]) for i in range(1, L + 1)]),
-        "beta_init": np.concatenate([np.ravel(model.params["beta%d" % i]) for i in range(1, L + 1)]),
+        "gamma_init": np.concatenate([np.ravel(model.params[f"gamma{i}"]) for i in range(1, L + 1)]),
+        "beta_init": np.concatenate([np.ravel(model.params[f"beta{i}"]) for i in range(1, L + 1)]),
     }
     for name in case.arrays:
         if name not in _NOT_PARAMS:
@@ -388,7 +388,7 @@ def _fc_grads(impl: Impl, case: Case) -> Arrays:
     # The bias of an affine layer followed by a batchnorm has a gradient of
     # exactly 0 (the batchnorm subtracts it again): what any implementation
     # returns there is rounding noise, which a relative error cannot judge.
-    skip = {"b%d" % i for i in range(1, L)} if case["normalization"] == "batchnorm" else set()
+    skip = {f"b{i}" for i in range(1, L)} if case["normalization"] == "batchnorm" else set()
     for name in case.arrays:
         if name in _NOT_PARAMS or name in skip:
             continue

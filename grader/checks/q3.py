@@ -72,7 +72,7 @@ def _forward_case(rng: np.random.Generator, hidden: bool) -> Case:
 
 def _forward_train(impl: Impl, case: Case) -> Arrays:
     out = {}
-    for i, (p, seed) in enumerate(zip(case["p"], case["seeds"])):
+    for i, (p, seed) in enumerate(zip(case["p"], case["seeds"], strict=False)):
         np.random.seed(seed)
         o, _ = impl.layers.dropout_forward(case.copy("x"), {"mode": "train", "p": p, "seed": seed})
         out[f"out{i}"] = o
@@ -118,7 +118,8 @@ def _forward_train_compare(got: Arrays, expected: Arrays, case: Case, tolerance:
         kept = out != 0
         if kept.all() or not kept.any():
             which = "keeps every unit" if kept.all() else "drops every unit"
-            return Measure(float("inf"), False, f"p={p:g}: train mode {which}: each unit must be kept with probability p")
+            return Measure(float("inf"), False, f"p={p:g}: train mode {which}: each unit must be kept with "
+                f"probability p")
         scaled = np.abs(out - x / p) <= 1e-9 * np.abs(x / p)
         if not np.all(scaled | ~kept):
             unscaled = np.abs(out - x) <= 1e-9 * np.abs(x)
@@ -198,7 +199,9 @@ def _backward_compare(got: Arrays, expected: Arrays, case: Case, tolerance: floa
     own = dout * (got["out"].astype(np.float64) / x)
     err = rel_error(got["dx"], own)
     if err > tolerance:
-        detail = f"dx differs from dout * mask, the mask (scaled by 1/p) your forward pass applied (rel error {err:.3g})"
+        detail = (
+            f"dx differs from dout * mask, the mask (scaled by 1/p) your forward pass applied (rel error {err:.3g})"
+        )
         return Measure(err, False, detail)
     err_test = rel_error(got["dx_test"], dout)
     if err_test > tolerance:
@@ -261,7 +264,8 @@ def _fc_dropout_compare(got: Arrays, expected: Arrays, case: Case, tolerance: fl
     # 1. test mode is deterministic: dropout is off (float64, 1e-8 as the Q1 model checks)
     err = rel_error(got["scores_test"], expected["scores_test"])
     if err > 1e-8:
-        return Measure(err, False, f"scores in test mode differ (rel error {err:.3g}): at test time dropout is the identity")
+        return Measure(err, False, f"scores in test mode differ (rel error {err:.3g}): at test time dropout is "
+            f"the identity")
     # 2. the submission's gradients against the numeric gradients of its own loss
     worst, worst_name = 0.0, ""
     for num in [k for k in expected if k.endswith(NUM)]:

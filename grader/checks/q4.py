@@ -257,7 +257,8 @@ def _convnet_init(impl: Impl, case: Case) -> Arrays:
 def _convnet_case(rng: np.random.Generator, hidden: bool, small: bool) -> Case:
     """A net, its parameters and a minibatch; ``small`` keeps the numeric gradients fast."""
     if hidden:
-        c, h, w = int(rng.integers(1, 4)), 2 * int(rng.integers(1, 3)), 2 * int(rng.integers(1, 3))  # even: the pool tiles it
+        # h, w even: the pool tiles it
+        c, h, w = int(rng.integers(1, 4)), 2 * int(rng.integers(1, 3)), 2 * int(rng.integers(1, 3))
         f, fs = int(rng.integers(1, 4)), int(rng.choice([1, 3]))
         hid, classes, n = int(rng.integers(2, 5)), int(rng.integers(2, 5)), int(rng.integers(1, 4))
         if small:

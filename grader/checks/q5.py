@@ -274,28 +274,34 @@ def _compare_random_weight(got: Arrays, expected: Arrays, case: Case, tolerance:
     worst = 0.0
     for k, shape in enumerate(case["shapes"]):
         if tuple(got[f"shape{k}"]) != tuple(shape):
-            return Measure(float("inf"), False, f"random_weight({tuple(shape)}) has shape {tuple(int(v) for v in got[f'shape{k}'])}")
+            return Measure(float("inf"), False, f"random_weight({tuple(shape)}) has shape "
+                f"{tuple(int(v) for v in got[f'shape{k}'])}")
         if float(got[f"grad{k}"]) != 1.0:
-            return Measure(float("inf"), False, f"random_weight({tuple(shape)}) does not require gradients (set requires_grad=True)")
+            return Measure(float("inf"), False, f"random_weight({tuple(shape)}) does not require gradients (set "
+                f"requires_grad=True)")
         fan_in, n = _fan_in(shape), int(np.prod(shape))
         std, mean = float(got[f"std{k}"]), float(got[f"mean{k}"])
         z_std, z_mean = _kaiming_z(std, mean, n, fan_in)
         if z_std > tolerance:
             detail = (
-                f"random_weight({tuple(shape)}): std {std:.4g}, expected sqrt(2 / fan_in) = {math.sqrt(2 / fan_in):.4g} "
+                f"random_weight({tuple(shape)}): std {std:.4g}, expected sqrt(2 / fan_in) = "
+                f"{math.sqrt(2 / fan_in):.4g} "
                 f"with fan_in = {fan_in} (z = {z_std:.1f}){_std_hint(std, shape, fan_in)}"
             )
             return Measure(z_std, False, detail)
         if z_mean > tolerance:
-            return Measure(z_mean, False, f"random_weight({tuple(shape)}): mean {mean:.4g}, expected 0 (z = {z_mean:.1f})")
+            return Measure(z_mean, False, f"random_weight({tuple(shape)}): mean {mean:.4g}, expected 0 (z = "
+                f"{z_mean:.1f})")
         worst = max(worst, z_std, z_mean)
     for k, shape in enumerate(case["zero_shapes"]):
         if tuple(got[f"zshape{k}"]) != tuple(shape):
-            return Measure(float("inf"), False, f"zero_weight({tuple(shape)}) has shape {tuple(int(v) for v in got[f'zshape{k}'])}")
+            return Measure(float("inf"), False, f"zero_weight({tuple(shape)}) has shape "
+                f"{tuple(int(v) for v in got[f'zshape{k}'])}")
         if float(got[f"zmax{k}"]) != 0.0:
             return Measure(float("inf"), False, f"zero_weight({tuple(shape)}) is not all zeros")
         if float(got[f"zgrad{k}"]) != 1.0:
-            return Measure(float("inf"), False, f"zero_weight({tuple(shape)}) does not require gradients (set requires_grad=True)")
+            return Measure(float("inf"), False, f"zero_weight({tuple(shape)}) does not require gradients (set "
+                f"requires_grad=True)")
     return Measure(worst, True)
 
 
@@ -322,7 +328,12 @@ def _train_case(rng: np.random.Generator, hidden: bool) -> Case:
     """Three training minibatches, a validation set, and the weights of a small float64 network."""
     if hidden:
         batch, batches = int(rng.integers(2, 7)), int(rng.integers(2, 5))
-        c, side, h, k = int(rng.integers(1, 4)), int(rng.integers(2, 5)), int(rng.integers(3, 9)), int(rng.integers(2, 6))
+        c, side, h, k = (
+            int(rng.integers(1, 4)),
+            int(rng.integers(2, 5)),
+            int(rng.integers(3, 9)),
+            int(rng.integers(2, 6)),
+        )
     else:
         batch, batches, c, side, h, k = 4, 3, 3, 4, 6, 4
     d = c * side * side
@@ -612,7 +623,8 @@ def _compare_module_init(got: Arrays, expected: Arrays, case: Case, tolerance: f
         which = "TwoLayerFC" if name.startswith("fc_") else "ThreeLayerConvNet"
         shape = [int(v) for v in got[name]]
         if shape != [int(v) for v in expected[name]]:
-            return Measure(float("inf"), False, f"{which}: a weight of shape {tuple(shape)}, expected {tuple(expected[name])}")
+            return Measure(float("inf"), False, f"{which}: a weight of shape {tuple(shape)}, expected "
+                f"{tuple(expected[name])}")
         # torch's convention: a weight (out, in, *kernel) has fan_in = in * kernel size.
         fan_in = int(np.prod(shape[1:]))
         std, mean = float(got[name.replace("shape", "std")]), float(got[name.replace("shape", "mean")])
@@ -630,7 +642,8 @@ def _compare_module_init(got: Arrays, expected: Arrays, case: Case, tolerance: f
             )
             return Measure(z_std, False, detail)
         if z_mean > tolerance:
-            return Measure(z_mean, False, f"{which}: the weight of shape {tuple(shape)} has mean {mean:.4g}, expected 0")
+            return Measure(z_mean, False, f"{which}: the weight of shape {tuple(shape)} has mean {mean:.4g}, "
+                f"expected 0")
         worst = max(worst, z_std, z_mean)
     return Measure(worst, True)
 

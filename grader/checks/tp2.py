@@ -185,7 +185,10 @@ def _act_backward(name: str) -> Callable[[Impl, Case], Arrays]:
 def _mse_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         # one sample or several, one output or several
-        n, d = edge(hidden, (1, int(rng.integers(2, 9)), int(rng.integers(2, 9)))), edge(hidden, (3, 1, int(rng.integers(2, 6))))
+        n, d = (
+            edge(hidden, (1, int(rng.integers(2, 9)), int(rng.integers(2, 9)))),
+            edge(hidden, (3, 1, int(rng.integers(2, 6)))),
+        )
         scale = float(10 ** rng.uniform(-2, 2))
     else:
         n, d, scale = 4, 3, 1.0
@@ -337,7 +340,11 @@ def _param_outputs(net, prefix: str) -> Arrays:
 def _dense_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         # a batch of one, then batches of several (a mean where a sum is due shows only there)
-        n, d, m = edge(hidden, (1, int(rng.integers(2, 7)), int(rng.integers(2, 7)))), int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        n, d, m = (
+            edge(hidden, (1, int(rng.integers(2, 7)), int(rng.integers(2, 7)))),
+            int(rng.integers(1, 6)),
+            int(rng.integers(1, 6)),
+        )
         act = str(rng.choice(["sigmoid", "tanh", "relu", "linear"]))
         scale = float(10 ** rng.uniform(-1, 0.5))
     else:
@@ -459,7 +466,12 @@ def _fit_epochs(impl: Impl, case: Case) -> Arrays:
     net = _build(impl, case.params.get("spec", NET_SPEC), d, case)
     opt = impl.network_optimizers.SGD(lr=float(case["lr"]), bs=None)
     history = net.fit(
-        case.copy("X"), case.copy("y"), epochs=int(case["epochs"]), loss=_loss(impl, case), opt=opt, reg=_reg(impl, case)
+        case.copy("X"),
+        case.copy("y"),
+        epochs=int(case["epochs"]),
+        loss=_loss(impl, case),
+        opt=opt,
+        reg=_reg(impl, case),
     )
     return {**_param_outputs(net, "p"), "history_loss": np.asarray(history["loss"], dtype=np.float64)}
 
@@ -552,16 +564,19 @@ def _bgd_batches_compare(got: Arrays, expected: Arrays, case: Case, tolerance: f
         if not isinstance(order, np.ndarray) or order.dtype.kind not in "iu" or not isinstance(sizes, np.ndarray):
             return Measure(float("inf"), False, f"epoch {epoch + 1}: batches() must return arrays of integer indices")
         if sorted(order.tolist()) != list(range(n)):
-            return Measure(float("inf"), False, f"epoch {epoch + 1}: the batches do not visit each of the {n} examples exactly once")
+            return Measure(float("inf"), False, f"epoch {epoch + 1}: the batches do not visit each of the {n} "
+                f"examples exactly once")
         if sizes.tolist() != want_sizes:
             return Measure(
-                float("inf"), False, f"epoch {epoch + 1}: batch sizes {sizes.tolist()}, expected {want_sizes} (bs={case['bs'] or None})"
+                float("inf"), False, f"epoch {epoch + 1}: batch sizes {sizes.tolist()}, expected {want_sizes} "
+                    f"(bs={case['bs'] or None})"
             )
         orders.append(order.tolist())
     if n > 1 and any(o == list(range(n)) for o in orders):
         return Measure(float("inf"), False, "the examples are visited in their original order: shuffle them each epoch")
     if n > 1 and (orders[0] == orders[1] or orders[1] == orders[2]):
-        return Measure(float("inf"), False, "two epochs visit the examples in the same order: draw a new permutation each epoch")
+        return Measure(float("inf"), False, "two epochs visit the examples in the same order: draw a new "
+            "permutation each epoch")
     return Measure(0.0, True)
 
 
@@ -678,7 +693,8 @@ def _accuracy_compare(got: Arrays, expected: Arrays, case: Case, tolerance: floa
     return Measure(
         accuracy,
         False,
-        f"precisión {accuracy:.2f} tras {case['epochs']} épocas desde una inicialización que la referencia lleva al 100% / "
+        f"precisión {accuracy:.2f} tras {case['epochs']} épocas desde una inicialización que la referencia lleva "
+        f"al 100% / "
         f"accuracy {accuracy:.2f} after {case['epochs']} epochs (lr={case['lr']}, full batch) from an initialisation "
         f"the reference trains to 100%: check Dense's backward, the MSE gradient and fit",
     )
@@ -1008,7 +1024,8 @@ CHECKS = (
     Check(
         "tp2_l2",
         "tp2_training",
-        "regularizers.L2: penalidad y gradiente (un array de la forma de W) / penalty and gradient (an array of W's shape)",
+        "regularizers.L2: penalidad y gradiente (un array de la forma de W) / penalty and gradient (an array of "
+        "W's shape)",
         _reg_case("L2"),
         _reg_run,
         compare_all_gradients,
@@ -1018,7 +1035,8 @@ CHECKS = (
     Check(
         "tp2_l1",
         "tp2_training",
-        "regularizers.L1: penalidad y gradiente (un array de la forma de W) / penalty and gradient (an array of W's shape)",
+        "regularizers.L1: penalidad y gradiente (un array de la forma de W) / penalty and gradient (an array of "
+        "W's shape)",
         _reg_case("L1"),
         _reg_run,
         compare_all_gradients,
@@ -1028,7 +1046,8 @@ CHECKS = (
     Check(
         "tp2_bgd_batches",
         "tp2_training",
-        "SGD.batches: cada ejemplo una vez por época, en batches de bs, mezclados / every example once per epoch, in batches of bs, shuffled",
+        "SGD.batches: cada ejemplo una vez por época, en batches de bs, mezclados / every example once per "
+        "epoch, in batches of bs, shuffled",
         _bgd_batches_case,
         _bgd_batches,
         _bgd_batches_compare,
@@ -1058,7 +1077,8 @@ CHECKS = (
     Check(
         "tp2_xor_a",
         "tp2_xor",
-        "XOR (objetivo x1*x2), arquitectura (a) 2-2-1 tanh, MSE, SGD batch completo: 100% / XOR (target x1*x2), architecture (a): 100% accuracy",
+        "XOR (objetivo x1*x2), arquitectura (a) 2-2-1 tanh, MSE, SGD batch completo: 100% / XOR (target x1*x2), "
+        "architecture (a): 100% accuracy",
         _train_case(lambda n: XOR_A, lambda rng, hidden: 2, XOR_TRAIN),
         _train_run,
         _accuracy_compare,
@@ -1068,7 +1088,8 @@ CHECKS = (
     Check(
         "tp2_xor_b",
         "tp2_xor",
-        "XOR, arquitectura (b): 1 unidad oculta + Concatenate, la salida ve las entradas: 100% / architecture (b), 1 hidden unit: 100% accuracy",
+        "XOR, arquitectura (b): 1 unidad oculta + Concatenate, la salida ve las entradas: 100% / architecture "
+        "(b), 1 hidden unit: 100% accuracy",
         _train_case(lambda n: XOR_B, lambda rng, hidden: 2, XOR_TRAIN),
         _train_run,
         _accuracy_compare,
@@ -1078,7 +1099,8 @@ CHECKS = (
     Check(
         "tp2_parity",
         "tp2_xor",
-        "paridad (producto de las N entradas) con N'=15 tanh: 100% / parity (product target), N'=15: 100% (public N=3; hidden N=2..4)",
+        "paridad (producto de las N entradas) con N'=15 tanh: 100% / parity (product target), N'=15: 100% "
+        "(public N=3; hidden N=2..4)",
         _train_case(
             lambda n: [["dense", PARITY_TRAIN["hidden"], "tanh"], ["dense", 1, "tanh"]],
             lambda rng, hidden: int(rng.integers(2, 5)) if hidden else 3,
@@ -1092,7 +1114,8 @@ CHECKS = (
     Check(
         "tp2_parity_narrow",
         "tp2_xor",
-        "paridad con N' << N (público N=6, N'=2): parámetros tras 20 épocas / parity with N' << N: parameters after 20 epochs",
+        "paridad con N' << N (público N=6, N'=2): parámetros tras 20 épocas / parity with N' << N: parameters "
+        "after 20 epochs",
         _narrow_case,
         _train_run,
         _narrow_compare,
@@ -1102,11 +1125,13 @@ CHECKS = (
     *(
         Check(cid, "tp2_ex3", title, _ex3_case, run, cmp, tolerance=tol, calls=calls)
         for cid, title, run, cmp, tol, calls in (
-            ("tp2_ex3_forward", "ej. 3: forward sin POO, sigmoid + lineal con fila de bias / ex. 3: forward without objects",
+            ("tp2_ex3_forward", "ej. 3: forward sin POO, sigmoid + lineal con fila de bias / ex. 3: forward "
+                                "without objects",
              _ex3_forward, compare_values(["scores"]), 1e-9, ("tp2_ex3.forward",)),
             ("tp2_ex3_backward", "ej. 3: backward, dW1 y dW2 / ex. 3: backward, dW1 and dW2",
              _ex3_backward, compare_gradients({"dW1": "dW1_num", "dW2": "dW2_num"}), 1e-8, ("tp2_ex3.backward",)),
-            ("tp2_ex3_mse", "ej. 3: loss_mse y grad_mse (media sobre ejemplos de la suma sobre salidas) / ex. 3: loss_mse, grad_mse",
+            ("tp2_ex3_mse", "ej. 3: loss_mse y grad_mse (media sobre ejemplos de la suma sobre salidas) / ex. 3: "
+                            "loss_mse, grad_mse",
              _ex3_loss_fn("mse"), compare_all_gradients, 1e-9, ("tp2_ex3.loss_mse", "tp2_ex3.grad_mse")),
             ("tp2_ex3_loss_and_grads", "ej. 3: costo MSE + L2 y sus gradientes / ex. 3: MSE + L2 loss and gradients",
              _ex3_loss_and_grads("mse"), compare_all_gradients, 1e-8, ("tp2_ex3.loss_and_grads",)),
@@ -1125,7 +1150,8 @@ CHECKS = (
     Check(
         "tp2_ex3_epoch",
         "tp2_ex3",
-        "ej. 3: una época en orden, con el último batch parcial / ex. 3: one epoch in order, the last partial batch included",
+        "ej. 3: una época en orden, con el último batch parcial / ex. 3: one epoch in order, the last partial "
+        "batch included",
         _ex3_epoch_case,
         _ex3_epoch,
         compare_values(),
@@ -1135,7 +1161,8 @@ CHECKS = (
     Check(
         "tp2_ex4_softmax",
         "tp2_ex4",
-        "ej. 4: loss_softmax y grad_softmax (cross-entropy categórica) / ex. 4: categorical cross-entropy and its gradient",
+        "ej. 4: loss_softmax y grad_softmax (cross-entropy categórica) / ex. 4: categorical cross-entropy and "
+        "its gradient",
         _ex3_case,
         _ex3_loss_fn("softmax"),
         compare_all_gradients,
