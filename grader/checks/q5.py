@@ -25,6 +25,7 @@ import numpy as np
 from ..compare import compare_values, validate
 from .base import Arrays, Case, Check, Impl, Measure
 from .common import SIGMAS
+from .torch_lazy import install
 
 Q = "q5"
 INSTALL = 'pip install -e ".[torch]"'
@@ -37,11 +38,9 @@ IMAGE = 32
 def _torch():
     """torch, or NotImplementedError(NO_TORCH) where it cannot be imported."""
     try:
-        import torch
+        import torch  # lazy: torch is optional, and importing it costs seconds the other questions do not pay
     except ImportError:
         raise NotImplementedError(NO_TORCH) from None
-    from .torch_lazy import install
-
     install()  # the optimizers' first step would import torch._dynamo (as long as torch itself)
     return torch
 
@@ -66,7 +65,7 @@ def _leaf(torch, case: Case, name: str):
 
 def _backward(scores, dout_array: np.ndarray) -> None:
     """Backpropagate sum(scores * dout): the gradients are then dout pulled back through the net."""
-    import torch
+    import torch  # lazy (optional, slow to import); already imported by _torch() when this runs
 
     dout = torch.tensor(dout_array, dtype=scores.dtype)
     if tuple(scores.shape) != tuple(dout.shape):
@@ -312,7 +311,7 @@ def _compare_random_weight(got: Arrays, expected: Arrays, case: Case, tolerance:
 
 def _loader(torch, X: np.ndarray, y: np.ndarray, batch_size: int):
     """Minibatches in order (no shuffling), float32 images and int64 labels, as the notebook makes them."""
-    from torch.utils.data import DataLoader, TensorDataset
+    from torch.utils.data import DataLoader, TensorDataset  # lazy, as torch itself (see _torch)
 
     dataset = TensorDataset(torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y.astype(np.int64)))
     dataset.train = True  # cs231n's check_accuracy_part34 reads loader.dataset.train (torchvision's CIFAR10 has it)
