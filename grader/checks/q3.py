@@ -291,12 +291,12 @@ def _fc_dropout_compare(got: Arrays, expected: Arrays, case: Case, tolerance: fl
 
 CHECKS = (
     Check(
-        "dropout_forward_train",
-        Q,
-        "dropout_forward, train mode: outputs 0 or x/p, kept fraction ~ p, mean preserved",
-        _forward_case,
-        _forward_train,
-        _forward_train_compare,
+        id="dropout_forward_train",
+        question=Q,
+        title="dropout_forward, train mode: outputs 0 or x/p, kept fraction ~ p, mean preserved",
+        make_case=_forward_case,
+        run=_forward_train,
+        compare=_forward_train_compare,
         tolerance=SIGMAS,  # standard deviations of the kept fraction and of the mean (see dropout_statistics)
         calls=("layers.dropout_forward",),
         # No catalogued wrong answers: the diagnosis engine matches them within
@@ -305,34 +305,34 @@ CHECKS = (
         # units not scaled by 1/p, p taken as the drop probability).
     ),
     Check(
-        "dropout_forward_test",
-        Q,
-        "dropout_forward, test mode: the identity",
-        _test_case,
-        _forward_test,
-        compare_values(),
+        id="dropout_forward_test",
+        question=Q,
+        title="dropout_forward, test mode: the identity",
+        make_case=_test_case,
+        run=_forward_test,
+        compare=compare_values(),
         tolerance=1e-12,  # exact: the identity involves no arithmetic (the rubric needs a positive number)
         calls=("layers.dropout_forward",),
         wrong_answers=("dropout_test_mode_scaled", "dropout_test_mode_divided"),
     ),
     Check(
-        "dropout_backward",
-        Q,
-        "dropout_backward: dx = dout * mask of the forward pass; identity in test mode",
-        _backward_case,
-        _backward,
-        _backward_compare,
+        id="dropout_backward",
+        question=Q,
+        title="dropout_backward: dx = dout * mask of the forward pass; identity in test mode",
+        make_case=_backward_case,
+        run=_backward,
+        compare=_backward_compare,
         tolerance=1e-10,  # dout * (out / x) recomputed here differs from dout * mask by a few ulps
         calls=("layers.dropout_forward", "layers.dropout_backward"),
         wrong_answers=("dropout_backward_ignores_mask", "dropout_backward_not_scaled"),
     ),
     Check(
-        "fc_net_dropout",
-        Q,
-        "FullyConnectedNet with dropout: gradients (fixed seed), test-mode scores",
-        _fc_dropout_case,
-        _fc_dropout,
-        _fc_dropout_compare,
+        id="fc_net_dropout",
+        question=Q,
+        title="FullyConnectedNet with dropout: gradients (fixed seed), test-mode scores",
+        make_case=_fc_dropout_case,
+        run=_fc_dropout,
+        compare=_fc_dropout_compare,
         # norm-wise relative error of the analytic gradients against centred
         # differences (h = 1e-5) of the same float64 loss: truncation and
         # rounding stay below 1e-8; a missing or wrong dropout_backward is 1e-1
