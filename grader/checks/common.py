@@ -25,6 +25,12 @@ SIGMAS = 5.0
 _PARAM = re.compile(r"(W|b)\d+")
 
 
+def log_uniform(rng: np.random.Generator, low: float, high: float, size=None):
+    """exp(U(log low, log high)): a float, or an array of ``size`` such values (one rng.uniform call)."""
+    v = np.exp(rng.uniform(np.log(low), np.log(high), size=size))
+    return float(v) if size is None else v
+
+
 def scalar(value) -> np.ndarray:
     """A loss as a 0-d float64 array (a 1-element array is accepted as well)."""
     arr = np.asarray(value, dtype=np.float64)

@@ -18,13 +18,9 @@ import numpy as np
 
 from ..compare import compare_gradients, compare_values, validate
 from .base import Arrays, Case, Check, Impl, Measure
-from .common import compare_all_gradients, edge, numeric_gradients, scalar_gradient
+from .common import compare_all_gradients, edge, log_uniform, numeric_gradients, scalar_gradient
 
 Q = "q2"
-
-
-def _log_uniform(rng: np.random.Generator, low: float, high: float, size=None):
-    return np.exp(rng.uniform(np.log(low), np.log(high), size=size))
 
 
 def _features(rng: np.random.Generator, n: int, d: int, scales: np.ndarray, offset: float = 5.0) -> np.ndarray:
@@ -48,7 +44,7 @@ def _bn_param(case: Case, mode: str) -> dict:
 def _bn_train_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         n, d = int(rng.integers(3, 13)), int(rng.integers(2, 7))
-        scales = _log_uniform(rng, 1e-3, 1e3, size=d)
+        scales = log_uniform(rng, 1e-3, 1e3, size=d)
         eps = float(rng.choice([1e-5, 1e-3, 1e-1]))
     else:
         # One feature of scale 0.05 (variance 2.5e-3): there sqrt(var + eps)
@@ -74,7 +70,7 @@ def _bn_forward_train(impl: Impl, case: Case) -> Arrays:
 def _bn_stats_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         n, d = int(rng.integers(20, 60)), int(rng.integers(2, 7))
-        scales = _log_uniform(rng, 1e-3, 1e3, size=d)
+        scales = log_uniform(rng, 1e-3, 1e3, size=d)
     else:
         n, d = 50, 3
         scales = np.array([4.0, 13.0, 30.0])
@@ -119,7 +115,7 @@ def _compare_normalized(got: Arrays, expected: Arrays, case: Case, tolerance: fl
 def _bn_test_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         n, d = int(rng.integers(2, 10)), int(rng.integers(2, 7))
-        scale = float(_log_uniform(rng, 1e-3, 1e3))
+        scale = float(log_uniform(rng, 1e-3, 1e3))
         eps = float(rng.choice([1e-5, 1e-2, 1e-1]))
     else:
         # eps = 0.05 with running variances of 0.2 to 2: eps's place matters.
@@ -148,7 +144,7 @@ def _bn_forward_test(impl: Impl, case: Case) -> Arrays:
 def _bn_running_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         steps, n, d = int(rng.integers(2, 6)), int(rng.integers(3, 10)), int(rng.integers(2, 6))
-        scales = _log_uniform(rng, 1e-3, 1e3, size=d)
+        scales = log_uniform(rng, 1e-3, 1e3, size=d)
         momentum = [0.7, 0.9, 0.95, None][int(rng.integers(0, 4))]  # None: the default (0.9)
         initial = bool(rng.integers(0, 2))
     else:
@@ -234,7 +230,7 @@ def _bn_backward_alt(impl: Impl, case: Case) -> Arrays:
 def _ln_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         n, d = int(rng.integers(2, 9)), int(rng.integers(3, 9))
-        row_scales = _log_uniform(rng, 1e-3, 1e3, size=n)
+        row_scales = log_uniform(rng, 1e-3, 1e3, size=n)
         eps = float(rng.choice([1e-5, 1e-3, 1e-1]))
     else:
         # Rows of different scales and means, one of variance ~1e-2 so eps matters a little.
@@ -277,8 +273,8 @@ def _large_case(rng: np.random.Generator, hidden: bool) -> Case:
     """
     if hidden:
         n, d = int(rng.integers(4, 12)), int(rng.integers(3, 7))
-        offset = float(_log_uniform(rng, 1e6, 1e8)) * float(rng.choice([-1.0, 1.0]))
-        spread = float(_log_uniform(rng, 0.3, 3.0))
+        offset = float(log_uniform(rng, 1e6, 1e8)) * float(rng.choice([-1.0, 1.0]))
+        spread = float(log_uniform(rng, 0.3, 3.0))
     else:
         n, d, offset, spread = 8, 5, 1e7, 1.0
     x_bn = offset + spread * rng.standard_normal((n, d))
@@ -318,7 +314,7 @@ def _fc_case(normalization: str):
             # one hidden layer, then two or three (a bug shared across layers shows only there)
             hidden_dims = [int(h) for h in rng.integers(2, 7, size=edge(hidden, (1, 2, 3)))]
             c = int(rng.integers(2, 5))
-            scale = float(_log_uniform(rng, 1e-3, 1e3))
+            scale = float(log_uniform(rng, 1e-3, 1e3))
         else:
             n, d, hidden_dims, c, scale = 4, 3, [4, 5], 3, 1.0
         dims = [d, *hidden_dims, c]

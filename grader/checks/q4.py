@@ -16,13 +16,9 @@ import numpy as np
 
 from ..compare import compare_gradients, compare_values, validate
 from .base import Arrays, Case, Check, Impl, Measure
-from .common import compare_all_gradients, edge, numeric_gradients, scalar_gradient
+from .common import compare_all_gradients, edge, log_uniform, numeric_gradients, scalar_gradient
 
 Q = "q4"
-
-
-def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
-    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
 
 
 def _span(rng: np.random.Generator, filt: int, stride: int, pad: int, min_out: int = 1, max_out: int = 4) -> int:
@@ -80,7 +76,7 @@ def _conv_forward_case(rng: np.random.Generator, hidden: bool) -> Case:
     arrays: Arrays = {}
     convs = []
     for k, (x_shape, w_shape, stride, pad) in enumerate(configs):
-        scale = _log_uniform(rng, 1e-3, 1e3) if hidden else 1.0
+        scale = log_uniform(rng, 1e-3, 1e3) if hidden else 1.0
         arrays.update(_conv_arrays(rng, x_shape, w_shape, scale, str(k)))
         convs.append({"stride": stride, "pad": pad})
     return Case(arrays, {"convs": convs})
@@ -98,7 +94,7 @@ def _conv_forward(impl: Impl, case: Case) -> Arrays:
 def _conv_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         x_shape, w_shape, stride, pad = _random_conv(rng, True, edge(hidden, _CONV_EDGES))
-        scale = _log_uniform(rng, *edge(hidden, ((1e-3, 1.0), (1.0, 1e3), (1e-3, 1e3))))
+        scale = log_uniform(rng, *edge(hidden, ((1e-3, 1.0), (1.0, 1e3), (1e-3, 1e3))))
     else:
         x_shape, w_shape, stride, pad, scale = (2, 2, 5, 4), (2, 3, 2), 2, 1, 1.0
     arrays = _conv_arrays(rng, x_shape, w_shape, scale)
@@ -155,7 +151,7 @@ def _pool_forward_case(rng: np.random.Generator, hidden: bool) -> Case:
     arrays: Arrays = {}
     pools = []
     for k, (shape, ph, pw, stride) in enumerate(configs):
-        scale = _log_uniform(rng, 1e-3, 1e3) if hidden else 1.0
+        scale = log_uniform(rng, 1e-3, 1e3) if hidden else 1.0
         arrays[f"x{k}"] = scale * rng.standard_normal(shape)
         pools.append({"pool_height": ph, "pool_width": pw, "stride": stride})
     return Case(arrays, {"pools": pools})
@@ -175,7 +171,7 @@ def _pool_forward(impl: Impl, case: Case) -> Arrays:
 def _pool_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
     if hidden:
         shape, ph, pw, stride = _random_pool(rng, True, edge(hidden, _POOL_EDGES))
-        scale = _log_uniform(rng, 1e-3, 1e3)
+        scale = log_uniform(rng, 1e-3, 1e3)
     else:
         # A 3x2 pool moving by 1: windows overlap along the height and the
         # width, and the stride differs from the pool size in both.
@@ -229,7 +225,7 @@ def _convnet_init_case(rng: np.random.Generator, hidden: bool) -> Case:
             "filter_size": int(rng.choice([1, 3, 5])),
             "hidden_dim": int(rng.integers(2, 12)),
             "num_classes": int(rng.integers(2, 8)),
-            "weight_scale": _log_uniform(rng, 1e-3, 1e1),
+            "weight_scale": log_uniform(rng, 1e-3, 1e1),
             "dtype": str(rng.choice(["float32", "float64"])),
         }
     else:
@@ -265,9 +261,9 @@ def _convnet_case(rng: np.random.Generator, hidden: bool, small: bool) -> Case:
             # The gradient check: W1 ~ 1 / scale, so reg * W1 is about reg / scale**2 of
             # dW1; these ranges keep it >= 5e-4 of it (tolerance 1e-6), so a missing
             # regularization gradient cannot hide behind a large input scale.
-            scale, reg = _log_uniform(rng, 0.1, 10.0), _log_uniform(rng, 0.05, 1.0)
+            scale, reg = log_uniform(rng, 0.1, 10.0), log_uniform(rng, 0.05, 1.0)
         else:
-            scale, reg = _log_uniform(rng, 1e-3, 1e3), _log_uniform(rng, 1e-3, 1.0)
+            scale, reg = log_uniform(rng, 1e-3, 1e3), log_uniform(rng, 1e-3, 1.0)
     elif small:
         c, h, w, f, fs, hid, classes, n, scale, reg = 2, 4, 4, 2, 3, 3, 3, 2, 1.0, 0.3
     else:
