@@ -170,7 +170,10 @@ def _text_lines(path: Path) -> list[str]:
     if path.suffix == ".ipynb":
         try:
             cells = json.loads(raw).get("cells", [])
-            sources = ["".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", "")) for c in cells]
+            sources = [
+                "".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", ""))
+                for c in cells
+            ]
             raw = "\n".join(sources) + "\n" + raw
         except (ValueError, AttributeError):
             pass
@@ -224,14 +227,16 @@ def release(out: Path, *, root: Path | None = None, force: bool = False) -> Rele
             raise ReleaseError(f"reference/{exc}") from exc
         if stale:
             raise ReleaseError(
-                f"{student}: stale ({stale[0]}{' and more' if len(stale) > 1 else ''}); run `python -m grader stubs` first"
+                f"{student}: stale ({stale[0]}{' and more' if len(stale) > 1 else ''}); "
+                "run `python -m grader stubs` first"
             )
         bodies = solution_bodies(reference, student)
     else:
         bodies = {}
     files = handout_files(root)
     if not (root / "grader" / "fixtures" / PUBLIC_FIXTURES[0]).is_file():
-        raise ReleaseError(f"{root / 'grader' / 'fixtures' / PUBLIC_FIXTURES[0]}: missing (run `python -m grader fixtures`)")
+        public = root / "grader" / "fixtures" / PUBLIC_FIXTURES[0]
+        raise ReleaseError(f"{public}: missing (run `python -m grader fixtures`)")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -248,7 +253,8 @@ def release(out: Path, *, root: Path | None = None, force: bool = False) -> Rele
             os.chmod(dirpath, 0o755)
         leaks = find_leaks(tmp, files, bodies)
         if leaks:
-            raise ReleaseError(f"reference code found in the handout: {leaks[0]}{' and more' if len(leaks) > 1 else ''}")
+            more = " and more" if len(leaks) > 1 else ""
+            raise ReleaseError(f"reference code found in the handout: {leaks[0]}{more}")
         old = None
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))

@@ -42,7 +42,8 @@ def singleton_reshaped(got: dict, expected: dict) -> tuple[dict, list[str]]:
     for name, exp in expected.items():
         g = got.get(name)
         if isinstance(g, np.ndarray) and isinstance(exp, np.ndarray) and g.shape != exp.shape and g.size == exp.size:
-            extra = g.ndim - exp.ndim  # leading singletons broadcast exactly like the expected shape; (C,) for (1, C, 1, 1) does not
+            # leading singletons broadcast exactly like the expected shape; (C,) for (1, C, 1, 1) does not
+            extra = g.ndim - exp.ndim
             if extra > 0 and g.shape == (1,) * extra + exp.shape:
                 out[name] = g.reshape(exp.shape)
                 notes.append(f"{name} has shape {g.shape}, expected {exp.shape}")
@@ -53,7 +54,8 @@ def score_check(
     check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixture | Sequence[Fixture], *, hidden: bool = False,
     strict_shapes: bool = False,
 ) -> CheckResult:
-    """``hidden``: the fixture is a hidden case; the failure message shows no value of it (nor of the reference's answer).
+    """``hidden``: the fixture is a hidden case; the failure message shows no value of it
+    (nor of the reference's answer).
 
     Unless ``strict_shapes``, right values in a shape that differs only by singleton
     dimensions pass, with a warning in the check's message.
@@ -62,7 +64,8 @@ def score_check(
 
     def result(status: Status, points: float = 0.0, **kw) -> CheckResult:
         return CheckResult(
-            check.id, check.question, check.title, status, points, spec.points, tolerance=tol, seconds=outcome.seconds, **kw
+            check.id, check.question, check.title, status, points, spec.points,
+            tolerance=tol, seconds=outcome.seconds, **kw
         )
 
     if outcome.status == "not_implemented":
@@ -82,12 +85,13 @@ def score_check(
     fixtures = list(fixture)
     parts = cases_mod.split(outcome.outputs, len(fixtures))
     best: CheckResult | None = None
-    for i, (fx, got) in enumerate(zip(fixtures, parts)):
+    for i, (fx, got) in enumerate(zip(fixtures, parts, strict=False)):
         if i == cases_mod.PUBLIC:
             where = "on the public case: "
         else:
             # the public case (draw 0) passed, or its failure would have been reported
-            where = f"on hidden case {i} of {len(fixtures) - 1} ({cases_mod.describe(fx.case)}; the public case passed): "
+            described = cases_mod.describe(fx.case)
+            where = f"on hidden case {i} of {len(fixtures) - 1} ({described}; the public case passed): "
         one = _score_case(check, spec, fx, got, tol, result, where, hidden or i > 0, strict_shapes)
         if not one.passed:
             return one
@@ -96,7 +100,9 @@ def score_check(
     return best
 
 
-def _score_case(check, spec, fixture: Fixture, outputs, tol: float, result, where: str, hidden: bool, strict_shapes: bool) -> CheckResult:
+def _score_case(
+    check, spec, fixture: Fixture, outputs, tol: float, result, where: str, hidden: bool, strict_shapes: bool
+) -> CheckResult:
     try:
         measure = check.compare(outputs, fixture.expected, fixture.case, tol)
         if not measure.passed and not strict_shapes:
@@ -107,7 +113,8 @@ def _score_case(check, spec, fixture: Fixture, outputs, tol: float, result, wher
                     warning = "passed with a warning: " + "; ".join(shape_notes) + " (singleton dimensions only)"
                     return result(Status.PASS, spec.points, error=again.error, message=warning)
     except Exception as exc:  # noqa: BLE001 - malformed outputs must never crash the grader
-        return result(Status.FAIL, message=f"{where}the returned values could not be compared ({exc.__class__.__name__}: {exc})"[:300])
+        why = f"{where}the returned values could not be compared ({exc.__class__.__name__}: {exc})"
+        return result(Status.FAIL, message=why[:300])
     if measure.passed:
         return result(Status.PASS, spec.points, error=measure.error)
     try:
@@ -131,5 +138,6 @@ def score_question(
     results = []
     for spec in question.checks:
         outcome = outcomes.get(spec.id, Outcome("error", message="the check did not run"))
-        results.append(score_check(checks[spec.id], spec, outcome, fixtures[spec.id], hidden=hidden, strict_shapes=strict_shapes))
+        check = checks[spec.id]
+        results.append(score_check(check, spec, outcome, fixtures[spec.id], hidden=hidden, strict_shapes=strict_shapes))
     return QuestionResult(question.id, question.title, question.points, question.extra_credit, tuple(results))

@@ -32,7 +32,9 @@ BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker># (?:BEGIN|END) SOLUTION)[ \t]*$")
 # A marker that is almost right: trailing a line of code, or with other '#'s or spacing.
-_STRAY = re.compile(r"(^[ \t]*\S.*[ \t]#[ \t]*(BEGIN|END)[ \t]+SOLUTION[ \t]*$)|(^[ \t]*#+[ \t]*(BEGIN|END)[ \t]+SOLUTION\b)")
+_STRAY = re.compile(
+    r"(^[ \t]*\S.*[ \t]#[ \t]*(BEGIN|END)[ \t]+SOLUTION[ \t]*$)|(^[ \t]*#+[ \t]*(BEGIN|END)[ \t]+SOLUTION\b)"
+)
 _DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?(?:def|class|cpdef|cdef)[ \t]+(?P<name>\w+)")
 
 #: Text files the generator inspects for markers; everything else is copied.
