@@ -155,9 +155,12 @@ def conv_forward_im2col(x, w, b, conv_param, *, backend=None):
     - out: Output data, of shape (N, F, H', W'), C-contiguous, where
       H' = 1 + (H + 2 * pad - HH) // stride
       W' = 1 + (W + 2 * pad - WW) // stride
-    - cache: opaque, for conv_backward_im2col
+    - cache: for conv_backward_im2col, in cs231n's order (x, w, b, conv_param, extra):
+      the input as computed on, the weights and biases and conv_param as given; extra is
+      private (cs231n keeps x_cols there; this version keeps no columns)
     """
     kernels = _kernels(backend)
+    w_given, b_given = w, b
     x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
     stride, pad, Ho, Wo = check_conv(x, w, b, conv_param)
     N = x.shape[0]
@@ -178,7 +181,7 @@ def conv_forward_im2col(x, w, b, conv_param, *, backend=None):
         # batched product writes (nb, F, P) straight into the output.
         np.matmul(w2, cols.reshape(K, nb, P).transpose(1, 0, 2), out=out[n0:n1])
         out[n0:n1] += bias  # while the chunk is in cache
-    cache = (x, w2, w.shape, (stride, pad), kernels)
+    cache = (x, w_given, b_given, conv_param, (w2, stride, pad, kernels))
     return out.reshape(N, F, Ho, Wo), cache
 
 
@@ -195,7 +198,8 @@ def conv_backward_im2col(dout, cache):
     - dw: Gradient with respect to w, of shape (F, C, HH, WW)
     - db: Gradient with respect to b, of shape (F,)
     """
-    x, w2, w_shape, (stride, pad), kernels = cache
+    x, w, _, _, (w2, stride, pad, kernels) = cache
+    w_shape = np.shape(w)
     N, C, H, W = x.shape
     F, K = w2.shape
     HH, WW = w_shape[2:]

@@ -124,11 +124,12 @@ def _conv_backward(impl: Impl, case: Case) -> Arrays:
 # max_pool_forward_naive, max_pool_backward_naive
 # ---------------------------------------------------------------------------
 
-#: The public poolings: (N, C, H, W), pool_height, pool_width, stride.
+#: The public poolings: (N, C, H, W), pool_height, pool_width, stride. Each satisfies cs231n's
+#: stated precondition (H - pool_height) % stride == 0 (and likewise for W), which some work asserts.
 _PUBLIC_POOLS = (
     ((2, 3, 4, 4), 2, 2, 2),  # the usual 2x2, stride 2
     ((2, 2, 5, 6), 2, 3, 1),  # non-square, overlapping windows
-    ((1, 2, 7, 5), 2, 1, 3),  # stride larger than the pool; rows and columns left over
+    ((1, 2, 8, 7), 2, 1, 3),  # stride larger than the pool: gaps between windows, tiled as cs231n assumes
 )
 
 
