@@ -103,6 +103,7 @@ def score_check(
 def _score_case(
     check, spec, fixture: Fixture, outputs, tol: float, result, where: str, hidden: bool, strict_shapes: bool
 ) -> CheckResult:
+    shape_note = ""
     try:
         measure = check.compare(outputs, fixture.expected, fixture.case, tol)
         if not measure.passed and not strict_shapes:
@@ -112,6 +113,9 @@ def _score_case(
                 if again.passed:
                     warning = "passed with a warning: " + "; ".join(shape_notes) + " (singleton dimensions only)"
                     return result(Status.PASS, spec.points, error=again.error, message=warning)
+                # The shape alone would have been forgiven: the values are what is wrong, so say that.
+                measure, outputs = again, reshaped
+                shape_note = "; also " + "; ".join(shape_notes)
     except Exception as exc:  # noqa: BLE001 - malformed outputs must never crash the grader
         why = f"{where}the returned values could not be compared ({exc.__class__.__name__}: {exc})"
         return result(Status.FAIL, message=why[:300])
@@ -124,6 +128,7 @@ def _score_case(
     message = measure.detail or "outputs differ from the expected values"
     if hint:
         message = f"likely: {hint} ({message})"
+    message += shape_note
     if hidden:
         message = without_values(message)
     return result(Status.FAIL, error=measure.error, message=where + message)

@@ -72,6 +72,17 @@ def test_extra_leading_singleton_dimensions_pass_with_a_warning_unless_strict(fi
     assert strict.status is Status.FAIL and strict.points == 0.0
 
 
+def test_wrong_values_in_a_forgivable_shape_are_reported_as_wrong_values(fixture):
+    """Values 10% off, shaped (1, N, M) for (N, M): does the failure name the values, then the shape?"""
+    got = {k: (v * 1.1)[None] for k, v in fixture.expected.items()}
+    r = score_check(CHECK, SPEC, _ok(got), fixture)
+    flat = score_check(CHECK, SPEC, _ok({k: v * 1.1 for k, v in fixture.expected.items()}), fixture)
+    assert r.status is Status.FAIL and r.points == 0.0 and r.error == flat.error
+    shape = fixture.expected["out"].shape
+    assert r.message.startswith(flat.message)
+    assert r.message.endswith(f"; also out has shape {(1, *shape)}, expected {shape}")
+
+
 def test_singleton_reshaped_ignores_shapes_that_broadcast_differently():
     """Is (5, 1) for (5,) left alone (it does not broadcast like (5,)), while (1, 5) is reshaped?"""
     expected = {"a": np.zeros(5), "b": np.zeros(5)}
