@@ -485,6 +485,46 @@ def _rule_run(rule: str) -> Callable[[Impl, Case], Arrays]:
     return run
 
 
+def _adam_efficient(case: Case) -> Arrays:
+    """What Kingma & Ba's "more efficient" ordering of Adam gives on the case: w1..w3, m, v, t.
+
+    The paper (Section 2, end) folds both bias corrections into the step size,
+    lr * sqrt(1 - beta2**t) / (1 - beta1**t), and adds epsilon to the uncorrected
+    sqrt(v). It is Adam with bias correction, as the assignment asks; it differs
+    from the reference only where sqrt(v) is near epsilon, which the hidden cases
+    reach. Computed here, on the trusted side, from the case alone.
+    """
+    hyper = case["hyper"]
+    b1, b2, lr, eps = hyper["beta1"], hyper["beta2"], hyper["learning_rate"], hyper["epsilon"]
+    w = np.array(case.arrays["w"], dtype=np.float64)
+    m = np.array(case.arrays["m"], dtype=np.float64) if "m" in case.arrays else np.zeros_like(w)
+    v = np.array(case.arrays["v"], dtype=np.float64) if "v" in case.arrays else np.zeros_like(w)
+    t = int(case.params.get("t", 0))
+    out: Arrays = {}
+    for i in range(STEPS):
+        dw = case.arrays[f"dw{i}"]
+        t += 1
+        m = b1 * m + (1 - b1) * dw
+        v = b2 * v + (1 - b2) * (dw * dw)
+        w = w - lr * math.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
+        out[f"w{i + 1}"] = w
+    return {**out, "m": m, "v": v, "t": np.array(t)}
+
+
+def _adam_compare() -> Comparator:
+    """The reference's values, or else those of the paper's efficient ordering (``_adam_efficient``)."""
+    values = compare_values()
+
+    def compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
+        measure = values(got, expected, case, tolerance)
+        if measure.passed or measure.error == float("inf"):
+            return measure
+        efficient = values(got, _adam_efficient(case), case, tolerance)
+        return efficient if efficient.passed else measure
+
+    return compare
+
+
 # ---------------------------------------------------------------------------
 # Solver: overfitting a small data set
 # ---------------------------------------------------------------------------
@@ -796,7 +836,7 @@ CHECKS = (
         title="adam: 3 steps, next_w, m, v and t",
         make_case=_rule_case("adam"),
         run=_rule_run("adam"),
-        compare=compare_values(),
+        compare=_adam_compare(),
         tolerance=1e-9,  # a few float64 operations per step: agreement to ~1e-15
         calls=("optim.adam",),
         wrong_answers=("adam_no_bias_correction", "adam_t_incremented_after_use", "adam_state_not_stored"),

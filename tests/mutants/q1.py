@@ -317,6 +317,19 @@ ALTERNATIVES = [
         ),
     ),
     Alternative(
+        "adam in the paper's efficient order (corrections in the step size, epsilon on sqrt(v))",
+        (
+            (
+                "optim.py",
+                "    mt = m / (1 - beta1**t)\n"
+                "    vt = v / (1 - beta2**t)\n"
+                '    next_w = w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])',
+                '    lr_t = config["learning_rate"] * np.sqrt(1 - beta2**t) / (1 - beta1**t)\n'
+                '    next_w = w - lr_t * m / (np.sqrt(v) + config["epsilon"])',
+            ),
+        ),
+    ),
+    Alternative(
         "FullyConnectedNet creating its parameters directly in dtype",
         (
             (

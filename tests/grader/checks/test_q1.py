@@ -9,9 +9,14 @@ must lose nothing on Q1 and Q3.
 
 from __future__ import annotations
 
+import types
+
+import numpy as np
 import pytest
 
 from grader import check
+from grader.checks import registry
+from grader.checks.base import Impl
 from tests.mutants import build_alternative
 from tests.mutants.q1 import ALTERNATIVES
 
@@ -25,3 +30,39 @@ def test_correct_alternative_scores_full_marks(alt, tmp_path):
     results = check.run(list(QUESTIONS), implementation="mutant", root=tmp_path)
     failures = [(c.check_id, c.status.value, c.message) for q in results for c in q.checks if not c.passed]
     assert not failures
+
+
+def _adam_variant(order: str):
+    """An Adam step function in the given order: the reference's, the paper's efficient one, or epsilon in the root."""
+
+    def adam(w, dw, config):
+        b1, b2, lr, eps = (config[k] for k in ("beta1", "beta2", "learning_rate", "epsilon"))
+        t = config.get("t", 0) + 1
+        m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw
+        v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw * dw
+        if order == "efficient":
+            next_w = w - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
+        elif order == "eps_in_root":
+            next_w = w - lr * (m / (1 - b1**t)) / np.sqrt(v / (1 - b2**t) + eps)
+        else:
+            next_w = w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        config.update(t=t, m=m, v=v)
+        return next_w, config
+
+    return types.SimpleNamespace(optim=types.SimpleNamespace(adam=adam))
+
+
+def test_adam_in_the_paper_s_efficient_order_passes_every_hidden_case():
+    """Kingma & Ba's efficient Adam (epsilon on the uncorrected root): full marks on 60 hidden cases, where
+    epsilon placed inside the root fails most of them?"""
+    chk = registry.get("adam")
+    ref = Impl("reference")
+    failed = {"reference": 0, "efficient": 0, "eps_in_root": 0}
+    for seed in range(60):
+        case = chk.make_case(np.random.default_rng(seed), True)
+        expected = chk.run(ref, case)
+        for order in failed:
+            got = chk.run(_adam_variant(order), case)
+            failed[order] += not chk.compare(got, expected, case, chk.tolerance).passed
+    assert failed["reference"] == 0 and failed["efficient"] == 0
+    assert failed["eps_in_root"] >= 30, failed
