@@ -68,9 +68,14 @@ def absolute_imports(text: str, package: str) -> str:
     return _re.sub(r"^(\s*)from (\.+)(\w[\w.]*)? import", absolute, text, flags=_re.MULTILINE)
 
 
-def cs231n_zip(path: _Path, package: _Path, *, prefix: str = "assignment2/", absolute: bool = False) -> _Path:
-    """A cs231n-layout zip of ``package`` (``<prefix>cs231n/layers.py``...), its imports made absolute if asked."""
+def cs231n_zip(
+    path: _Path, package: _Path, *, prefix: str = "assignment2/", absolute: bool = False, beside: dict | None = None
+) -> _Path:
+    """A cs231n-layout zip of ``package`` (``<prefix>cs231n/layers.py``...), its imports made absolute if asked,
+    with ``beside`` (name -> bytes: notebooks, ...) next to ``cs231n/``."""
     with _zipfile.ZipFile(path, "w", compression=_zipfile.ZIP_DEFLATED) as zf:
+        for name, data in sorted((beside or {}).items()):
+            zf.writestr(f"{prefix}{name}", data)
         for f in sorted(package.rglob("*")):
             if not f.is_file() or "__pycache__" in f.parts or f.suffix in (".so", ".c", ".pyc"):
                 continue

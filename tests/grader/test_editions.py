@@ -30,6 +30,8 @@ _SIG = {
     "2018-2019": ("dropout=1, normalization=None", "dropout_keep_ratio=dropout, normalization=normalization"),
     "2021-2024": None,
 }
+_SIG["2020"] = _SIG["2018-2019"]  # the same API; 2020 is told by its notebooks (PyTorch.ipynb, no TensorFlow.ipynb)
+_SIG["2025"] = _SIG["2021-2024"]  # the same API; 2025 is told by its RNN captioning in PyTorch
 
 
 def edition_package(dest: Path, edition: str, bug: bool = False) -> Path:
@@ -38,7 +40,7 @@ def edition_package(dest: Path, edition: str, bug: bool = False) -> Path:
     fc = pkg / "classifiers" / "fc_net.py"
     if _SIG[edition]:
         sig, call = _SIG[edition]
-        if bug and edition == "2018-2019":  # the dropout= keyword taken and ignored
+        if bug and edition in ("2018-2019", "2020"):  # the dropout= keyword taken and ignored
             call = call.replace("dropout_keep_ratio=dropout", "dropout_keep_ratio=1")
         text = fc.read_text().replace("class FullyConnectedNet(", "class _FCN(")
         text = text.replace("class FullyConnectedNet:", "class _FCN:")
@@ -50,12 +52,14 @@ def edition_package(dest: Path, edition: str, bug: bool = False) -> Path:
             "                         reg=reg, weight_scale=weight_scale, dtype=dtype, seed=seed)\n"
         )
         fc.write_text(text)
-    elif bug:  # 2021-2024: dropout_keep_ratio ignored
+    elif bug:  # 2021-2024 and 2025: dropout_keep_ratio ignored
         subjects.edit_file(
             fc,
             append="_FCN = FullyConnectedNet\n\n\nclass FullyConnectedNet(_FCN):\n"
             "    def __init__(self, *a, dropout_keep_ratio=1, **kw):\n        super().__init__(*a, **kw)\n",
         )
+    if edition == "2025":  # Assignment 2 gained RNN captioning, in PyTorch
+        (pkg / "rnn_layers_pytorch.py").write_text('"""RNN layers in PyTorch (2025\'s Assignment 2)."""\n')
     if edition == "2017":
         layers = pkg / "layers.py"
         text = layers.read_text().replace("def dropout_forward(", "def dropout_keep_forward(")
@@ -73,7 +77,12 @@ def edition_package(dest: Path, edition: str, bug: bool = False) -> Path:
 
 def _zip(tmp_path: Path, edition: str, bug: bool = False) -> Path:
     pkg = edition_package(tmp_path / f"pkg-{edition}-{bug}", edition, bug)
-    return subjects.cs231n_zip(tmp_path / f"{edition}{'-bug' if bug else ''}.zip", pkg)
+    notebooks = ["FullyConnectedNets.ipynb", "PyTorch.ipynb"] + (["TensorFlow.ipynb"] if edition != "2020" else [])
+    if edition == "2025":
+        notebooks = ["BatchNormalization.ipynb", "PyTorch.ipynb", "RNN_Captioning_pytorch.ipynb"]
+    empty = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    beside = {name: empty for name in notebooks}
+    return subjects.cs231n_zip(tmp_path / f"{edition}{'-bug' if bug else ''}.zip", pkg, beside=beside)
 
 
 # -- declarations --------------------------------------------------------------
@@ -163,7 +172,7 @@ def setup():
     return rub, hidden
 
 
-@pytest.mark.parametrize("edition", ["2017", "2018-2019", "2021-2024"])
+@pytest.mark.parametrize("edition", ["2017", "2018-2019", "2020", "2021-2024", "2025"])
 def test_correct_work_of_each_edition_scores_full_marks(tmp_path, setup, edition):
     rub, hidden = setup
     graded = batch.grade_submission(_zip(tmp_path, edition), "s", rubric=rub, hidden=hidden, release_root=ROOT)
@@ -172,12 +181,18 @@ def test_correct_work_of_each_edition_scores_full_marks(tmp_path, setup, edition
     assert graded.row.status == "graded" and not failed, failed
     assert data["a2kit"]["edition"] == edition and graded.row.total == graded.row.max_total == 60
     names = " ".join(t["name"] for t in data["tests"])
-    assert ("svm_loss" in names) == (edition != "2021-2024")
+    assert ("svm_loss" in names) == (edition not in ("2021-2024", "2025"))
 
 
 @pytest.mark.parametrize(
     "edition,check",
-    [("2017", "dropout_forward_train"), ("2018-2019", "fc_net_dropout"), ("2021-2024", "fc_net_dropout")],
+    [
+        ("2017", "dropout_forward_train"),
+        ("2018-2019", "fc_net_dropout"),
+        ("2020", "fc_net_dropout"),
+        ("2021-2024", "fc_net_dropout"),
+        ("2025", "fc_net_dropout"),
+    ],
 )
 def test_a_bug_of_each_edition_loses_its_check(tmp_path, setup, edition, check):
     rub, hidden = setup
