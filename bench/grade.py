@@ -131,7 +131,7 @@ def _rubric(timeout: float, questions: str | None):
 
 def run_one(args: argparse.Namespace) -> None:
     """One configuration, in this (fresh) process: prints one JSON line."""
-    from grader import batch
+    from grader import batch, gradebook
 
     os.environ["A2KIT_SANDBOX"] = args.sandbox
     subs = sorted(p for p in Path(args.corpus).iterdir() if not p.name.startswith("."))[: args.n]
@@ -157,7 +157,7 @@ def run_one(args: argparse.Namespace) -> None:
         per.append(meta["seconds"])
         rss.append(meta.get("peak_rss_mib", 0.0))
         kinds.setdefault(r.submission.split("-", 1)[1], []).append(meta["seconds"])
-    statuses = {s: sum(1 for r in rows if r.status == s) for s in batch.STATUSES}
+    statuses = {s: sum(1 for r in rows if r.status == s) for s in gradebook.STATUSES}
     print(
         json.dumps(
             {

@@ -54,6 +54,7 @@ The secret: ``seed`` (``--seed``), else the environment variable
 with a random value (mode 0600) on first use. Keep it out of the handout; the
 same secret gives the same hidden inputs, so regrades are reproducible.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -83,6 +84,7 @@ from .atomic import atomic_write, atomic_write_text
 from .checks import cases as cases_mod
 from .checks import registry
 from .checks.base import MODULES, Case, Impl
+from .gradebook import Row
 from .paths import project_root
 from .q5_notebook import q5_from_notebook
 from .results import QuestionResult, Status
@@ -96,24 +98,6 @@ GRADEBOOK = "gradebook.csv"
 RESULTS = "results.json"
 REPORT = "report.html"
 SUMMARY = "summary.html"
-
-STATUSES = ("graded", "partial", "error")
-
-
-@dataclasses.dataclass
-class Row:
-    """One line of the gradebook."""
-
-    submission: str
-    status: str  # graded | partial | error
-    scores: dict[str, float]
-    total: float
-    max_total: float
-    message: str = ""
-    skipped: bool = False  # True when rebuilt from an existing results.json
-    why: str = ""  # what this run did: graded / unchanged / regraded because X (grader.gradebook)
-    late: dict | None = None  # grader.late's record when a late policy applied (gradebook's late columns)
-
 
 # ---------------------------------------------------------------------------
 # The secret
@@ -132,7 +116,7 @@ def resolve_secret(seed: str | None = None, root: Path | None = None) -> str:
     except FileExistsError:
         value = path.read_text().strip()
         if not value:
-            raise ValueError(f"{path}: empty secret file")
+            raise ValueError(f"{path}: empty secret file") from None
         return value
     with os.fdopen(fd, "w") as f:
         value = secrets.token_hex(32)
@@ -350,8 +334,12 @@ def _step_run(job: _Job) -> None:
             tasks.append(Task(spec.id, case, spec.timeout or check.timeout, payload))
     tree = job.tmp / "tree"
     job.outcomes = run_checks(
-        job.layout.package, [str(tree)], tasks, launcher=job.launcher_factory(tree),
-        edition=job.edition.name if job.edition else None, numpy_compat=_numpy_compat(job),
+        job.layout.package,
+        [str(tree)],
+        tasks,
+        launcher=job.launcher_factory(tree),
+        edition=job.edition.name if job.edition else None,
+        numpy_compat=_numpy_compat(job),
     )
 
 
@@ -373,14 +361,23 @@ def _step_notebooks(job: _Job) -> None:
 
 def _step_score(job: _Job) -> None:
     checks = registry.all_checks()
-    fixtures = {spec.id: job.hidden.draws(spec.id, job.rubric.draws(spec)) for q in job.rubric.questions for spec in q.checks}
+    fixtures = {
+        spec.id: job.hidden.draws(spec.id, job.rubric.draws(spec)) for q in job.rubric.questions for spec in q.checks
+    }
     hidden = not job.hidden.public  # hidden cases: no value of them in any message (issue 11)
     strict = bool(job.rubric.strict_shapes)
-    job.results = [score_question(q, checks, job.outcomes, fixtures, hidden=hidden, strict_shapes=strict) for q in job.rubric.questions]
-    warned = [c.check_id for q in job.results for c in q.checks if c.passed and c.message.startswith("passed with a warning")]
+    job.results = [
+        score_question(q, checks, job.outcomes, fixtures, hidden=hidden, strict_shapes=strict)
+        for q in job.rubric.questions
+    ]
+    warned = [
+        c.check_id for q in job.results for c in q.checks if c.passed and c.message.startswith("passed with a warning")
+    ]
     if warned:
-        job.notes.append(f"shape warning (full points; rubric strict_shapes: true fails them): {', '.join(warned)} "
-                         "returned right values in a shape differing only by singleton dimensions")
+        job.notes.append(
+            f"shape warning (full points; rubric strict_shapes: true fails them): {', '.join(warned)} "
+            "returned right values in a shape differing only by singleton dimensions"
+        )
 
 
 #: The pipeline, in order. ``render`` is done by ``_finish`` (it also runs for errors).
@@ -457,7 +454,11 @@ def _notebook_sections(job: _Job) -> list:
                 sections.append(html.notebook_section(run.notebook, run.name, note=note))
             except Exception as exc:  # noqa: BLE001 - a notebook that does not render is noted, not fatal
                 sections.append(
-                    html.Section(title=run.name, body=html.Markup(""), note=f"{note}; could not be rendered ({exc.__class__.__name__})")
+                    html.Section(
+                        title=run.name,
+                        body=html.Markup(""),
+                        note=f"{note}; could not be rendered ({exc.__class__.__name__})",
+                    )
                 )
         return sections
     items = []
@@ -466,7 +467,9 @@ def _notebook_sections(job: _Job) -> list:
             nb = _read_unvalidated(path)
             items.append(html.notebook_overview(nb, path.name, nbmod.problems(nb, path.name)))
         except Exception as exc:  # noqa: BLE001 - an unreadable or malformed notebook is one line
-            items.append(html.NotebookOverview(path.name, 0, 0, (f"not a readable notebook ({exc.__class__.__name__})",), ()))
+            items.append(
+                html.NotebookOverview(path.name, 0, 0, (f"not a readable notebook ({exc.__class__.__name__})",), ())
+            )
     return [html.notebooks_overview_section(items)] if items else []
 
 
@@ -552,7 +555,9 @@ def _finish(job: _Job, status: str, message: str) -> Graded:
         problems.append(late["explanation"])
     output = message if status == "error" else "\n".join([f"Total: {total:g} / {row.max_total:g}", *job.notes])
     visibility = {c.id: c.visibility for q in job.rubric.questions for c in q.checks}
-    data = gradescope.results_json(job.results, execution_time=seconds, output=output, a2kit=a2kit, visibility=visibility)
+    data = gradescope.results_json(
+        job.results, execution_time=seconds, output=output, a2kit=a2kit, visibility=visibility
+    )
     data["score"] = late["final"] if late else total
     # the report first: results.json is what marks the submission as graded
     files = {REPORT: _report(job, status, problems), RESULTS: json.dumps(data, indent=2) + "\n"}
@@ -617,11 +622,27 @@ def gradebook_text(rows: Sequence[Row], rubric: rubric_mod.Rubric) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     late = rubric.late is not None
-    w.writerow(["submission", "status", *rubric.question_ids, "total", "max_total", "message", *(late_mod.COLUMNS if late else ())])
+    w.writerow(
+        [
+            "submission",
+            "status",
+            *rubric.question_ids,
+            "total",
+            "max_total",
+            "message",
+            *(late_mod.COLUMNS if late else ()),
+        ]
+    )
     for r in rows:
         w.writerow(
-            [ids_mod.cell(r.submission), r.status, *(f"{r.scores.get(q, 0.0):g}" for q in rubric.question_ids), f"{r.total:g}",
-             f"{r.max_total:g}", ids_mod.cell(r.message)]
+            [
+                ids_mod.cell(r.submission),
+                r.status,
+                *(f"{r.scores.get(q, 0.0):g}" for q in rubric.question_ids),
+                f"{r.total:g}",
+                f"{r.max_total:g}",
+                ids_mod.cell(r.message),
+            ]
             + (late_mod.gradebook_cells(r.late, r.total) if late else [])
         )
     return buf.getvalue()
@@ -716,8 +737,13 @@ def grade_remote(task: RemoteTask) -> Graded:
     release_root = Path(task.release_root)
     hidden = _hidden_for(task.secret, release_root, task.rubric)
     return grade_submission(
-        Path(task.submission), task.sid, rubric=task.rubric, hidden=hidden, release_root=release_root,
-        launcher_factory=task.launcher_factory, execute_notebooks=task.execute_notebooks,
+        Path(task.submission),
+        task.sid,
+        rubric=task.rubric,
+        hidden=hidden,
+        release_root=release_root,
+        launcher_factory=task.launcher_factory,
+        execute_notebooks=task.execute_notebooks,
     )
 
 
@@ -725,7 +751,9 @@ class SchedulerError(RuntimeError):
     """``--scheduler`` cannot be used: dask.distributed missing or the scheduler unreachable."""
 
 
-def _run_dask(scheduler: str, tasks: Sequence[tuple[int, RemoteTask]], on_done: Callable[[int, Graded | BaseException], None]) -> None:
+def _run_dask(
+    scheduler: str, tasks: Sequence[tuple[int, RemoteTask]], on_done: Callable[[int, Graded | BaseException], None]
+) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -886,8 +914,14 @@ def grade(
             except Exception as exc:  # noqa: BLE001 - even a failure to write the outputs is one row
                 result = exc
         if row is None:
-            row = Row(sid, "error", {q: 0.0 for q in rubric.question_ids}, 0.0, float(rubric.max_total),
-                      f"{result.__class__.__name__}: {result}"[:500])
+            row = Row(
+                sid,
+                "error",
+                {q: 0.0 for q in rubric.question_ids},
+                0.0,
+                float(rubric.max_total),
+                f"{result.__class__.__name__}: {result}"[:500],
+            )
         row.why = why[i]
         rows[i] = row
         finished += 1
@@ -900,16 +934,32 @@ def grade(
     def local(i: int) -> Graded:
         sub, sid = plan[i]
         return grade_submission(
-            sub, sid, rubric=rubric, hidden=hidden, release_root=release_root,
-            launcher_factory=launcher_factory, execute_notebooks=execute_notebooks,
-            submitted_at=(submitted_at or {}).get(sid), pdf=pdf,
+            sub,
+            sid,
+            rubric=rubric,
+            hidden=hidden,
+            release_root=release_root,
+            launcher_factory=launcher_factory,
+            execute_notebooks=execute_notebooks,
+            submitted_at=(submitted_at or {}).get(sid),
+            pdf=pdf,
         )
 
     try:
         if scheduler:
             tasks = [
-                (i, RemoteTask(str(Path(plan[i][0]).resolve()), plan[i][1], rubric, secret, str(release_root),
-                               execute_notebooks, launcher_factory))
+                (
+                    i,
+                    RemoteTask(
+                        str(Path(plan[i][0]).resolve()),
+                        plan[i][1],
+                        rubric,
+                        secret,
+                        str(release_root),
+                        execute_notebooks,
+                        launcher_factory,
+                    ),
+                )
                 for i in todo
             ]
             _run_dask(scheduler, tasks, on_done)

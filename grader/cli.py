@@ -3,9 +3,11 @@
 This module only parses arguments, calls the function that does the work and
 maps its outcome to an exit code. The work lives in the other modules.
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import enum
 import sys
 from pathlib import Path
@@ -69,13 +71,17 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
     rub = _load_rubric(args)
     folder = implementation_folder(args.implementation)
     if folder is None:
-        raise UsageError(f"--implementation {args.implementation}: no such package in {project_root()} or on the Python path")
+        raise UsageError(
+            f"--implementation {args.implementation}: no such package in {project_root()} or on the Python path"
+        )
     print(f"testing {folder}", file=sys.stderr if args.json else sys.stdout)
     names = list(args.questions)
     checks = [n for n in names if n not in rub.question_ids]
     known = {spec.id for q in rub.questions for spec in q.checks}
     try:
-        if checks and len(checks) == len(names) and all(c in known for c in checks):  # `check affine_backward`: those checks only
+        if (
+            checks and len(checks) == len(names) and all(c in known for c in checks)
+        ):  # `check affine_backward`: those checks only
             results = check.run_ids(checks, implementation=args.implementation, rubric=rub)
         else:
             results = check.run(names, implementation=args.implementation, rubric=rub)
@@ -94,12 +100,20 @@ def _cmd_collect(args: argparse.Namespace) -> ExitCode:
     print(f"testing {root / 'student'}")
     try:
         rub = rubric.load(args.rubric) if args.rubric else None
-        result = collect.collect(root, Path(args.out) if args.out else None, rubric=rub, check_notebooks=not args.skip_notebooks,
-                                 pdf=args.pdf)
+        result = collect.collect(
+            root,
+            Path(args.out) if args.out else None,
+            rubric=rub,
+            check_notebooks=not args.skip_notebooks,
+            pdf=args.pdf,
+        )
     except collect.CollectRefused as exc:
         for line in exc.problems:
             print(f"error: {line}", file=sys.stderr)
-        print(f"collect: nothing written ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''})", file=sys.stderr)
+        print(
+            f"collect: nothing written ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''})",
+            file=sys.stderr,
+        )
         return ExitCode.USAGE
     except rubric.RubricError as exc:
         raise UsageError(str(exc)) from exc
@@ -147,7 +161,7 @@ def _cmd_data(args: argparse.Namespace) -> ExitCode:
 
 
 def _cmd_grade(args: argparse.Namespace) -> ExitCode:
-    from . import batch
+    from . import batch, gradebook
 
     rub = _load_rubric(args)
     if args.edition is not None or args.numpy_compat is not None:
@@ -196,14 +210,25 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
 
     try:
         rows = batch.grade(
-            [Path(s) for s in args.submissions], out, rubric=rub, seed=secret, force=args.force, progress=progress,
-            workers=args.workers, scheduler=args.scheduler, execute_notebooks=args.execute_notebooks, reporter=bar,
-            submitted_at=submitted_at, pdf=args.pdf,
+            [Path(s) for s in args.submissions],
+            out,
+            rubric=rub,
+            seed=secret,
+            force=args.force,
+            progress=progress,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            execute_notebooks=args.execute_notebooks,
+            reporter=bar,
+            submitted_at=submitted_at,
+            pdf=args.pdf,
         )
     except (batch.SchedulerError, batch.ReferenceUnavailable) as exc:
         raise UsageError(str(exc)) from exc
-    counts = {s: sum(1 for r in rows if r.status == s) for s in batch.STATUSES}
-    print(f"wrote {out / batch.GRADEBOOK} and {out / batch.SUMMARY}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    counts = {s: sum(1 for r in rows if r.status == s) for s in gradebook.STATUSES}
+    print(
+        f"wrote {out / batch.GRADEBOOK} and {out / batch.SUMMARY}: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+    )
     # CONTRACT §4: 1 only when some submission could not be graded (`error`); `partial` rows were graded
     # (a check that timed out or crashed scores zero, like a wrong answer) and do not break a chain
     return ExitCode.OK if rows and all(r.status != "error" for r in rows) else ExitCode.FAILED
@@ -229,9 +254,13 @@ def _cmd_export(args: argparse.Namespace) -> ExitCode:
 
         try:
             secret = batch.resolve_secret(args.seed)
-            path = gradescope.build(Path(args.out), rubric_path=Path(args.rubric) if args.rubric else None, secret=secret)
+            path = gradescope.build(
+                Path(args.out), rubric_path=Path(args.rubric) if args.rubric else None, secret=secret
+            )
         except (OSError, ValueError) as exc:  # RubricError and ExportError are ValueErrors
-            raise UsageError(str(exc) if isinstance(exc, (rubric_mod.RubricError, gradescope.ExportError)) else f"export: {exc}") from exc
+            raise UsageError(
+                str(exc) if isinstance(exc, (rubric_mod.RubricError, gradescope.ExportError)) else f"export: {exc}"
+            ) from exc
         print(f"wrote {path}: upload it as the assignment's autograder (Configure Autograder, zip file upload)")
         return ExitCode.OK
     from .export import lms
@@ -240,7 +269,9 @@ def _cmd_export(args: argparse.Namespace) -> ExitCode:
         raise UsageError(f"export {args.target}: --graded DIR and --roster FILE are required")
     rub = _load_rubric(args)
     try:
-        matched = lms.export(args.target, Path(args.graded), Path(args.roster), Path(args.out), assignment=rub.assignment)
+        matched = lms.export(
+            args.target, Path(args.graded), Path(args.roster), Path(args.out), assignment=rub.assignment
+        )
     except lms.ExportError as exc:
         raise UsageError(str(exc)) from exc
     done = sum(1 for _, g in matched.pairs if g is not None)
@@ -302,7 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--skip-notebooks", action="store_true", help="do not refuse on notebook problems (they become warnings)"
     )
-    p.add_argument("--pdf", action="store_true", help="also write the executed notebooks as a2_inline_submission.pdf (needs Chromium)")
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write the executed notebooks as a2_inline_submission.pdf (needs Chromium)",
+    )
     p.set_defaults(func=_cmd_collect)
 
     p = sub.add_parser("fixtures", help="regenerate the public fixtures from reference/ (maintainers)")
@@ -318,22 +353,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="zip or folder; a folder of them grades each")
     p.add_argument("--out", required=True, help="output folder: gradebook.csv and <id>/results.json, report.html")
     p.add_argument("--rubric", help="rubric file (default: rubric.yaml)")
-    p.add_argument("--seed", help="secret of the hidden inputs (default: $A2KIT_SECRET, else .a2kit-secret in the project root)")
+    p.add_argument(
+        "--seed", help="secret of the hidden inputs (default: $A2KIT_SECRET, else .a2kit-secret in the project root)"
+    )
     p.add_argument("--force", action="store_true", help="regrade submissions that already have a results.json")
     p.add_argument("--workers", type=int, help="submissions graded at once (default: the number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask distributed scheduler (tcp://host:port)")
     p.add_argument(
-        "--execute-notebooks", action="store_true", help="also execute each submission's notebooks in the sandbox (report only)"
+        "--execute-notebooks",
+        action="store_true",
+        help="also execute each submission's notebooks in the sandbox (report only)",
     )
-    p.add_argument("--pdf", action="store_true", help="also write DIR/<id>/a2_inline_submission.pdf of the notebooks (needs Chromium)")
-    p.add_argument("--edition", metavar="YEAR", help="grade cs231n-layout work as this edition (2017, 2018-2019, 2020, 2021-2024, 2025 or a year; default: detected from the code)")
-    p.add_argument("--numpy-compat", action="store_true", default=None, help="restore NumPy's removed aliases (np.int, np.float, ...) in the sandbox (default: for editions before 2021)")
-    p.add_argument("--submitted-at", metavar="FILE.csv", help="submission times (columns submission,submitted_at) for the rubric's late policy")
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write DIR/<id>/a2_inline_submission.pdf of the notebooks (needs Chromium)",
+    )
+    p.add_argument(
+        "--edition",
+        metavar="YEAR",
+        help="grade cs231n-layout work as this edition (2017, 2018-2019, 2020, 2021-2024, 2025 or a year; "
+        "default: detected from the code)",
+    )
+    p.add_argument(
+        "--numpy-compat",
+        action="store_true",
+        default=None,
+        help="restore NumPy's removed aliases (np.int, np.float, ...) in the sandbox "
+        "(default: for editions before 2021)",
+    )
+    p.add_argument(
+        "--submitted-at",
+        metavar="FILE.csv",
+        help="submission times (columns submission,submitted_at) for the rubric's late policy",
+    )
     p.set_defaults(func=_cmd_grade)
 
-    p = sub.add_parser("export", help="a Gradescope autograder bundle, or grades for Canvas, Moodle or a CSV (instructors)")
+    p = sub.add_parser(
+        "export", help="a Gradescope autograder bundle, or grades for Canvas, Moodle or a CSV (instructors)"
+    )
     p.add_argument("target", choices=["gradescope", "canvas", "moodle", "csv"])
-    p.add_argument("--out", required=True, help="gradescope: folder for autograder.zip; otherwise the CSV file to write")
+    p.add_argument(
+        "--out", required=True, help="gradescope: folder for autograder.zip; otherwise the CSV file to write"
+    )
     p.add_argument("--rubric", help="rubric file (default: rubric.yaml)")
     p.add_argument("--seed", help="gradescope: secret of the hidden inputs (default: as for grade)")
     p.add_argument("--graded", metavar="DIR", help="canvas/moodle/csv: the folder grade wrote (its gradebook.csv)")
@@ -343,7 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("similarity", help="pairs of submissions whose student-written code is alike (instructors)")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="zip or folder; a folder of them compares each")
     p.add_argument("--out", required=True, help="folder for similarity.csv and similarity.html")
-    p.add_argument("--threshold", type=float, default=0.5, help="pairs at or above this similarity are shown side by side (default 0.5)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="pairs at or above this similarity are shown side by side (default 0.5)",
+    )
     p.set_defaults(func=_cmd_similarity)
 
     p = sub.add_parser("release", help="write the student handout (instructors): no reference/, no hidden data")
@@ -366,10 +433,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A warning as the CLI prints it: ``warning: ...`` on one line, no source file or line of the grader."""
     text = " ".join(str(message).split())
-    try:
+    with contextlib.suppress(OSError):  # stderr closed: nothing to say it on
         print(f"warning: {text}", file=file or sys.stderr)
-    except OSError:  # stderr closed: nothing to say it on
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:

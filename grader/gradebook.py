@@ -1,6 +1,6 @@
 """The output folder of ``grade`` is the gradebook: merged rows and rerun decisions.
 
-Two jobs, both for ``grader.batch.grade``:
+Its rows (``Row``) and two jobs, both for ``grader.batch.grade``:
 
 * **Every submission graded into DIR stays in the gradebook.** ``on_disk(out)``
   finds every ``DIR/<id>/results.json``; ``merged(out, current, rubric)`` is
@@ -30,10 +30,27 @@ from typing import TYPE_CHECKING
 from . import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .batch import Row
     from .rubric import Rubric
 
 RESULTS = "results.json"
+
+STATUSES = ("graded", "partial", "error")
+
+
+@dataclasses.dataclass
+class Row:
+    """One line of the gradebook."""
+
+    submission: str
+    status: str  # graded | partial | error
+    scores: dict[str, float]
+    total: float
+    max_total: float
+    message: str = ""
+    skipped: bool = False  # True when rebuilt from an existing results.json
+    why: str = ""  # what this run did: graded / unchanged / regraded because X (``merged`` below)
+    late: dict | None = None  # grader.late's record when a late policy applied (gradebook's late columns)
+
 #: Folders never part of a submission's content (the same junk ``grader.unpack`` skips).
 _JUNK = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", ".hg", ".svn", "cifar-10-batches-py"})
 #: The fingerprint's parts, in the order a reason names them.

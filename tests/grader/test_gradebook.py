@@ -141,7 +141,7 @@ def test_grade_exit_code_and_console_say_what_each_run_did(tmp_path, capsys):
 
 @pytest.mark.parametrize("status", ["graded", "partial"])
 def test_a_graded_or_partial_row_does_not_fail_the_command(status, tmp_path, monkeypatch, capsys):
-    row = batch.Row("s", status, {"q1": 0.0}, 0.0, 2.0, "")
+    row = gradebook.Row("s", status, {"q1": 0.0}, 0.0, 2.0, "")
     monkeypatch.setattr(batch, "grade", lambda *a, **k: [row])
     sub = our_layout(tmp_path / "s", ROOT / "student")
     _rubric(tmp_path)

@@ -12,13 +12,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
-
-# The one cycle known while issue 12 is under way: helper A removes it (batch <-> gradebook). It is an
-# allowance, not a skip: any other cycle, or this one grown by a module, still fails.
-KNOWN_CYCLES: list[frozenset[str]] = [frozenset({"grader.batch", "grader.gradebook"})]
 
 
 def module_names(package_dir: Path) -> dict[str, Path]:
@@ -130,15 +124,8 @@ def _describe(component: frozenset[str], graph: dict[str, set[str]]) -> str:
 def test_grader_has_no_import_cycle():
     """Does any set of grader modules import each other in a circle (function-level imports included)?"""
     graph = import_graph(ROOT / "grader")
-    unexpected = [c for c in cycles(graph) if c not in KNOWN_CYCLES]
+    unexpected = cycles(graph)
     assert not unexpected, "import cycle(s) in grader/:\n" + "\n".join(_describe(c, graph) for c in unexpected)
-
-
-@pytest.mark.parametrize("cycle", KNOWN_CYCLES, ids=lambda c: "+".join(sorted(c)))
-@pytest.mark.xfail(strict=True, reason="known cycle, being removed under issue 12; strict: passes once it is gone")
-def test_known_cycle_is_gone(cycle):
-    """Has the cycle allowed above been removed (then delete its KNOWN_CYCLES entry)?"""
-    assert cycle not in cycles(import_graph(ROOT / "grader"))
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:
@@ -151,14 +138,17 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 def test_detector_finds_a_planted_cycle_through_a_function_level_relative_import(tmp_path):
     """Does the detector see a cycle whose closing arrow is a relative import inside a function?"""
-    pkg = _write(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/a.py": "from pkg import b\n",
-        "pkg/sub/__init__.py": "",
-        "pkg/b.py": "from .sub import c\n",
-        "pkg/sub/c.py": "def f():\n    from .. import a\n    return a\n",
-        "pkg/d.py": "import pkg.a\n",
-    })
+    pkg = _write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/a.py": "from pkg import b\n",
+            "pkg/sub/__init__.py": "",
+            "pkg/b.py": "from .sub import c\n",
+            "pkg/sub/c.py": "def f():\n    from .. import a\n    return a\n",
+            "pkg/d.py": "import pkg.a\n",
+        },
+    )
     graph = import_graph(pkg)
     assert graph["pkg.a"] == {"pkg", "pkg.b"}
     assert graph["pkg.sub.c"] == {"pkg", "pkg.a"}
@@ -167,10 +157,13 @@ def test_detector_finds_a_planted_cycle_through_a_function_level_relative_import
 
 def test_detector_counts_a_package_init_and_ignores_outside_imports(tmp_path):
     """Is `from pkg.x import name` an edge to pkg.x, and are stdlib imports and acyclic graphs left alone?"""
-    pkg = _write(tmp_path, {
-        "pkg/__init__.py": "import os\nfrom pkg.x import VALUE\n",
-        "pkg/x.py": "import json\nVALUE = 1\n",
-    })
+    pkg = _write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "import os\nfrom pkg.x import VALUE\n",
+            "pkg/x.py": "import json\nVALUE = 1\n",
+        },
+    )
     graph = import_graph(pkg)
     assert graph == {"pkg": {"pkg.x"}, "pkg.x": set()}
     assert cycles(graph) == []

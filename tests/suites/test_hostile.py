@@ -51,7 +51,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch
+from grader import batch, gradebook
 from grader import rubric as rubric_mod
 from grader.sandbox import Sandbox
 from tests.grader import gradescope_schema
@@ -797,8 +797,8 @@ class Graded:
     ctx: Ctx
     bwrap: bool
     rubric: rubric_mod.Rubric
-    rows: dict[str, batch.Row]
-    clean_rows: dict[str, batch.Row]
+    rows: dict[str, gradebook.Row]
+    clean_rows: dict[str, gradebook.Row]
     clean_out: Path
     order: list[str]
     changed: list[str]

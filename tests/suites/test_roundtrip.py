@@ -42,7 +42,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import batch, check, collect
+from grader import batch, check, collect, gradebook
 from grader import rubric as rubric_mod
 from grader.checks import base as checks_base
 from grader.checks import registry
@@ -231,7 +231,7 @@ def lost_questions(points: dict[str, float], rub: rubric_mod.Rubric) -> set[str]
 class MutantBatch:
     rubric: rubric_mod.Rubric
     out: Path
-    rows: dict[str, batch.Row]
+    rows: dict[str, gradebook.Row]
     checked: dict[str, dict[str, float]]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import batch, cli
+from grader import batch, cli, gradebook
 from grader import rubric as rubric_mod
 from grader.paths import project_root
 from grader.progress import ProgressBar
@@ -149,9 +149,9 @@ def test_progress_bar_plain_lines_when_not_a_terminal():
     stream = io.StringIO()
     bar = ProgressBar(stream, tty=False, interval=3600)
     bar.start(4, skipped=1)
-    bar.done(batch.Row("x", "graded", {}, 1, 1))
-    bar.done(batch.Row("y", "error", {}, 0, 1))  # throttled: not printed
-    bar.done(batch.Row("z", "partial", {}, 0, 1))  # the last one always prints
+    bar.done(gradebook.Row("x", "graded", {}, 1, 1))
+    bar.done(gradebook.Row("y", "error", {}, 0, 1))  # throttled: not printed
+    bar.done(gradebook.Row("z", "partial", {}, 0, 1))  # the last one always prints
     bar.finish()
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2 and "\r" not in stream.getvalue()
@@ -163,9 +163,9 @@ def test_progress_bar_redraws_in_place_on_a_terminal():
     stream, out = io.StringIO(), io.StringIO()
     bar = ProgressBar(stream, tty=True)
     bar.start(2)
-    bar.done(batch.Row("x", "graded", {}, 1, 1))
+    bar.done(gradebook.Row("x", "graded", {}, 1, 1))
     bar.echo("x: graded", stream=out)
-    bar.done(batch.Row("y", "graded", {}, 1, 1))
+    bar.done(gradebook.Row("y", "graded", {}, 1, 1))
     bar.finish()
     text = stream.getvalue()
     assert text.count("\r\x1b[2K") >= 4 and "2/2" in text and text.endswith("\n")
