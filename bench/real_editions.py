@@ -39,8 +39,22 @@ def visible_rubric(src: Path, dest: Path) -> Path:
 
 
 def grade(dirs: list[Path], out: Path, rubric: Path, seed: str, edition: str | None, workers: int) -> int:
-    cmd = [sys.executable, "-m", "grader", "grade", *map(str, dirs), "--out", str(out), "--rubric", str(rubric),
-           "--seed", seed, "--workers", str(workers), "--force"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        *map(str, dirs),
+        "--out",
+        str(out),
+        "--rubric",
+        str(rubric),
+        "--seed",
+        seed,
+        "--workers",
+        str(workers),
+        "--force",
+    ]
     if edition:
         cmd += ["--edition", edition]
     env = dict(os.environ)
@@ -65,8 +79,10 @@ def deductions(results: dict) -> list[tuple[str, float, str]]:
 
 
 def table(out: Path) -> str:
-    lines = ["| submission | edition | status | total | check | lost | grader's message | verdict |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| submission | edition | status | total | check | lost | grader's message | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     totals = ["| submission | edition | status | total / max | seconds |", "| --- | --- | --- | --- | --- |"]
     for res in sorted(out.glob("*/results.json")):
         data = json.loads(res.read_text(encoding="utf-8"))

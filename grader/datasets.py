@@ -15,6 +15,7 @@ The format helpers (default folder, file list, writer, synthetic generator)
 live in ``data_utils``, which ships in ``student/`` unchanged; they are taken
 from ``reference/`` where it is present, else from ``student/`` (the handout).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,8 +66,14 @@ def is_complete(folder: str | os.PathLike) -> bool:
 # CIFAR-10
 # --------------------------------------------------------------------------
 
-def fetch_cifar10(dest: str | os.PathLike | None = None, url: str = CIFAR10_URL, md5: str | None = CIFAR10_MD5,
-                  force: bool = False, progress: bool = True) -> Path:
+
+def fetch_cifar10(
+    dest: str | os.PathLike | None = None,
+    url: str = CIFAR10_URL,
+    md5: str | None = CIFAR10_MD5,
+    force: bool = False,
+    progress: bool = True,
+) -> Path:
     """Download CIFAR-10 (python version) into ``dest`` and return that folder.
 
     Inputs:
@@ -203,7 +210,7 @@ class _WriteError(OSError):
 def _copy_member(stream, target: Path) -> None:
     """Copy an archive member to ``target``; failures to write raise _WriteError, to read the original error."""
     try:
-        out = open(target, "wb")
+        out = open(target, "wb")  # noqa: SIM115 - apart, to tell a write failure; the with below closes it
     except OSError as exc:
         raise _WriteError(exc.errno, exc.strerror, str(target)) from exc
     with stream, out:
@@ -249,6 +256,7 @@ def _extract(archive: Path, staging: Path, source: str) -> None:
 # --------------------------------------------------------------------------
 # Installing a folder atomically
 # --------------------------------------------------------------------------
+
 
 def _check_replaceable(dest: Path) -> None:
     """Refuse a ``dest`` that is a file or a folder holding anything but data set files."""
@@ -306,8 +314,10 @@ def _install(staging: Path, dest: Path) -> None:
 # The synthetic set
 # --------------------------------------------------------------------------
 
-def write_synthetic(dest: str | os.PathLike, seed: int = 0, num_train: int = 50000, num_test: int = 10000,
-                    force: bool = False) -> Path:
+
+def write_synthetic(
+    dest: str | os.PathLike, seed: int = 0, num_train: int = 50000, num_test: int = 10000, force: bool = False
+) -> Path:
     """Write the synthetic CIFAR-shaped set to ``dest`` in the ``cifar-10-batches-py`` format.
 
     Inputs:
@@ -326,7 +336,8 @@ def write_synthetic(dest: str | os.PathLike, seed: int = 0, num_train: int = 500
     _check_replaceable(dest)
     X_train, y_train, X_test, y_test = utils.make_synthetic_cifar(num_train, num_test, seed=seed, dtype=np.uint8)
     with _staging(dest) as staging:
-        utils.write_cifar10_batches(staging, X_train, y_train, X_test, y_test,
-                                    meta_extra={utils.SYNTHETIC_MARKER: int(seed)})
+        utils.write_cifar10_batches(
+            staging, X_train, y_train, X_test, y_test, meta_extra={utils.SYNTHETIC_MARKER: int(seed)}
+        )
         _install(staging, dest)
     return dest

@@ -13,6 +13,7 @@ the ids already taken. The original name is kept beside it (``results.json``'s
 starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
 leading single quote, so that no spreadsheet reads it as a formula.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -40,12 +41,12 @@ def safe_id(name: str) -> str:
 
 
 def unique(sid: str, taken: set[str], reserved: tuple[str, ...] = ()) -> str:
-    """``sid``, or ``sid-2``, ``sid-3``... : the first not in ``taken`` nor ``reserved`` (compared casefolded); adds it."""
+    """``sid``, or ``sid-2``, ``sid-3``...: the first in neither ``taken`` nor ``reserved`` (casefolded); adds it."""
     folded = {t.casefold() for t in taken} | {r.casefold() for r in reserved}
     base = sid or "submission"
     candidate, n = base, 2
     while candidate.casefold() in folded:
-        candidate, n = f"{base[:MAX_LEN - 8]}-{n}", n + 1
+        candidate, n = f"{base[: MAX_LEN - 8]}-{n}", n + 1
     taken.add(candidate)
     return candidate
 

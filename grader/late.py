@@ -27,6 +27,7 @@ Submission times come from ``grade --submitted-at FILE.csv`` (columns
 ``submission``, ``submitted_at``: ISO 8601; a time without an offset is read in
 the policy's time zone) or, on Gradescope, from ``submission_metadata.json``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,7 +39,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-LATE_KEYS = {"deadline": True, "timezone": True, "grace": False, "penalty": False, "per": False, "cap": False, "table": False}
+LATE_KEYS = {
+    "deadline": True,
+    "timezone": True,
+    "grace": False,
+    "penalty": False,
+    "per": False,
+    "cap": False,
+    "table": False,
+}
 ROW_KEYS = {"until": True, "penalty": True}
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 #: The gradebook columns a late policy adds (after CONTRACT.md §5's, whose names never change).
@@ -104,8 +113,13 @@ class LatePolicy:
         local = when.astimezone(ZoneInfo(self.zone))
         deadline_text = f"{self.deadline:%Y-%m-%d %H:%M} {self.zone}"
         if late <= self.grace:
-            percent, how = 0.0, (
-                "on time" if late <= dt.timedelta(0) else f"{_fmt_delta(late)} late, within the grace period of {_fmt_delta(self.grace)}"
+            percent, how = (
+                0.0,
+                (
+                    "on time"
+                    if late <= dt.timedelta(0)
+                    else f"{_fmt_delta(late)} late, within the grace period of {_fmt_delta(self.grace)}"
+                ),
             )
         elif self.table:
             percent = self.cap
@@ -119,7 +133,9 @@ class LatePolicy:
             units = self.units_late(when)
             percent = min(self.cap, units * self.penalty)
             unit = self.per + ("s" if units != 1 else "")
-            how = f"{units} {unit} late x {self.penalty:g}% per {self.per}" + (" (capped)" if units * self.penalty > self.cap else "")
+            how = f"{units} {unit} late x {self.penalty:g}% per {self.per}" + (
+                " (capped)" if units * self.penalty > self.cap else ""
+            )
             how += f": {percent:g}%"
         final = round(raw * (1 - percent / 100), 6)
         penalty = round(raw - final, 6)
@@ -156,13 +172,17 @@ def parse(v, node) -> LatePolicy:
     try:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise v.fail(zone_node, f"late.timezone: unknown time zone {zone!r} (an IANA name such as Europe/Madrid)") from None
+        raise v.fail(
+            zone_node, f"late.timezone: unknown time zone {zone!r} (an IANA name such as Europe/Madrid)"
+        ) from None
     dnode = items["deadline"][1]
     draw = v.scalar(dnode, "late.deadline")
     try:
         deadline = draw if isinstance(draw, dt.datetime) else dt.datetime.fromisoformat(str(draw))
     except ValueError:
-        raise v.fail(dnode, f"late.deadline: {dnode.value!r} is not a date and time (e.g. \"2026-03-28 23:59\")") from None
+        raise v.fail(
+            dnode, f'late.deadline: {dnode.value!r} is not a date and time (e.g. "2026-03-28 23:59")'
+        ) from None
     if deadline.tzinfo is not None:
         raise v.fail(dnode, "late.deadline: give the local time without an offset; the zone is late.timezone")
     deadline = deadline.replace(tzinfo=tz)

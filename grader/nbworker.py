@@ -13,6 +13,7 @@ event as each code cell starts, so that the grader enforces the per-cell limit
 itself). The trusted side reads the copies as plain JSON and sanitizes them before rendering;
 nothing here affects a score.
 """
+
 from __future__ import annotations
 
 import sys
@@ -40,8 +41,12 @@ def _notebooks(jobdir: Path, job: dict, emit, commands) -> int:
         status, message, nb = "ok", "", None
         try:
             nb = execute(
-                item["path"], implementation=job["package"], fast=True, timeout=float(job["cell_timeout"]), root=job["root"],
-                on_cell=lambda: emit(event="cell", id=item["id"]),
+                item["path"],
+                implementation=job["package"],
+                fast=True,
+                timeout=float(job["cell_timeout"]),
+                root=job["root"],
+                on_cell=lambda cid=item["id"]: emit(event="cell", id=cid),
             )
         except NotebookError as exc:
             status, message, nb = "error", str(exc)[:500], exc.notebook

@@ -4,6 +4,7 @@ On a terminal the bar redraws one line in place (``\\r``) and lines printed
 through ``ProgressBar.echo`` appear above it; elsewhere (a log file, CI) each
 update is one plain line, at most one every ``interval`` seconds plus the last.
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,7 +23,9 @@ def _clock(seconds: float) -> str:
 class ProgressBar:
     """``start(total, skipped)``, then ``done(row)`` per finished submission, then ``finish()``."""
 
-    def __init__(self, stream: TextIO | None = None, *, width: int = 28, interval: float = 2.0, tty: bool | None = None):
+    def __init__(
+        self, stream: TextIO | None = None, *, width: int = 28, interval: float = 2.0, tty: bool | None = None
+    ):
         self.stream = stream or sys.stderr
         self.width = width
         self.interval = interval

@@ -26,6 +26,7 @@ PyTorch.ipynb: ...")``, so its checks report it as not implemented.
 The module is written into the assembled tree and imported only in the
 sandbox, like any other student file.
 """
+
 from __future__ import annotations
 
 import ast
@@ -40,7 +41,9 @@ MAX_CELLS = 600
 MAX_CELL_CHARS = 200_000
 
 #: Names of calls that a kept statement must not contain (training, evaluation, data, I/O).
-_FORBIDDEN_CALL = re.compile(r"train|check_accuracy|fit|load|save|download|cifar|dataset|print|open|urlopen|system|exec|eval$", re.I)
+_FORBIDDEN_CALL = re.compile(
+    r"train|check_accuracy|fit|load|save|download|cifar|dataset|print|open|urlopen|system|exec|eval$", re.I
+)
 _OPEN_HEADING = re.compile(r"open[- ]ended|part\s*v\b|challenge", re.I)
 
 #: The graded names: the name the checks call -> the names a notebook may use for it.
@@ -116,7 +119,7 @@ def _nb_run_with_loaders(fn, args, loader_train, loader_val, epochs):
         fn(*args)
 '''
 
-_TRAIN_PART2 = '''
+_TRAIN_PART2 = """
 _nb_train_part2 = train_part2
 _nb_check_part2 = check_accuracy_part2
 
@@ -128,16 +131,18 @@ def check_accuracy_part2(loader, model_fn, params):
 def train_part2(model_fn, params, learning_rate, loader_train=None, loader_val=None, epochs=1, print_every=100):
     if _nb_wants(_nb_train_part2, "loader_train"):
         with _contextlib.redirect_stdout(_io.StringIO()):
-            return _nb_train_part2(model_fn, params, learning_rate, loader_train, loader_val, epochs=epochs, print_every=0)
+            return _nb_train_part2(
+                model_fn, params, learning_rate, loader_train, loader_val, epochs=epochs, print_every=0
+            )
     history = []
     for _ in range(epochs):
         _nb_run_with_loaders(_nb_train_part2, (model_fn, params, learning_rate), loader_train, loader_val, 1)
         if loader_val is not None:
             history.append(check_accuracy_part2(loader_val, model_fn, params))
     return history
-'''
+"""
 
-_TRAIN = '''
+_TRAIN = """
 _nb_train = {train}
 _nb_check = {check}
 
@@ -155,7 +160,7 @@ def train(model, optimizer, loader_train, loader_val, epochs=1, print_every=100)
         _nb_run_with_loaders(_nb_train, (model, optimizer, 1), loader_train, loader_val, 1)
         history.append(check_accuracy(loader_val, model))
     return history
-'''
+"""
 
 _RESIZE = '''
 
@@ -188,7 +193,8 @@ def _nb_resize(model, channels, sizes, what):
 
 
 def sequential_two_layer_fc(input_size, hidden_size, num_classes):
-    return _nb_resize(_nb_sequential_fc(), [0], [input_size, hidden_size, num_classes], "the Sequential two-layer network")
+    sizes = [input_size, hidden_size, num_classes]
+    return _nb_resize(_nb_sequential_fc(), [0], sizes, "the Sequential two-layer network")
 
 
 def sequential_three_layer_convnet(in_channel, channel_1, channel_2, num_classes):
@@ -196,14 +202,14 @@ def sequential_three_layer_convnet(in_channel, channel_1, channel_2, num_classes
                       "the Sequential three-layer convnet")
 '''
 
-_OPEN = '''
+_OPEN = """
 
 def make_open_model(in_channel=3, num_classes=10):
     model, optimizer = _nb_open_model()
     if model is None or optimizer is None:
         raise NotImplementedError("the open-ended model: PyTorch.ipynb's cell leaves model or optimizer None")
     return model, optimizer
-'''
+"""
 
 
 @dataclasses.dataclass
@@ -217,7 +223,6 @@ class Extraction:
     problems: list[str]
     self_reported: float | None = None  # the last validation accuracy the open-model cell's saved output shows
 
-
     def note(self, notebook: str) -> str:
         used = ", ".join(str(c) for c in self.cells) or "none"
         names = ", ".join(f"{k}" + (f" (as {v})" if v != k else "") for k, v in self.found.items()) or "nothing"
@@ -227,7 +232,10 @@ class Extraction:
         if self.problems:
             text += f"; skipped: {'; '.join(self.problems[:5])}"
         if self.self_reported is not None:
-            text += f"; open model: {self.self_reported:.1%} validation accuracy self-reported (the notebook's saved output, not scored)"
+            text += (
+                f"; open model: {self.self_reported:.1%} validation accuracy self-reported "
+                "(the notebook's saved output, not scored)"
+            )
         return text
 
 
@@ -344,7 +352,9 @@ def extract(path: Path) -> Extraction:
             if seg is None:
                 continue
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                kept.append("try:\n" + "".join("    " + ln + "\n" for ln in seg.splitlines()) + "except Exception:\n    pass")
+                kept.append(
+                    "try:\n" + "".join("    " + ln + "\n" for ln in seg.splitlines()) + "except Exception:\n    pass"
+                )
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 kept.append(seg)
                 defined.add(node.name)
@@ -437,7 +447,10 @@ def q5_from_notebook(layout, package_dir: Path, notes: list[str]) -> list[str]:
         return [*notes, f"{notebook.name}: could not be read for Q5 ({str(exc)[:200]})"]
     if theirs.is_file() and not theirs.is_symlink():
         if has_q5_work(extraction):
-            return [*notes, f"Q5 graded from pytorch_models.py (the module wins; {notebook.name}'s cells were not used)"]
+            return [
+                *notes,
+                f"Q5 graded from pytorch_models.py (the module wins; {notebook.name}'s cells were not used)",
+            ]
         return notes
     lacks = "submission lacks pytorch_models.py"
     kept = [n for n in notes if not n.startswith(lacks)]

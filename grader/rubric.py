@@ -39,6 +39,7 @@ true`` at the top (the assignment rubrics: their tests rely on it), or
 rubric's questions must be listed. Numbers may be written ``1e-9`` (YAML 1.1,
 which PyYAML reads, would make that a string).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,13 +51,36 @@ import yaml
 
 SUPPORTED_VERSIONS = (1,)
 TOP_KEYS = {
-    "version": True, "assignment": True, "questions": True, "description": False, "track": False, "all_checks": False,
-    "visibility": False, "late": False, "edition": False, "numpy_compat": False, "strict_shapes": False,
+    "version": True,
+    "assignment": True,
+    "questions": True,
+    "description": False,
+    "track": False,
+    "all_checks": False,
+    "visibility": False,
+    "late": False,
+    "edition": False,
+    "numpy_compat": False,
+    "strict_shapes": False,
     "hidden_cases": False,
 }
-QUESTION_KEYS = {"title": True, "points": True, "checks": True, "notebook": False, "extra_credit": False, "description": False,
-                 "visibility": False}
-CHECK_KEYS = {"id": True, "points": True, "tolerance": False, "timeout": False, "visibility": False, "hidden_cases": False}
+QUESTION_KEYS = {
+    "title": True,
+    "points": True,
+    "checks": True,
+    "notebook": False,
+    "extra_credit": False,
+    "description": False,
+    "visibility": False,
+}
+CHECK_KEYS = {
+    "id": True,
+    "points": True,
+    "tolerance": False,
+    "timeout": False,
+    "visibility": False,
+    "hidden_cases": False,
+}
 #: Gradescope's visibility values (results.json ``visibility``).
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 #: ``grade`` runs every check on hidden inputs: by default a student sees those results after the due date.
@@ -241,7 +265,7 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
     known = registry.all_checks()
     seen_checks: dict[str, str] = {}
     questions = []
-    for qid, (qkey, qval) in questions_raw.items():
+    for qid, (_qkey, qval) in questions_raw.items():
         where = f"questions.{qid}"
         items = v.mapping(qval, where)
         v.keys(qval, items, QUESTION_KEYS, where)
@@ -265,14 +289,21 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
                 raise v.fail(citems["id"][1], f"{cwhere}.id: unknown check id '{cid}'")
             if known[cid].question != qid:
                 raise v.fail(
-                    citems["id"][1], f"{cwhere}.id: check '{cid}' belongs to question '{known[cid].question}', not '{qid}'"
+                    citems["id"][1],
+                    f"{cwhere}.id: check '{cid}' belongs to question '{known[cid].question}', not '{qid}'",
                 )
             if cid in seen_checks:
                 raise v.fail(citems["id"][1], f"{cwhere}.id: check '{cid}' is listed twice")
             seen_checks[cid] = qid
             cpoints = v.number(citems["points"][1], f"{cwhere}.points")
-            tol = v.number(citems["tolerance"][1], f"{cwhere}.tolerance", positive=True) if "tolerance" in citems else None
-            timeout = v.number(citems["timeout"][1], f"{cwhere}.timeout", positive=True) if "timeout" in citems else None
+            tol = (
+                v.number(citems["tolerance"][1], f"{cwhere}.tolerance", positive=True)
+                if "tolerance" in citems
+                else None
+            )
+            timeout = (
+                v.number(citems["timeout"][1], f"{cwhere}.timeout", positive=True) if "timeout" in citems else None
+            )
             cvis = v.visibility(citems["visibility"][1], f"{cwhere}.visibility") if "visibility" in citems else qvis
 
             draws = v.count(citems["hidden_cases"][1], f"{cwhere}.hidden_cases") if "hidden_cases" in citems else None
@@ -299,4 +330,6 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
     strict = v.scalar(top["strict_shapes"][1], "strict_shapes") if "strict_shapes" in top else False
     if not isinstance(strict, bool):
         raise v.fail(top["strict_shapes"][1], "strict_shapes must be true or false")
-    return Rubric(str(path), int(version), assignment, tuple(questions), late, edition, numpy_compat, strict, hidden_cases)
+    return Rubric(
+        str(path), int(version), assignment, tuple(questions), late, edition, numpy_compat, strict, hidden_cases
+    )

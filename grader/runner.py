@@ -7,8 +7,10 @@ which the process dies (``os._exit``, a crash, a kill for memory) is an
 ``error``; in both cases a fresh worker resumes with the next check, so one bad
 function costs only its own check.
 """
+
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -77,18 +79,18 @@ def direct_launcher(argv: list[str], jobdir: Path) -> list[str]:
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):  # pragma: no cover - SIGKILL does not fail
         proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail
-        pass
 
 
 def _write_job(
-    jobdir: Path, package: str, sys_path: Sequence[str], tasks: Sequence[Task], poisoned: dict[str, str] | None = None,
+    jobdir: Path,
+    package: str,
+    sys_path: Sequence[str],
+    tasks: Sequence[Task],
+    poisoned: dict[str, str] | None = None,
     options: dict | None = None,
 ) -> None:
     (jobdir / "in").mkdir(parents=True, exist_ok=True)
@@ -152,7 +154,9 @@ def run_checks(
         while pending:
             if time.monotonic() >= deadline_all:
                 for t in pending:
-                    results[t.check_id] = Outcome("timeout", message=f"not run: the submission's time budget ({budget:g} s) is spent")
+                    results[t.check_id] = Outcome(
+                        "timeout", message=f"not run: the submission's time budget ({budget:g} s) is spent"
+                    )
                 break
             jobdir = base / f"run{attempt}"
             attempt += 1
@@ -188,7 +192,7 @@ class NotebookRun:
 
 
 def _read_notebook(payload: bytes | None):
-    """The executed notebook the worker sent (as its end event's payload), through nbformat; (None, reason) when unusable."""
+    """The executed notebook the worker sent (its end event's payload), through nbformat; (None, reason) if unusable."""
     import nbformat
 
     if not payload:
@@ -234,8 +238,9 @@ def run_notebooks(
     kernel's start before the first), ``notebook_seconds`` per notebook however
     many cells it has, ``budget`` (default: ``notebook_seconds`` per notebook)
     for all of them; past one it kills the process tree, then goes on with a
-    fresh child. The executed copies come back over the channel, never by path. A failure is a ``NotebookRun`` with ``ok`` False
-    and the reason; what the notebook ran up to then is kept.
+    fresh child. The executed copies come back over the channel, never by path.
+    A failure is a ``NotebookRun`` with ``ok`` False and the reason; what the
+    notebook ran up to then is kept.
     """
     from .checks.base import Case
 
@@ -257,7 +262,9 @@ def run_notebooks(
         while pending and time.monotonic() < deadline_all:
             jobdir = base / f"run{attempt}"
             attempt += 1
-            root = jobdir / "root"  # inside the job folder (the sandbox gives it to its user): the only place the child may write
+            root = (
+                jobdir / "root"
+            )  # inside the job folder (the sandbox gives it to its user): the only place the child may write
             _handout_root(root, Path(tree) / package, package, Path(release_root))
             todo = [e for e in entries if e["id"] in {t.check_id for t in pending}]
             for e in todo:
@@ -267,11 +274,22 @@ def run_notebooks(
                 "package": package,
                 "root": str(root),
                 "cell_timeout": cell_timeout,
-                "notebooks": [{"id": e["id"], "name": e["name"], "path": str(root / "notebooks" / e["name"])} for e in todo],
+                "notebooks": [
+                    {"id": e["id"], "name": e["name"], "path": str(root / "notebooks" / e["name"])} for e in todo
+                ],
             }
             (jobdir / "job.json").write_text(json.dumps(job))
-            done = _run_worker(jobdir, pending, launcher, env, load_outputs=False, module="grader.nbworker",
-                               deadline_all=deadline_all, cell_timeout=cell_timeout, max_payload=NOTEBOOK_MAX_BYTES)
+            done = _run_worker(
+                jobdir,
+                pending,
+                launcher,
+                env,
+                load_outputs=False,
+                module="grader.nbworker",
+                deadline_all=deadline_all,
+                cell_timeout=cell_timeout,
+                max_payload=NOTEBOOK_MAX_BYTES,
+            )
             for e in todo:
                 if e["id"] not in done:
                     continue
@@ -280,11 +298,13 @@ def run_notebooks(
                 message = "" if outcome.status == "ok" else outcome.message
                 if outcome.status == "ok" and problem:
                     message = problem
-                runs[e["id"]] = NotebookRun(e["name"], outcome.status == "ok" and nb is not None, message, outcome.seconds, nb)
+                runs[e["id"]] = NotebookRun(
+                    e["name"], outcome.status == "ok" and nb is not None, message, outcome.seconds, nb
+                )
             pending = [t for t in pending if t.check_id not in runs]
     finally:
         remove_tree(base)
-    for t, e in zip(tasks, entries):
+    for t, e in zip(tasks, entries, strict=False):
         if t.check_id not in runs:
             runs[t.check_id] = NotebookRun(e["name"], False, "not run: the notebooks' time budget is spent")
     return [runs[t.check_id] for t in tasks]
@@ -387,10 +407,8 @@ def _run_worker(
         clock["deadline"] = _cap(own, deadline_all)
         cap_hit["by"] = "budget" if clock["deadline"] < own else ""
         clock["cell"] = now + STARTUP_TIMEOUT_NB + cell_timeout if cell_timeout is not None else None
-        try:
+        with contextlib.suppress(OSError):  # the worker is gone: its channel's end says so
             os.write(cmd_w, (json.dumps({"run": k}) + "\n").encode())
-        except OSError:
-            pass  # the worker is gone: its channel's end says so
         return True
 
     def on_event(event: dict, payload: bytes) -> bool:
@@ -476,7 +494,9 @@ def _run_worker(
                     where = "while running the check's call into the submission (its imports had finished)"
                 fail("timeout", f"stopped after {limit:g} s ({what}) {where}")
                 if importing is not None and poisoned is not None:
-                    poisoned[importing] = f"importing {importing} did not finish within {limit:g} s (a loop at import time?)"
+                    poisoned[importing] = (
+                        f"importing {importing} did not finish within {limit:g} s (a loop at import time?)"
+                    )
                 break
             ready, _, _ = select.select(list(watched), [], [], min(deadline - now, 0.5))
             if out_r in ready:

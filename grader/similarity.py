@@ -17,6 +17,7 @@ Writes ``DIR/similarity.csv`` (``submission_a``, ``submission_b``, ``similarity`
 (self-contained; the pairs above ``--threshold`` side by side, the matched code
 marked; everything escaped). It flags; it never reads or changes a score.
 """
+
 from __future__ import annotations
 
 import csv
@@ -57,7 +58,9 @@ def _copydetect():
     try:
         import copydetect
     except ImportError:
-        raise SimilarityError("similarity needs copydetect: pip install 'a2kit[similarity]' (or pip install copydetect)") from None
+        raise SimilarityError(
+            "similarity needs copydetect: pip install 'a2kit[similarity]' (or pip install copydetect)"
+        ) from None
     return copydetect
 
 
@@ -76,8 +79,9 @@ def student_code(submission: Path, editable: Sequence[Path], tmp: Path) -> str:
 
 
 def _fingerprint(cd, name: str, text: str, boilerplate=None):
-    return cd.CodeFingerprint(name + ".py", NOISE, GUARANTEE - NOISE + 1, boilerplate=boilerplate, language="python",
-                              fp=io.StringIO(text))
+    return cd.CodeFingerprint(
+        name + ".py", NOISE, GUARANTEE - NOISE + 1, boilerplate=boilerplate, language="python", fp=io.StringIO(text)
+    )
 
 
 def compare(codes: dict[str, str], starter: str) -> list[Pair]:
@@ -93,9 +97,17 @@ def compare(codes: dict[str, str], starter: str) -> list[Pair]:
             pairs.append(Pair(a, b, 0.0, 0.0, 0, [], []))
             continue
         tokens, (sa, sb), (xa, xb) = cd.compare_files(fa, fb)
-        pairs.append(Pair(a, b, float(sa), float(sb), int(tokens),
-                          [(int(s), int(e)) for s, e in zip(*xa)] if len(xa) else [],
-                          [(int(s), int(e)) for s, e in zip(*xb)] if len(xb) else []))
+        pairs.append(
+            Pair(
+                a,
+                b,
+                float(sa),
+                float(sb),
+                int(tokens),
+                [(int(s), int(e)) for s, e in zip(*xa, strict=True)] if len(xa) else [],
+                [(int(s), int(e)) for s, e in zip(*xb, strict=True)] if len(xb) else [],
+            )
+        )
     pairs.sort(key=lambda p: (-p.similarity, p.a, p.b))
     return pairs
 
@@ -107,7 +119,9 @@ def csv_text(pairs: Sequence[Pair]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["submission_a", "submission_b", "similarity", "share_a", "share_b", "tokens"])
     for p in pairs:
-        w.writerow([neutralise(p.a), neutralise(p.b), f"{p.similarity:.3f}", f"{p.share_a:.3f}", f"{p.share_b:.3f}", p.tokens])
+        w.writerow(
+            [neutralise(p.a), neutralise(p.b), f"{p.similarity:.3f}", f"{p.share_a:.3f}", f"{p.share_b:.3f}", p.tokens]
+        )
     return buf.getvalue()
 
 
@@ -125,7 +139,7 @@ def _marked(text: str, slices: Sequence[tuple[int, int]]) -> str:
 
 CSS = """body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}
 .pair{display:flex;gap:1em}.pair pre{flex:1;overflow:auto;max-height:40em;background:#f7f7f7;padding:.5em;font-size:12px}
-mark{background:#ffd27f}"""
+mark{background:#ffd27f}"""  # noqa: E501 - minified CSS
 
 
 def html_text(pairs: Sequence[Pair], codes: dict[str, str], *, threshold: float) -> str:
@@ -161,7 +175,8 @@ def run(submissions: Sequence[Path], out: Path, *, root: Path | None = None, thr
     editable = editable_paths()
     starter = "\n".join(
         f"# file: {rel.as_posix()}\n" + (root / "student" / rel).read_text(encoding="utf-8")
-        for rel in editable if (root / "student" / rel).is_file()
+        for rel in editable
+        if (root / "student" / rel).is_file()
     )
     codes: dict[str, str] = {}
     skipped = []
@@ -174,8 +189,10 @@ def run(submissions: Sequence[Path], out: Path, *, root: Path | None = None, thr
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     if len(codes) < 2:
-        raise SimilarityError(f"similarity needs at least two readable submissions, got {len(codes)}" +
-                              (f" ({'; '.join(skipped)})" if skipped else ""))
+        raise SimilarityError(
+            f"similarity needs at least two readable submissions, got {len(codes)}"
+            + (f" ({'; '.join(skipped)})" if skipped else "")
+        )
     pairs = compare(codes, starter)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ Formats:
 Every text cell that a spreadsheet would read as a formula (starting with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading ``'``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -149,8 +150,17 @@ def render(fmt: str, matched: Matched, *, assignment: str, max_score: float) -> 
     elif fmt == "csv":
         w.writerow(["student_id", "name", "email", "submission", "status", "score", "max_score"])
         for s, g in matched.pairs:
-            w.writerow([neutralise(s.id), neutralise(s.name), neutralise(s.email), neutralise(g.submission) if g else "",
-                        g.status if g else "missing", _num(g.score) if g else "", _num(g.max_score if g else max_score)])
+            w.writerow(
+                [
+                    neutralise(s.id),
+                    neutralise(s.name),
+                    neutralise(s.email),
+                    neutralise(g.submission) if g else "",
+                    g.status if g else "missing",
+                    _num(g.score) if g else "",
+                    _num(g.max_score if g else max_score),
+                ]
+            )
     else:
         raise ExportError(f"unknown LMS format {fmt!r} (one of {', '.join(FORMATS)})")
     return buf.getvalue()

@@ -18,6 +18,7 @@ mailto and anchors, and images only as ``data:image/...`` URIs. Scripts, event
 handlers, ``javascript:`` URLs, iframes, forms, styles and remote resources
 are removed.
 """
+
 from __future__ import annotations
 
 import copy
@@ -107,16 +108,21 @@ _TABLES = """\
 {%- endfor %}
 </tbody></table>
 {%- endmacro -%}
-"""
+"""  # noqa: E501 - an HTML template: a line break would change the page
 
-_FRAGMENT = _TABLES + """\
+_FRAGMENT = (
+    _TABLES
+    + """\
 <div class="a2-results">
 {%- for q in results %}{{ question_table(q) }}{% endfor %}
 <p><b>total: {{ pts(total) }} / {{ pts(possible) }} points</b></p>
 </div>
-"""
+"""  # noqa: E501 - an HTML template: a line break would change the page
+)
 
-_PAGE = _TABLES + """\
+_PAGE = (
+    _TABLES
+    + """\
 <!DOCTYPE html>
 <html lang="en">
 <head>
@@ -163,7 +169,8 @@ _PAGE = _TABLES + """\
 {%- endfor %}
 </body>
 </html>
-"""
+"""  # noqa: E501 - an HTML template: a line break would change the page
+)
 
 
 _ENV = jinja2.Environment(
@@ -239,7 +246,62 @@ def _pygments_css() -> str:
 # -- notebooks ------------------------------------------------------------------
 
 ALLOWED_TAGS = frozenset(
-    ["a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "u", "ul", "var"]
+    [
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "tt",
+        "u",
+        "ul",
+        "var",
+    ]
 )
 _GLOBAL_ATTRIBUTES = {"class", "id", "title"}
 _TAG_ATTRIBUTES = {
@@ -317,7 +379,9 @@ def sanitize_notebook(nb):
                             data[key] = _strip_dangerous_blocks("".join(data[key]))
             kept = sanitizer.sanitize_code_outputs(cell.outputs)
             # an output left with no data (a widget, a script) would render as a warning
-            cell.outputs = [o for o in kept if o.get("output_type") not in ("display_data", "execute_result") or o.get("data")]
+            cell.outputs = [
+                o for o in kept if o.get("output_type") not in ("display_data", "execute_result") or o.get("data")
+            ]
         elif cell.cell_type == "raw":
             cell.source = sanitizer.sanitize_html_tags(_strip_dangerous_blocks(cell.source))
         cell.get("metadata", {}).pop("attachments", None)

@@ -26,6 +26,7 @@ jinja2's autoescape; links to ``<id>/report.html`` are percent-encoded.
 ``load(out, ids)`` reads the files back, skipping unreadable ones, so a rerun
 rebuilds the page from what is on disk.
 """
+
 from __future__ import annotations
 
 import collections
@@ -136,8 +137,14 @@ def above(totals: Sequence[float], max_total: float) -> int:
 
 
 def score_svg(
-    totals: Sequence[float], max_total: float, *, width: int = 640, height: int = 260, svg_id: str = "score-plot",
-    label: str = "total points", bar_class: str = "bar",
+    totals: Sequence[float],
+    max_total: float,
+    *,
+    width: int = 640,
+    height: int = 260,
+    svg_id: str = "score-plot",
+    label: str = "total points",
+    bar_class: str = "bar",
 ) -> Markup:
     """The histogram of ``totals`` as an inline SVG element (id ``score-plot`` for the totals).
 
@@ -163,7 +170,9 @@ def score_svg(
     for tick in ticks:
         y = top + plot_h - plot_h * tick / peak
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e1e4e8"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#57606a">{tick}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#57606a">{tick}</text>'
+        )
     for i, (lo, hi, count) in enumerate(bins):
         h = plot_h * count / peak
         x = left + i * bar_w
@@ -177,10 +186,12 @@ def score_svg(
         )
         if count:
             parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - h - 3:.1f}" text-anchor="middle" font-size="11">{count}</text>'
+                f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - h - 3:.1f}" '
+                f'text-anchor="middle" font-size="11">{count}</text>'
             )
         parts.append(
-            f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="middle" font-size="11" fill="#57606a">{fmt_points(lo)}</text>'
+            f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="middle" font-size="11" fill="#57606a">'
+            f"{fmt_points(lo)}</text>"
         )
     last = bins[-1] if not extra else bins[-2]
     end_x = left + (len(bins) - (1 if extra else 0)) * bar_w
@@ -190,7 +201,8 @@ def score_svg(
     )
     if extra:
         parts.append(
-            f'<text x="{end_x + bar_w / 2:.1f}" y="{top + plot_h + 28}" text-anchor="middle" font-size="11" fill="#8250df">'
+            f'<text x="{end_x + bar_w / 2:.1f}" y="{top + plot_h + 28}" '
+            'text-anchor="middle" font-size="11" fill="#8250df">'
             "extra</text>"
         )
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#57606a"/>')
@@ -246,7 +258,7 @@ def check_rates(entries: Sequence[Entry]) -> list[CheckRate]:
         if e.status == "error":
             continue
         kinds = e.kinds or ("",) * len(e.tests)
-        for (name, ok, diag), kind in zip(e.tests, kinds):
+        for (name, ok, diag), kind in zip(e.tests, kinds, strict=False):
             attempted[name] = attempted.get(name, 0) + 1
             passed[name] = passed.get(name, 0) + int(ok)
             if ok:
@@ -289,8 +301,12 @@ def question_plots(entries: Sequence[Entry]) -> list[QuestionPlot]:
             top[qid] = max(top.get(qid, 0.0), mx)
             extra[qid] = extra.get(qid, False) or ec
     return [
-        QuestionPlot(q, top[q], extra[q], score_svg(v, top[q], width=320, height=170, svg_id=f"plot-{q}",
-                                                    label=f"{q} points", bar_class="qbar"))
+        QuestionPlot(
+            q,
+            top[q],
+            extra[q],
+            score_svg(v, top[q], width=320, height=170, svg_id=f"plot-{q}", label=f"{q} points", bar_class="qbar"),
+        )
         for q, v in values.items()
     ]
 
@@ -319,7 +335,9 @@ def heat_map(entries: Sequence[Entry], question_ids: Sequence[str]) -> list[Heat
                 cells.append(("-", "#eaeef2", f"{q}: not graded"))
                 continue
             pts, mx = got[q]
-            cells.append((fmt_points(pts), _heat_colour(pts / mx if mx else 0.0), f"{q}: {fmt_points(pts)} / {fmt_points(mx)}"))
+            cells.append(
+                (fmt_points(pts), _heat_colour(pts / mx if mx else 0.0), f"{q}: {fmt_points(pts)} / {fmt_points(mx)}")
+            )
         rows.append(HeatRow(e, tuple(cells)))
     return rows
 
@@ -341,7 +359,7 @@ def diagnoses(entries: Sequence[Entry], limit: int = 15) -> list[Diagnosis]:
     example: dict[tuple[str, str], str] = {}
     for e in entries:
         kinds = e.kinds or ("",) * len(e.tests)
-        for (name, ok, why), kind in zip(e.tests, kinds):
+        for (name, ok, why), kind in zip(e.tests, kinds, strict=False):
             if ok or not why or kind in NOT_A_DIAGNOSIS:
                 continue
             key = (name, _fold(why))
@@ -443,7 +461,7 @@ min {{ pts(stats.min) }}, max {{ pts(stats.max) }} (out of {{ pts(max_total) }};
 </tbody></table>
 </body>
 </html>
-"""
+"""  # noqa: E501 - an HTML template: a line break would change the page
 
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 _ENV.globals.update(pts=fmt_points)
@@ -461,8 +479,11 @@ def render(entries: Sequence[Entry], *, title: str = "Grading summary", slowest:
     stats = None
     if totals:
         stats = {
-            "n": len(totals), "mean": statistics.fmean(totals), "median": statistics.median(totals),
-            "min": min(totals), "max": max(totals),
+            "n": len(totals),
+            "mean": statistics.fmean(totals),
+            "median": statistics.median(totals),
+            "min": min(totals),
+            "max": max(totals),
         }
     question_ids = list(dict.fromkeys(q for e in entries for q, *_ in e.questions))
     status_counts = collections.Counter(e.status for e in entries)
@@ -488,5 +509,15 @@ def render(entries: Sequence[Entry], *, title: str = "Grading summary", slowest:
 
 
 __all__ = [
-    "Entry", "above", "check_rates", "diagnoses", "entry", "heat_map", "histogram", "load", "question_plots", "render", "score_svg",
+    "Entry",
+    "above",
+    "check_rates",
+    "diagnoses",
+    "entry",
+    "heat_map",
+    "histogram",
+    "load",
+    "question_plots",
+    "render",
+    "score_svg",
 ]

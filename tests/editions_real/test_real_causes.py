@@ -57,8 +57,7 @@ def test_np_lib_pad_is_restored_for_old_work(tmp_path):
 def test_np_lib_pad_alias_is_np_pad():
     """Is np.lib.pad put back as np.pad (in a fresh interpreter, so this process's NumPy is untouched)?"""
     code = (
-        "import numpy as np; from grader import editions\n"
-        "editions.restore_numpy_aliases(); print(np.lib.pad is np.pad)"
+        "import numpy as np; from grader import editions\neditions.restore_numpy_aliases(); print(np.lib.pad is np.pad)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"
@@ -102,21 +101,36 @@ def test_pooling_that_asserts_its_precondition_keeps_its_points(tmp_path):
 
 
 def _nb(cells):
-    return {"cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": i + 1}
-                      for i, c in enumerate(cells)],
-            "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
+    return {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": i + 1}
+            for i, c in enumerate(cells)
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
 
 
-@pytest.mark.xfail(strict=True, reason="grader/q5_notebook.py extract: keeps `params = [conv_w1, ...]` (no call on "
-                   "the right) after dropping `conv_w1 = random_weight(...)`: NameError at import, all of Q5 lost")
+@pytest.mark.xfail(
+    strict=True,
+    reason="grader/q5_notebook.py extract: keeps `params = [conv_w1, ...]` (no call on "
+    "the right) after dropping `conv_w1 = random_weight(...)`: NameError at import, all of Q5 lost",
+)
 def test_q5_module_imports_when_a_kept_assignment_names_a_dropped_one(tmp_path):
     """PyTorch.ipynb's Part II cell (conv_w1 = random_weight(...); params = [conv_w1, ...]): does the module import?"""
     nb = tmp_path / "PyTorch.ipynb"
-    nb.write_text(json.dumps(_nb([
-        "import torch\n",
-        "def random_weight(shape):\n    return torch.zeros(shape)\n",
-        "channel_1 = 32\nconv_w1 = random_weight((channel_1, 3, 5, 5))\nparams = [conv_w1]\n",
-    ])))
+    nb.write_text(
+        json.dumps(
+            _nb(
+                [
+                    "import torch\n",
+                    "def random_weight(shape):\n    return torch.zeros(shape)\n",
+                    "channel_1 = 32\nconv_w1 = random_weight((channel_1, 3, 5, 5))\nparams = [conv_w1]\n",
+                ]
+            )
+        )
+    )
     source = q5_notebook.extract(nb).source
     exec(compile(source, "pytorch_models.py", "exec"), {"__name__": "pytorch_models"})  # noqa: S102 - our own code
 
