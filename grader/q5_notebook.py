@@ -30,6 +30,7 @@ sandbox, like any other student file.
 from __future__ import annotations
 
 import ast
+import builtins
 import dataclasses
 import json
 import re
@@ -294,6 +295,20 @@ def _call_names(node: ast.AST) -> list[str]:
     return names
 
 
+def _bound_by(node: ast.stmt) -> set[str]:
+    """The names an import, a def or a class binds at module level."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    return set()
+
+
+def _loads(node: ast.AST) -> set[str]:
+    """The names an expression reads (comprehension variables included: a superset is safe)."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
 def _targets(node: ast.stmt) -> list[str]:
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     out = []
@@ -323,6 +338,10 @@ def extract(path: Path) -> Extraction:
     used: list[int] = []
     problems: list[str] = []
     defined: set[str] = set()
+    # what the module binds at its top level so far: a call-free statement reading anything else
+    # (a name whose call-assignment was dropped) would raise NameError at import, so it is not kept there
+    bound: set[str] = set(dir(builtins)) | {n for st in ast.parse(PRELUDE).body for n in _bound_by(st)}
+    star = False
     seq_fc = seq_conv = open_model = self_reported = None
     in_open = False
     code_no = 0
@@ -351,6 +370,9 @@ def extract(path: Path) -> Extraction:
             seg = ast.get_source_segment(_clean(src), node)
             if seg is None:
                 continue
+            bound |= _bound_by(node)
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                star = True  # unknown names: every name counts as bound, as before
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 kept.append(
                     "try:\n" + "".join("    " + ln + "\n" for ln in seg.splitlines()) + "except Exception:\n    pass"
@@ -365,8 +387,9 @@ def extract(path: Path) -> Extraction:
                 names = _targets(node)
                 if "model" in names:
                     model_value = node.value
-                if not calls:
+                if not calls and (star or _loads(node.value) <= bound):
                     kept.append(seg)
+                    bound.update(names)
                 else:
                     assigns.append(seg)
         if model_value is not None:

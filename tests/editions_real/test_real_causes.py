@@ -2,9 +2,8 @@
 
 Each test grades a submission written here (the reference in an edition's API,
 with one function rewritten the way real work of that edition writes it) and
-asserts the fair score. Causes whose fix lives outside ``grader/editions.py``
-are marked ``xfail(strict=True)`` with the file to fix: they flip to a pass
-(and then fail as XPASS, to be unmarked) when the fix lands.
+asserts the fair score. A cause whose fix lands outside ``grader/editions.py`` was first
+marked ``xfail(strict=True)`` with the file to fix, then unmarked when the fix landed.
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ import dataclasses
 import json
 import subprocess
 import sys
-
-import pytest
 
 from grader import batch, editions, q5_notebook
 from grader import rubric as rubric_mod
@@ -112,11 +109,6 @@ def _nb(cells):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grader/q5_notebook.py extract: keeps `params = [conv_w1, ...]` (no call on "
-    "the right) after dropping `conv_w1 = random_weight(...)`: NameError at import, all of Q5 lost",
-)
 def test_q5_module_imports_when_a_kept_assignment_names_a_dropped_one(tmp_path):
     """PyTorch.ipynb's Part II cell (conv_w1 = random_weight(...); params = [conv_w1, ...]): does the module import?"""
     nb = tmp_path / "PyTorch.ipynb"
