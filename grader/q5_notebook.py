@@ -384,6 +384,8 @@ def extract(path: Path) -> Extraction:
                 calls = _call_names(node.value)
                 if any(_FORBIDDEN_CALL.search(c) for c in calls):
                     continue
+                if "cuda" in seg:  # dtype = torch.cuda.FloatTensor, device = "cuda": the prelude's CPU settings stay
+                    continue
                 names = _targets(node)
                 if "model" in names:
                     model_value = node.value

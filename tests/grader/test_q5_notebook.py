@@ -83,6 +83,22 @@ def test_extraction_takes_definitions_never_training_data_or_prints(tmp_path):
     assert note.startswith("Q5 graded from PyTorch.ipynb: code cells ") and "train (as train_part34)" in note
 
 
+def test_gpu_settings_of_the_notebook_leave_the_grader_on_the_cpu(tmp_path):
+    """A cell setting dtype = torch.cuda.FloatTensor and device = 'cuda:0': are both left out, the prelude's kept?"""
+    nb = tmp_path / "PyTorch.ipynb"
+    cell = "import torch\nUSE_GPU = True\ndtype = torch.cuda.FloatTensor\ndevice = 'cuda:0'\nprint_every = 50\n"
+    doc = {
+        "cells": [{"cell_type": "code", "metadata": {}, "source": cell, "outputs": [], "execution_count": 1}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
+    nb.write_text(json.dumps(doc))
+    source = q5_notebook.extract(nb).source
+    assert "cuda" not in source and "print_every = 50" in source and "USE_GPU = True" in source
+    assert 'device = torch.device("cpu")' in source and "dtype = torch.float32" in source
+
+
 def test_open_model_saved_accuracy_is_reported_as_self_reported(tmp_path):
     nb = nbs.notebook("2023")
     (cell,) = [c for c in nb["cells"] if "epochs=10" in "".join(c["source"])]
