@@ -309,6 +309,10 @@ def _loads(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
+#: What the built module binds before any cell: the builtins and the prelude's names.
+_ALWAYS_BOUND = frozenset(dir(builtins)) | {n for st in ast.parse(PRELUDE).body for n in _bound_by(st)}
+
+
 def _targets(node: ast.stmt) -> list[str]:
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     out = []
@@ -340,7 +344,7 @@ def extract(path: Path) -> Extraction:
     defined: set[str] = set()
     # what the module binds at its top level so far: a call-free statement reading anything else
     # (a name whose call-assignment was dropped) would raise NameError at import, so it is not kept there
-    bound: set[str] = set(dir(builtins)) | {n for st in ast.parse(PRELUDE).body for n in _bound_by(st)}
+    bound = set(_ALWAYS_BOUND)
     star = False
     seq_fc = seq_conv = open_model = self_reported = None
     in_open = False

@@ -97,24 +97,12 @@ def test_pooling_that_asserts_its_precondition_keeps_its_points(tmp_path):
     assert not failed, failed
 
 
-def _nb(cells):
-    return {
-        "cells": [
-            {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": i + 1}
-            for i, c in enumerate(cells)
-        ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 4,
-    }
-
-
 def test_q5_module_imports_when_a_kept_assignment_names_a_dropped_one(tmp_path):
     """PyTorch.ipynb's Part II cell (conv_w1 = random_weight(...); params = [conv_w1, ...]): does the module import?"""
     nb = tmp_path / "PyTorch.ipynb"
     nb.write_text(
         json.dumps(
-            _nb(
+            subjects.code_notebook(
                 [
                     "import torch\n",
                     "def random_weight(shape):\n    return torch.zeros(shape)\n",

@@ -68,6 +68,19 @@ def absolute_imports(text: str, package: str) -> str:
     return _re.sub(r"^(\s*)from (\.+)(\w[\w.]*)? import", absolute, text, flags=_re.MULTILINE)
 
 
+def code_notebook(sources: list[str]) -> dict:
+    """A notebook (nbformat 4) of code cells with these sources, numbered as if run top to bottom."""
+    return {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": i + 1}
+            for i, c in enumerate(sources)
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
+
+
 def cs231n_zip(
     path: _Path, package: _Path, *, prefix: str = "assignment2/", absolute: bool = False, beside: dict | None = None
 ) -> _Path:

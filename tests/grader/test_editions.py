@@ -32,6 +32,11 @@ _SIG = {
 }
 _SIG["2020"] = _SIG["2018-2019"]  # the same API; 2020 is told by its notebooks (PyTorch.ipynb, no TensorFlow.ipynb)
 _SIG["2025"] = _SIG["2021-2024"]  # the same API; 2025 is told by its RNN captioning in PyTorch
+#: The notebooks beside cs231n/ where they tell the edition (the others: FullyConnectedNets, PyTorch, TensorFlow).
+_NOTEBOOKS = {
+    "2020": ("FullyConnectedNets.ipynb", "PyTorch.ipynb"),
+    "2025": ("BatchNormalization.ipynb", "PyTorch.ipynb", "RNN_Captioning_pytorch.ipynb"),
+}
 
 
 def edition_package(dest: Path, edition: str, bug: bool = False) -> Path:
@@ -77,11 +82,8 @@ def edition_package(dest: Path, edition: str, bug: bool = False) -> Path:
 
 def _zip(tmp_path: Path, edition: str, bug: bool = False) -> Path:
     pkg = edition_package(tmp_path / f"pkg-{edition}-{bug}", edition, bug)
-    notebooks = ["FullyConnectedNets.ipynb", "PyTorch.ipynb"] + (["TensorFlow.ipynb"] if edition != "2020" else [])
-    if edition == "2025":
-        notebooks = ["BatchNormalization.ipynb", "PyTorch.ipynb", "RNN_Captioning_pytorch.ipynb"]
-    empty = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
-    beside = {name: empty for name in notebooks}
+    notebooks = _NOTEBOOKS.get(edition, ("FullyConnectedNets.ipynb", "PyTorch.ipynb", "TensorFlow.ipynb"))
+    beside = dict.fromkeys(notebooks, json.dumps(subjects.code_notebook([])).encode())
     return subjects.cs231n_zip(tmp_path / f"{edition}{'-bug' if bug else ''}.zip", pkg, beside=beside)
 
 

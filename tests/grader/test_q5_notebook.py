@@ -26,7 +26,7 @@ from grader.checks.base import Impl
 from grader.fixtures import case_for, compute
 from grader.paths import project_root
 from tests.grader import q5_notebooks as nbs
-from tests.grader.subjects import HAS_TORCH, copy_package, cs231n_zip
+from tests.grader.subjects import HAS_TORCH, code_notebook, copy_package, cs231n_zip
 
 ROOT = project_root()
 EDITIONS = ("2019", "2023", "a2kit")
@@ -87,13 +87,7 @@ def test_gpu_settings_of_the_notebook_leave_the_grader_on_the_cpu(tmp_path):
     """A cell setting dtype = torch.cuda.FloatTensor and device = 'cuda:0': are both left out, the prelude's kept?"""
     nb = tmp_path / "PyTorch.ipynb"
     cell = "import torch\nUSE_GPU = True\ndtype = torch.cuda.FloatTensor\ndevice = 'cuda:0'\nprint_every = 50\n"
-    doc = {
-        "cells": [{"cell_type": "code", "metadata": {}, "source": cell, "outputs": [], "execution_count": 1}],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 4,
-    }
-    nb.write_text(json.dumps(doc))
+    nb.write_text(json.dumps(code_notebook([cell])))
     source = q5_notebook.extract(nb).source
     assert "cuda" not in source and "print_every = 50" in source and "USE_GPU = True" in source
     assert 'device = torch.device("cpu")' in source and "dtype = torch.float32" in source
