@@ -8,7 +8,7 @@ the corpus in tests/mutants, the rest hostile: a loop at import, a loop in one
 function, a memory bomb, sys.exit at import, os._exit in a function, a flood
 of output, a syntax error, a fork bomb (with bubblewrap only: as root, outside
 it, RLIMIT_NPROC does not bind), a file that is not a zip), grades them with
-`grader.batch.grade` in a fresh process per configuration, and prints per
+`grader.grading.grade` in a fresh process per configuration, and prints per
 configuration: submissions per minute (wall clock of the whole batch),
 p50/p95 seconds per submission (its own wall time, from results.json), and the
 peak resident memory of a sandboxed worker (the largest the workers reported
@@ -131,14 +131,14 @@ def _rubric(timeout: float, questions: str | None):
 
 def run_one(args: argparse.Namespace) -> None:
     """One configuration, in this (fresh) process: prints one JSON line."""
-    from grader import batch, gradebook
+    from grader import gradebook, grading
 
     os.environ["A2KIT_SANDBOX"] = args.sandbox
     subs = sorted(p for p in Path(args.corpus).iterdir() if not p.name.startswith("."))[: args.n]
     out = Path(args.out)
     rub = _rubric(args.timeout, args.questions)
     start = time.perf_counter()
-    rows = batch.grade(
+    rows = grading.grade(
         subs,
         out,
         rubric=rub,
@@ -205,7 +205,7 @@ def main() -> None:
         return
 
     from grader import sandbox
-    from grader.batch import default_workers
+    from grader.grading import default_workers
 
     bwrap_ok, why = sandbox.bwrap_status()
     workers = args.workers or default_workers()

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .paths import project_root
+from .progress import ProgressBar
 
 
 class ExitCode(enum.IntEnum):
@@ -160,8 +161,20 @@ def _cmd_data(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+class _GradeProgress(ProgressBar):
+    """The bar, and a line per submission: graded / unchanged / regraded because X, then the status."""
+
+    def done(self, row) -> None:
+        done = "error" if row.status == "error" else (row.why or row.status)
+        if row.status == "partial":
+            done += ", partial"
+        tail = f" ({row.message})" if row.message else ""
+        self.echo(f"{row.submission}: {done}, {row.total:g}/{row.max_total:g}{tail}")
+        super().done(row)
+
+
 def _cmd_grade(args: argparse.Namespace) -> ExitCode:
-    from . import batch, gradebook
+    from . import gradebook, grading
 
     rub = _load_rubric(args)
     if args.edition is not None or args.numpy_compat is not None:
@@ -182,7 +195,7 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: not a folder")
     try:
-        secret = batch.resolve_secret(args.seed)
+        secret = grading.resolve_secret(args.seed)
     except (OSError, ValueError) as exc:
         raise UsageError(f"secret: {exc}") from exc
 
@@ -196,38 +209,26 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
             submitted_at = late.read_submitted_at(Path(args.submitted_at), rub.late)
         except late.LateError as exc:
             raise UsageError(str(exc)) from exc
-    from .progress import ProgressBar
-
-    bar = ProgressBar(sys.stderr)
-
-    def progress(row) -> None:
-        # graded / unchanged / regraded because X (grader.gradebook), then the status unless plainly graded
-        done = "error" if row.status == "error" else (row.why or row.status)
-        if row.status == "partial":
-            done += ", partial"
-        tail = f" ({row.message})" if row.message else ""
-        bar.echo(f"{row.submission}: {done}, {row.total:g}/{row.max_total:g}{tail}")
-
     try:
-        rows = batch.grade(
+        rows = grading.grade(
             [Path(s) for s in args.submissions],
             out,
             rubric=rub,
             seed=secret,
             force=args.force,
-            progress=progress,
             workers=args.workers,
             scheduler=args.scheduler,
             execute_notebooks=args.execute_notebooks,
-            reporter=bar,
+            reporter=_GradeProgress(sys.stderr),
             submitted_at=submitted_at,
             pdf=args.pdf,
         )
-    except (batch.SchedulerError, batch.ReferenceUnavailable) as exc:
+    except (grading.SchedulerError, grading.ReferenceUnavailable) as exc:
         raise UsageError(str(exc)) from exc
     counts = {s: sum(1 for r in rows if r.status == s) for s in gradebook.STATUSES}
     print(
-        f"wrote {out / batch.GRADEBOOK} and {out / batch.SUMMARY}: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+        f"wrote {out / grading.GRADEBOOK} and {out / grading.SUMMARY}: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
     )
     # CONTRACT §4: 1 only when some submission could not be graded (`error`); `partial` rows were graded
     # (a check that timed out or crashed scores zero, like a wrong answer) and do not break a chain
@@ -248,12 +249,12 @@ def _cmd_release(args: argparse.Namespace) -> ExitCode:
 
 def _cmd_export(args: argparse.Namespace) -> ExitCode:
     if args.target == "gradescope":
-        from . import batch
         from . import rubric as rubric_mod
         from .export import gradescope
+        from .grading import resolve_secret
 
         try:
-            secret = batch.resolve_secret(args.seed)
+            secret = resolve_secret(args.seed)
             path = gradescope.build(
                 Path(args.out), rubric_path=Path(args.rubric) if args.rubric else None, secret=secret
             )

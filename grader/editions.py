@@ -2,7 +2,7 @@
 
 Declared once here and applied in two places:
 
-* the trusted side (``grader.batch``) detects a cs231n-layout submission's
+* the trusted side (``grader.grading``) detects a cs231n-layout submission's
   edition from its code (``detect``) or takes ``--edition YEAR`` / the rubric's
   ``edition:``; the checks the edition lacks are *not applicable*
   (``apply_to_rubric``: not run, no points at stake, each question keeps its

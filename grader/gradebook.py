@@ -1,6 +1,6 @@
 """The output folder of ``grade`` is the gradebook: merged rows and rerun decisions.
 
-Its rows (``Row``) and two jobs, both for ``grader.batch.grade``:
+Its rows (``Row``) and two jobs, both for ``grader.grading.grade``:
 
 * **Every submission graded into DIR stays in the gradebook.** ``on_disk(out)``
   finds every ``DIR/<id>/results.json``; ``merged(out, current, rubric)`` is

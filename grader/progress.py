@@ -21,7 +21,7 @@ def _clock(seconds: float) -> str:
 
 
 class ProgressBar:
-    """``start(total, skipped)``, then ``done(row)`` per finished submission, then ``finish()``."""
+    """``start(total, skipped)``, then ``done(row)`` per submission (kept rows included), then ``finish()``."""
 
     def __init__(
         self, stream: TextIO | None = None, *, width: int = 28, interval: float = 2.0, tty: bool | None = None
@@ -46,6 +46,9 @@ class ProgressBar:
             self._draw(force=True)
 
     def done(self, row) -> None:
+        """One more submission finished; a row kept from an earlier run (``row.skipped``) was counted by ``start``."""
+        if getattr(row, "skipped", False):
+            return
         with self._lock:
             self.count += 1
             if getattr(row, "status", "graded") != "graded":

@@ -165,9 +165,9 @@ def html_text(pairs: Sequence[Pair], codes: dict[str, str], *, threshold: float)
 
 def run(submissions: Sequence[Path], out: Path, *, root: Path | None = None, threshold: float = 0.5) -> list[Pair]:
     """Compare the submissions; write ``out/similarity.csv`` and ``out/similarity.html``."""
-    from . import batch
     from . import unpack as unpack_mod
     from .atomic import atomic_write_text
+    from .grading.plan import plan
     from .paths import project_root
     from .zones import editable_paths
 
@@ -180,7 +180,7 @@ def run(submissions: Sequence[Path], out: Path, *, root: Path | None = None, thr
     )
     codes: dict[str, str] = {}
     skipped = []
-    for sub, sid in batch._plan([Path(s) for s in submissions]):
+    for sub, sid in plan([Path(s) for s in submissions]):
         tmp = Path(tempfile.mkdtemp(prefix="a2kit-sim-"))
         try:
             codes[sid] = student_code(sub, editable, tmp)

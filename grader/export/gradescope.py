@@ -16,7 +16,7 @@ sandbox never shows the submission (it sees only its own assembled copy).
 
 ``run_autograder`` calls ``python -m grader.export.gradescope run --root ROOT``
 (``ROOT`` = ``$A2KIT_AUTOGRADER_ROOT``, default ``/autograder``), which grades
-exactly as ``grade`` does (``batch.grade_submission``: same unpacking, sandbox,
+exactly as ``grade`` does (``grader.grading.grade_submission``: same unpacking, sandbox,
 hidden checks, visibility and late policy), puts the public cases first as
 visible 0-point tests (the feedback a student gets at once; the score is the
 hidden checks'), and always writes a valid
@@ -190,15 +190,15 @@ def public_tests(submission: Path, rub, source: Path) -> list[dict]:
     """
     import dataclasses
 
-    from .. import batch
+    from .. import grading
 
     try:
         visible = dataclasses.replace(rub, questions=tuple(
             dataclasses.replace(q, checks=tuple(dataclasses.replace(c, visibility="visible") for c in q.checks))
             for q in rub.questions), late=None)
-        public = batch.HiddenFixtures("public", source, public=True)
-        graded = batch.grade_submission(submission, SUBMISSION_ID, rubric=visible, hidden=public, release_root=source)
-        tests = json.loads(graded.files[batch.RESULTS])["tests"]
+        public = grading.HiddenFixtures("public", source, public=True)
+        graded = grading.grade_submission(submission, SUBMISSION_ID, rubric=visible, hidden=public, release_root=source)
+        tests = json.loads(graded.files[grading.RESULTS])["tests"]
     except Exception:  # noqa: BLE001 - the public feedback is a courtesy
         return []
     for t in tests:
@@ -217,19 +217,19 @@ def run(root: Path) -> dict:
     results = root / "results" / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
     try:
-        from .. import batch
+        from .. import grading
         from .. import rubric as rubric_mod
 
         source = Path(__file__).resolve().parents[2]
         config = json.loads((source / CONFIG).read_text(encoding="utf-8"))
         rub = rubric_mod.load(source / config["rubric"], require_all_checks=False)
         secret = (source / SECRET).read_text().strip()
-        hidden = batch._hidden_for(secret, source, rub)
+        hidden = grading.hidden_for(secret, source, rub)
         submission = _pick_submission(root / "submission")
-        graded = batch.grade_submission(
+        graded = grading.grade_submission(
             submission, SUBMISSION_ID, rubric=rub, hidden=hidden, release_root=source, submitted_at=_submitted_at(root)
         )
-        data = json.loads(graded.files[batch.RESULTS])
+        data = json.loads(graded.files[grading.RESULTS])
         if graded.row.status == "error":
             data["output"] = f"This submission could not be graded: {graded.row.message}"
         else:

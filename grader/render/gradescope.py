@@ -4,7 +4,7 @@ Top level: ``score``, ``execution_time``, ``output``, ``stdout_visibility``,
 ``tests`` (each ``name``, ``number``, ``score``, ``max_score``, ``status``
 ("passed"/"failed"), ``output``, ``visibility``, ``tags``), plus an ``a2kit``
 field (Gradescope ignores unknown top-level fields) holding what
-``grader.batch`` needs to rebuild the gradebook row without regrading:
+``grader.grading`` needs to rebuild the gradebook row without regrading:
 ``submission``, ``status``, ``scores`` (per question id), ``total``,
 ``max_total``, ``message``, ``notes``, ``rubric``.
 

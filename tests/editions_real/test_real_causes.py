@@ -13,7 +13,7 @@ import json
 import subprocess
 import sys
 
-from grader import batch, editions, q5_notebook
+from grader import editions, grading, q5_notebook
 from grader import rubric as rubric_mod
 from tests.grader import subjects
 from tests.grader.test_editions import edition_package
@@ -32,10 +32,10 @@ def _only(rub, ids):
 
 def _grade(tmp_path, pkg, ids):
     rub = _only(rubric_mod.load(ROOT / "rubric.yaml"), set(ids))
-    hidden = batch._hidden_for(batch.resolve_secret("editions-real"), ROOT, rub)
+    hidden = grading.hidden_for(grading.resolve_secret("editions-real"), ROOT, rub)
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
-    graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)  # edition detected
-    data = json.loads(graded.files[batch.RESULTS])
+    graded = grading.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)  # edition detected
+    data = json.loads(graded.files[grading.RESULTS])
     return graded, [(t["name"], t["output"]) for t in data["tests"] if t["score"] < t["max_score"]]
 
 

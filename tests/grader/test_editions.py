@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import batch, editions
+from grader import editions, grading
 from grader import rubric as rubric_mod
 from tests.grader import subjects
 
@@ -170,15 +170,15 @@ def _q123(rub):
 def setup():
     rub = _q123(rubric_mod.load(ROOT / "rubrics" / "a2_2019.yaml"))
     root = ROOT
-    hidden = batch._hidden_for(batch.resolve_secret("editions-test"), root, rub)
+    hidden = grading.hidden_for(grading.resolve_secret("editions-test"), root, rub)
     return rub, hidden
 
 
 @pytest.mark.parametrize("edition", ["2017", "2018-2019", "2020", "2021-2024", "2025"])
 def test_correct_work_of_each_edition_scores_full_marks(tmp_path, setup, edition):
     rub, hidden = setup
-    graded = batch.grade_submission(_zip(tmp_path, edition), "s", rubric=rub, hidden=hidden, release_root=ROOT)
-    data = json.loads(graded.files[batch.RESULTS])
+    graded = grading.grade_submission(_zip(tmp_path, edition), "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    data = json.loads(graded.files[grading.RESULTS])
     failed = [(t["name"], t["output"]) for t in data["tests"] if t["score"] < t["max_score"]]
     assert graded.row.status == "graded" and not failed, failed
     assert data["a2kit"]["edition"] == edition and graded.row.total == graded.row.max_total == 60
@@ -199,10 +199,10 @@ def test_correct_work_of_each_edition_scores_full_marks(tmp_path, setup, edition
 def test_a_bug_of_each_edition_loses_its_check(tmp_path, setup, edition, check):
     rub, hidden = setup
     rub = dataclasses.replace(rub, questions=tuple(q for q in rub.questions if q.id == "q3"))
-    graded = batch.grade_submission(
+    graded = grading.grade_submission(
         _zip(tmp_path, edition, bug=True), "s", rubric=rub, hidden=hidden, release_root=ROOT
     )
-    data = json.loads(graded.files[batch.RESULTS])
+    data = json.loads(graded.files[grading.RESULTS])
     lost = {t["name"].split()[1].rstrip(":") for t in data["tests"] if t["score"] < t["max_score"]}
     assert lost == {check} and data["a2kit"]["edition"] == edition
 
@@ -210,8 +210,8 @@ def test_a_bug_of_each_edition_loses_its_check(tmp_path, setup, edition, check):
 def test_edition_forced_by_the_rubric_wins_over_detection(tmp_path, setup):
     rub, hidden = setup
     rub = dataclasses.replace(rub, questions=(rub.question("q1"),), edition="2021-2024")
-    graded = batch.grade_submission(_zip(tmp_path, "2018-2019"), "s", rubric=rub, hidden=hidden, release_root=ROOT)
-    data = json.loads(graded.files[batch.RESULTS])
+    graded = grading.grade_submission(_zip(tmp_path, "2018-2019"), "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    data = json.loads(graded.files[grading.RESULTS])
     assert data["a2kit"]["edition"] == "2021-2024" and "svm_loss" not in json.dumps(data["tests"])
     assert graded.row.max_total == 20 and graded.row.total == 20
 
@@ -226,8 +226,8 @@ def test_the_students_own_layer_utils_is_used(tmp_path, setup):
     subjects.edit_file(pkg / "classifiers" / "fc_net.py", append="from ..layer_utils import my_affine_relu  # noqa\n")
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
     rub = dataclasses.replace(rub, questions=(rub.question("q1"),))
-    graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
-    assert graded.row.total == 20, json.loads(graded.files[batch.RESULTS])["tests"]
+    graded = grading.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    assert graded.row.total == 20, json.loads(graded.files[grading.RESULTS])["tests"]
 
 
 def _only(rub, ids, **kw):
@@ -253,13 +253,13 @@ def test_a_raising_or_none_returning_function_is_a_failed_check_and_the_row_grad
     )
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
     rub = _only(rub, {"affine_forward", "affine_backward", "relu_forward"})
-    graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
-    tests = {t["name"].split()[1].rstrip(":"): t for t in json.loads(graded.files[batch.RESULTS])["tests"]}
+    graded = grading.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    tests = {t["name"].split()[1].rstrip(":"): t for t in json.loads(graded.files[grading.RESULTS])["tests"]}
     assert graded.row.status == "graded" and graded.row.total == 1, graded.row
     assert "returned None" in tests["affine_backward"]["output"]
     out = tests["relu_forward"]["output"]
     line = 1 + (pkg / "layers.py").read_text().splitlines().index("    raise ValueError('bad shape\\nsecond line')")
-    report = graded.files[batch.REPORT]
+    report = graded.files[grading.REPORT]
     assert "ValueError: bad shape" in out and "second line" not in out + report
     assert f"cs231n/layers.py:{line} in relu_forward" in report and "/tmp/" not in report and "a2kit-" not in out
 
@@ -275,12 +275,12 @@ def test_old_numpy_aliases_are_restored_when_asked(tmp_path, setup, compat):
     )
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
     rub = _only(rub, {"relu_forward"}, numpy_compat=compat)
-    graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
-    data = json.loads(graded.files[batch.RESULTS])
+    graded = grading.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    data = json.loads(graded.files[grading.RESULTS])
     assert graded.row.total == (1 if compat else 0), data["tests"]
     assert ("aliases" in data["a2kit"]["notes"][0]) == compat
     if not compat:
-        report = graded.files[batch.REPORT]
+        report = graded.files[grading.REPORT]
         assert "has no attribute &#39;int&#39;" in report and "numpy.org" not in report, report
 
 
@@ -298,8 +298,8 @@ def test_a_model_appending_to_hidden_dims_does_not_break_the_grader(tmp_path, se
     )
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
     rub = _only(rub, {"fc_net_batchnorm_loss", "fc_net_batchnorm_grads", "fc_net_loss", "fc_net_dropout"})
-    graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
-    assert graded.row.total == graded.row.max_total == 4, json.loads(graded.files[batch.RESULTS])["tests"]
+    graded = grading.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    assert graded.row.total == graded.row.max_total == 4, json.loads(graded.files[grading.RESULTS])["tests"]
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -313,6 +313,6 @@ def test_keepdims_shapes_get_full_points_with_a_warning_unless_strict(tmp_path, 
     )
     zipped = subjects.cs231n_zip(tmp_path / "s.zip", pkg)
     rub = _only(rub, {"batchnorm_backward"}, strict_shapes=strict)
-    graded = batch.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
-    notes = json.loads(graded.files[batch.RESULTS])["a2kit"]["notes"]
+    graded = grading.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
+    notes = json.loads(graded.files[grading.RESULTS])["a2kit"]["notes"]
     assert graded.row.total == (0 if strict else 1) and any("shape warning" in n for n in notes) != strict, notes

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, cli, gradebook
+from grader import cli, gradebook, grading
 from grader import rubric as rubric_mod
 from grader.paths import project_root
 from tests.grader.subjects import our_layout
@@ -60,7 +60,7 @@ def test_an_instructors_week(tmp_path):
     our_layout(subs / "bob", ROOT / "student")
     (subs / "carol.zip").write_bytes(b"not a zip\n")
     # Monday: three submissions
-    rows = batch.grade([subs / "alice", subs / "bob", subs / "carol.zip"], out, rubric=rub, seed=SECRET)
+    rows = grading.grade([subs / "alice", subs / "bob", subs / "carol.zip"], out, rubric=rub, seed=SECRET)
     assert {r.submission: (r.status, r.total, r.why) for r in rows} == {
         "alice": ("graded", 2.0, "graded"),
         "bob": ("graded", 0.0, "graded"),
@@ -70,7 +70,7 @@ def test_an_instructors_week(tmp_path):
     # Tuesday: two late ones into the same folder; the gradebook and the summary keep the first three
     our_layout(subs / "dave", ROOT / "reference")
     our_layout(subs / "erin", ROOT / "student")
-    rows = batch.grade([subs / "dave", subs / "erin"], out, rubric=rub, seed=SECRET)
+    rows = grading.grade([subs / "dave", subs / "erin"], out, rubric=rub, seed=SECRET)
     assert [r.submission for r in rows] == ["dave", "erin"]
     book = _gradebook(out)
     assert list(book) == ["alice", "bob", "carol", "dave", "erin"]
@@ -87,7 +87,7 @@ def test_an_instructors_week(tmp_path):
     before = _mtimes(out)
     rows = {
         r.submission: r
-        for r in batch.grade([subs / "alice", subs / "bob", subs / "carol.zip"], out, rubric=rub, seed=SECRET)
+        for r in grading.grade([subs / "alice", subs / "bob", subs / "carol.zip"], out, rubric=rub, seed=SECRET)
     }
     assert rows["alice"].why == "unchanged" and rows["alice"].skipped
     assert rows["bob"].why == "regraded because its content changed" and rows["bob"].total == 2
@@ -101,17 +101,17 @@ def test_an_instructors_week(tmp_path):
     assert set(hashes) == set(gradebook.PARTS) and SECRET not in json.dumps(hashes)
     # Thursday: the rubric's points change, then the secret: everything named is regraded, with the reason
     rub2 = _rubric(tmp_path, points=2)
-    rows = batch.grade([subs / "alice"], out, rubric=rub2, seed=SECRET)
+    rows = grading.grade([subs / "alice"], out, rubric=rub2, seed=SECRET)
     assert rows[0].why == "regraded because the rubric changed" and rows[0].total == 4
-    rows = batch.grade([subs / "alice"], out, rubric=rub2, seed="another-secret")
+    rows = grading.grade([subs / "alice"], out, rubric=rub2, seed="another-secret")
     assert rows[0].why == "regraded because the secret changed"
-    rows = batch.grade([subs / "alice"], out, rubric=rub2, seed="another-secret", force=True)
+    rows = grading.grade([subs / "alice"], out, rubric=rub2, seed="another-secret", force=True)
     assert rows[0].why == "regraded because --force was given"
 
 
 def test_the_same_path_twice_is_graded_once(tmp_path):
     sub = our_layout(tmp_path / "alice", ROOT / "student")
-    rows = batch.grade([sub, sub, tmp_path / "alice" / "."], tmp_path / "out", rubric=_rubric(tmp_path), seed=SECRET)
+    rows = grading.grade([sub, sub, tmp_path / "alice" / "."], tmp_path / "out", rubric=_rubric(tmp_path), seed=SECRET)
     assert [r.submission for r in rows] == ["alice"]
     assert not (tmp_path / "out" / "alice-2").exists()
 
@@ -142,7 +142,7 @@ def test_grade_exit_code_and_console_say_what_each_run_did(tmp_path, capsys):
 @pytest.mark.parametrize("status", ["graded", "partial"])
 def test_a_graded_or_partial_row_does_not_fail_the_command(status, tmp_path, monkeypatch, capsys):
     row = gradebook.Row("s", status, {"q1": 0.0}, 0.0, 2.0, "")
-    monkeypatch.setattr(batch, "grade", lambda *a, **k: [row])
+    monkeypatch.setattr(grading, "grade", lambda *a, **k: [row])
     sub = our_layout(tmp_path / "s", ROOT / "student")
     _rubric(tmp_path)
     assert (
@@ -166,11 +166,18 @@ def test_midway_through_a_regrade_every_row_is_still_there(tmp_path):
     rub = _rubric(tmp_path)
     subs = [our_layout(tmp_path / name, ROOT / "student") for name in ("a", "b", "c")]
     out = tmp_path / "out"
-    batch.grade(subs, out, rubric=rub, seed=SECRET)
+    grading.grade(subs, out, rubric=rub, seed=SECRET)
     seen = []
 
-    def progress(row):
-        seen.append(sorted(_gradebook(out)))
+    class Reporter:
+        def start(self, total, skipped=0):
+            pass
 
-    batch.grade(subs, out, rubric=rub, seed=SECRET, force=True, workers=1, progress=progress)
+        def done(self, row):
+            seen.append(sorted(_gradebook(out)))
+
+        def finish(self):
+            pass
+
+    grading.grade(subs, out, rubric=rub, seed=SECRET, force=True, workers=1, reporter=Reporter())
     assert seen == [["a", "b", "c"]] * 3

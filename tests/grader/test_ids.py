@@ -7,7 +7,7 @@ import dataclasses
 import io
 import json
 
-from grader import batch, ids
+from grader import grading, ids
 from grader import rubric as rubric_mod
 from tests.grader.subjects import ROOT, our_layout
 
@@ -66,7 +66,7 @@ def test_a_batch_of_hostile_names_gives_one_safe_row_each(tmp_path):
         folder.mkdir()
         paths.append(our_layout(folder / name, ROOT / "reference"))
     out = tmp_path / "out"
-    rows = batch.grade(paths, out, rubric=rub, seed="ids-test")
+    rows = grading.grade(paths, out, rubric=rub, seed="ids-test")
     assert len(rows) == len(paths)
     records = list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))
     header, body = records[0], records[1:]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, cli, late
+from grader import cli, grading, late
 from grader import rubric as rubric_mod
 from grader.render import gradescope
 from grader.results import CheckResult, QuestionResult, Status
@@ -92,7 +92,7 @@ def test_grade_applies_the_policy_from_submitted_at_and_the_gradebook_shows_raw_
     times.write_text("submission,submitted_at\nontime,2026-03-28T20:00:00\nlate.zip,2026-03-30T12:00:00+02:00\n")
     out = tmp_path / "out"
     rub = rubric_mod.load(rub_file, require_all_checks=False)  # a one-check subset: the CLI wants whole questions
-    rows = batch.grade(
+    rows = grading.grade(
         [subs], out, rubric=rub, seed="s", workers=1, submitted_at=late.read_submitted_at(times, rub.late)
     )
     assert [r.status for r in rows] == ["graded"] * 3
@@ -106,7 +106,7 @@ def test_grade_applies_the_policy_from_submitted_at_and_the_gradebook_shows_raw_
     assert gradescope_schema.validate(data) == [] and data["score"] == 0.8
     assert "2 days late x 10% per day" in (out / "late" / "report.html").read_text()
     # a rerun rebuilds the same rows from results.json
-    again = batch.grade([subs], out, rubric=rubric_mod.load(rub_file, require_all_checks=False), seed="s", workers=1)
+    again = grading.grade([subs], out, rubric=rubric_mod.load(rub_file, require_all_checks=False), seed="s", workers=1)
     assert {r.submission: r.late and r.late["final"] for r in again}["late"] == 0.8
     assert (out / "gradebook.csv").read_text() == text
 

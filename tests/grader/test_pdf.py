@@ -49,7 +49,7 @@ def test_without_a_converter_the_reason_is_one_line_and_nothing_is_written(tmp_p
 def test_grade_pdf_writes_each_submissions_notebooks(tmp_path):
     import nbformat
 
-    from grader import batch
+    from grader import grading
     from tests.grader.subjects import ROOT, our_layout
     from tests.grader.test_collect import saved_notebook
 
@@ -62,7 +62,7 @@ def test_grade_pdf_writes_each_submissions_notebooks(tmp_path):
         "      - {id: affine_forward, points: 1}\n"
     )
     rub = rubric_mod.load(rub_file, require_all_checks=False)
-    (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed="s", workers=1, pdf=True)
+    (row,) = grading.grade([sub], tmp_path / "out", rubric=rub, seed="s", workers=1, pdf=True)
     assert row.status == "graded"
     target = tmp_path / "out" / "ana" / pdf.PDF_NAME
     text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import yaml
 
-from grader import batch, q5_notebook
+from grader import grading, q5_notebook
 from grader import rubric as rubric_mod
 from grader.checks import q5
 from grader.checks.base import Impl
@@ -206,7 +206,7 @@ def test_grade_from_the_notebook_and_the_module_wins(tmp_path):
     _zip(subs, "notebook")
     _zip(subs, "both", module=True)
     out = tmp_path / "out"
-    rows = {r.submission: r for r in batch.grade([subs], out, rubric=_q5_rubric(tmp_path), seed="q5-secret")}
+    rows = {r.submission: r for r in grading.grade([subs], out, rubric=_q5_rubric(tmp_path), seed="q5-secret")}
     assert rows["notebook"].status == "graded" and rows["notebook"].total == 10, _notes(out, "notebook")
     assert any(n.startswith("Q5 graded from PyTorch.ipynb: code cells") for n in _notes(out, "notebook"))
     assert not any("lacks pytorch_models.py" in n for n in _notes(out, "notebook"))
@@ -223,7 +223,7 @@ def test_hostile_notebook_cells_are_contained(tmp_path):
     _zip(subs, "exits", extra_cell="import os\nclass Probe:\n    os._exit(0)\n")
     _zip(subs, "fine")
     rub = _q5_rubric(tmp_path, only=("torch_flatten", "torch_module_two_layer_fc"), timeout=20)
-    rows = {r.submission: r for r in batch.grade([subs], tmp_path / "out", rubric=rub, seed="q5-secret")}
+    rows = {r.submission: r for r in grading.grade([subs], tmp_path / "out", rubric=rub, seed="q5-secret")}
     assert rows["hostile"].status == "partial" and rows["hostile"].total == 0  # its checks timed out
     assert rows["exits"].total == 0 and rows["exits"].status in ("graded", "partial")
     assert rows["fine"].status == "graded" and rows["fine"].total == rub.questions[0].points

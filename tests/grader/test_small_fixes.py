@@ -133,7 +133,7 @@ def test_a_warning_is_one_clean_line(capsys):
 
 
 def test_a_timeout_says_where_the_time_went(tmp_path):
-    from grader import batch
+    from grader import grading
     from grader import rubric as rubric_mod
     from tests.grader.subjects import our_layout
 
@@ -147,7 +147,7 @@ def test_a_timeout_says_where_the_time_went(tmp_path):
         "version: 1\nassignment: t\nquestions:\n  q1:\n    title: t\n    points: 1\n    checks:\n"
         "      - {id: relu_forward, points: 1, timeout: 2}\n"
     )
-    (row,) = batch.grade([sub], tmp_path / "out", rubric=rubric_mod.load(path), seed="s")
+    (row,) = grading.grade([sub], tmp_path / "out", rubric=rubric_mod.load(path), seed="s")
     assert row.status == "partial"
     import json
 

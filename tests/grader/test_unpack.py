@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, fixtures, rubric, stubs
+from grader import fixtures, grading, rubric, stubs
 from grader.checks import registry
 from grader.results import Status
 from grader.rubric import CheckSpec
@@ -354,10 +354,10 @@ def test_a_nested_cs231n_zip_is_graded_in_the_sandbox(tmp_path, style):
     assert lacking and all(p in ("pytorch_models.py", "tp2_ex3.py") or p.startswith("network/") for p in lacking), (
         lacking
     )
-    graded = batch.graded_by(rubric.load())  # grade's note names only what the default rubric uses
+    graded = grading.graded_by(rubric.load())  # grade's note names only what the default rubric uses
     assert not any(graded(Path(p)) for p in lacking if p.startswith("network/")) and graded(Path("pytorch_models.py"))
     assert graded(Path("classifiers/fc_net.py")) and graded(Path("layers.py"))
-    tp2 = batch.graded_by(rubric.load(ROOT / "rubrics" / "tp2.yaml"))
+    tp2 = grading.graded_by(rubric.load(ROOT / "rubrics" / "tp2.yaml"))
     assert tp2(Path("network/models.py")) and not tp2(Path("pytorch_models.py")) and not tp2(Path("classifiers/cnn.py"))
     if style == "absolute":
         assert "from cs231n.layers import *" in (trees / "cs231n" / "classifiers" / "fc_net.py").read_text()

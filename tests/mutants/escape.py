@@ -1,7 +1,7 @@
 """How often does a mutant escape its own question's checks under ``grade``? Measured in-process.
 
 Under ``grade`` a check runs on its public case and K hidden draws
-(``grader.batch.HiddenFixtures``); a mutant escapes a check under a secret when
+(``grader.grading.HiddenFixtures``); a mutant escapes a check under a secret when
 it passes all of them. Drawing cases is cheap and the reference and the
 mutants are plain Python packages, so this imports each mutant under a
 package name of its own (``a2kit_mutant_<i>``) and runs the checks here,
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.batch import HiddenFixtures
 from grader.checks import registry
 from grader.checks.base import Impl
+from grader.grading import HiddenFixtures
 
 from . import ROOT, Mutant, all_mutants, build_package
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch
+from grader import grading
 from grader import rubric as rubric_mod
 from grader.paths import project_root
 
@@ -59,7 +59,7 @@ def pages(tmp_path_factory):
     )
     rub = rubric_mod.load(rubric, require_all_checks=False)
     out = base / "out"
-    rows = batch.grade([base / "subs"], out, rubric=rub, seed="browser-secret", workers=2)
+    rows = grading.grade([base / "subs"], out, rubric=rub, seed="browser-secret", workers=2)
     assert [r.total for r in rows] == [2, 0]
     return base, out
 

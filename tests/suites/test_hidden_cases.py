@@ -54,7 +54,7 @@ def test_two_layer_init_hidden_weight_scale_is_never_one(secret):
 import os  # noqa: E402
 import random  # noqa: E402
 
-from grader import batch  # noqa: E402
+from grader import grading  # noqa: E402
 from grader import rubric as rubric_mod  # noqa: E402
 from grader.checks import base as checks_base  # noqa: E402
 from grader.checks import cases as cases_mod  # noqa: E402
@@ -78,7 +78,7 @@ EDGE_MUTANTS = list(a2_edges.MUTANTS)
 
 
 def _hidden_draws(check_id: str, secret: str, k: int = 3):
-    return [f.case for f in batch.HiddenFixtures(secret, ROOT).draws(check_id, k)[1:]]
+    return [f.case for f in grading.HiddenFixtures(secret, ROOT).draws(check_id, k)[1:]]
 
 
 def _sample(items, n: int, salt: str):

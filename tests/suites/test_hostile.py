@@ -1,4 +1,4 @@
-"""Hostile submissions through ``python -m grader grade`` (grader.batch.grade), each in a batch with honest ones.
+"""Hostile submissions through ``python -m grader grade`` (grader.grading.grade), each in a batch with honest ones.
 
 One batch per module grades every hostile submission of ``CASES`` together
 with three baselines: ``correct`` (the reference), ``buggy`` (a mutant of
@@ -51,7 +51,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, gradebook
+from grader import gradebook, grading
 from grader import rubric as rubric_mod
 from grader.sandbox import Sandbox
 from tests.grader import gradescope_schema
@@ -865,8 +865,8 @@ def graded(tmp_path_factory):
         mp.setenv("TMPDIR", str(tmp))
         mp.setattr(tempfile, "tempdir", str(tmp))
         clean_out = base / "clean"
-        clean = batch.grade([paths[s] for s in BASELINES], clean_out, rubric=rub, seed=SECRET)
-        rows = batch.grade([paths[s] for s in order], ctx.out, rubric=rub, seed=SECRET)
+        clean = grading.grade([paths[s] for s in BASELINES], clean_out, rubric=rub, seed=SECRET)
+        rows = grading.grade([paths[s] for s in order], ctx.out, rubric=rub, seed=SECRET)
     seconds = time.monotonic() - started
     leftover = survivors(MARK) + survivors(str(tmp))
     after = snapshot(ctx.sentinel, ctx.subs)

@@ -42,7 +42,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import batch, check, collect, gradebook
+from grader import check, collect, gradebook, grading
 from grader import rubric as rubric_mod
 from grader.checks import base as checks_base
 from grader.checks import registry
@@ -107,7 +107,7 @@ def roundtrip(tmp_path_factory):
     cs231n_zip(subs / "cs231n_absolute.zip", ROOT / "reference", prefix="assignment2/", absolute=True)
     collected_zip(subs / "stubs.zip", ROOT / "student", rub)
     out = base / "out"
-    rows = batch.grade(sorted(subs.iterdir()), out, rubric=rub, seed=SECRET)
+    rows = grading.grade(sorted(subs.iterdir()), out, rubric=rub, seed=SECRET)
     return rub, out, {r.submission: r for r in rows}
 
 
@@ -244,7 +244,7 @@ def mutant_batch(tmp_path_factory):
     for m in MUTANTS:
         build_package(m, subs / slug(m.name), package="student")
     started = time.monotonic()
-    rows = {r.submission: r for r in batch.grade([subs], base / "out", rubric=rub, seed=SECRET)}
+    rows = {r.submission: r for r in grading.grade([subs], base / "out", rubric=rub, seed=SECRET)}
     graded_s = time.monotonic() - started
 
     def under_check(m):

@@ -1,4 +1,4 @@
-"""``grade`` at scale: workers, the progress bar, Dask, executed notebooks, summary.html (grader.batch)."""
+"""``grade`` at scale: workers, the progress bar, Dask, executed notebooks, summary.html (grader.grading)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import batch, cli, gradebook
+from grader import cli, gradebook, grading
 from grader import rubric as rubric_mod
 from grader.paths import project_root
 from grader.progress import ProgressBar
@@ -63,8 +63,8 @@ def corpus(tmp_path_factory):
 def serial_and_parallel(corpus, tmp_path_factory):
     base, subs = corpus
     rub = _tiny_rubric(base)
-    one = batch.grade([subs], base / "one", rubric=rub, seed=SECRET, workers=1)
-    two = batch.grade([subs], base / "two", rubric=rub, seed=SECRET, workers=3)
+    one = grading.grade([subs], base / "one", rubric=rub, seed=SECRET, workers=1)
+    two = grading.grade([subs], base / "two", rubric=rub, seed=SECRET, workers=3)
     return base, rub, one, two
 
 
@@ -139,7 +139,7 @@ def test_summary_is_rebuilt_from_results_files_on_rerun(serial_and_parallel, tmp
     out = tmp_path / "out"
     shutil.copytree(base / "one", out)
     (out / "summary.html").unlink()
-    again = batch.grade([base / "subs"], out, rubric=rub, seed=SECRET)
+    again = grading.grade([base / "subs"], out, rubric=rub, seed=SECRET)
     assert all(r.skipped for r in again if r.status != "error")  # error rows are retried
     page = (out / "summary.html").read_text()
     assert f"{len(one)} submissions:" in page and "e-broken" in page
@@ -211,7 +211,7 @@ def test_dask_scheduler_grades_like_local_workers(serial_and_parallel, tmp_path)
         n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
     ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        rows = batch.grade(
+        rows = grading.grade(
             [base / "subs"], tmp_path / "out", rubric=rub, seed=SECRET, scheduler=cluster.scheduler_address
         )
     assert _key(rows) == _key(one)
@@ -247,8 +247,8 @@ def test_execute_notebooks_runs_them_sandboxed_and_reports_without_score_change(
     (sub / "notebooks").mkdir()
     _notebook(sub / "notebooks" / "Small.ipynb")
     rub = _tiny_rubric(tmp_path)
-    (plain,) = batch.grade([sub], tmp_path / "plain", rubric=rub, seed=SECRET)
-    (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET, execute_notebooks=True)
+    (plain,) = grading.grade([sub], tmp_path / "plain", rubric=rub, seed=SECRET)
+    (row,) = grading.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET, execute_notebooks=True)
     assert (row.status, row.scores, row.total) == (plain.status, plain.scores, plain.total)
     meta = json.loads((tmp_path / "out" / "nbsub" / "results.json").read_text())["a2kit"]
     runs = {n["name"]: n for n in meta["notebooks"]}

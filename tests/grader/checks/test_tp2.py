@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from grader import batch, check, collect, fixtures
+from grader import check, collect, fixtures, grading
 from grader import rubric as rubric_mod
 from grader.checks import registry, tp2
 from grader.checks.base import Impl
@@ -134,7 +134,7 @@ def test_batches_comparator_rejects_unshuffled_repeated_or_lossy_orders(orders, 
 def test_grade_with_the_tp2_rubric_gives_the_reference_full_marks(tmp_path, rub):
     sub = tmp_path / "subs" / "alice"
     shutil.copytree(ROOT / "reference", sub / "student", ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.c"))
-    rows = batch.grade([sub], tmp_path / "out", rubric=rub, seed="tp2-secret")
+    rows = grading.grade([sub], tmp_path / "out", rubric=rub, seed="tp2-secret")
     assert [r.status for r in rows] == ["graded"]
     with open(tmp_path / "out" / "gradebook.csv", newline="") as fh:
         table = list(csv.reader(fh))

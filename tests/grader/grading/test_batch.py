@@ -1,4 +1,4 @@
-"""``python -m grader grade``: the batch pipeline, its outputs and reruns (grader.batch)."""
+"""``python -m grader grade``: the batch pipeline, its outputs and reruns (grader.grading)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, cli
+from grader import cli, grading
 from grader import rubric as rubric_mod
 from grader.checks import registry
 from grader.paths import project_root
@@ -43,7 +43,7 @@ def graded(tmp_path_factory):
     cs231n_zip(subs / "legacy.zip", ROOT / "reference")
     (subs / "broken.zip").write_bytes(b"this is not a zip archive\n")
     out = base / "out"
-    rows = batch.grade([subs], out, rubric=gradable_rubric(), seed=SECRET)
+    rows = grading.grade([subs], out, rubric=gradable_rubric(), seed=SECRET)
     return subs, out, {r.submission: r for r in rows}
 
 
@@ -109,7 +109,7 @@ def test_report_notes_a_modified_non_editable_file(tmp_path):
     with open(sub / "student" / "solver.py", "a") as f:
         f.write("\n# changed\n")
     rub = rubric_mod.load(_tiny_rubric(tmp_path), require_all_checks=False)
-    (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
+    (row,) = grading.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
     assert row.status == "graded" and row.total == 2
     assert "solver.py" in (tmp_path / "out" / "tampered" / "report.html").read_text()
     assert any(
@@ -124,7 +124,7 @@ def test_rerun_skips_unless_forced(graded, tmp_path):
     shutil.copytree(out, out2)
     results = {sid: out2 / sid / "results.json" for sid in rows}
     before = {sid: p.stat().st_mtime_ns for sid, p in results.items()}
-    again = batch.grade([subs], out2, rubric=gradable_rubric(), seed=SECRET)
+    again = grading.grade([subs], out2, rubric=gradable_rubric(), seed=SECRET)
     assert {r.submission: (r.status, r.total, r.scores) for r in again} == {
         sid: (r.status, r.total, r.scores) for sid, r in rows.items()
     }
@@ -135,7 +135,7 @@ def test_rerun_skips_unless_forced(graded, tmp_path):
         sid: t for sid, t in before.items() if sid != "broken"
     }
     # --force regrades (the cheap one is enough to see it)
-    (forced,) = batch.grade([subs / "broken.zip"], out2, rubric=gradable_rubric(), seed=SECRET, force=True)
+    (forced,) = grading.grade([subs / "broken.zip"], out2, rubric=gradable_rubric(), seed=SECRET, force=True)
     assert not forced.skipped and forced.status == "error"
     assert results["broken"].stat().st_mtime_ns != before["broken"]
 
@@ -160,7 +160,7 @@ def test_an_infinite_loop_times_out_and_the_row_is_partial(tmp_path):
         )
     )
     rub = rubric_mod.load(_tiny_rubric(tmp_path, timeout=2), require_all_checks=False)
-    (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
+    (row,) = grading.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
     assert row.status == "partial"
     assert row.scores == {"q1": 1.0}
     tests = json.loads((tmp_path / "out" / "looping" / "results.json").read_text())["tests"]
@@ -168,14 +168,14 @@ def test_an_infinite_loop_times_out_and_the_row_is_partial(tmp_path):
 
 
 def test_secret_from_seed_env_or_file(tmp_path, monkeypatch):
-    monkeypatch.delenv(batch.SECRET_ENV, raising=False)
-    assert batch.resolve_secret("given", tmp_path) == "given"
-    first = batch.resolve_secret(None, tmp_path)
-    path = tmp_path / batch.SECRET_FILE
+    monkeypatch.delenv(grading.SECRET_ENV, raising=False)
+    assert grading.resolve_secret("given", tmp_path) == "given"
+    first = grading.resolve_secret(None, tmp_path)
+    path = tmp_path / grading.SECRET_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(first) >= 32
-    assert batch.resolve_secret(None, tmp_path) == first
-    monkeypatch.setenv(batch.SECRET_ENV, "from-env")
-    assert batch.resolve_secret(None, tmp_path) == "from-env"
+    assert grading.resolve_secret(None, tmp_path) == first
+    monkeypatch.setenv(grading.SECRET_ENV, "from-env")
+    assert grading.resolve_secret(None, tmp_path) == "from-env"
 
 
 def test_cli_exit_codes(tmp_path, capsys):
@@ -207,7 +207,7 @@ def test_a_loop_at_import_costs_one_timeout_not_one_per_check(tmp_path):
         "      - {id: relu_backward, points: 1, timeout: 3}\n      - {id: sgd_momentum, points: 1, timeout: 3}\n"
     )
     rub = rubric_mod.load(path, require_all_checks=False)
-    (row,) = batch.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
+    (row,) = grading.grade([sub], tmp_path / "out", rubric=rub, seed=SECRET)
     tests = json.loads((tmp_path / "out" / "hangs" / "results.json").read_text())["tests"]
     outputs = [t["output"] for t in tests]
     assert "timed out" in outputs[0]
@@ -220,19 +220,19 @@ def test_a_loop_at_import_costs_one_timeout_not_one_per_check(tmp_path):
 
 def test_a_question_the_reference_cannot_grade_here_is_a_usage_error(tmp_path, capsys, monkeypatch):
     """Without torch the reference cannot compute Q5's expected values: one line, exit 2, nothing graded."""
-    real = batch.HiddenFixtures.__getitem__
+    real = grading.HiddenFixtures.__getitem__
 
     def no_torch(self, check_id):
         if registry.get(check_id).question == "q5":
             raise NotImplementedError('PyTorch is not installed: pip install -e ".[torch]"')
         return real(self, check_id)
 
-    monkeypatch.setattr(batch.HiddenFixtures, "__getitem__", no_torch)
-    batch._HIDDEN.clear()
+    monkeypatch.setattr(grading.HiddenFixtures, "__getitem__", no_torch)
+    grading.hidden.CACHE.clear()
     good = our_layout(tmp_path / "good", ROOT / "reference", notebooks=True)
     assert cli.main(["grade", str(good), "--out", str(tmp_path / "out"), "--seed", "no-torch-secret"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and "q5 cannot be graded here: PyTorch is not installed" in err[-1]
     assert "rubric without q5" in err[-1]
     assert not (tmp_path / "out" / "good").exists()
-    batch._HIDDEN.clear()
+    grading.hidden.CACHE.clear()

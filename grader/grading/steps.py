@@ -1,0 +1,379 @@
+"""The pipeline of ``grade``, as data: ``STEPS``, run in order on one ``Job``, ending in ``render``.
+
+1. ``unpack``: extract the zip or copy the folder into a private temp dir
+   (``grader.unpack.unpack``: no escapes, no bombs, junk skipped);
+2. ``detect layout``: find ``student/`` or ``cs231n/`` (``detect_layout``);
+3. ``assemble``: the pristine tree (the released package with only the
+   student-editable files taken from the submission); its notes (modified
+   non-editable files, missing files) go into the report and results.json;
+   Q5 is extracted from ``PyTorch.ipynb`` when the package has none;
+4. ``edition``: a cs231n layout's edition (the rubric's, else detected); the
+   checks it lacks are not applicable;
+5. ``run checks``: every check of the rubric in ONE sandboxed child process
+   (``grader.runner.run_checks`` through ``grader.sandbox.Sandbox``, showing
+   only the assembled tree) on its public case and K hidden draws
+   (``HiddenFixtures``) packed into one task, under the check's timeout;
+6. ``run notebooks`` (``execute_notebooks`` only): each notebook executed top
+   to bottom in a sandbox of its own; a failure is a note, never a score;
+7. ``score``: on the trusted side, against the reference's expected values;
+8. ``render``: the row, ``results.json`` (Gradescope's format with an
+   ``a2kit`` field) and ``report.html`` (``grader.render.report``), as text.
+
+A failure at any step but ``render`` gives status ``error`` with the one-line
+reason, and ``render`` still runs. Status ``graded``: every check ended pass,
+fail or not implemented; ``partial``: some check raised, crashed or timed out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .. import __version__
+from .. import rubric as rubric_mod
+from .. import unpack as unpack_mod
+from ..checks import registry
+from ..checks.base import MODULES
+from ..gradebook import Row
+from ..q5_notebook import q5_from_notebook
+from ..render import report as report_mod
+from ..results import QuestionResult, Status
+from ..runner import Task, run_checks, run_notebooks
+from ..sandbox import NOTEBOOK_GRADER_FILES, NOTEBOOK_LIMITS
+from ..scoring import score_question
+from .hidden import HiddenFixtures
+from .job import Job
+from .outputs import REPORT, RESULTS, Graded
+from .plan import original_name
+
+
+def unpack(job: Job) -> None:
+    unpack_mod.unpack(job.submission, job.tmp / "unpacked")
+
+
+def detect_layout(job: Job) -> None:
+    job.layout = unpack_mod.detect_layout(job.tmp / "unpacked", job.submission)
+
+
+def assemble(job: Job) -> None:
+    job.notes = unpack_mod.assemble(
+        job.layout,
+        job.release_root / "student",
+        job.tmp / "tree",
+        editable=editable(job.release_root),
+        graded=graded_by(job.rubric),
+    )
+    if any(q.id == "q5" for q in job.rubric.questions):
+        job.notes = q5_from_notebook(job.layout, job.tmp / "tree" / job.layout.package, job.notes)
+
+
+def edition(job: Job) -> None:
+    """cs231n layout: its edition (the rubric's, else detected); the checks it lacks are not applicable."""
+    if job.layout.kind != "cs231n":
+        return
+    from .. import editions
+
+    if job.rubric.edition:
+        job.edition, how = editions.lookup(job.rubric.edition), "as the rubric or --edition says"
+    else:
+        job.edition, how = editions.detect(job.layout.package_dir, job.layout.notebooks)
+    job.rubric, dropped = editions.apply_to_rubric(job.rubric, job.edition)
+    note = f"cs231n edition {job.edition.name} ({how})"
+    if dropped:
+        note += f"; not applicable (not run, no points at stake): {', '.join(dropped)}"
+    if numpy_compat(job):
+        note += "; NumPy's removed aliases (np.int, np.float, ...) restored"
+    job.notes.insert(0, note)
+
+
+def run(job: Job) -> None:
+    checks = registry.all_checks()
+    tasks = []
+    for q in job.rubric.questions:
+        for spec in q.checks:
+            check = checks[spec.id]
+            k = job.rubric.draws(spec)
+            case, payload = job.hidden.packed(spec.id, k), job.hidden.payload(spec.id, k)
+            # one time limit for all the check's cases: they take milliseconds each on correct code,
+            # the rubric's timeouts are seconds, and a hang costs one timeout, not one per case
+            tasks.append(Task(spec.id, case, spec.timeout or check.timeout, payload))
+    tree = job.tmp / "tree"
+    job.outcomes = run_checks(
+        job.layout.package,
+        [str(tree)],
+        tasks,
+        launcher=job.launcher_factory(tree),
+        edition=job.edition.name if job.edition else None,
+        numpy_compat=numpy_compat(job),
+    )
+
+
+def notebooks(job: Job) -> None:
+    """With ``execute_notebooks``: run each notebook in a sandbox of its own; failures are notes, not scores."""
+    if not job.execute_notebooks or not job.layout.notebooks:
+        return
+    from ..sandbox import Sandbox
+
+    job.notebook_runs = run_notebooks(
+        job.layout.notebooks,
+        tree=job.tmp / "tree",
+        package=job.layout.package,
+        release_root=job.release_root,
+        workdir=job.tmp,
+        launcher=Sandbox(limits=NOTEBOOK_LIMITS, grader_files=NOTEBOOK_GRADER_FILES),
+    )
+
+
+def score(job: Job) -> None:
+    checks = registry.all_checks()
+    fixtures = {
+        spec.id: job.hidden.draws(spec.id, job.rubric.draws(spec)) for q in job.rubric.questions for spec in q.checks
+    }
+    hidden = not job.hidden.public  # hidden cases: no value of them in any message (issue 11)
+    strict = bool(job.rubric.strict_shapes)
+    job.results = [
+        score_question(q, checks, job.outcomes, fixtures, hidden=hidden, strict_shapes=strict)
+        for q in job.rubric.questions
+    ]
+    warned = [
+        c.check_id for q in job.results for c in q.checks if c.passed and c.message.startswith("passed with a warning")
+    ]
+    if warned:
+        job.notes.append(
+            f"shape warning (full points; rubric strict_shapes: true fails them): {', '.join(warned)} "
+            "returned right values in a shape differing only by singleton dimensions"
+        )
+
+
+def render(job: Job) -> Graded:
+    """The row, results.json and report.html of the job, as it stands (also after an error)."""
+    from ..render import gradescope
+
+    status = "error" if job.error is not None else status_of(job.results)
+    message = job.error if job.error is not None else message_of(status, job.results, job.notes)
+    blobs = pdf(job) if job.pdf and status != "error" else {}  # first: its notes go into both files
+    scores = {q.id: 0.0 for q in job.rubric.questions}
+    scores.update({q.question: float(q.points) for q in job.results})
+    total = float(sum(scores.values()))
+    row = Row(job.id, status, scores, total, float(job.rubric.max_total), message)
+    problems = ([message] if status == "error" else []) + list(job.notes)
+    seconds = time.monotonic() - job.started
+    a2kit = {
+        "submission": job.id,
+        "original_name": job.original_name or original_name(job.submission),
+        "status": status,
+        "scores": scores,
+        "total": total,
+        "max_total": row.max_total,
+        "message": message,
+        "notes": list(job.notes),
+        "seconds": round(seconds, 3),
+        # the sandboxed worker's peak resident memory, as it reported it (informative: bench/grade.py)
+        "peak_rss_mib": round(max((o.rss_kib for o in job.outcomes.values()), default=0) / 1024, 1),
+        "rubric": {"path": Path(job.rubric.path).name, "version": job.rubric.version},
+        "edition": job.edition.name if job.edition else None,
+        "version": __version__,
+    }
+    if job.notebook_runs is not None:
+        a2kit["notebooks"] = [{"name": r.name, "ok": r.ok, "message": r.message} for r in job.notebook_runs]
+    late = None
+    if job.rubric.late is not None and job.submitted_at is not None and status != "error":
+        late = job.rubric.late.assess(job.submitted_at, total)
+        job.notes.append(late["explanation"])
+        a2kit["late"], row.late = late, late
+        problems.append(late["explanation"])
+    output = message if status == "error" else "\n".join([f"Total: {total:g} / {row.max_total:g}", *job.notes])
+    visibility = {c.id: c.visibility for q in job.rubric.questions for c in q.checks}
+    data = gradescope.results_json(
+        job.results, execution_time=seconds, output=output, a2kit=a2kit, visibility=visibility
+    )
+    data["score"] = late["final"] if late else total
+    # the report first: results.json is what marks the submission as graded
+    files = {REPORT: report_mod.render(report_data(job, status, problems)), RESULTS: json.dumps(data, indent=2) + "\n"}
+    return Graded(row, files, blobs)
+
+
+#: The pipeline, in order; ``render`` is always last and also runs after a failed step.
+STEPS: list[tuple[str, Callable[[Job], object]]] = [
+    ("unpack", unpack),
+    ("detect layout", detect_layout),
+    ("assemble", assemble),
+    ("edition", edition),  # after assemble (which starts the notes)
+    ("run checks", run),
+    ("run notebooks", notebooks),
+    ("score", score),
+    ("render", render),
+]
+
+
+def grade_submission(
+    submission: Path,
+    sid: str,
+    *,
+    rubric: rubric_mod.Rubric,
+    hidden: HiddenFixtures,
+    release_root: Path,
+    launcher_factory: Callable[[Path], object] | None = None,
+    execute_notebooks: bool = False,
+    submitted_at=None,
+    pdf: bool = False,
+    original: str = "",
+) -> Graded:
+    """Run ``STEPS`` on one submission; nothing is written (see ``write_outputs``). Thread-safe.
+
+    ``submitted_at`` (an aware datetime): the rubric's late policy applies to this time.
+    ``original``: the name as given, when ``submission`` is not that path (a Dask worker's resolved path).
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="a2kit-grade-"))
+    os.chmod(tmp, 0o755)
+    job = Job(
+        submission,
+        sid,
+        tmp,
+        rubric,
+        hidden,
+        release_root,
+        launcher_factory or default_launcher_factory,
+        execute_notebooks=execute_notebooks,
+        pdf=pdf,
+        submitted_at=submitted_at,
+        original_name=original,
+    )
+    *steps, (_, last) = STEPS
+    try:
+        for name, step in steps:
+            try:
+                step(job)
+            except unpack_mod.SubmissionError as exc:
+                job.error = str(exc)
+            except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
+                job.error = f"{name} failed: {exc.__class__.__name__}: {exc}"[:500]
+            if job.error is not None:
+                job.results = []
+                break
+        return last(job)
+    finally:
+        unpack_mod.remove_tree(tmp)
+
+
+# ---------------------------------------------------------------------------
+# What the steps share
+
+
+def numpy_compat(job: Job) -> bool:
+    if job.rubric.numpy_compat is not None:
+        return job.rubric.numpy_compat
+    return bool(job.edition and job.edition.numpy_compat)
+
+
+def graded_by(rubric: rubric_mod.Rubric) -> Callable[[Path], bool]:
+    """Whether a package file (``network/models.py``) holds code the rubric's checks call.
+
+    From each check's ``calls`` (``"fc_net.TwoLayerNet"``, ``"network.Network"``):
+    the module (``MODULES`` maps short names) or the subpackage it names. A
+    cs231n-layout submission graded with the A2 rubric lacks ``network/``, and
+    that is not worth a note in its report.
+    """
+    checks = registry.all_checks()
+    modules = {
+        MODULES.get(call.split(".")[0], call.split(".")[0]).replace(".", "/")
+        for q in rubric.questions
+        for spec in q.checks
+        for call in checks[spec.id].calls
+    }
+
+    def graded(rel: Path) -> bool:
+        name = Path(rel).with_suffix("").as_posix()
+        return any(name == m or name.startswith(m + "/") for m in modules)
+
+    return graded
+
+
+_EDITABLE: dict[Path, list[Path]] = {}
+_EDITABLE_LOCK = threading.Lock()
+
+
+def editable(release_root: Path) -> list[Path]:
+    """The student-editable files of the release (``grader.stubs``), computed once per release."""
+    with _EDITABLE_LOCK:
+        if release_root not in _EDITABLE:
+            from .. import stubs
+
+            _EDITABLE[release_root] = list(stubs.editable_files(release_root / "reference"))
+        return _EDITABLE[release_root]
+
+
+def default_launcher_factory(tree: Path):
+    """The sandbox that shows the checks only ``tree``."""
+    from ..sandbox import Sandbox
+
+    return Sandbox(visible=(tree,))
+
+
+def status_of(results: Sequence[QuestionResult]) -> str:
+    bad = {Status.ERROR, Status.TIMEOUT}
+    return "partial" if any(c.status in bad for q in results for c in q.checks) else "graded"
+
+
+def message_of(status: str, results: Sequence[QuestionResult], notes: Sequence[str]) -> str:
+    if status == "partial":
+        n = sum(1 for q in results for c in q.checks if c.status in (Status.ERROR, Status.TIMEOUT))
+        msg = f"{n} check{'s' if n != 1 else ''} raised, crashed or timed out"
+    else:
+        msg = ""
+    if notes:
+        msg = "; ".join(filter(None, [msg, f"{len(notes)} note{'s' if len(notes) != 1 else ''} (see report)"]))
+    return msg
+
+
+def report_data(job: Job, status: str, problems: Sequence[str]) -> report_mod.ReportData:
+    facts = [
+        ("submission", job.id),
+        ("status", status),
+        ("layout", job.layout.kind if job.layout else "-"),
+        ("edition", job.edition.name if job.edition else "-"),
+        ("graded", dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()),
+        ("a2kit", __version__),
+        ("rubric", f"{Path(job.rubric.path).name} (version {job.rubric.version})"),
+    ]
+    return report_mod.ReportData(
+        title=f"{job.rubric.assignment}: {job.id}",
+        results=job.results,
+        facts=facts,
+        problems=list(problems),
+        notebook_runs=job.notebook_runs,
+        notebooks=job.layout.notebooks if job.layout else (),
+    )
+
+
+def pdf(job: Job) -> dict[str, bytes]:
+    """``grade --pdf``: the submission's notebooks (executed ones with ``--execute-notebooks``) as one PDF."""
+    from .. import notebooks as nbmod
+    from .. import pdf as pdf_mod
+    from ..render import html
+
+    if job.notebook_runs is not None:
+        sections = [s for s in report_mod.notebook_sections(job.notebook_runs, ()) if s.body]
+    else:
+        sections = []
+        for path in job.layout.notebooks if job.layout else ():
+            try:
+                sections.append(html.notebook_section(nbmod.read(path), path.name))
+            except Exception as exc:  # noqa: BLE001 - a notebook that does not render is noted
+                job.notes.append(f"{path.name}: not in the PDF ({exc.__class__.__name__})")
+    if not sections:
+        job.notes.append("no PDF written: no notebook to print")
+        return {}
+    target = job.tmp / pdf_mod.PDF_NAME
+    try:
+        pdf_mod.write(pdf_mod.notebooks_page(sections, title=f"{job.rubric.assignment}: {job.id}"), target)
+    except pdf_mod.PdfUnavailable as exc:
+        job.notes.append(f"no PDF written: {exc}")
+        return {}
+    return {pdf_mod.PDF_NAME: target.read_bytes()}
