@@ -1,6 +1,6 @@
 """The untrusted side of ``grade --execute-notebooks``: runs a submission's notebooks.
 
-Started by ``grader.runner.run_notebooks`` as ``python -m grader.nbworker JOBDIR
+Started by ``grader.nbrunner.run_notebooks`` as ``python -m grader.nbworker JOBDIR
 FD CMDFD`` inside the sandbox (with the grader copy of
 ``grader.sandbox.NOTEBOOK_GRADER_FILES``). ``JOBDIR/job.json`` lists the
 notebooks; each is executed top to bottom by ``grader.notebooks.execute``

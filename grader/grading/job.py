@@ -9,8 +9,8 @@ from pathlib import Path
 
 from .. import rubric as rubric_mod
 from .. import unpack as unpack_mod
+from ..nbrunner import NotebookRun
 from ..results import QuestionResult
-from ..runner import NotebookRun
 from .hidden import HiddenFixtures
 
 

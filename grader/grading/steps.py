@@ -41,10 +41,11 @@ from .. import unpack as unpack_mod
 from ..checks import registry
 from ..checks.base import MODULES
 from ..gradebook import Row
+from ..nbrunner import run_notebooks
 from ..q5_notebook import q5_from_notebook
 from ..render import report as report_mod
 from ..results import QuestionResult, Status
-from ..runner import Task, run_checks, run_notebooks
+from ..runner import Task, run_checks
 from ..sandbox import NOTEBOOK_GRADER_FILES, NOTEBOOK_LIMITS
 from ..scoring import score_question
 from .hidden import HiddenFixtures

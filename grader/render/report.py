@@ -30,7 +30,7 @@ class ReportData:
     problems: Sequence[str] = ()
     """The error and the notes, one line each."""
     notebook_runs: Sequence | None = None
-    """``grader.runner.NotebookRun`` per executed notebook (``--execute-notebooks``), else None."""
+    """``grader.nbrunner.NotebookRun`` per executed notebook (``--execute-notebooks``), else None."""
     notebooks: Sequence[Path] = ()
     """The submission's saved notebooks (listed, not rendered, when none was executed)."""
 
