@@ -213,6 +213,16 @@ class _Validator:
             raise self.fail(node, f"{where}: {value!r} is not one of {', '.join(VISIBILITIES)}")
         return value
 
+    def flag(self, node: yaml.Node, where: str) -> bool:
+        value = self.scalar(node, where)
+        if not isinstance(value, bool):
+            raise self.fail(node, f"{where} must be true or false")
+        return value
+
+    def optional(self, items: dict, key: str, parse, where: str, default):
+        """``parse(node, where)`` of ``items[key]``'s value, or ``default`` when the key is absent."""
+        return parse(items[key][1], where) if key in items else default
+
     def count(self, node: yaml.Node, where: str) -> int:
         value = self.scalar(node, where)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -227,11 +237,46 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
     from .checks import registry
 
     path = Path(path) if path is not None else default_rubric_path()
+    v = _Validator(str(path))
+    root = _compose(path)
+    top = v.mapping(root, "the rubric")
+    v.keys(root, top, TOP_KEYS, "the rubric")
+    version = v.scalar(top["version"][1], "version")
+    if version not in SUPPORTED_VERSIONS:
+        raise v.fail(top["version"][1], f"version: unsupported rubric version {version!r} (supported: 1)")
+    assignment = str(v.scalar(top["assignment"][1], "assignment"))
+    if require_all_checks is None:
+        require_all_checks = v.optional(top, "all_checks", v.flag, "all_checks", False)
+    hidden_cases = v.optional(top, "hidden_cases", v.count, "hidden_cases", DEFAULT_HIDDEN_CASES)
+    qnode = top["questions"][1]
+    questions_raw = v.mapping(qnode, "questions")
+    if not questions_raw:
+        raise v.fail(qnode, "questions: at least one question is required")
+    top_visibility = v.optional(top, "visibility", v.visibility, "visibility", DEFAULT_VISIBILITY)
+    late = None
+    if "late" in top:
+        from . import late as late_mod
+
+        late = late_mod.parse(v, top["late"][1])
+    known = registry.all_checks()
+    seen_checks: dict[str, str] = {}
+    questions = tuple(
+        _question(v, qid, qval, known, seen_checks, top_visibility, require_all_checks)
+        for qid, (_qkey, qval) in questions_raw.items()
+    )
+    numpy_compat = v.optional(top, "numpy_compat", v.flag, "numpy_compat", None)
+    strict = v.optional(top, "strict_shapes", v.flag, "strict_shapes", False)
+    return Rubric(
+        str(path), int(version), assignment, questions, late, _edition(v, top), numpy_compat, strict, hidden_cases
+    )
+
+
+def _compose(path: Path) -> yaml.Node:
+    """The rubric file's YAML node tree, or a one-line ``RubricError`` naming the file (and line)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RubricError(f"{path}: cannot read the rubric ({exc.strerror or exc})") from exc
-    v = _Validator(str(path))
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -240,96 +285,78 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
         raise RubricError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
     if root is None:
         raise RubricError(f"{path}: the rubric is empty")
-    top = v.mapping(root, "the rubric")
-    v.keys(root, top, TOP_KEYS, "the rubric")
-    version = v.scalar(top["version"][1], "version")
-    if version not in SUPPORTED_VERSIONS:
-        raise v.fail(top["version"][1], f"version: unsupported rubric version {version!r} (supported: 1)")
-    assignment = str(v.scalar(top["assignment"][1], "assignment"))
-    if require_all_checks is None:
-        flag = v.scalar(top["all_checks"][1], "all_checks") if "all_checks" in top else False
-        if not isinstance(flag, bool):
-            raise v.fail(top["all_checks"][1], "all_checks must be true or false")
-        require_all_checks = flag
-    hidden_cases = v.count(top["hidden_cases"][1], "hidden_cases") if "hidden_cases" in top else DEFAULT_HIDDEN_CASES
-    qnode = top["questions"][1]
-    questions_raw = v.mapping(qnode, "questions")
-    if not questions_raw:
-        raise v.fail(qnode, "questions: at least one question is required")
-    top_visibility = v.visibility(top["visibility"][1], "visibility") if "visibility" in top else DEFAULT_VISIBILITY
-    late = None
-    if "late" in top:
-        from . import late as late_mod
+    return root
 
-        late = late_mod.parse(v, top["late"][1])
-    known = registry.all_checks()
-    seen_checks: dict[str, str] = {}
-    questions = []
-    for qid, (_qkey, qval) in questions_raw.items():
-        where = f"questions.{qid}"
-        items = v.mapping(qval, where)
-        v.keys(qval, items, QUESTION_KEYS, where)
-        title = str(v.scalar(items["title"][1], f"{where}.title"))
-        points = v.number(items["points"][1], f"{where}.points")
-        extra = v.scalar(items["extra_credit"][1], f"{where}.extra_credit") if "extra_credit" in items else False
-        if not isinstance(extra, bool):
-            raise v.fail(items["extra_credit"][1], f"{where}.extra_credit must be true or false")
-        notebook = str(v.scalar(items["notebook"][1], f"{where}.notebook")) if "notebook" in items else None
-        qvis = v.visibility(items["visibility"][1], f"{where}.visibility") if "visibility" in items else top_visibility
-        cnode = items["checks"][1]
-        if not isinstance(cnode, yaml.SequenceNode) or not cnode.value:
-            raise v.fail(cnode, f"{where}.checks must be a non-empty list")
-        checks = []
-        for i, item in enumerate(cnode.value):
-            cwhere = f"{where}.checks[{i}]"
-            citems = v.mapping(item, cwhere)
-            v.keys(item, citems, CHECK_KEYS, cwhere)
-            cid = str(v.scalar(citems["id"][1], f"{cwhere}.id"))
-            if cid not in known:
-                raise v.fail(citems["id"][1], f"{cwhere}.id: unknown check id '{cid}'")
-            if known[cid].question != qid:
-                raise v.fail(
-                    citems["id"][1],
-                    f"{cwhere}.id: check '{cid}' belongs to question '{known[cid].question}', not '{qid}'",
-                )
-            if cid in seen_checks:
-                raise v.fail(citems["id"][1], f"{cwhere}.id: check '{cid}' is listed twice")
-            seen_checks[cid] = qid
-            cpoints = v.number(citems["points"][1], f"{cwhere}.points")
-            tol = (
-                v.number(citems["tolerance"][1], f"{cwhere}.tolerance", positive=True)
-                if "tolerance" in citems
-                else None
-            )
-            timeout = (
-                v.number(citems["timeout"][1], f"{cwhere}.timeout", positive=True) if "timeout" in citems else None
-            )
-            cvis = v.visibility(citems["visibility"][1], f"{cwhere}.visibility") if "visibility" in citems else qvis
 
-            draws = v.count(citems["hidden_cases"][1], f"{cwhere}.hidden_cases") if "hidden_cases" in citems else None
-            checks.append(CheckSpec(cid, cpoints, tol, timeout, cvis, draws))
-        total = sum(c.points for c in checks)
-        if abs(total - points) > 1e-9:
-            raise v.fail(items["points"][1], f"{where}.points is {points:g} but its checks add up to {total:g}")
-        if require_all_checks:
-            missing = sorted(c.id for c in known.values() if c.question == qid and c.id not in seen_checks)
-            if missing:
-                raise v.fail(cnode, f"{where}.checks: missing check ids {', '.join(missing)}")
-        questions.append(QuestionSpec(qid, title, points, extra, notebook, tuple(checks)))
-    edition = None
-    if "edition" in top:
-        from . import editions
+def _question(
+    v: _Validator,
+    qid: str,
+    qval: yaml.Node,
+    known: dict,
+    seen_checks: dict[str, str],
+    top_visibility: str,
+    require_all_checks: bool,
+) -> QuestionSpec:
+    """One entry of ``questions``, its checks validated against the registry (``seen_checks`` is filled)."""
+    where = f"questions.{qid}"
+    items = v.mapping(qval, where)
+    v.keys(qval, items, QUESTION_KEYS, where)
+    title = str(v.scalar(items["title"][1], f"{where}.title"))
+    points = v.number(items["points"][1], f"{where}.points")
+    extra = v.optional(items, "extra_credit", v.flag, f"{where}.extra_credit", False)
+    notebook = str(v.scalar(items["notebook"][1], f"{where}.notebook")) if "notebook" in items else None
+    qvis = v.optional(items, "visibility", v.visibility, f"{where}.visibility", top_visibility)
+    cnode = items["checks"][1]
+    if not isinstance(cnode, yaml.SequenceNode) or not cnode.value:
+        raise v.fail(cnode, f"{where}.checks must be a non-empty list")
+    checks = [
+        _check(v, f"{where}.checks[{i}]", item, qid, known, seen_checks, qvis) for i, item in enumerate(cnode.value)
+    ]
+    total = sum(c.points for c in checks)
+    if abs(total - points) > 1e-9:
+        raise v.fail(items["points"][1], f"{where}.points is {points:g} but its checks add up to {total:g}")
+    if require_all_checks:
+        missing = sorted(c.id for c in known.values() if c.question == qid and c.id not in seen_checks)
+        if missing:
+            raise v.fail(cnode, f"{where}.checks: missing check ids {', '.join(missing)}")
+    return QuestionSpec(qid, title, points, extra, notebook, tuple(checks))
 
-        try:
-            edition = editions.lookup(v.scalar(top["edition"][1], "edition")).name
-        except editions.EditionError as exc:
-            raise v.fail(top["edition"][1], f"edition: {exc}") from exc
-    numpy_compat = v.scalar(top["numpy_compat"][1], "numpy_compat") if "numpy_compat" in top else None
-    if numpy_compat is not None and not isinstance(numpy_compat, bool):
-        raise v.fail(top["numpy_compat"][1], "numpy_compat must be true or false")
-    strict = v.scalar(top["strict_shapes"][1], "strict_shapes") if "strict_shapes" in top else False
-    if not isinstance(strict, bool):
-        raise v.fail(top["strict_shapes"][1], "strict_shapes must be true or false")
-    return Rubric(
-        str(path), int(version), assignment, tuple(questions), late, edition, numpy_compat, strict, hidden_cases
+
+def _check(
+    v: _Validator, where: str, item: yaml.Node, qid: str, known: dict, seen_checks: dict[str, str], qvis: str
+) -> CheckSpec:
+    """One entry of a question's ``checks``: a known id of this question, listed once."""
+    citems = v.mapping(item, where)
+    v.keys(item, citems, CHECK_KEYS, where)
+    idnode = citems["id"][1]
+    cid = str(v.scalar(idnode, f"{where}.id"))
+    if cid not in known:
+        raise v.fail(idnode, f"{where}.id: unknown check id '{cid}'")
+    if known[cid].question != qid:
+        raise v.fail(idnode, f"{where}.id: check '{cid}' belongs to question '{known[cid].question}', not '{qid}'")
+    if cid in seen_checks:
+        raise v.fail(idnode, f"{where}.id: check '{cid}' is listed twice")
+    seen_checks[cid] = qid
+
+    def positive(node, at):
+        return v.number(node, at, positive=True)
+
+    return CheckSpec(
+        cid,
+        v.number(citems["points"][1], f"{where}.points"),
+        v.optional(citems, "tolerance", positive, f"{where}.tolerance", None),
+        v.optional(citems, "timeout", positive, f"{where}.timeout", None),
+        v.optional(citems, "visibility", v.visibility, f"{where}.visibility", qvis),
+        v.optional(citems, "hidden_cases", v.count, f"{where}.hidden_cases", None),
     )
+
+
+def _edition(v: _Validator, top: dict) -> str | None:
+    if "edition" not in top:
+        return None
+    from . import editions
+
+    try:
+        return editions.lookup(v.scalar(top["edition"][1], "edition")).name
+    except editions.EditionError as exc:
+        raise v.fail(top["edition"][1], f"edition: {exc}") from exc
