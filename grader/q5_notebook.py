@@ -36,6 +36,8 @@ import json
 import re
 from pathlib import Path
 
+from .q5_adapter import ADAPTER, OPEN, PRELUDE, RESIZE, TRAIN, TRAIN_PART2
+
 #: Bounds of the trusted-side reading.
 MAX_BYTES = 20 * 1024 * 1024
 MAX_CELLS = 600
@@ -61,156 +63,6 @@ NAMES = {
     "check_accuracy": ("check_accuracy", "check_accuracy_part34"),
     "train": ("train", "train_part34"),
 }
-
-PRELUDE = '''"""Q5 as built by the grader from PyTorch.ipynb (see the report for the cells used)."""
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-import torch.optim as optim
-import numpy as np
-device = torch.device("cpu")
-dtype = torch.float32
-print_every = 100
-IMAGE_SIZE = 32
-'''
-
-#: Fixed code appended to the module (runs in the sandbox): each edition's names onto the checks'.
-ADAPTER = '''
-
-# ---- adapter (written by the grader) ----
-import contextlib as _contextlib
-import inspect as _inspect
-import io as _io
-import re as _re
-
-
-def _nb_missing(name, looked_for):
-    def missing(*args, **kwargs):
-        raise NotImplementedError(f"{name}: not found in PyTorch.ipynb (looked for {looked_for})")
-    missing.__name__ = name
-    return missing
-
-
-def _nb_accuracy(fn, *args):
-    """fn(*args) as a float; editions whose check_accuracy returns nothing print 'Got n / m correct'."""
-    buf = _io.StringIO()
-    with _contextlib.redirect_stdout(buf):
-        acc = fn(*args)
-    if acc is None:
-        found = _re.findall(r"Got (\\d+) / (\\d+) correct", buf.getvalue()[-100000:])
-        if not found:
-            raise ValueError("check_accuracy returned nothing and printed no 'Got n / m correct' line")
-        acc = int(found[-1][0]) / max(int(found[-1][1]), 1)
-    return float(acc)
-
-
-def _nb_wants(fn, name):
-    try:
-        return name in _inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _nb_run_with_loaders(fn, args, loader_train, loader_val, epochs):
-    """An edition's loop that reads the loaders (and print_every) from the notebook's globals."""
-    g = globals()
-    g["loader_train"], g["loader_val"], g["loader_test"] = loader_train, loader_val, loader_val
-    g["print_every"] = 10 ** 9
-    with _contextlib.redirect_stdout(_io.StringIO()):
-        fn(*args)
-'''
-
-_TRAIN_PART2 = """
-_nb_train_part2 = train_part2
-_nb_check_part2 = check_accuracy_part2
-
-
-def check_accuracy_part2(loader, model_fn, params):
-    return _nb_accuracy(_nb_check_part2, loader, model_fn, params)
-
-
-def train_part2(model_fn, params, learning_rate, loader_train=None, loader_val=None, epochs=1, print_every=100):
-    if _nb_wants(_nb_train_part2, "loader_train"):
-        with _contextlib.redirect_stdout(_io.StringIO()):
-            return _nb_train_part2(
-                model_fn, params, learning_rate, loader_train, loader_val, epochs=epochs, print_every=0
-            )
-    history = []
-    for _ in range(epochs):
-        _nb_run_with_loaders(_nb_train_part2, (model_fn, params, learning_rate), loader_train, loader_val, 1)
-        if loader_val is not None:
-            history.append(check_accuracy_part2(loader_val, model_fn, params))
-    return history
-"""
-
-_TRAIN = """
-_nb_train = {train}
-_nb_check = {check}
-
-
-def check_accuracy(loader, model):
-    return _nb_accuracy(_nb_check, loader, model)
-
-
-def train(model, optimizer, loader_train, loader_val, epochs=1, print_every=100):
-    if _nb_wants(_nb_train, "loader_train"):
-        with _contextlib.redirect_stdout(_io.StringIO()):
-            return _nb_train(model, optimizer, loader_train, loader_val, epochs=epochs, print_every=0)
-    history = []
-    for _ in range(epochs):
-        _nb_run_with_loaders(_nb_train, (model, optimizer, 1), loader_train, loader_val, 1)
-        history.append(check_accuracy(loader_val, model))
-    return history
-"""
-
-_RESIZE = '''
-
-def _nb_resize(model, channels, sizes, what):
-    """The notebook's Sequential rebuilt with the check's sizes: Conv2d i maps channels[i] to
-    channels[i + 1]; Linear j maps sizes[j] to sizes[j + 1] (sizes[0] None: scaled from the notebook's
-    in_features by the last channel count); every other layer is kept as it is."""
-    layers = list(model.children()) if isinstance(model, nn.Sequential) else None
-    if layers is None:
-        raise TypeError(f"{what} in PyTorch.ipynb is a {type(model).__name__}, not an nn.Sequential")
-    convs = [m for m in layers if isinstance(m, nn.Conv2d)]
-    linears = [m for m in layers if isinstance(m, nn.Linear)]
-    if len(convs) != len(channels) - 1 or len(linears) != len(sizes) - 1:
-        raise ValueError(f"{what} in PyTorch.ipynb has {len(convs)} Conv2d and {len(linears)} Linear layers, "
-                         f"expected {len(channels) - 1} and {len(sizes) - 1}")
-    out, ci, li = [], 0, 0
-    for m in layers:
-        if isinstance(m, nn.Conv2d):
-            m = nn.Conv2d(channels[ci], channels[ci + 1], m.kernel_size, stride=m.stride, padding=m.padding,
-                          dilation=m.dilation, bias=m.bias is not None)
-            ci += 1
-        elif isinstance(m, nn.Linear):
-            d_in = sizes[li]
-            if d_in is None:
-                d_in = m.in_features // max(convs[-1].out_channels, 1) * channels[-1]
-            m = nn.Linear(d_in, sizes[li + 1], bias=m.bias is not None)
-            li += 1
-        out.append(m)
-    return nn.Sequential(*out)
-
-
-def sequential_two_layer_fc(input_size, hidden_size, num_classes):
-    sizes = [input_size, hidden_size, num_classes]
-    return _nb_resize(_nb_sequential_fc(), [0], sizes, "the Sequential two-layer network")
-
-
-def sequential_three_layer_convnet(in_channel, channel_1, channel_2, num_classes):
-    return _nb_resize(_nb_sequential_conv(), [in_channel, channel_1, channel_2], [None, num_classes],
-                      "the Sequential three-layer convnet")
-'''
-
-_OPEN = """
-
-def make_open_model(in_channel=3, num_classes=10):
-    model, optimizer = _nb_open_model()
-    if model is None or optimizer is None:
-        raise NotImplementedError("the open-ended model: PyTorch.ipynb's cell leaves model or optimizer None")
-    return model, optimizer
-"""
 
 
 @dataclasses.dataclass
@@ -335,116 +187,139 @@ def _builder(name: str, statements: list[str], returns: str) -> str:
     return f"\n\ndef {name}():\n    model = optimizer = None\n{body}    return {returns}\n"
 
 
-def extract(path: Path) -> Extraction:
-    """The module built from the notebook at ``path`` (never executed here)."""
-    cells = _cells(path)
-    pieces: list[str] = []
-    used: list[int] = []
-    problems: list[str] = []
-    defined: set[str] = set()
-    # what the module binds at its top level so far: a call-free statement reading anything else
-    # (a name whose call-assignment was dropped) would raise NameError at import, so it is not kept there
-    bound = set(_ALWAYS_BOUND)
-    star = False
-    seq_fc = seq_conv = open_model = self_reported = None
-    in_open = False
-    code_no = 0
-    for cell in cells:
+class _Walk:
+    """The notebook's cells, walked once in order: what the module keeps, and the three models' cells."""
+
+    def __init__(self):
+        self.pieces: list[str] = []
+        self.used: list[int] = []
+        self.problems: list[str] = []
+        self.defined: set[str] = set()
+        # what the module binds at its top level so far: a call-free statement reading anything else
+        # (a name whose call-assignment was dropped) would raise NameError at import, so it is not kept there
+        self.bound = set(_ALWAYS_BOUND)
+        self.star = False
+        self.models: dict[str, tuple[int, list[str]] | None] = dict.fromkeys(_MODEL_BUILDERS)
+        self.self_reported = None
+        self.in_open = False
+        self.code_no = 0
+
+    def cell(self, cell: dict) -> None:
         kind = cell.get("cell_type")
         src = _text(cell)
         if kind == "markdown":
             if any(line.lstrip().startswith("#") and _OPEN_HEADING.search(line) for line in src.splitlines()):
-                in_open = True
-            continue
-        if kind != "code":
-            continue
-        code_no += 1
+                self.in_open = True
+        elif kind == "code":
+            self.code_no += 1
+            self.code(cell, src)
+
+    def code(self, cell: dict, src: str) -> None:
         if len(src) > MAX_CELL_CHARS:
-            problems.append(f"code cell {code_no} (over {MAX_CELL_CHARS} characters)")
-            continue
+            self.problems.append(f"code cell {self.code_no} (over {MAX_CELL_CHARS} characters)")
+            return
+        clean = _clean(src)
         try:
-            tree = ast.parse(_clean(src))
+            tree = ast.parse(clean)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            problems.append(f"code cell {code_no} ({type(exc).__name__})")
-            continue
+            self.problems.append(f"code cell {self.code_no} ({type(exc).__name__})")
+            return
         kept: list[str] = []
         assigns: list[str] = []
         model_value = None
         for node in tree.body:
-            seg = ast.get_source_segment(_clean(src), node)
-            if seg is None:
-                continue
-            bound |= _bound_by(node)
-            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
-                star = True  # unknown names: every name counts as bound, as before
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                kept.append(
-                    "try:\n" + "".join("    " + ln + "\n" for ln in seg.splitlines()) + "except Exception:\n    pass"
-                )
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                kept.append(seg)
-                defined.add(node.name)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                calls = _call_names(node.value)
-                if any(_FORBIDDEN_CALL.search(c) for c in calls):
-                    continue
-                if "cuda" in seg:  # dtype = torch.cuda.FloatTensor, device = "cuda": the prelude's CPU settings stay
-                    continue
-                names = _targets(node)
-                if "model" in names:
-                    model_value = node.value
-                if not calls and (star or _loads(node.value) <= bound):
-                    kept.append(seg)
-                    bound.update(names)
-                else:
-                    assigns.append(seg)
+            seg = ast.get_source_segment(clean, node)
+            if seg is not None:
+                model_value = self.statement(node, seg, kept, assigns) or model_value
         if model_value is not None:
-            statements = [s for s in kept if not s.startswith("try:")] + assigns
-            if in_open:
-                open_model = (code_no, statements)
-                self_reported = _saved_accuracy(cell)
-            elif _is_sequential(model_value):
-                has_conv = "Conv2d" in _call_names(model_value)
-                if has_conv:
-                    seq_conv = (code_no, statements)
-                else:
-                    seq_fc = (code_no, statements)
+            self.model(cell, model_value, [s for s in kept if not s.startswith("try:")] + assigns)
         if kept:
-            pieces.append(f"\n# ---- PyTorch.ipynb, code cell {code_no} ----\n" + "\n".join(kept) + "\n")
-            used.append(code_no)
+            self.pieces.append(f"\n# ---- PyTorch.ipynb, code cell {self.code_no} ----\n" + "\n".join(kept) + "\n")
+            self.used.append(self.code_no)
 
+    def statement(self, node: ast.stmt, seg: str, kept: list[str], assigns: list[str]):
+        """Keep ``node`` at module level, in the cell's builder (``assigns``), or not at all; the model's value."""
+        self.bound |= _bound_by(node)
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            self.star = True  # unknown names: every name counts as bound, as before
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            kept.append(
+                "try:\n" + "".join("    " + ln + "\n" for ln in seg.splitlines()) + "except Exception:\n    pass"
+            )
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            kept.append(seg)
+            self.defined.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            calls = _call_names(node.value)
+            if any(_FORBIDDEN_CALL.search(c) for c in calls):
+                return None
+            if "cuda" in seg:  # dtype = torch.cuda.FloatTensor, device = "cuda": the prelude's CPU settings stay
+                return None
+            names = _targets(node)
+            if not calls and (self.star or _loads(node.value) <= self.bound):
+                kept.append(seg)
+                self.bound.update(names)
+            else:
+                assigns.append(seg)
+            return node.value if "model" in names else None
+        return None
+
+    def model(self, cell: dict, value: ast.expr, statements: list[str]) -> None:
+        """A cell assigning ``model``: the open-ended model, or one of the two ``nn.Sequential`` ones."""
+        if self.in_open:
+            self.models["make_open_model"] = (self.code_no, statements)
+            self.self_reported = _saved_accuracy(cell)
+        elif _is_sequential(value):
+            conv = "Conv2d" in _call_names(value)
+            self.models["sequential_three_layer_convnet" if conv else "sequential_two_layer_fc"] = (
+                self.code_no,
+                statements,
+            )
+
+
+#: What the adapter builds from a model's cell: name -> (builder function, what was looked for, what it returns)
+_MODEL_BUILDERS = {
+    "sequential_two_layer_fc": ("_nb_sequential_fc", "model = nn.Sequential(...) without Conv2d", "model"),
+    "sequential_three_layer_convnet": ("_nb_sequential_conv", "model = nn.Sequential(...) with Conv2d", "model"),
+    "make_open_model": ("_nb_open_model", "model and optimizer in the open-ended section", "(model, optimizer)"),
+}
+
+
+def extract(path: Path) -> Extraction:
+    """The module built from the notebook at ``path`` (never executed here)."""
+    walk = _Walk()
+    for cell in _cells(path):
+        walk.cell(cell)
     found: dict[str, str] = {}
     missing: list[str] = []
     adapter = [ADAPTER]
     for name, options in NAMES.items():
-        have = [o for o in options if o in defined]
+        have = [o for o in options if o in walk.defined]
         if have:
             found[name] = have[-1]
         else:
             missing.append(name)
             adapter.append(f"{name} = _nb_missing({name!r}, {' or '.join(options)!r})\n")
     if "train_part2" in found and "check_accuracy_part2" in found:
-        adapter.append(_TRAIN_PART2)
+        adapter.append(TRAIN_PART2)
     if "train" in found and "check_accuracy" in found:
-        adapter.append(_TRAIN.format(train=found["train"], check=found["check_accuracy"]))
-    adapter.append(_RESIZE)
-    for what, got, fn, label in (
-        ("sequential_two_layer_fc", seq_fc, "_nb_sequential_fc", "model = nn.Sequential(...) without Conv2d"),
-        ("sequential_three_layer_convnet", seq_conv, "_nb_sequential_conv", "model = nn.Sequential(...) with Conv2d"),
-        ("make_open_model", open_model, "_nb_open_model", "model and optimizer in the open-ended section"),
-    ):
+        adapter.append(TRAIN.format(train=found["train"], check=found["check_accuracy"]))
+    adapter.append(RESIZE)
+    for what, (fn, label, returns) in _MODEL_BUILDERS.items():
+        got = walk.models[what]
         if got is None:
             missing.append(what)
             adapter.append(f"{fn} = _nb_missing({what!r}, {label!r})\n")
             continue
         cell_no, statements = got
-        used.append(cell_no)
+        walk.used.append(cell_no)
         found[what] = f"code cell {cell_no}"
-        returns = "(model, optimizer)" if what == "make_open_model" else "model"
         adapter.append(_builder(fn, statements, returns))
-    adapter.append(_OPEN)
-    source = PRELUDE + "".join(pieces) + "".join(adapter)
-    return Extraction(source, sorted(set(used)), found, missing, problems, self_reported)
+    adapter.append(OPEN)
+    source = PRELUDE + "".join(walk.pieces) + "".join(adapter)
+    return Extraction(
+        source, sorted(set(walk.used)), found, missing, problems=walk.problems, self_reported=walk.self_reported
+    )
 
 
 def find_notebook(notebooks) -> Path | None:
