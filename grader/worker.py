@@ -15,6 +15,7 @@ Nothing here decides a score: the trusted side rebuilds the arrays from raw
 bytes (``grader.channel.unpack_arrays``), validates them and compares them with values the worker
 never sees.
 """
+
 from __future__ import annotations
 
 import json
@@ -140,52 +141,28 @@ def main(argv: list[str]) -> int:
     for entry in reversed(job["sys_path"]):
         sys.path.insert(0, entry)
 
-    import numpy as np
+    import numpy  # noqa: F401 - imported before "ready": start-up is not charged to the first check
 
-    from . import editions
-    from .checks import cases as cases_mod
-    from .checks import registry
-    from .checks.base import Case
+    from . import channel, editions  # noqa: F401 - the same
+    from .checks import cases, registry  # noqa: F401 - the same
 
     if job.get("numpy_compat"):
         editions.restore_numpy_aliases()
     edition = editions.EDITIONS.get(job.get("edition") or "")
     impl = editions.adapt(_WatchedImpl(job["package"], emit, job.get("poisoned") or {}), edition)
-    package_dir = ""
-    for entry in job["sys_path"]:
-        candidate = os.path.join(entry, *job["package"].split("."))
-        if os.path.isdir(candidate):
-            package_dir = os.path.abspath(candidate)
-            break
+    package_dir = _package_dir(job)
     _PACKAGE_DIR[0] = package_dir
-    from .channel import pack_arrays
 
     emit(event="ready")
     for index in commands():
         item = job["checks"][index]
         check_id = item["id"]
-        spec, payload = [], b""
         emit(event="start", id=check_id)
         started = time.perf_counter()
         status, message, location = "ok", "", ""
+        spec, payload = [], b""
         try:
-            check = registry.get(check_id)
-            with np.load(jobdir / "in" / f"{check_id}.npz", allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-            case = Case(arrays, item.get("params", {}))
-            if cases_mod.is_packed(case.params):  # grade: the public case and K hidden draws
-                outputs = {}
-                for i, one in enumerate(cases_mod.unpack(case)):
-                    outputs.update(cases_mod.prefix(i, {k: np.asarray(v) for k, v in check.run(impl, one).items()}))
-            else:
-                outputs = {k: np.asarray(v) for k, v in check.run(impl, case).items()}
-            nones = sorted(k for k, v in outputs.items() if v.dtype == object and v.shape == () and v.item() is None)
-            if nones:
-                raise TypeError(f"returned None (for {', '.join(nones)}): the function must return its result")
-            odd = sorted(k for k, v in outputs.items() if v.dtype.kind not in "biufc")
-            if odd:
-                raise TypeError(f"returned {', '.join(odd)} as a value that is not a plain numeric array")
-            spec, payload = pack_arrays(outputs)
+            spec, payload = _run_one(jobdir, item, impl)
         except NotImplementedError as exc:
             status, location = "not_implemented", _location(exc, package_dir)
             message = str(exc)[:300] or "not implemented yet"
@@ -208,6 +185,44 @@ def main(argv: list[str]) -> int:
             rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # informative only (bench, report)
         )
     return 0
+
+
+def _package_dir(job: dict) -> str:
+    """The implementation package's folder on the job's sys.path ('' when it is not a folder)."""
+    for entry in job["sys_path"]:
+        candidate = os.path.join(entry, *job["package"].split("."))
+        if os.path.isdir(candidate):
+            return os.path.abspath(candidate)
+    return ""
+
+
+def _run_one(jobdir: Path, item: dict, impl) -> tuple[list, bytes]:
+    """Run one check (each of its packed cases) on its arrays; its outputs packed for the channel."""
+    import numpy as np
+
+    from .channel import pack_arrays
+    from .checks import cases as cases_mod
+    from .checks import registry
+    from .checks.base import Case
+
+    check_id = item["id"]
+    check = registry.get(check_id)
+    with np.load(jobdir / "in" / f"{check_id}.npz", allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    case = Case(arrays, item.get("params", {}))
+    if cases_mod.is_packed(case.params):  # grade: the public case and K hidden draws
+        outputs = {}
+        for i, one in enumerate(cases_mod.unpack(case)):
+            outputs.update(cases_mod.prefix(i, {k: np.asarray(v) for k, v in check.run(impl, one).items()}))
+    else:
+        outputs = {k: np.asarray(v) for k, v in check.run(impl, case).items()}
+    nones = sorted(k for k, v in outputs.items() if v.dtype == object and v.shape == () and v.item() is None)
+    if nones:
+        raise TypeError(f"returned None (for {', '.join(nones)}): the function must return its result")
+    odd = sorted(k for k, v in outputs.items() if v.dtype.kind not in "biufc")
+    if odd:
+        raise TypeError(f"returned {', '.join(odd)} as a value that is not a plain numeric array")
+    return pack_arrays(outputs)
 
 
 if __name__ == "__main__":
