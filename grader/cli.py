@@ -161,6 +161,35 @@ def _cmd_data(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _grade_rubric(args: argparse.Namespace):
+    """The rubric, with ``--edition`` and ``--numpy-compat`` applied."""
+    rub = _load_rubric(args)
+    if args.edition is None and args.numpy_compat is None:
+        return rub
+    import dataclasses
+
+    from . import editions
+
+    try:
+        edition = editions.lookup(args.edition).name if args.edition is not None else rub.edition
+    except editions.EditionError as exc:
+        raise UsageError(f"--edition: {exc}") from exc
+    compat = args.numpy_compat if args.numpy_compat is not None else rub.numpy_compat
+    return dataclasses.replace(rub, edition=edition, numpy_compat=compat)
+
+
+def _submitted_at(args: argparse.Namespace, rub) -> dict | None:
+    """``--submitted-at FILE``: submission id -> aware datetime, for the rubric's late policy."""
+    if not args.submitted_at:
+        return None
+    from . import late
+
+    try:
+        return late.read_submitted_at(Path(args.submitted_at), rub.late)
+    except late.LateError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 class _GradeProgress(ProgressBar):
     """The bar, and a line per submission: graded / unchanged / regraded because X, then the status."""
 
@@ -176,18 +205,7 @@ class _GradeProgress(ProgressBar):
 def _cmd_grade(args: argparse.Namespace) -> ExitCode:
     from . import gradebook, grading
 
-    rub = _load_rubric(args)
-    if args.edition is not None or args.numpy_compat is not None:
-        import dataclasses
-
-        from . import editions
-
-        try:
-            edition = editions.lookup(args.edition).name if args.edition is not None else rub.edition
-        except editions.EditionError as exc:
-            raise UsageError(f"--edition: {exc}") from exc
-        compat = args.numpy_compat if args.numpy_compat is not None else rub.numpy_compat
-        rub = dataclasses.replace(rub, edition=edition, numpy_compat=compat)
+    rub = _grade_rubric(args)
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
@@ -198,17 +216,9 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
         secret = grading.resolve_secret(args.seed)
     except (OSError, ValueError) as exc:
         raise UsageError(f"secret: {exc}") from exc
-
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers}: must be at least 1")
-    submitted_at = None
-    if args.submitted_at:
-        from . import late
-
-        try:
-            submitted_at = late.read_submitted_at(Path(args.submitted_at), rub.late)
-        except late.LateError as exc:
-            raise UsageError(str(exc)) from exc
+    submitted_at = _submitted_at(args, rub)
     try:
         rows = grading.grade(
             [Path(s) for s in args.submissions],
