@@ -100,20 +100,7 @@ def unpack_arrays(spec, payload: bytes) -> dict:
         raise ProtocolError("outputs without a valid description")
     arrays, offset = {}, 0
     for entry in spec:
-        if not (isinstance(entry, list) and len(entry) == 3):
-            raise ProtocolError("outputs without a valid description")
-        name, dtype, shape = entry
-        if not (isinstance(name, str) and len(name) <= 100 and name.isidentifier()) or name in arrays:
-            raise ProtocolError("an output with an invalid name")
-        if not (isinstance(dtype, str) and _DTYPE.match(dtype)):
-            raise ProtocolError("returned a value that is not a plain numeric array")
-        if not (isinstance(shape, list) and len(shape) <= _MAX_DIMS
-                and all(type(d) is int and 0 <= d <= MAX_PAYLOAD for d in shape)):
-            raise ProtocolError("an output with an invalid shape")
-        try:
-            dt = np.dtype(dtype)
-        except TypeError:
-            raise ProtocolError("returned a value that is not a plain numeric array") from None
+        name, dt, shape = _entry(entry, arrays)
         count = 1
         for d in shape:
             count *= d
@@ -125,6 +112,29 @@ def unpack_arrays(spec, payload: bytes) -> dict:
     if offset != len(payload):
         raise ProtocolError("outputs longer than they say")
     return arrays
+
+
+def _entry(entry, seen: dict):
+    """One ``[name, dtype, shape]`` of an output description, checked: (name, numpy dtype, shape)."""
+    import numpy as np
+
+    if not (isinstance(entry, list) and len(entry) == 3):
+        raise ProtocolError("outputs without a valid description")
+    name, dtype, shape = entry
+    if not (isinstance(name, str) and len(name) <= 100 and name.isidentifier()) or name in seen:
+        raise ProtocolError("an output with an invalid name")
+    if not (isinstance(dtype, str) and _DTYPE.match(dtype)):
+        raise ProtocolError("returned a value that is not a plain numeric array")
+    if not (
+        isinstance(shape, list)
+        and len(shape) <= _MAX_DIMS
+        and all(type(d) is int and 0 <= d <= MAX_PAYLOAD for d in shape)
+    ):
+        raise ProtocolError("an output with an invalid shape")
+    try:
+        return name, np.dtype(dtype), shape
+    except TypeError:
+        raise ProtocolError("returned a value that is not a plain numeric array") from None
 
 
 class HeadTail:

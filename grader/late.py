@@ -167,56 +167,15 @@ def parse(v, node) -> LatePolicy:
     """The rubric's ``late:`` block (``v``: the rubric's validator, for FILE:LINE: key: reason errors)."""
     items = v.mapping(node, "late")
     v.keys(node, items, LATE_KEYS, "late")
-    zone_node = items["timezone"][1]
-    zone = str(v.scalar(zone_node, "late.timezone"))
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise v.fail(
-            zone_node, f"late.timezone: unknown time zone {zone!r} (an IANA name such as Europe/Madrid)"
-        ) from None
-    dnode = items["deadline"][1]
-    draw = v.scalar(dnode, "late.deadline")
-    try:
-        deadline = draw if isinstance(draw, dt.datetime) else dt.datetime.fromisoformat(str(draw))
-    except ValueError:
-        raise v.fail(
-            dnode, f'late.deadline: {dnode.value!r} is not a date and time (e.g. "2026-03-28 23:59")'
-        ) from None
-    if deadline.tzinfo is not None:
-        raise v.fail(dnode, "late.deadline: give the local time without an offset; the zone is late.timezone")
-    deadline = deadline.replace(tzinfo=tz)
-
-    def duration(key: str, where: str, node) -> dt.timedelta:
-        d = parse_duration(v.scalar(node, where))
-        if d is None:
-            raise v.fail(node, f"{where}: {node.value!r} is not a duration (e.g. 90, 15m, 2h, 1d)")
-        return d
-
-    grace = duration("grace", "late.grace", items["grace"][1]) if "grace" in items else dt.timedelta(0)
-    cap = v.number(items["cap"][1], "late.cap") if "cap" in items else 100.0
-    if cap > 100:
-        raise v.fail(items["cap"][1], f"late.cap: {cap:g} is more than 100 percent")
+    zone = str(v.scalar(items["timezone"][1], "late.timezone"))
+    deadline = _deadline(v, items["deadline"][1], _zone(v, items["timezone"][1], zone))
+    grace = _duration(v, items["grace"][1], "late.grace") if "grace" in items else dt.timedelta(0)
+    cap = _percent(v, items["cap"][1], "late.cap") if "cap" in items else 100.0
     if "table" in items:
         for key in ("penalty", "per"):
             if key in items:
                 raise v.fail(items[key][0], f"late.{key}: give either a table or penalty/per, not both")
-        tnode = items["table"][1]
-        if not hasattr(tnode, "value") or not isinstance(tnode.value, list) or not tnode.value:
-            raise v.fail(tnode, "late.table must be a non-empty list of {until, penalty}")
-        rows = []
-        for i, row in enumerate(tnode.value):
-            where = f"late.table[{i}]"
-            ritems = v.mapping(row, where)
-            v.keys(row, ritems, ROW_KEYS, where)
-            until = duration("until", f"{where}.until", ritems["until"][1])
-            p = v.number(ritems["penalty"][1], f"{where}.penalty")
-            if p > 100:
-                raise v.fail(ritems["penalty"][1], f"{where}.penalty: {p:g} is more than 100 percent")
-            if rows and until <= rows[-1][0]:
-                raise v.fail(ritems["until"][1], f"{where}.until: the rows must grow")
-            rows.append((until, p))
-        return LatePolicy(deadline, zone, grace, cap=cap, table=tuple(rows))
+        return LatePolicy(deadline, zone, grace, cap=cap, table=_table(v, items["table"][1]))
     if "penalty" not in items:
         raise v.fail(node, "late: missing key 'penalty' (or a 'table')")
     penalty = v.number(items["penalty"][1], "late.penalty")
@@ -224,6 +183,56 @@ def parse(v, node) -> LatePolicy:
     if per not in ("day", "hour"):
         raise v.fail(items["per"][1], f"late.per: {per!r} is not day or hour")
     return LatePolicy(deadline, zone, grace, penalty, per, cap)
+
+
+def _zone(v, node, zone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise v.fail(node, f"late.timezone: unknown time zone {zone!r} (an IANA name such as Europe/Madrid)") from None
+
+
+def _deadline(v, node, tz: ZoneInfo) -> dt.datetime:
+    """``late.deadline``: a local date and time, in the block's time zone."""
+    raw = v.scalar(node, "late.deadline")
+    try:
+        deadline = raw if isinstance(raw, dt.datetime) else dt.datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise v.fail(node, f'late.deadline: {node.value!r} is not a date and time (e.g. "2026-03-28 23:59")') from None
+    if deadline.tzinfo is not None:
+        raise v.fail(node, "late.deadline: give the local time without an offset; the zone is late.timezone")
+    return deadline.replace(tzinfo=tz)
+
+
+def _duration(v, node, where: str) -> dt.timedelta:
+    d = parse_duration(v.scalar(node, where))
+    if d is None:
+        raise v.fail(node, f"{where}: {node.value!r} is not a duration (e.g. 90, 15m, 2h, 1d)")
+    return d
+
+
+def _percent(v, node, where: str) -> float:
+    p = v.number(node, where)
+    if p > 100:
+        raise v.fail(node, f"{where}: {p:g} is more than 100 percent")
+    return p
+
+
+def _table(v, node) -> tuple[tuple[dt.timedelta, float], ...]:
+    """``late.table``: rows of {until, penalty}, ``until`` growing."""
+    if not hasattr(node, "value") or not isinstance(node.value, list) or not node.value:
+        raise v.fail(node, "late.table must be a non-empty list of {until, penalty}")
+    rows: list[tuple[dt.timedelta, float]] = []
+    for i, row in enumerate(node.value):
+        where = f"late.table[{i}]"
+        items = v.mapping(row, where)
+        v.keys(row, items, ROW_KEYS, where)
+        until = _duration(v, items["until"][1], f"{where}.until")
+        p = _percent(v, items["penalty"][1], f"{where}.penalty")
+        if rows and until <= rows[-1][0]:
+            raise v.fail(items["until"][1], f"{where}.until: the rows must grow")
+        rows.append((until, p))
+    return tuple(rows)
 
 
 def read_submitted_at(path: Path, policy: LatePolicy | None) -> dict[str, dt.datetime]:
