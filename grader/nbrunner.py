@@ -106,23 +106,8 @@ def run_notebooks(
         while pending and time.monotonic() < deadline_all:
             jobdir = base / f"run{attempt}"
             attempt += 1
-            root = (
-                jobdir / "root"
-            )  # inside the job folder (the sandbox gives it to its user): the only place the child may write
-            _handout_root(root, Path(tree) / package, package, Path(release_root))
             todo = [e for e in entries if e["id"] in {t.check_id for t in pending}]
-            for e in todo:
-                shutil.copyfile(e["source"], root / "notebooks" / e["name"])
-            job = {
-                "mode": "notebooks",
-                "package": package,
-                "root": str(root),
-                "cell_timeout": cell_timeout,
-                "notebooks": [
-                    {"id": e["id"], "name": e["name"], "path": str(root / "notebooks" / e["name"])} for e in todo
-                ],
-            }
-            (jobdir / "job.json").write_text(json.dumps(job))
+            _write_notebook_job(jobdir, todo, tree, package, release_root, cell_timeout)
             done = run_worker(
                 jobdir,
                 pending,
@@ -134,17 +119,7 @@ def run_notebooks(
                 cell_timeout=cell_timeout,
                 max_payload=NOTEBOOK_MAX_BYTES,
             )
-            for e in todo:
-                if e["id"] not in done:
-                    continue
-                outcome = done[e["id"]]
-                nb, problem = _read_notebook(outcome.payload)
-                message = "" if outcome.status == "ok" else outcome.message
-                if outcome.status == "ok" and problem:
-                    message = problem
-                runs[e["id"]] = NotebookRun(
-                    e["name"], outcome.status == "ok" and nb is not None, message, outcome.seconds, nb
-                )
+            runs.update({e["id"]: _notebook_run(e["name"], done[e["id"]]) for e in todo if e["id"] in done})
             pending = [t for t in pending if t.check_id not in runs]
     finally:
         remove_tree(base)
@@ -152,3 +127,30 @@ def run_notebooks(
         if t.check_id not in runs:
             runs[t.check_id] = NotebookRun(e["name"], False, "not run: the notebooks' time budget is spent")
     return [runs[t.check_id] for t in tasks]
+
+
+def _write_notebook_job(jobdir: Path, todo: list[dict], tree: Path, package: str, release_root, cell_timeout) -> None:
+    """``jobdir/root``, laid out like the handout with the notebooks to run, and ``jobdir/job.json``."""
+    root = (
+        jobdir / "root"
+    )  # inside the job folder (the sandbox gives it to its user): the only place the child may write
+    _handout_root(root, Path(tree) / package, package, Path(release_root))
+    for e in todo:
+        shutil.copyfile(e["source"], root / "notebooks" / e["name"])
+    job = {
+        "mode": "notebooks",
+        "package": package,
+        "root": str(root),
+        "cell_timeout": cell_timeout,
+        "notebooks": [{"id": e["id"], "name": e["name"], "path": str(root / "notebooks" / e["name"])} for e in todo],
+    }
+    (jobdir / "job.json").write_text(json.dumps(job))
+
+
+def _notebook_run(name: str, outcome) -> NotebookRun:
+    """A notebook's ``Outcome`` as a ``NotebookRun``: the executed copy, ok only if it came back readable."""
+    nb, problem = _read_notebook(outcome.payload)
+    message = "" if outcome.status == "ok" else outcome.message
+    if outcome.status == "ok" and problem:
+        message = problem
+    return NotebookRun(name, outcome.status == "ok" and nb is not None, message, outcome.seconds, nb)
