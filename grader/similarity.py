@@ -66,10 +66,11 @@ def _copydetect():
 
 def student_code(submission: Path, editable: Sequence[Path], tmp: Path) -> str:
     """The submission's editable files, each under a ``# file: NAME`` line, in ``editable`` order."""
+    from . import layout as layout_mod
     from . import unpack as unpack_mod
 
     dest = unpack_mod.unpack(submission, tmp / "unpacked")
-    layout = unpack_mod.detect_layout(dest, submission)
+    layout = layout_mod.detect_layout(dest, submission)
     parts = []
     for rel in editable:
         f = layout.package_dir / rel

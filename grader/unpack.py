@@ -1,4 +1,4 @@
-"""Submissions in: unpack a zip or a folder safely, find the work, assemble a pristine tree.
+"""Submissions in: unpack a zip or a folder safely, refusing whatever could escape or exhaust the disk.
 
 The first steps of instructor grading (``python -m grader grade``), all on the
 trusted side and none of them executing submitted code:
@@ -12,29 +12,11 @@ trusted side and none of them executing submitted code:
    ``.DS_Store``, ``__pycache__``, ``*.pyc``, ``.ipynb_checkpoints``, ``.git``,
    a bundled CIFAR-10 folder) is skipped. Every refusal is a ``SubmissionError``
    whose one-line message names the submission and the entry.
-2. ``detect_layout(root)``: find the package that holds the work, ``student/``
-   (this kit's layout and the zip ``python -m grader collect`` writes, with its
-   ``MANIFEST.json``) or ``cs231n/`` (the cs231n starter code's layout), at the
-   top or one folder down (``assignment2/cs231n/...``), and the notebooks
-   beside it.
-3. ``assemble(layout, release_tree, dest)``: a pristine tree: the release's
-   package (solver, fast layers, data utilities... exactly as released, build
-   artefacts left out) with only the student-editable files taken from the
-   submission (``grader.zones.EDITABLE``: the files that hold solution regions
-   in ``reference/``). Returns one note per file the submission changed that
-   is not graded, and per editable file it lacks.
+``grader.layout`` then finds the work in what was unpacked and assembles the
+tree the checks import.
 
-The package name of the assembled tree is the submission's own: ``cs231n`` for
-a cs231n-layout submission, ``student`` otherwise. cs231n files import their
-package absolutely (``from cs231n.layers import *``, 2019) or relatively
-(``from ..layers import *``, 2020 on); keeping the name ``cs231n`` makes both
-work when the runner imports ``cs231n.layers`` with the tree's folder on
-``sys.path``, and the release's files import each other relatively, so they
-work under any name. ``classifiers/`` has the same place in both layouts.
-
-The assembled tree has no compiled kernels (``*.so`` are build artefacts), so
-``fast_layers`` uses its numpy fallback (one warning at import).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -44,11 +26,8 @@ import shutil
 import stat
 import subprocess
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-
-from . import stubs
-from .zones import editable_paths
 
 #: Default limits on what one submission may unpack to.
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
@@ -74,7 +53,7 @@ class SubmissionError(ValueError):
     """A submission that cannot be graded; the message is one line naming it and the entry."""
 
 
-def _fail(submission: Path, entry: str | None, reason: str) -> SubmissionError:
+def submission_error(submission: Path, entry: str | None, reason: str) -> SubmissionError:
     where = f"{submission.name}: {entry!r}: " if entry is not None else f"{submission.name}: "
     return SubmissionError(where + reason)
 
@@ -90,12 +69,12 @@ def _safe_parts(submission: Path, raw: str) -> tuple[str, ...]:
     """The path components of an archive entry name, or a SubmissionError if it could escape."""
     name = raw.replace("\\", "/")
     if "\x00" in name:
-        raise _fail(submission, raw, "a NUL byte in the name")
+        raise submission_error(submission, raw, "a NUL byte in the name")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":" and name[0].isalpha()):
-        raise _fail(submission, raw, "absolute path")
+        raise submission_error(submission, raw, "absolute path")
     parts = tuple(p for p in PurePosixPath(name).parts if p not in ("", "."))
     if ".." in parts:
-        raise _fail(submission, raw, "path traversal ('..')")
+        raise submission_error(submission, raw, "path traversal ('..')")
     return parts
 
 
@@ -113,14 +92,14 @@ class _Budget:
     def add_file(self, entry: str) -> None:
         self.files += 1
         if self.files > self.max_files:
-            raise _fail(self.submission, entry, f"more than {self.max_files} files (limit)")
+            raise submission_error(self.submission, entry, f"more than {self.max_files} files (limit)")
 
     def add_bytes(self, entry: str, file_bytes: int, n: int) -> None:
         self.total += n
         if file_bytes > self.max_file_bytes:
-            raise _fail(self.submission, entry, f"a file over {self.max_file_bytes} bytes (limit)")
+            raise submission_error(self.submission, entry, f"a file over {self.max_file_bytes} bytes (limit)")
         if self.total > self.max_total_bytes:
-            raise _fail(self.submission, entry, f"more than {self.max_total_bytes} bytes in all (limit)")
+            raise submission_error(self.submission, entry, f"more than {self.max_total_bytes} bytes in all (limit)")
 
 
 def _copy_stream(src, target: Path, entry: str, budget: _Budget, declared: int | None) -> None:
@@ -133,13 +112,13 @@ def _copy_stream(src, target: Path, entry: str, budget: _Budget, declared: int |
                 break
             written += len(chunk)
             if declared is not None and written > declared:
-                raise _fail(budget.submission, entry, "more data than its header declares (a zip bomb?)")
+                raise submission_error(budget.submission, entry, "more data than its header declares (a zip bomb?)")
             budget.add_bytes(entry, written, len(chunk))
             out.write(chunk)
     os.chmod(target, 0o644)
 
 
-def _prepare(dest: Path) -> None:
+def prepare_dest(dest: Path) -> None:
     if dest.exists() and any(dest.iterdir()):
         raise FileExistsError(f"{dest}: not empty")
     dest.mkdir(parents=True, exist_ok=True)
@@ -159,26 +138,26 @@ def _ensure_dir(dest: Path, parts: Sequence[str]) -> Path:
 def _is_zip_dir(submission: Path, info: zipfile.ZipInfo, parts: tuple[str, ...]) -> bool:
     """Whether a zip entry is a folder; refuses one too deep, a link, a device, fifo or socket, an encrypted one."""
     if len(parts) > MAX_DEPTH:
-        raise _fail(submission, info.filename[:200], f"nested deeper than {MAX_DEPTH} folders (limit)")
+        raise submission_error(submission, info.filename[:200], f"nested deeper than {MAX_DEPTH} folders (limit)")
     mode = info.external_attr >> 16
     if info.create_system == 3 and mode:  # unix attributes
         if stat.S_ISLNK(mode):
-            raise _fail(submission, info.filename, "a symbolic link (not allowed)")
+            raise submission_error(submission, info.filename, "a symbolic link (not allowed)")
         if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-            raise _fail(submission, info.filename, "a device, fifo or socket entry (not allowed)")
+            raise submission_error(submission, info.filename, "a device, fifo or socket entry (not allowed)")
     if info.flag_bits & 0x1:
-        raise _fail(submission, info.filename, "an encrypted entry (not allowed)")
+        raise submission_error(submission, info.filename, "an encrypted entry (not allowed)")
     return info.is_dir() or (info.create_system == 3 and stat.S_ISDIR(mode))
 
 
 def _unpack_zip(submission: Path, dest: Path, budget: _Budget) -> None:
     size = submission.stat().st_size
     if size > budget.max_total_bytes:
-        raise _fail(submission, None, f"a {size}-byte file, over the {budget.max_total_bytes}-byte limit")
+        raise submission_error(submission, None, f"a {size}-byte file, over the {budget.max_total_bytes}-byte limit")
     try:
         archive = zipfile.ZipFile(submission)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise _fail(submission, None, f"not a readable zip archive ({exc.__class__.__name__})") from None
+        raise submission_error(submission, None, f"not a readable zip archive ({exc.__class__.__name__})") from None
     with archive:
         entries: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
         seen: set[tuple[str, ...]] = set()
@@ -190,19 +169,23 @@ def _unpack_zip(submission: Path, dest: Path, budget: _Budget) -> None:
             if _is_zip_dir(submission, info, parts):
                 continue
             if parts in seen:
-                raise _fail(submission, info.filename, "a duplicate entry")
+                raise submission_error(submission, info.filename, "a duplicate entry")
             seen.add(parts)
             budget.add_file(info.filename)
             declared_total += info.file_size
             if info.file_size > budget.max_file_bytes:
                 limit = budget.max_file_bytes
-                raise _fail(submission, info.filename, f"declares {info.file_size} bytes, over the {limit}-byte limit")
+                raise submission_error(
+                    submission, info.filename, f"declares {info.file_size} bytes, over the {limit}-byte limit"
+                )
             if declared_total > budget.max_total_bytes:
                 limit = budget.max_total_bytes
-                raise _fail(submission, info.filename, f"the entries declare more than {limit} bytes (limit)")
+                raise submission_error(
+                    submission, info.filename, f"the entries declare more than {limit} bytes (limit)"
+                )
             entries.append((info, parts))
         if not entries:
-            raise _fail(submission, None, "an empty archive (no files)")
+            raise submission_error(submission, None, "an empty archive (no files)")
         for info, parts in entries:
             try:
                 target = _ensure_dir(dest, parts[:-1]) / parts[-1]
@@ -213,10 +196,10 @@ def _unpack_zip(submission: Path, dest: Path, budget: _Budget) -> None:
             except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
                 # e.g. a CRC mismatch: zipfile stops at the declared size, so lying headers end here
                 why = f"corrupt entry ({exc.__class__.__name__}: {exc})".splitlines()[0]
-                raise _fail(submission, info.filename, why) from None
+                raise submission_error(submission, info.filename, why) from None
             except OSError as exc:
                 why = f"cannot be written ({exc.strerror or exc.__class__.__name__})"
-                raise _fail(submission, info.filename, why) from None
+                raise submission_error(submission, info.filename, why) from None
 
 
 def _unpack_folder(submission: Path, dest: Path, budget: _Budget) -> None:
@@ -227,12 +210,14 @@ def _unpack_folder(submission: Path, dest: Path, budget: _Budget) -> None:
         rel_dir = here.relative_to(base).parts
         keep = []
         if len(rel_dir) >= MAX_DEPTH and dirnames:
-            raise _fail(submission, "/".join(rel_dir)[:200], f"nested deeper than {MAX_DEPTH} folders (limit)")
+            raise submission_error(
+                submission, "/".join(rel_dir)[:200], f"nested deeper than {MAX_DEPTH} folders (limit)"
+            )
         for d in sorted(dirnames):
             rel = "/".join(rel_dir + (d,))
             st = os.lstat(here / d)
             if stat.S_ISLNK(st.st_mode):
-                raise _fail(submission, rel, "a symbolic link (not allowed)")
+                raise submission_error(submission, rel, "a symbolic link (not allowed)")
             if not _is_junk(rel_dir + (d,)):
                 keep.append(d)
         dirnames[:] = keep
@@ -243,25 +228,27 @@ def _unpack_folder(submission: Path, dest: Path, budget: _Budget) -> None:
                 continue
             st = os.lstat(here / name)
             if stat.S_ISLNK(st.st_mode):
-                raise _fail(submission, rel, "a symbolic link (not allowed)")
+                raise submission_error(submission, rel, "a symbolic link (not allowed)")
             if not stat.S_ISREG(st.st_mode):
-                raise _fail(submission, rel, "a device, fifo or socket (not allowed)")
+                raise submission_error(submission, rel, "a device, fifo or socket (not allowed)")
             budget.add_file(rel)
             if st.st_size > budget.max_file_bytes:
-                raise _fail(submission, rel, f"{st.st_size} bytes, over the {budget.max_file_bytes}-byte limit")
+                raise submission_error(
+                    submission, rel, f"{st.st_size} bytes, over the {budget.max_file_bytes}-byte limit"
+                )
             # O_NOFOLLOW: a file swapped for a symlink after the walk is refused too.
             try:
                 target = _ensure_dir(dest, rel_dir) / name
                 fd = os.open(here / name, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
             except OSError as exc:
-                raise _fail(submission, rel, f"cannot be copied ({exc.strerror})") from None
+                raise submission_error(submission, rel, f"cannot be copied ({exc.strerror})") from None
             with os.fdopen(fd, "rb") as src:
                 if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
-                    raise _fail(submission, rel, "a device, fifo or socket (not allowed)")
+                    raise submission_error(submission, rel, "a device, fifo or socket (not allowed)")
                 _copy_stream(src, target, rel, budget, None)
             count += 1
     if count == 0:
-        raise _fail(submission, None, "an empty folder (no files)")
+        raise submission_error(submission, None, "an empty folder (no files)")
 
 
 def unpack(
@@ -279,9 +266,9 @@ def unpack(
     submission = Path(submission)
     dest = Path(dest)
     if not submission.exists():
-        raise _fail(submission, None, "no such file or folder")
+        raise submission_error(submission, None, "no such file or folder")
     budget = _Budget(submission, max_total_bytes, max_files, max_file_bytes)
-    _prepare(dest)
+    prepare_dest(dest)
     try:
         if submission.is_dir():
             _unpack_folder(submission, dest, budget)
@@ -297,192 +284,6 @@ def unpack(
     return dest
 
 
-# ---------------------------------------------------------------------------
-# Where the work is
-
-
-@dataclasses.dataclass(frozen=True)
-class Layout:
-    """Where a submission keeps its work.
-
-    ``package_dir`` holds ``layers.py``, ``classifiers/``...; ``package`` is its
-    import name (``student`` or ``cs231n``, also the name of the assembled
-    tree); ``kind`` is ``a2kit`` or ``cs231n``; ``notebooks`` are the
-    ``.ipynb`` files beside the package or in a ``notebooks/`` folder there;
-    ``manifest`` is the ``MANIFEST.json`` that ``collect`` writes, if present
-    (untrusted, like everything else in the submission).
-    """
-
-    root: Path
-    package_dir: Path
-    package: str
-    kind: str
-    notebooks: tuple[Path, ...]
-    manifest: Path | None
-
-
-def _candidates(root: Path) -> list[Path]:
-    found = []
-    levels = [[root]]
-    levels.append(sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and p.name not in JUNK_DIRS))
-    for depth, parents in enumerate(levels):
-        for parent in parents:
-            for name in PACKAGES:
-                d = parent / name
-                if d.is_dir() and not d.is_symlink() and any((d / m).is_file() for m in MARKERS):
-                    found.append((depth, d))
-        if found:
-            break
-    return [d for _, d in found]
-
-
-def detect_layout(root: Path, submission: Path | None = None) -> Layout:
-    """Find the package holding the work in the unpacked submission ``root``."""
-    root = Path(root)
-    label = submission or root
-    found = _candidates(root)
-    if not found:
-        loose = [m for m in MARKERS if (root / m).is_file()]
-        hint = " (layers.py is at the top: zip the folder, not its contents)" if loose else ""
-        archives = sorted(p.name for p in root.rglob("*.zip"))[:3]
-        if archives:
-            hint += f" (nested archives are not opened: {', '.join(archives)})"
-        raise _fail(Path(label), None, f"no student/ or cs231n/ folder with {' or '.join(MARKERS[:2])} found{hint}")
-    if len(found) > 1:
-        names = ", ".join(str(p.relative_to(root)) for p in found)
-        raise _fail(Path(label), None, f"ambiguous: the work could be in any of {names}")
-    package_dir = found[0]
-    beside = package_dir.parent
-    notebooks = sorted(beside.glob("*.ipynb")) + sorted((beside / "notebooks").glob("*.ipynb"))
-    manifest = beside / "MANIFEST.json"
-    return Layout(
-        root=root,
-        package_dir=package_dir,
-        package=package_dir.name,
-        kind=PACKAGES[package_dir.name],
-        notebooks=tuple(p for p in notebooks if p.is_file() and not p.is_symlink()),
-        manifest=manifest if manifest.is_file() else None,
-    )
-
-
-# ---------------------------------------------------------------------------
-# The pristine tree
-
-
-def _release_files(release_tree: Path) -> list[Path]:
-    """Relative paths of the release package's files, build artefacts and caches excluded."""
-    files = []
-    for dirpath, dirnames, filenames in os.walk(release_tree):
-        dirnames[:] = sorted(d for d in dirnames if d not in stubs.IGNORED_NAMES and not d.startswith("."))
-        for name in sorted(filenames):
-            p = Path(dirpath, name)
-            if p.suffix in stubs.IGNORED_SUFFIXES or name.startswith("."):
-                continue
-            files.append(p.relative_to(release_tree))
-    return files
-
-
-def _same_bytes(a: Path, b: Path) -> bool:
-    try:
-        return a.read_bytes() == b.read_bytes()
-    except OSError:
-        return False
-
-
-def _copy(src: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, target)
-    os.chmod(target, 0o644)
-
-
-#: cs231n layout: files students legitimately extend (their own sandwich layers); taken from the submission.
-STUDENT_HELPERS = (Path("layer_utils.py"),)
-#: The most helper modules of a submission's own taken, and their largest size.
-MAX_HELPERS, MAX_HELPER_BYTES = 20, 1 << 20
-
-
-def _student_helpers(layout: Layout, released: list[Path]) -> list[Path]:
-    """The cs231n submission's helper modules: ``STUDENT_HELPERS`` and its own ``.py`` files the release lacks.
-
-    Plain files only (no links), top level of the package and ``classifiers/``.
-    """
-    out = []
-    known = set(released)
-    for rel in STUDENT_HELPERS:
-        p = layout.package_dir / rel
-        if p.is_file() and not p.is_symlink():
-            out.append(rel)
-    for sub in (Path("."), Path("classifiers")):
-        folder = layout.package_dir / sub
-        if not folder.is_dir() or folder.is_symlink():
-            continue
-        for p in sorted(folder.glob("*.py")):
-            rel = (sub / p.name) if str(sub) != "." else Path(p.name)
-            if rel in known or p.is_symlink() or not p.is_file() or p.stat().st_size > MAX_HELPER_BYTES:
-                continue
-            out.append(rel)
-            if len(out) >= MAX_HELPERS:
-                return out
-    return out
-
-
-def assemble(
-    layout: Layout,
-    release_tree: Path,
-    dest: Path,
-    *,
-    editable: Iterable[Path] | None = None,
-    graded: Callable[[Path], bool] | None = None,
-) -> list[str]:
-    """Build ``dest/<layout.package>``: the release's package with the submission's editable files.
-
-    ``release_tree`` is the released ``student/`` package; ``editable`` the
-    student-editable relative paths (default: ``grader.zones.EDITABLE``, the
-    files with solution regions in ``reference/``). Returns one note per non-editable file the
-    submission changed (the release's copy is used) and per editable file it
-    lacks (the release's stub is used, so its checks report "not implemented");
-    ``graded(rel)`` (default: every file) says whether a missing file is worth
-    that note, i.e. whether the rubric in use has checks that use it.
-    ``dest`` must be absent or empty; it ends up world-readable (0755/0644), so
-    an unprivileged sandbox user can read it.
-    """
-    release_tree = Path(release_tree)
-    if editable is None:
-        editable = editable_paths()
-    editable = sorted({Path(p) for p in editable})
-    _prepare(Path(dest))
-    package_dir = Path(dest) / layout.package
-    package_dir.mkdir()
-    notes: list[str] = []
-    released = _release_files(release_tree)
-    helpers = set(_student_helpers(layout, released)) if layout.kind == "cs231n" else set()
-    restored = []
-    for rel in released:
-        _copy(release_tree / rel, package_dir / rel)
-        theirs = layout.package_dir / rel
-        changed = theirs.is_file() and not _same_bytes(theirs, release_tree / rel)
-        if rel not in editable and rel not in helpers and changed:
-            restored.append(rel.as_posix())
-    for rel in sorted(helpers):
-        _copy(layout.package_dir / rel, package_dir / rel)
-    if restored:
-        notes.append(
-            f"the release's copies of {', '.join(restored)} were used, not the submission's "
-            "(the grader relies on them: the solver, fast layers and utilities are not graded)"
-        )
-    for rel in editable:
-        theirs = layout.package_dir / rel
-        if theirs.is_file() and not theirs.is_symlink():
-            _copy(theirs, package_dir / rel)
-        elif graded is None or graded(rel):
-            notes.append(f"submission lacks {rel.as_posix()} (its checks will report it as not implemented)")
-    for dirpath, dirnames, _ in os.walk(package_dir):
-        for d in dirnames:
-            os.chmod(Path(dirpath, d), 0o755)
-    os.chmod(package_dir, 0o755)
-    return notes
-
-
 def remove_tree(path: Path) -> None:
     """Remove ``path`` and everything under it, however deep (no recursion in Python; errors ignored).
 
@@ -495,8 +296,14 @@ def remove_tree(path: Path) -> None:
     rm = shutil.which("rm")
     if rm:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            subprocess.run([rm, "-rf", "--one-file-system", "--", str(path)], stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False)
+            subprocess.run(
+                [rm, "-rf", "--one-file-system", "--", str(path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=300,
+                check=False,
+            )
     if os.path.lexists(path):
         with contextlib.suppress(RecursionError):
             shutil.rmtree(path, ignore_errors=True)

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import layout as layout_mod
 from .. import rubric as rubric_mod
-from .. import unpack as unpack_mod
 from ..nbrunner import NotebookRun
 from ..results import QuestionResult
 from .hidden import HiddenFixtures
@@ -40,7 +40,7 @@ class Job:
     """An aware ``datetime`` when the rubric's late policy applies."""
     original_name: str = ""
     """The submission's name as given (results.json ``a2kit.original_name``)."""
-    layout: unpack_mod.Layout | None = None
+    layout: layout_mod.Layout | None = None
     """Set by ``detect layout``."""
     edition: object = None
     """``grader.editions.Edition`` (cs231n layout), set by ``edition``."""

@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import __version__
+from .. import layout as layout_mod
 from .. import rubric as rubric_mod
 from .. import unpack as unpack_mod
 from ..checks import registry
@@ -59,11 +60,11 @@ def unpack(job: Job) -> None:
 
 
 def detect_layout(job: Job) -> None:
-    job.layout = unpack_mod.detect_layout(job.tmp / "unpacked", job.submission)
+    job.layout = layout_mod.detect_layout(job.tmp / "unpacked", job.submission)
 
 
 def assemble(job: Job) -> None:
-    job.notes = unpack_mod.assemble(
+    job.notes = layout_mod.assemble(
         job.layout,
         job.release_root / "student",
         job.tmp / "tree",

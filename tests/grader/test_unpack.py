@@ -12,12 +12,13 @@ import pytest
 
 from grader import fixtures, grading, rubric, stubs
 from grader.checks import registry
+from grader.layout import Layout, assemble, detect_layout
 from grader.results import Status
 from grader.rubric import CheckSpec
 from grader.runner import Task, run_checks
 from grader.sandbox import Sandbox
 from grader.scoring import score_check
-from grader.unpack import Layout, SubmissionError, assemble, detect_layout, unpack
+from grader.unpack import SubmissionError, unpack
 
 ROOT = Path(__file__).resolve().parents[2]
 
