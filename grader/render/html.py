@@ -21,7 +21,6 @@ are removed.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import re
@@ -33,6 +32,7 @@ from markupsafe import Markup
 from ..answers import answer_id
 from ..results import QuestionResult, Status
 from . import fmt_number, fmt_points
+from .sanitize import clean_html, sanitize_notebook, strip_dangerous_blocks
 
 STATUS_LABEL = {
     Status.PASS: "pass",
@@ -245,148 +245,6 @@ def _pygments_css() -> str:
 
 # -- notebooks ------------------------------------------------------------------
 
-ALLOWED_TAGS = frozenset(
-    [
-        "a",
-        "abbr",
-        "b",
-        "blockquote",
-        "br",
-        "caption",
-        "code",
-        "col",
-        "colgroup",
-        "dd",
-        "del",
-        "details",
-        "div",
-        "dl",
-        "dt",
-        "em",
-        "figcaption",
-        "figure",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "i",
-        "img",
-        "ins",
-        "kbd",
-        "li",
-        "mark",
-        "ol",
-        "p",
-        "pre",
-        "q",
-        "s",
-        "samp",
-        "small",
-        "span",
-        "strong",
-        "sub",
-        "summary",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "tt",
-        "u",
-        "ul",
-        "var",
-    ]
-)
-_GLOBAL_ATTRIBUTES = {"class", "id", "title"}
-_TAG_ATTRIBUTES = {
-    "a": {"href", "name"},
-    "img": {"src", "alt", "width", "height"},
-    "td": {"colspan", "rowspan", "align"},
-    "th": {"colspan", "rowspan", "align", "scope"},
-    "col": {"span"},
-    "colgroup": {"span"},
-    "ol": {"start"},
-}
-#: Output mimetypes rendered as they are (everything else but HTML/Markdown, which are cleaned, is dropped).
-SAFE_OUTPUT_KEYS = frozenset({"metadata", "text/plain", "text/latex", "image/png", "image/jpeg", "image/gif"})
-_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]*$")
-_LINK = re.compile(r"^(https?:|mailto:|#)", re.IGNORECASE)
-
-
-def _attribute_allowed(tag: str, name: str, value: str) -> bool:
-    if name in _GLOBAL_ATTRIBUTES:
-        return True
-    if name not in _TAG_ATTRIBUTES.get(tag, ()):
-        return False
-    if tag == "img" and name == "src":
-        return bool(_DATA_IMAGE.match(value.strip()))
-    if tag == "a" and name == "href":
-        return bool(_LINK.match(value.strip()))
-    return True
-
-
-def clean_html(markup: str) -> str:
-    """Keep only allow-listed tags and attributes; drop scripts, handlers, iframes, remote images."""
-    import bleach
-
-    cleaner = bleach.sanitizer.Cleaner(
-        tags=ALLOWED_TAGS,
-        attributes=_attribute_allowed,
-        protocols={"http", "https", "mailto", "data"},
-        strip=True,
-        strip_comments=True,
-    )
-    return cleaner.clean(markup)
-
-
-def _strip_dangerous_blocks(markup: str) -> str:
-    """Drop the *content* of script/style/iframe-like elements (the cleaner drops only their tags)."""
-    return re.sub(
-        r"<(script|style|iframe|object|embed|template|noscript|textarea|svg|math)\b.*?</\1\s*>",
-        "",
-        markup,
-        flags=re.IGNORECASE | re.DOTALL,
-    )
-
-
-def sanitize_notebook(nb):
-    """A copy of ``nb`` whose outputs carry only safe mimetypes, with HTML and Markdown outputs cleaned."""
-    from nbconvert.preprocessors.sanitize import SanitizeHTML
-
-    nb = copy.deepcopy(nb)
-    nb.metadata.pop("widgets", None)
-    sanitizer = SanitizeHTML(
-        safe_output_keys=set(SAFE_OUTPUT_KEYS),
-        sanitized_output_types={"text/html", "text/markdown"},
-        tags=sorted(ALLOWED_TAGS),
-        attributes=_attribute_allowed,
-        strip=True,
-        strip_comments=True,
-    )
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            for output in cell.get("outputs", []):
-                data = output.get("data")
-                if data:
-                    for key in ("text/html", "text/markdown"):
-                        if key in data:
-                            data[key] = _strip_dangerous_blocks("".join(data[key]))
-            kept = sanitizer.sanitize_code_outputs(cell.outputs)
-            # an output left with no data (a widget, a script) would render as a warning
-            cell.outputs = [
-                o for o in kept if o.get("output_type") not in ("display_data", "execute_result") or o.get("data")
-            ]
-        elif cell.cell_type == "raw":
-            cell.source = sanitizer.sanitize_html_tags(_strip_dangerous_blocks(cell.source))
-        cell.get("metadata", {}).pop("attachments", None)
-    return nb
-
 
 def notebook_html(nb) -> Markup:
     """The executed notebook as a safe HTML fragment (nbconvert's ``basic`` template, then cleaned)."""
@@ -394,7 +252,7 @@ def notebook_html(nb) -> Markup:
 
     exporter = HTMLExporter(template_name="basic", exclude_anchor_links=True)
     body, _ = exporter.from_notebook_node(sanitize_notebook(nb))
-    return Markup(f'<div class="a2-nb">{clean_html(_strip_dangerous_blocks(body))}</div>')
+    return Markup(f'<div class="a2-nb">{clean_html(strip_dangerous_blocks(body))}</div>')
 
 
 def notebook_section(nb, name: str, *, note: str = "") -> Section:
