@@ -181,3 +181,18 @@ def test_midway_through_a_regrade_every_row_is_still_there(tmp_path):
 
     grading.grade(subs, out, rubric=rub, seed=SECRET, force=True, workers=1, reporter=Reporter())
     assert seen == [["a", "b", "c"]] * 3
+
+
+def test_grading_again_as_another_edition_regrades_with_the_reason(tmp_path):
+    """Is ``--edition`` (or ``--numpy-compat``) part of what a grade depends on, so a rerun with another one
+    regrades instead of keeping the old row?"""
+    import dataclasses
+
+    sub = our_layout(tmp_path / "alice", ROOT / "student")
+    out, rub = tmp_path / "out", _rubric(tmp_path)
+    assert grading.grade([sub], out, rubric=rub, seed=SECRET)[0].why == "graded"
+    assert grading.grade([sub], out, rubric=rub, seed=SECRET)[0].why == "unchanged"
+    as_2017 = dataclasses.replace(rub, edition="2017")
+    assert grading.grade([sub], out, rubric=as_2017, seed=SECRET)[0].why == "regraded because the rubric changed"
+    compat = dataclasses.replace(as_2017, numpy_compat=True)
+    assert grading.grade([sub], out, rubric=compat, seed=SECRET)[0].why == "regraded because the rubric changed"
