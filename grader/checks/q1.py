@@ -102,6 +102,7 @@ def init_statistics(
 
 
 def _relu_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x and dout, one shape (public (3, 4, 5); hidden 1-D to 4-D), x away from 0; params: none."""
     if hidden:
         # 1-D to 4-D, at least 2 entries, magnitudes small and large by turns
         shape = tuple(int(s) for s in rng.integers(2, 6, size=edge(hidden, (1, 3, int(rng.integers(2, 5))))))
@@ -141,6 +142,7 @@ def _relu_backward(impl: Impl, case: Case) -> Arrays:
 
 
 def _scores_case(rng: np.random.Generator, hidden: bool, max_magnitude: float) -> Case:
+    """x (N, C) scores and y (N,) labels in [0, C); params: none."""
     if hidden:
         # a batch of one, a square batch (N == C hides a broadcast along the wrong axis), then any
         n, c = edge(hidden, (1, 0, int(rng.integers(2, 9)))), int(rng.integers(2, 11))
@@ -152,23 +154,25 @@ def _scores_case(rng: np.random.Generator, hidden: bool, max_magnitude: float) -
 
 
 def _softmax_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, C) and y (N,) from _scores_case, hidden magnitudes up to 1e2; params: none."""
     # Hidden magnitudes stop at 1e2: exp() of the raw scores still fits in a
     # float64 there, so the missing max shift is the stability check's business only.
     return _scores_case(rng, hidden, 1e2)
 
 
 def _svm_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, C) and y (N,) from _scores_case, hidden magnitudes up to 1e3; params: none."""
     return _scores_case(rng, hidden, 1e3)
 
 
 def _stability_case(rng: np.random.Generator, hidden: bool) -> Case:
-    """Every row shifted by +-1e3..1e4 (hidden: up to 1e5), with a spread of a few units inside the row.
-
-    Without the max shift exp() overflows (or underflows to 0/0) on every row.
-    The spread inside a row stays small, so that shifting and then taking the
-    log of the probabilities (the usual cs231n solution) stays finite: this
-    checks the shift, not a log-sum-exp formulation.
-    """
+    """x (N, C), each row offset by +-1e3..1e4 (hidden: up to 1e5), and y (N,); params: none."""
+    # Every row shifted by +-1e3..1e4 (hidden: up to 1e5), with a spread of a few units inside the row.
+    #
+    # Without the max shift exp() overflows (or underflows to 0/0) on every row.
+    # The spread inside a row stays small, so that shifting and then taking the
+    # log of the probabilities (the usual cs231n solution) stays finite: this
+    # checks the shift, not a log-sum-exp formulation.
     if hidden:
         n, c = int(rng.integers(2, 9)), int(rng.integers(2, 11))
         offsets = 10 ** rng.uniform(3, 5, size=n)
@@ -201,6 +205,7 @@ def _loss_run(name: str, numeric: bool = True) -> Callable[[Impl, Case], Arrays]
 
 
 def _two_layer_init_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """No arrays; params D, H, C, weight_scale and seed for the two-layer net's initialisation."""
     if hidden:
         d, h, c = int(rng.integers(40, 121)), int(rng.integers(30, 81)), int(rng.integers(5, 16))
         # never 1.0: there a model that ignores weight_scale is indistinguishable
@@ -225,6 +230,8 @@ def _two_layer_init_compare(got: Arrays, expected: Arrays, case: Case, tolerance
 
 
 def _two_layer_case(reg: bool) -> Callable[[np.random.Generator, bool], Case]:
+    """X (N, *shape), D = prod(shape), y (N,), W1 (D, H), b1 (H,), W2 (H, C), b2 (C,); params D, H, C, reg."""
+
     def make(rng: np.random.Generator, hidden: bool) -> Case:
         if hidden:
             n, h, c = int(rng.integers(2, 7)), int(rng.integers(3, 9)), int(rng.integers(2, 7))
@@ -303,6 +310,7 @@ def _fc_loss(impl: Impl, case: Case) -> Arrays:
 
 
 def _fc32_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """X (5, D), y (5,), W{i} (d_{i-1}, d_i), b{i} (d_i,) over D, *hidden_dims, C; params incl. weight_scale, seed."""
     if hidden:
         d, c = int(rng.integers(30, 61)), int(rng.integers(5, 11))
         # one hidden layer or several; without and with regularization (never both 0 on every draw)
@@ -409,14 +417,14 @@ STEPS = 3
 
 
 def _rule_case(rule: str) -> Callable[[np.random.Generator, bool], Case]:
-    """w, one gradient per step, hyperparameters, and the initial state (absent: a fresh config).
-
-    Public: 4x5 arrays of order 1, the initial state given in the config (as
-    the cs231n notebook does), gradients of log-uniform magnitudes 1e-5..1 (so
-    that epsilon's place in RMSProp matters). Hidden: other shapes, magnitudes
-    1e-3..1e3, other hyperparameters, and in half the cases a fresh config, so
-    that the state has to be created.
-    """
+    """w, one gradient per step, hyperparameters, and the initial state (absent: a fresh config)."""
+    # w and dw0.. dw{STEPS-1} share one shape; the state is velocity, cache, or m and v (and t in params).
+    #
+    # Public: 4x5 arrays of order 1, the initial state given in the config (as
+    # the cs231n notebook does), gradients of log-uniform magnitudes 1e-5..1 (so
+    # that epsilon's place in RMSProp matters). Hidden: other shapes, magnitudes
+    # 1e-3..1e3, other hyperparameters, and in half the cases a fresh config, so
+    # that the state has to be created.
 
     def make(rng: np.random.Generator, hidden: bool) -> Case:
         if hidden:
@@ -609,6 +617,7 @@ def _solver_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float)
 
 
 def _affine_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, d1, ..., dk), w (D, M) with D = d1*...*dk, b (M,), dout (N, M); params: none."""
     if hidden:
         # a batch of one with N-D inputs, a batch with 2-D inputs, a batch with 4-D inputs
         n = edge(hidden, (1, int(rng.integers(2, 7)), int(rng.integers(2, 7))))

@@ -42,6 +42,7 @@ def _bn_param(case: Case, mode: str) -> dict:
 
 
 def _bn_train_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, D), gamma (D,) of both signs, beta (D,); params eps."""
     if hidden:
         n, d = int(rng.integers(3, 13)), int(rng.integers(2, 7))
         scales = log_uniform(rng, 1e-3, 1e3, size=d)
@@ -68,6 +69,7 @@ def _bn_forward_train(impl: Impl, case: Case) -> Arrays:
 
 
 def _bn_stats_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, D) with means far from 0, gamma (D,), beta (D,); params eps."""
     if hidden:
         n, d = int(rng.integers(20, 60)), int(rng.integers(2, 7))
         scales = log_uniform(rng, 1e-3, 1e3, size=d)
@@ -113,6 +115,7 @@ def _compare_normalized(got: Arrays, expected: Arrays, case: Case, tolerance: fl
 
 
 def _bn_test_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, D), gamma, beta, running_mean, running_var (D,); params eps, mode='test'."""
     if hidden:
         n, d = int(rng.integers(2, 10)), int(rng.integers(2, 7))
         scale = float(log_uniform(rng, 1e-3, 1e3))
@@ -142,6 +145,7 @@ def _bn_forward_test(impl: Impl, case: Case) -> Arrays:
 
 
 def _bn_running_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x_steps (S, N, D), x_test (N, D), gamma, beta (D,), maybe running_mean0/var0 (D,); params eps[, momentum]."""
     if hidden:
         steps, n, d = int(rng.integers(2, 6)), int(rng.integers(3, 10)), int(rng.integers(2, 6))
         scales = log_uniform(rng, 1e-3, 1e3, size=d)
@@ -188,6 +192,7 @@ def _bn_running(impl: Impl, case: Case) -> Arrays:
 
 
 def _bn_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """_bn_train_case's x (N, D), gamma (D,), beta (D,) plus dout (N, D); params eps, axis=0."""
     case = _bn_train_case(rng, hidden)
     x = case["x"]
     arrays = dict(case.arrays, dout=rng.standard_normal(x.shape))
@@ -228,6 +233,7 @@ def _bn_backward_alt(impl: Impl, case: Case) -> Arrays:
 
 
 def _ln_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, D) rows of different scales, gamma (D,), beta (D,), dout (N, D); params eps, axis=1."""
     if hidden:
         n, d = int(rng.integers(2, 9)), int(rng.integers(3, 9))
         row_scales = log_uniform(rng, 1e-3, 1e3, size=n)
@@ -265,12 +271,12 @@ def _ln_backward(impl: Impl, case: Case) -> Arrays:
 
 
 def _large_case(rng: np.random.Generator, hidden: bool) -> Case:
-    """Inputs far from zero: a one-pass variance E[x^2] - E[x]^2 loses every digit.
-
-    With an offset of 1e7 and a spread of ~1, E[x^2] is 1e14 and its rounding
-    error (~1e-2) is a percent of the variance; one constant feature (variance
-    exactly 0) makes the one-pass variance negative, and its square root NaN.
-    """
+    """x_bn (N, D) with a constant column, x_ln (N, D) with a constant row, gamma, beta (D,); params eps."""
+    # Inputs far from zero: a one-pass variance E[x^2] - E[x]^2 loses every digit.
+    #
+    # With an offset of 1e7 and a spread of ~1, E[x^2] is 1e14 and its rounding
+    # error (~1e-2) is a percent of the variance; one constant feature (variance
+    # exactly 0) makes the one-pass variance negative, and its square root NaN.
     if hidden:
         n, d = int(rng.integers(4, 12)), int(rng.integers(3, 7))
         offset = float(log_uniform(rng, 1e6, 1e8)) * float(rng.choice([-1.0, 1.0]))
@@ -307,6 +313,8 @@ _NOT_PARAMS = ("X", "y", "X_test")
 
 
 def _fc_case(normalization: str):
+    """X (N, D), y (N,), X_test (N+1, D), W{i} (d_{i-1}, d_i), b{i} (d_i,), gamma{i}/beta{i} (d_i,) hidden only."""
+
     def make(rng: np.random.Generator, hidden: bool) -> Case:
         if hidden:
             n = int(rng.integers(3, 7))

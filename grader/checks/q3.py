@@ -53,10 +53,8 @@ def norm_rel_error(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _forward_case(rng: np.random.Generator, hidden: bool) -> Case:
-    """x without zeros (so that a dropped unit is recognisable), and three keep probabilities.
-
-    No p is 0.5: there keeping and dropping are indistinguishable.
-    """
+    """x without zeros (so that a dropped unit is recognisable), and three keep probabilities."""
+    # No p is 0.5: there keeping and dropping are indistinguishable.
     if hidden:
         trailing = [int(s) for s in rng.integers(2, 6, size=int(rng.integers(0, 3)))]
         size = int(rng.integers(1500, 4001))
@@ -141,6 +139,7 @@ def _forward_train_compare(got: Arrays, expected: Arrays, case: Case, tolerance:
 
 
 def _test_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x of any shape (public (4, 6)); params p (two keep probabilities) and seed."""
     if hidden:
         shape = tuple(int(s) for s in rng.integers(1, 7, size=int(rng.integers(1, 5))))
         scale = float(10 ** rng.uniform(-3, 3))
@@ -160,6 +159,7 @@ def _forward_test(impl: Impl, case: Case) -> Arrays:
 
 
 def _backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x without zeros and dout, one shape (public (10, 20); at least 40 units); params p, seed."""
     if hidden:
         shape = tuple(int(s) for s in rng.integers(2, 7, size=int(rng.integers(1, 5))))
         scale = float(10 ** rng.uniform(-3, 3))
@@ -215,6 +215,7 @@ def _backward_compare(got: Arrays, expected: Arrays, case: Case, tolerance: floa
 
 
 def _fc_dropout_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """X (N, D), y (N,), W{i} (d_{i-1}, d_i), b{i} (d_i,) for D, *hidden_dims, C; params p, reg, seed."""
     if hidden:
         n, c = int(rng.integers(2, 7)), int(rng.integers(2, 7))
         d = int(rng.integers(3, 7))

@@ -72,6 +72,7 @@ def _conv_arrays(rng: np.random.Generator, x_shape, w_shape, scale: float, suffi
 
 
 def _conv_forward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x{k} (N, C, H, W), w{k} (F, C, HH, WW), b{k} (F,) for k = 0, 1, 2; params convs: stride, pad per k."""
     configs = [_random_conv(rng, False, edges) for edges in _CONV_EDGES] if hidden else list(_PUBLIC_CONVS)
     arrays: Arrays = {}
     convs = []
@@ -92,6 +93,7 @@ def _conv_forward(impl: Impl, case: Case) -> Arrays:
 
 
 def _conv_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, C, H, W), w (F, C, HH, WW), b (F,), dout (N, F, H', W'); params stride, pad."""
     if hidden:
         x_shape, w_shape, stride, pad = _random_conv(rng, True, edge(hidden, _CONV_EDGES))
         scale = log_uniform(rng, *edge(hidden, ((1e-3, 1.0), (1.0, 1e3), (1e-3, 1e3))))
@@ -148,6 +150,7 @@ def _random_pool(rng: np.random.Generator, small: bool, edges: tuple) -> tuple:
 
 
 def _pool_forward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x{k} (N, C, H, W) for k = 0, 1, 2; params pools: pool_height, pool_width, stride per k."""
     configs = [_random_pool(rng, False, edges) for edges in _POOL_EDGES] if hidden else list(_PUBLIC_POOLS)
     arrays: Arrays = {}
     pools = []
@@ -170,6 +173,7 @@ def _pool_forward(impl: Impl, case: Case) -> Arrays:
 
 
 def _pool_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, C, H, W), dout (N, C, H', W'); params pool_height, pool_width, stride."""
     if hidden:
         shape, ph, pw, stride = _random_pool(rng, True, edge(hidden, _POOL_EDGES))
         scale = log_uniform(rng, 1e-3, 1e3)
@@ -218,6 +222,7 @@ def _net_kwargs(case: Case) -> dict:
 
 
 def _convnet_init_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """No arrays; params input_dim [C, H, W], num_filters, filter_size, hidden_dim, num_classes, weight_scale, ..."""
     if hidden:
         params = {
             # even H and W: the 2x2 pool of stride 2 tiles them (cs231n's pooling precondition)
@@ -292,10 +297,12 @@ def _convnet_case(rng: np.random.Generator, hidden: bool, small: bool) -> Case:
 
 
 def _convnet_loss_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """_convnet_case: X (N, C, H, W), y (N,), W1 (F, C, fs, fs), b1, W2 (F*H*W/4, hid), b2, W3, b3."""
     return _convnet_case(rng, hidden, small=False)
 
 
 def _convnet_grads_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """_convnet_case, small: X (N, C, H, W), y (N,), W1 (F, C, fs, fs), b1, W2, b2, W3 (hid, K), b3."""
     return _convnet_case(rng, hidden, small=True)
 
 
@@ -337,6 +344,7 @@ def _convnet_grads(impl: Impl, case: Case) -> Arrays:
 
 
 def _overfit_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """X (N, 3, 8, 8) and y (N,) labels in [0, num_classes); params num_classes, seed."""
     n, classes = (20, 4) if not hidden else (int(rng.integers(12, 24)), int(rng.integers(2, 6)))
     return Case(
         {"X": rng.standard_normal((n, 3, 8, 8)), "y": rng.integers(0, classes, size=n)},
@@ -393,6 +401,7 @@ def _compare_accuracy(got: Arrays, expected: Arrays, case: Case, tolerance: floa
 
 
 def _spatial_case(rng: np.random.Generator, hidden: bool, backward: bool, mode: str) -> Case:
+    """x, dout (N, C, H, W), gamma, beta, running_mean, running_var (C,); params eps, mode."""
     if hidden:
         shape = (int(rng.integers(1, 4)), int(rng.integers(2, 5)), int(rng.integers(1, 4)), int(rng.integers(2, 4)))
         scales = np.exp(rng.uniform(np.log(1e-3), np.log(1e3), size=shape[1]))
@@ -418,14 +427,17 @@ def _spatial_case(rng: np.random.Generator, hidden: bool, backward: bool, mode: 
 
 
 def _sbn_train_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """_spatial_case: x, dout (N, C, H, W), gamma, beta, running_mean, running_var (C,); mode 'train'."""
     return _spatial_case(rng, hidden, backward=False, mode="train")
 
 
 def _sbn_test_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """_spatial_case: x, dout (N, C, H, W), gamma, beta, running_mean, running_var (C,); mode 'test'."""
     return _spatial_case(rng, hidden, backward=False, mode="test")
 
 
 def _sbn_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """_spatial_case, backward: x, dout (N, C, H, W), gamma, beta, running_mean, running_var (C,); mode 'train'."""
     return _spatial_case(rng, hidden, backward=True, mode="train")
 
 
@@ -469,6 +481,7 @@ def _sbn_backward(impl: Impl, case: Case) -> Arrays:
 
 
 def _gn_case(rng: np.random.Generator, hidden: bool, backward: bool) -> Case:
+    """x, dout (N, C, H, W), gamma, beta (1, C, 1, 1); params G (a divisor of C), eps."""
     if hidden:
         # A group count other than 1 and C: C has a proper divisor.
         g, per = int(rng.integers(2, 4)), int(rng.integers(2, 4))
@@ -496,10 +509,12 @@ def _gn_case(rng: np.random.Generator, hidden: bool, backward: bool) -> Case:
 
 
 def _gn_forward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """_gn_case: x, dout (N, C, H, W), gamma, beta (1, C, 1, 1); params G, eps."""
     return _gn_case(rng, hidden, backward=False)
 
 
 def _gn_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """_gn_case, backward: x, dout (N, C, H, W), gamma, beta (1, C, 1, 1); params G, eps."""
     return _gn_case(rng, hidden, backward=True)
 
 

@@ -107,6 +107,7 @@ _PUBLIC_FLAT = ((2, 3, 4, 5), (3, 1, 7), (4, 6), (1, 2, 3, 1, 2))
 
 
 def _flatten_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x0..x3 of 2 to 5 dimensions each (public: _PUBLIC_FLAT), x3 (N, C, H, W) if hidden; params: none."""
     if hidden:
         shapes = [tuple(int(v) for v in rng.integers(1, 6, size=int(rng.integers(2, 6)))) for _ in range(3)]
         # one (N, C, H, W) of distinct sizes >= 2, so that any wrong order of the dimensions shows
@@ -125,6 +126,7 @@ def _flatten(impl: Impl, case: Case) -> Arrays:
 
 
 def _fc_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, d1, d2, d3), w1 (D, H) with D = d1*d2*d3, w2 (H, C), dout (N, C); params: none."""
     if hidden:
         n = int(rng.integers(1, 9))
         dims = tuple(int(v) for v in rng.integers(1, 5, size=3))
@@ -156,6 +158,7 @@ _CONV_PARAMS = ("conv_w1", "conv_b1", "conv_w2", "conv_b2", "fc_w", "fc_b")
 
 
 def _conv_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, C, H, W), conv_w1 (C1, C, 5, 5), conv_w2 (C2, C1, 3, 3), fc_w (C2*H*W, K), biases, dout (N, K)."""
     if hidden:
         n, c = int(rng.integers(1, 5)), int(rng.integers(1, 5))
         c1, c2, k = int(rng.integers(2, 7)), int(rng.integers(2, 7)), int(rng.integers(2, 8))
@@ -199,6 +202,7 @@ def _fan_in(shape) -> int:
 
 
 def _init_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """No arrays; params shapes (one 2-D, two 4-D weight shapes), zero_shapes and seed."""
     if hidden:
         d = int(rng.integers(100, 400))
         h = int(d * rng.choice([0.25, 0.4, 2.5, 4.0]))
@@ -471,6 +475,7 @@ def _distinct(rng: np.random.Generator, low: int, high: int, count: int) -> list
 
 
 def _fc_module_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, C, S, S), fc1_weight (H, C*S*S), fc1_bias (H,), fc2_weight (K, H), fc2_bias (K,), dout (N, K)."""
     if hidden:
         n, c, side = int(rng.integers(1, 9)), int(rng.integers(1, 4)), int(rng.integers(2, 6))
         h, k = _distinct(rng, 2, 16, 2)
@@ -494,6 +499,7 @@ _CONV_MODULE = ("conv1_weight", "conv1_bias", "conv2_weight", "conv2_bias", "fc_
 
 
 def _conv_module_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, C, 32, 32), conv{1,2}_weight (C1, C, 5, 5), (C2, C1, 3, 3), fc_weight (K, C2*1024), *_bias, dout (N, K)."""
     if hidden:
         n, c = int(rng.integers(1, 4)), int(rng.integers(1, 4))
         c1, c2, k = _distinct(rng, 2, 9, 3)
@@ -540,6 +546,7 @@ def _module_three_layer_convnet(impl: Impl, case: Case) -> Arrays:
 
 
 def _sequential_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """_fc_module_case's arrays prefixed fc_ and _conv_module_case's prefixed conv_; params: none."""
     fc, conv = _fc_module_case(rng, hidden), _conv_module_case(rng, hidden)
     arrays = {f"fc_{k}": v for k, v in fc.arrays.items()}
     arrays.update({f"conv_{k}": v for k, v in conv.arrays.items()})
@@ -589,6 +596,7 @@ def _compare_sequential(got: Arrays, expected: Arrays, case: Case, tolerance: fl
 
 
 def _module_init_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """No arrays; params fc [D, H, C], conv [C, C1, C2, K] (the models' sizes) and seed."""
     if hidden:
         fc = [int(rng.integers(200, 800)), int(rng.integers(100, 300)), int(rng.integers(5, 20))]
         conv = [int(rng.integers(1, 4)), int(rng.integers(12, 24)), int(rng.integers(4, 10)), int(rng.integers(5, 20))]
@@ -781,6 +789,7 @@ def synthetic_prototypes(rng: np.random.Generator, classes: int = 10) -> np.ndar
 
 
 def _open_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """No arrays; params data_seed and seed."""
     return Case({}, {"data_seed": int(rng.integers(0, 2**31)), "seed": int(rng.integers(0, 2**31))})
 
 

@@ -65,6 +65,8 @@ def _act(impl: Impl, name: str, case: Case) -> tuple[Callable, Callable]:
 
 
 def _ex1_case(name: str) -> Callable[[np.random.Generator, bool], Case]:
+    """x (d,), w (d,), b () a scalar (public: the lab's EX1, d = 2); params: none."""
+
     def make(rng: np.random.Generator, hidden: bool) -> Case:
         if not hidden:
             return Case({k: v.copy() for k, v in EX1.items()})
@@ -91,6 +93,7 @@ def _ex1_run(name: str) -> Callable[[Impl, Case], Arrays]:
 
 
 def _ex2_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (d,), W (m, d), b (m,), t (m,) the MSE target (public: the lab's EX2, d = m = 2); params: none."""
     if not hidden:
         return Case({k: v.copy() for k, v in EX2.items()})
     d, m = int(rng.integers(2, 5)), int(rng.integers(2, 4))
@@ -138,8 +141,9 @@ def _ex2_backward(impl: Impl, case: Case) -> Arrays:
 
 
 def _act_case(name: str) -> Callable[[np.random.Generator, bool], Case]:
-    """Public: (4, 5) inputs of order 1 and the default alpha / slope. Hidden: other shapes,
-    magnitudes 1e-2..3 (clipped to +-CLIP), and alpha in 0.2..2, slope in 0.01..0.3."""
+    """x clipped to +-CLIP and dout, one shape (public (4, 5)); params alpha / slope (hidden only)."""
+    # Public: (4, 5) inputs of order 1 and the default alpha / slope. Hidden: other shapes,
+    # magnitudes 1e-2..3 (clipped to +-CLIP), and alpha in 0.2..2, slope in 0.01..0.3.
 
     def make(rng: np.random.Generator, hidden: bool) -> Case:
         params = {}
@@ -183,6 +187,7 @@ def _act_backward(name: str) -> Callable[[Impl, Case], Arrays]:
 
 
 def _mse_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """x (N, D) predictions and y (N, D) targets; params: none."""
     if hidden:
         # one sample or several, one output or several
         n, d = (
@@ -338,6 +343,7 @@ def _param_outputs(net, prefix: str) -> Arrays:
 
 
 def _dense_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """h (N, D), W (D, M), b (M,), dout (N, M); params activation."""
     if hidden:
         # a batch of one, then batches of several (a mean where a sum is due shows only there)
         n, d, m = (
@@ -385,6 +391,7 @@ def _dense_backward(impl: Impl, case: Case) -> Arrays:
 
 
 def _concat_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """h (N, K), x (N, D), dout (N, D + K); params: none."""
     if hidden:
         n, d, k = int(rng.integers(1, 7)), int(rng.integers(1, 5)), int(rng.integers(1, 5))
     else:
@@ -428,6 +435,7 @@ NET_SPEC = [["dense", 4, "tanh"], ["concat"], ["dense", 3, "sigmoid"], ["dense",
 
 
 def _net_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """X (N, D), p{i}_W, p{i}_b per NET_SPEC layer, y (N, C) for MSE else (N,); params loss, reg, lam, lr, epochs."""
     if hidden:
         n, d = int(rng.integers(3, 9)), int(rng.integers(2, 5))
         loss = str(rng.choice(["MSE", "SVM", "CCE"]))
@@ -482,6 +490,8 @@ def _fit_epochs(impl: Impl, case: Case) -> Arrays:
 
 
 def _loss_case(kind: str) -> Callable[[np.random.Generator, bool], Case]:
+    """pred (N, C); target (N, C) for MSE, else labels (N,) or one-hot (N, C); params loss."""
+
     def make(rng: np.random.Generator, hidden: bool) -> Case:
         if hidden:
             n, c = int(rng.integers(2, 9)), int(rng.integers(2, 7))
@@ -509,6 +519,8 @@ def _loss_run(impl: Impl, case: Case) -> Arrays:
 
 
 def _reg_case(kind: str) -> Callable[[np.random.Generator, bool], Case]:
+    """W (R, C) without zeros; params reg, lam."""
+
     def make(rng: np.random.Generator, hidden: bool) -> Case:
         if hidden:
             shape = tuple(int(s) for s in rng.integers(1, 7, size=2))
@@ -531,6 +543,7 @@ def _reg_run(impl: Impl, case: Case) -> Arrays:
 
 
 def _bgd_batches_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """No arrays; params n, bs (0: the full batch) and seed."""
     n = int(rng.integers(10, 60)) if hidden else 23
     bs = int(rng.integers(1, n + 1)) if hidden else 5
     if hidden and rng.integers(0, 4) == 0:
@@ -581,6 +594,7 @@ def _bgd_batches_compare(got: Arrays, expected: Arrays, case: Case, tolerance: f
 
 
 def _bgd_update_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """param (R, C) and grad (R, C); params lr."""
     shape = tuple(int(s) for s in rng.integers(1, 6, size=2)) if hidden else (3, 4)
     lr = float(10 ** rng.uniform(-3, 0)) if hidden else 0.05
     return Case({"param": rng.standard_normal(shape), "grad": rng.standard_normal(shape)}, {"lr": lr})
@@ -651,6 +665,7 @@ NARROW_TRAIN = {"lr": 0.1, "epochs": 20}
 
 
 def _narrow_case(rng: np.random.Generator, hidden: bool) -> Case:
+    """X (2**n, n) in {-1, 1}, y (2**n, 1), p0_W (n, h), p0_b (h,), p1_W (h, 1), p1_b (1,); params spec, ..."""
     n, hidden_units = (int(rng.integers(5, 8)), int(rng.integers(1, 3))) if hidden else (6, 2)
     spec = [["dense", hidden_units, "tanh"], ["dense", 1, "tanh"]]
     x, y = _patterns(n)
@@ -707,9 +722,9 @@ def _accuracy_compare(got: Arrays, expected: Arrays, case: Case, tolerance: floa
 
 
 def _ex3_case(rng: np.random.Generator, hidden: bool) -> Case:
-    """X (n, d), one-hot Y, W1 (d + 1, h) and W2 (h + 1, c) with the bias rows first.
-
-    Public: n=7, d=6, h=5, c=4, reg=0.1. Hidden: other sizes, scales and reg."""
+    """X (n, d), one-hot Y, W1 (d + 1, h) and W2 (h + 1, c) with the bias rows first."""
+    # Also y (n,), grad (n, c) and scores (n, c).
+    # Public: n=7, d=6, h=5, c=4, reg=0.1. Hidden: other sizes, scales and reg.
     if hidden:
         n, d, h, c = (int(v) for v in (rng.integers(3, 12), rng.integers(2, 9), rng.integers(2, 8), rng.integers(2, 6)))
         reg = float(10 ** rng.uniform(-3, 0))
@@ -830,6 +845,8 @@ EX8_SPEC = [["dense", 6, "sigmoid"], ["dense", 6, "sigmoid"], ["dense", 4, "line
 
 
 def _spec_net_case(spec: list, losses_: tuple[str, ...]) -> Callable[[np.random.Generator, bool], Case]:
+    """X (N, D), one-hot y (N, C), p{i}_W (d_{i-1}, d_i), p{i}_b (d_i,) per spec layer; params spec, loss, lam."""
+
     def make(rng: np.random.Generator, hidden: bool) -> Case:
         n, d = (int(rng.integers(3, 9)), int(rng.integers(3, 8))) if hidden else (5, 5)
         loss = str(rng.choice(list(losses_))) if hidden else losses_[0]
