@@ -195,18 +195,25 @@ class _GradeProgress(ProgressBar):
     """The bar, and a line per submission: graded / unchanged / regraded because X, then the status."""
 
     def done(self, row) -> None:
-        done = "error" if row.status == "error" else (row.why or row.status)
+        from .gradebook import say_why
+        from .i18n import _
+
+        done = say_why("error" if row.status == "error" else (row.why or row.status))
         if row.status == "partial":
-            done += ", partial"
+            done += ", " + _("partial")
         tail = f" ({row.message})" if row.message else ""
         self.echo(f"{row.submission}: {done}, {row.total:g}/{row.max_total:g}{tail}")
         super().done(row)
 
 
 def _cmd_grade(args: argparse.Namespace) -> ExitCode:
-    from . import gradebook, grading
+    import os
+
+    from . import gradebook, grading, i18n
 
     rub = _grade_rubric(args)
+    if rub.language and args.lang is None and not os.environ.get(i18n.LANG_ENV):
+        i18n.set_language(rub.language)  # the course's language, unless the command line or A2KIT_LANG says
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
@@ -348,6 +355,12 @@ def _main(argv: list[str] | None) -> int:
     except SystemExit as exc:  # argparse prints its own one-line usage error
         return ExitCode.OK if exc.code == 0 else ExitCode.USAGE
     try:
+        from . import i18n
+
+        try:
+            i18n.set_language(args.lang)
+        except i18n.LanguageError as exc:
+            raise UsageError(str(exc)) from exc
         from .handout import refusal
 
         refused = None if getattr(args, "root", None) else refusal(args.verb, project_root())

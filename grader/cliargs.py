@@ -127,4 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--md5", help="expected MD5 of the archive at --url ('none' skips the check)")
     p.add_argument("--force", action="store_true", help="download again even if present; overwrite (synthetic)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic set (synthetic)")
+    for verb in sub.choices.values():  # every verb speaks the same languages
+        verb.add_argument(
+            "--lang",
+            metavar="LANG",
+            default=None,
+            help="language of messages and reports: en or es (default: $A2KIT_LANG, the rubric's, the locale, en)",
+        )
     return parser

@@ -17,6 +17,7 @@ Its rows (``Row``) and two jobs, both for ``grader.grading.grade``:
   skipped, an ``error`` row is retried, anything changed is regraded and the
   reason says what changed; ``force`` regrades all.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
     from .rubric import Rubric
@@ -51,11 +53,25 @@ class Row:
     why: str = ""  # what this run did: graded / unchanged / regraded because X (``merged`` below)
     late: dict | None = None  # grader.late's record when a late policy applied (gradebook's late columns)
 
+
 #: Folders never part of a submission's content (the same junk ``grader.unpack`` skips).
 _JUNK = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", ".hg", ".svn", "cifar-10-batches-py"})
 #: The fingerprint's parts, in the order a reason names them.
 PARTS = ("content", "rubric", "grader", "secret")
-_WHAT = {"content": "its content", "rubric": "the rubric", "grader": "the grader's version", "secret": "the secret"}
+_WHAT = {  # English: the console translates them (say_why)
+    "content": N_("its content"),
+    "rubric": N_("the rubric"),
+    "grader": N_("the grader's version"),
+    "secret": N_("the secret"),
+}
+_CONSOLE = (N_("graded"), N_("unchanged"), N_("error"))  # what say_why shows as is
+#: the other reasons a submission is graded again, as ``Decision.reason`` holds them
+_REASONS = (
+    N_("--force was given"),
+    N_("its results.json was unreadable"),
+    N_("it was an error"),
+    N_("its results.json records no hashes"),
+)
 
 
 def content_hash(path: Path) -> str:
@@ -123,6 +139,21 @@ class Decision:
         return f"regraded because {self.reason}"
 
 
+def say_why(why: str) -> str:
+    """``Row.why`` (English: graded / unchanged / regraded because X) in the current language, for the console."""
+    if why in ("graded", "unchanged", "error"):
+        return _(why)
+    reason = why.removeprefix("regraded because ")
+    if reason == why:
+        return _(why)
+    if reason.endswith(" changed") and reason not in _REASONS:
+        parts = reason[: -len(" changed")].split(" and ")
+        reason = _("{what} changed").format(what=", ".join(_(p) for p in parts))
+    else:
+        reason = _(reason)
+    return _("regraded because {reason}").format(reason=reason)
+
+
 def decide(existing: Path, current: Mapping[str, str], *, force: bool = False) -> Decision:
     """Whether the submission whose results may be at ``existing`` must be graded, and why."""
     if not existing.is_file():
@@ -156,9 +187,7 @@ def on_disk(out: Path) -> list[str]:
     out = Path(out)
     if not out.is_dir():
         return []
-    return sorted(
-        d.name for d in out.iterdir() if d.is_dir() and not d.is_symlink() and (d / RESULTS).is_file()
-    )
+    return sorted(d.name for d in out.iterdir() if d.is_dir() and not d.is_symlink() and (d / RESULTS).is_file())
 
 
 def merged(out: Path, current: Iterable[Row], rubric: Rubric, row_from_results) -> list[Row]:

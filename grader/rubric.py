@@ -63,6 +63,7 @@ TOP_KEYS = {
     "numpy_compat": False,
     "strict_shapes": False,
     "hidden_cases": False,
+    "language": False,
 }
 QUESTION_KEYS = {
     "title": True,
@@ -133,6 +134,8 @@ class Rubric:
     #: a shape that differs only by singleton dimensions fails (default: full points with a warning)
     strict_shapes: bool = False
     hidden_cases: int = DEFAULT_HIDDEN_CASES
+    #: the course's language for grade's reports (``grader.i18n``); None: --lang, $A2KIT_LANG, the locale
+    language: str | None = None
 
     def draws(self, spec: CheckSpec) -> int:
         """The hidden draws of one check under ``grade``."""
@@ -267,7 +270,16 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
     numpy_compat = v.optional(top, "numpy_compat", v.flag, "numpy_compat", None)
     strict = v.optional(top, "strict_shapes", v.flag, "strict_shapes", False)
     return Rubric(
-        str(path), int(version), assignment, questions, late, _edition(v, top), numpy_compat, strict, hidden_cases
+        str(path),
+        int(version),
+        assignment,
+        questions,
+        late,
+        _edition(v, top),
+        numpy_compat,
+        strict,
+        hidden_cases,
+        _language(v, top),
     )
 
 
@@ -349,6 +361,18 @@ def _check(
         v.optional(citems, "visibility", v.visibility, f"{where}.visibility", qvis),
         v.optional(citems, "hidden_cases", v.count, f"{where}.hidden_cases", None),
     )
+
+
+def _language(v: _Validator, top: dict) -> str | None:
+    if "language" not in top:
+        return None
+    from . import i18n
+
+    node = top["language"][1]
+    lang = str(v.scalar(node, "language"))
+    if lang not in i18n.languages():
+        raise v.fail(node, f"language: {lang!r} is not one of {', '.join(i18n.languages())}")
+    return lang
 
 
 def _edition(v: _Validator, top: dict) -> str | None:

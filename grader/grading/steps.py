@@ -42,6 +42,7 @@ from .. import unpack as unpack_mod
 from ..checks import registry
 from ..checks.base import MODULES
 from ..gradebook import Row
+from ..i18n import _
 from ..nbrunner import run_notebooks
 from ..q5_notebook import q5_from_notebook
 from ..render import report as report_mod
@@ -335,14 +336,15 @@ def message_of(status: str, results: Sequence[QuestionResult], notes: Sequence[s
 
 
 def report_data(job: Job, status: str, problems: Sequence[str]) -> report_mod.ReportData:
+    version = _("version {version}").format(version=job.rubric.version)
     facts = [
-        ("submission", job.id),
-        ("status", status),
-        ("layout", job.layout.kind if job.layout else "-"),
-        ("edition", job.edition.name if job.edition else "-"),
-        ("graded", dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()),
+        (_("submission"), job.id),
+        (_("status"), status),  # the machine value, as in gradebook.csv
+        (_("layout"), job.layout.kind if job.layout else "-"),
+        (_("edition"), job.edition.name if job.edition else "-"),
+        (_("graded"), dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()),
         ("a2kit", __version__),
-        ("rubric", f"{Path(job.rubric.path).name} (version {job.rubric.version})"),
+        (_("rubric"), f"{Path(job.rubric.path).name} ({version})"),
     ]
     return report_mod.ReportData(
         title=f"{job.rubric.assignment}: {job.id}",

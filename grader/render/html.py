@@ -30,16 +30,17 @@ import jinja2
 from markupsafe import Markup
 
 from ..answers import answer_id
+from ..i18n import N_, _, language, ngettext
 from ..results import QuestionResult, Status
 from . import fmt_number, fmt_points
 from .sanitize import clean_html, sanitize_notebook, strip_dangerous_blocks
 
-STATUS_LABEL = {
-    Status.PASS: "pass",
-    Status.FAIL: "FAIL",
-    Status.NOT_IMPLEMENTED: "not implemented",
-    Status.ERROR: "ERROR",
-    Status.TIMEOUT: "TIMEOUT",
+STATUS_LABEL = {  # English; the templates translate them
+    Status.PASS: N_("pass"),
+    Status.FAIL: N_("FAIL"),
+    Status.NOT_IMPLEMENTED: N_("not implemented"),
+    Status.ERROR: N_("ERROR"),
+    Status.TIMEOUT: N_("TIMEOUT"),
 }
 STATUS_CLASS = {
     Status.PASS: "a2-pass",
@@ -92,18 +93,18 @@ pre.a2-answer { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 4px 6px
 _TABLES = """\
 {%- macro num(x) -%}{{ fmt(x) }}{%- endmacro -%}
 {%- macro question_table(q) -%}
-<h3 id="{{ q.question }}">{{ q.question }}: {{ q.title }}{% if q.extra_credit %} (extra credit){% endif %}
- &mdash; {{ pts(q.points) }} / {{ pts(q.max_points) }} points</h3>
+<h3 id="{{ q.question }}">{{ q.question }}: {{ tr(q.title) }}{% if q.extra_credit %} {{ _("(extra credit)") }}{% endif %}
+ &mdash; {{ _("%(points)s / %(max_points)s points", points=pts(q.points), max_points=pts(q.max_points)) }}</h3>
 <table class="a2 a2-checks">
-<thead><tr><th>check</th><th>status</th><th>error</th><th>tolerance</th><th>points</th></tr></thead>
+<thead><tr><th>{{ _("check") }}</th><th>{{ _("status") }}</th><th>{{ _("error") }}</th><th>{{ _("tolerance") }}</th><th>{{ _("points") }}</th></tr></thead>
 <tbody>
 {%- for c in q.checks %}
 <tr><td>{{ c.check_id }}<br><span class="a2-why">{{ c.title }}</span></td>
-<td class="{{ status_class[c.status] }}">{{ status_label[c.status] }}</td>
+<td class="{{ status_class[c.status] }}">{{ tr(status_label[c.status]) }}</td>
 <td class="num">{{ num(c.error) }}</td><td class="num">{{ num(c.tolerance) }}</td>
 <td class="num">{{ pts(c.points) }}/{{ pts(c.max_points) }}</td></tr>
 {%- if c.status.value != "pass" and (c.message or c.location) %}
-<tr><td colspan="5" class="a2-why">{{ c.message }}{% if c.location %} <span class="a2-loc">[at {{ c.location }}]</span>{% endif %}</td></tr>
+<tr><td colspan="5" class="a2-why">{{ c.message }}{% if c.location %} <span class="a2-loc">[{{ _("at %(location)s", location=c.location) }}]</span>{% endif %}</td></tr>
 {%- endif %}
 {%- endfor %}
 </tbody></table>
@@ -115,7 +116,7 @@ _FRAGMENT = (
     + """\
 <div class="a2-results">
 {%- for q in results %}{{ question_table(q) }}{% endfor %}
-<p><b>total: {{ pts(total) }} / {{ pts(possible) }} points</b></p>
+<p><b>{{ _("total: %(points)s / %(max_points)s points", points=pts(total), max_points=pts(possible)) }}</b></p>
 </div>
 """  # noqa: E501 - an HTML template: a line break would change the page
 )
@@ -124,7 +125,7 @@ _PAGE = (
     _TABLES
     + """\
 <!DOCTYPE html>
-<html lang="en">
+<html lang="{{ lang() }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -140,25 +141,25 @@ _PAGE = (
 </table>
 {%- endif %}
 {%- if problems %}
-<h2 id="problems">Problems</h2>
+<h2 id="problems">{{ _("Problems") }}</h2>
 <ul class="a2-problems">{% for p in problems %}<li>{{ p }}</li>{% endfor %}</ul>
 {%- endif %}
-<h2 id="scores">Scores</h2>
+<h2 id="scores">{{ _("Scores") }}</h2>
 <table class="a2 a2-summary" id="score-table">
-<thead><tr><th>question</th><th>title</th><th>points</th><th>checks passed</th></tr></thead>
+<thead><tr><th>{{ _("question") }}</th><th>{{ _("title") }}</th><th>{{ _("points") }}</th><th>{{ _("checks passed") }}</th></tr></thead>
 <tbody>
 {%- for q in results %}
-<tr><td><a href="#{{ q.question }}">{{ q.question }}</a></td><td>{{ q.title }}{% if q.extra_credit %} (extra credit){% endif %}</td>
+<tr><td><a href="#{{ q.question }}">{{ q.question }}</a></td><td>{{ tr(q.title) }}{% if q.extra_credit %} {{ _("(extra credit)") }}{% endif %}</td>
 <td class="num">{{ pts(q.points) }} / {{ pts(q.max_points) }}</td>
 <td class="num">{{ q.checks | selectattr("passed") | list | length }} / {{ q.checks | length }}</td></tr>
 {%- endfor %}
-<tr class="a2-total"><td colspan="2">total{% if extra %} (+ extra credit){% endif %}</td>
+<tr class="a2-total"><td colspan="2">{{ _("total") }}{% if extra %} {{ _("(+ extra credit)") }}{% endif %}</td>
 <td class="num">{{ pts(total) }} / {{ pts(possible) }}</td><td></td></tr>
 </tbody></table>
 {%- if sections %}
 <nav class="a2-toc"><ul>{% for s in sections %}<li><a href="#{{ s.anchor }}">{{ s.title }}</a></li>{% endfor %}</ul></nav>
 {%- endif %}
-<h2 id="checks">Checks</h2>
+<h2 id="checks">{{ _("Checks") }}</h2>
 <div id="check-table">
 {%- for q in results %}{{ question_table(q) }}{% endfor %}
 </div>
@@ -178,8 +179,13 @@ _ENV = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=False,
+    extensions=["jinja2.ext.i18n"],
 )
-_ENV.globals.update(fmt=fmt_number, pts=fmt_points, status_label=STATUS_LABEL, status_class=STATUS_CLASS)
+_ENV.globals.update(fmt=fmt_number, pts=fmt_points, status_label=STATUS_LABEL, status_class=STATUS_CLASS, lang=language)
+# tr: a translation of data (a rubric title), a plain string that autoescape escapes; the newstyle _() marks
+# its result safe, so it is only for the templates' own messages
+_ENV.globals["tr"] = _
+_ENV.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)
 
 
 def _totals(results: Sequence[QuestionResult]) -> dict:

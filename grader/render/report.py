@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..i18n import _
 from ..results import QuestionResult
 from . import html
 
@@ -86,7 +87,7 @@ def render(data: ReportData) -> str:
     return html.render_report(
         data.results,
         title=data.title,
-        subtitle="Graded by python -m grader grade with hidden inputs.",
+        subtitle=_("Graded by python -m grader grade with hidden inputs."),
         facts=list(data.facts),
         problems=list(data.problems),
         sections=notebook_sections(data.notebook_runs, data.notebooks),

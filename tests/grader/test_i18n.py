@@ -1,0 +1,166 @@
+"""Does the kit speak Spanish as well as English, with the same scores, from standard gettext catalogues?"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from grader import i18n, i18n_tools
+from grader.cliargs import build_parser
+from grader.paths import project_root
+
+ROOT = project_root()
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    yield
+    i18n.set_language("en")
+
+
+def test_every_marked_message_is_translated_not_fuzzy_with_the_same_placeholders():
+    """Is every message the extractor finds (code, templates, rubric titles) translated in every catalogue?"""
+    assert i18n_tools.problems() == []
+    assert len(list(i18n_tools.template())) > 50  # the extractor found the messages (the test can fail)
+
+
+def test_the_checker_finds_an_untranslated_message(tmp_path, monkeypatch):
+    """Would a new, untranslated message be reported? (a catalogue without one of its entries)"""
+    from babel.messages.pofile import read_po, write_po
+
+    po = i18n.LOCALE_DIR / "es" / "LC_MESSAGES" / "a2kit.po"
+    fake = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, fake)
+    with po.open("rb") as f:
+        catalog = read_po(f, locale="es")
+    catalog.delete("Scores")
+    catalog["Problems"].string = "Problemas {extra}"  # a placeholder the English lacks
+    with (fake / "es" / "LC_MESSAGES" / "a2kit.po").open("wb") as f:
+        write_po(f, catalog)
+    monkeypatch.setattr(i18n_tools, "LOCALE_DIR", fake)
+    found = i18n_tools.problems()
+    assert any("untranslated: 'Scores'" in p for p in found)
+    assert any("placeholders differ in 'Problems'" in p for p in found)
+
+
+@pytest.mark.parametrize(
+    "environ, lang",
+    [
+        ({}, "en"),
+        ({"LANG": "es_AR.UTF-8"}, "es"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),  # a language without a catalogue: English
+        ({"LC_ALL": "es_ES.UTF-8", "LANG": "en_US.UTF-8"}, "es"),
+        ({"LANGUAGE": "en:es", "LANG": "es_AR.UTF-8"}, "en"),
+        ({"A2KIT_LANG": "en", "LANG": "es_AR.UTF-8"}, "en"),
+        ({"A2KIT_LANG": "es"}, "es"),
+    ],
+)
+def test_the_language_comes_from_a2kit_lang_then_the_locale_then_english(environ, lang):
+    assert i18n.from_environment(environ) == lang
+
+
+def test_an_unknown_language_is_refused_naming_the_choices():
+    with pytest.raises(i18n.LanguageError, match="--lang fr: not one of en, es"):
+        i18n.set_language("fr")
+
+
+def test_every_verb_takes_lang():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "verb")
+    for name, verb in sub.choices.items():
+        assert any("--lang" in a.option_strings for a in verb._actions), name
+
+
+def _check(*args, lang):
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "check", *args, "--lang", lang],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return proc.returncode, proc.stdout
+
+
+def _buggy(tmp_path):
+    """The reference with a ReLU that lets negative inputs through halved (a leaky ReLU by mistake)."""
+    pkg = tmp_path / "buggy"
+    shutil.copytree(ROOT / "reference", pkg, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    layers = pkg / "layers.py"
+    text = layers.read_text()
+    assert "out = np.maximum(x, 0)" in text
+    layers.write_text(text.replace("out = np.maximum(x, 0)", "out = np.where(x > 0, x, 0.5 * x)"))
+    return pkg
+
+
+@pytest.mark.parametrize("who", ["student", "reference", "buggy"])
+def test_check_scores_alike_in_english_and_spanish_and_speaks_spanish_in_es(tmp_path, who, monkeypatch):
+    args = ["q1"]
+    if who == "buggy":
+        monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+        _buggy(tmp_path)
+    args += ["--implementation", who]
+    code_en, out_en = _check(*args, "--json", lang="en")
+    code_es, out_es = _check(*args, "--json", lang="es")
+    en, es = json.loads(out_en), json.loads(out_es)
+    assert code_en == code_es
+    assert [(c["id"], c["status"], c["points"]) for q in en["questions"] for c in q["checks"]] == [
+        (c["id"], c["status"], c["points"]) for q in es["questions"] for c in q["checks"]
+    ]  # the JSON's statuses and ids are machine values, the same in every language
+    _, table = _check(*args, lang="es")
+    assert "Redes neuronales totalmente conectadas" in table and "puntos" in table
+    if who == "student":
+        assert "no implementado" in table
+    elif who == "reference":
+        assert "aprobada" in table and "FALLA" not in table
+    else:
+        assert "FALLA" in table and "relu_forward" in table and en["total"] < 30
+
+
+def test_the_report_is_in_spanish_with_html_lang_and_data_still_escaped():
+    from grader.render import html
+    from grader.results import CheckResult, QuestionResult, Status
+
+    check = CheckResult("affine_forward", "q1", "t", Status.FAIL, 0.0, 1.0, 0.1, 1e-9, "<b>wrong</b>")
+    q = QuestionResult("q1", "Fully-connected networks <script>x</script>", 1.0, False, (check,))
+    i18n.set_language("es")
+    page = html.render_report([q], title="t", facts=[], problems=[], sections=[])
+    assert '<html lang="es">' in page and "Puntajes" in page and "FALLA" in page and "verificación" in page
+    assert "<script>x" not in page and "&lt;script&gt;" in page and "<b>wrong" not in page
+    i18n.set_language("en")
+    page = html.render_report([q], title="t", facts=[], problems=[], sections=[])
+    assert '<html lang="en">' in page and "Scores" in page and "Puntajes" not in page
+
+
+def test_grade_follows_the_rubrics_language_and_lang_overrides_it(tmp_path, monkeypatch):
+    """Is grade's report in the course's language (rubric ``language: es``), unless --lang says otherwise,
+    with gradebook.csv's columns and statuses the same machine values?"""
+    from grader import cli
+    from tests.grader.subjects import our_layout
+
+    monkeypatch.delenv("A2KIT_LANG", raising=False)
+    rub = tmp_path / "es.yaml"
+    rub.write_text(
+        "version: 1\nassignment: t\nlanguage: es\nquestions:\n  q1:\n    title: Fully-connected networks\n"
+        "    points: 1\n    checks:\n      - {id: affine_forward, points: 1}\n"
+    )
+    sub = our_layout(tmp_path / "alice", ROOT / "reference")
+    for lang, out, want in ((None, "o-es", "Puntajes"), ("en", "o-en", "Scores")):
+        argv = ["grade", str(sub), "--out", str(tmp_path / out), "--seed", "s", "--rubric", str(rub)]
+        assert cli.main(argv + (["--lang", lang] if lang else [])) == 0
+        report = (tmp_path / out / "alice" / "report.html").read_text(encoding="utf-8")
+        assert want in report
+        assert ("Redes neuronales totalmente conectadas" in report) == (lang is None)
+        gradebook = (tmp_path / out / "gradebook.csv").read_text().splitlines()
+        assert gradebook[0].startswith("submission,status,q1,total,max_total,message")
+        assert gradebook[1].startswith("alice,graded,1,")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(rub.read_text().replace("language: es", "language: xx"))
+    from grader import rubric as rubric_mod
+
+    with pytest.raises(rubric_mod.RubricError, match=r"bad.yaml:3: language: 'xx' is not one of en, es"):
+        rubric_mod.load(bad, require_all_checks=False)
