@@ -5,6 +5,7 @@ buggy implementation returns: convolutions with ``sliding_window_view`` and
 ``einsum``, poolings with explicit windows. Only the arrays a bug changes are
 returned.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -89,6 +90,17 @@ def _conv_dx_padded(case: Case, expected: Arrays) -> Arrays:
         for j in range(dout.shape[3]):
             dx_pad[:, :, i * stride : i * stride + hh, j * stride : j * stride + ww] += contrib[:, :, i, j]
     return {"dx": dx_pad}
+
+
+@wrong_answer(
+    "conv_dx_crop_empty_at_pad0",
+    "dx is empty: dx_pad[:, :, pad:-pad, pad:-pad] is empty when pad is 0; crop with pad:pad + H, pad:pad + W",
+)
+def _conv_dx_crop_empty(case: Case, expected: Arrays) -> Arrays:
+    if int(case["pad"]) != 0:
+        return {}
+    n, c = case["x"].shape[:2]
+    return {"dx": np.zeros((n, c, 0, 0))}
 
 
 @wrong_answer("conv_dw_flipped", "dw is flipped (rotated by 180 degrees) relative to w")

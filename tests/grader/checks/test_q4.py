@@ -55,3 +55,30 @@ def test_correct_alternative_passes_hidden_cases(alternative, tmp_path, monkeypa
     finally:
         for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
             del sys.modules[name]
+
+
+def test_dx_cropped_with_pad_minus_pad_is_named_on_the_hidden_case_with_pad_0():
+    """Does the conv backward bug most common in real work (dx_pad[:, :, pad:-pad, pad:-pad], empty when pad is 0:
+    4 of 8 public solutions, 2017-2022) fail with a message that names it, on the hidden draw with pad 0?"""
+    import numpy as np
+
+    from grader.checks import registry
+    from grader.rubric import CheckSpec
+    from grader.scoring import score_check
+    from grader.session import Outcome
+    from tests.mutants import a2_edges
+    from tests.mutants.escape import Lab
+
+    (mutant,) = [m for m in a2_edges.MUTANTS if "empty at pad 0" in m.name]
+    lab, check = Lab(), registry.get("conv_backward_naive")
+    impl = lab.impl(mutant)
+    for secret in ("s1", "s2", "s3"):
+        fixtures = lab.fixtures(secret, check.id, 3)
+        assert any(int(f.case["pad"]) == 0 for f in fixtures)
+        got = [{k: np.asarray(v) for k, v in check.run(impl, f.case).items()} for f in fixtures]
+        pairs = zip(got, fixtures, strict=True)
+        failed = [i for i, (g, f) in enumerate(pairs) if not check.compare(g, f.expected, f.case, 1e-7).passed]
+        assert failed and all(int(fixtures[i].case["pad"]) == 0 for i in failed)
+        i = failed[0]
+        result = score_check(check, CheckSpec(check.id, 6, None, None), Outcome("ok", outputs=got[i]), fixtures[i])
+        assert not result.passed and "is empty when pad is 0" in result.message, result.message
