@@ -188,6 +188,32 @@ NUMPY_ALIASES = {
 NUMPY_LIB_ALIASES = {"pad": "pad"}
 
 
+def accept_reshape_newshape() -> bool:
+    """Let ``np.reshape(a, newshape=...)`` work on a NumPy that removed the keyword (2.4); True if it was needed.
+
+    Every edition's students wrote code against a NumPy that took it (it was deprecated in 2.1), and the
+    call is unambiguous, so the worker applies this to every submission, whatever the edition.
+    """
+    import functools
+    import inspect
+
+    try:
+        if "newshape" in inspect.signature(np.reshape).parameters:
+            return False
+    except (TypeError, ValueError):  # pragma: no cover - a NumPy without a signature
+        return False
+    real = np.reshape
+
+    @functools.wraps(real)
+    def reshape(a, *args, newshape=None, **kwargs):
+        if newshape is not None and not args and "shape" not in kwargs:
+            args = (newshape,)
+        return real(a, *args, **kwargs)
+
+    np.reshape = reshape
+    return True
+
+
 def restore_numpy_aliases() -> list[str]:
     """Put back the removed aliases that this NumPy lacks; returns their names."""
     added = []

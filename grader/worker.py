@@ -146,6 +146,7 @@ def main(argv: list[str]) -> int:
     from . import channel, editions  # noqa: F401 - the same
     from .checks import cases, registry  # noqa: F401 - the same
 
+    editions.accept_reshape_newshape()  # np.reshape(x, newshape=...), removed in NumPy 2.4, in every edition
     if job.get("numpy_compat"):
         editions.restore_numpy_aliases()
     edition = editions.EDITIONS.get(job.get("edition") or "")

@@ -129,3 +129,18 @@ def test_cnn_reading_w_from_the_fast_conv_cache_keeps_its_points(tmp_path):
     )
     graded, failed = _grade(tmp_path, pkg, {"convnet_loss"})
     assert not failed, failed
+
+
+def test_np_reshape_with_newshape_keeps_its_points_in_every_edition(tmp_path):
+    """2020 work that flattens with np.reshape(x, newshape=...) (the keyword NumPy 2.4 removed): does it keep
+    the points of every check through affine_forward (28 points of one real 2020 solution)?"""
+    for edition in ("2018-2019", "2021-2024"):
+        pkg = edition_package(tmp_path / edition, edition)
+        subjects.edit_file(
+            pkg / "layers.py",
+            append="_affine_fwd = affine_forward\n\n\ndef affine_forward(x, w, b):\n"
+            "    x2 = np.reshape(x, newshape=(x.shape[0], -1))  # the 2020 idiom\n"
+            "    return _affine_fwd(x2.reshape(x.shape), w, b)\n",
+        )
+        graded, failed = _grade(tmp_path / edition, pkg, {"affine_forward", "fc_net_loss"})
+        assert graded.row.status == "graded" and not failed, (edition, failed)
