@@ -359,6 +359,12 @@ def _fc_model(impl: Impl, case: Case):
         dtype=np.float64,
     )
     L = len(hidden_dims)
+    lacking = [f"{p}{i}" for i in range(1, L + 1) for p in ("gamma", "beta") if f"{p}{i}" not in model.params]
+    if lacking:
+        raise LookupError(
+            f"FullyConnectedNet(normalization={case['normalization']!r}) made no params[{lacking[0]!r}]: "
+            f"each hidden layer i needs gamma{{i}} (ones) and beta{{i}} (zeros) for {case['normalization']}"
+        )
     made = {
         "gamma_init": np.concatenate([np.ravel(model.params[f"gamma{i}"]) for i in range(1, L + 1)]),
         "beta_init": np.concatenate([np.ravel(model.params[f"beta{i}"]) for i in range(1, L + 1)]),

@@ -55,3 +55,24 @@ def test_correct_alternative_passes_hidden_cases(alternative, tmp_path, monkeypa
     finally:
         for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
             del sys.modules[name]
+
+
+def test_a_net_without_layernorm_parameters_is_told_which_one_it_lacks(tmp_path):
+    """A FullyConnectedNet that makes gamma/beta for batch norm only (real 2018-2019 work): does the layer norm
+    check say which parameter is missing, instead of a bare KeyError: 'gamma1'?"""
+    from tests.mutants import Mutant
+
+    mutant = Mutant(
+        "no layernorm params",
+        "classifiers/fc_net.py",
+        "            if self.normalization is not None and i < self.num_layers:\n",
+        '            if self.normalization == "batchnorm" and i < self.num_layers:\n',
+        breaks=(),
+    )
+    build_package(mutant, tmp_path)
+    results = check_mod.run(["q2"], implementation="mutant", root=tmp_path)
+    by_id = {c.check_id: c for q in results for c in q.checks}
+    assert by_id["fc_net_batchnorm_loss"].passed
+    failed = by_id["fc_net_layernorm_grads"]
+    assert not failed.passed
+    assert "FullyConnectedNet(normalization='layernorm') made no params['gamma1']" in failed.message, failed.message
