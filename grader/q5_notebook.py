@@ -253,9 +253,19 @@ class _Walk:
             calls = _call_names(node.value)
             if any(_FORBIDDEN_CALL.search(c) for c in calls):
                 return None
-            if "cuda" in seg:  # dtype = torch.cuda.FloatTensor, device = "cuda": the prelude's CPU settings stay
-                return None
             names = _targets(node)
+            if "cuda" in seg:
+                # dtype = torch.cuda.FloatTensor, DEVICE = "cuda" if torch.cuda.is_available() else "cpu": the
+                # grader's CPU settings instead, under the notebook's own names (functions read them later)
+                value = node.value
+                setting = isinstance(value, (ast.Constant, ast.IfExp)) or (
+                    isinstance(value, (ast.Call, ast.Attribute)) and any(w in seg for w in ("device(", "Tensor"))
+                )
+                for name in names if setting else ():
+                    if name not in ("device", "dtype", "model", "optimizer"):
+                        kept.append(f"{name} = {'dtype' if 'Tensor' in seg or 'dtype' in name.lower() else 'device'}")
+                        self.bound.add(name)
+                return None
             if not calls and (self.star or _loads(node.value) <= self.bound):
                 kept.append(seg)
                 self.bound.update(names)

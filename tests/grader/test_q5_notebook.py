@@ -93,6 +93,29 @@ def test_gpu_settings_of_the_notebook_leave_the_grader_on_the_cpu(tmp_path):
     assert 'device = torch.device("cpu")' in source and "dtype = torch.float32" in source
 
 
+def test_a_device_under_another_name_is_the_graders_cpu_device(tmp_path):
+    """DEVICE = "cuda" if torch.cuda.is_available() and USE_GPU else "cpu" (real 2021-2024 work), read later by
+    random_weight and train_part34: is DEVICE bound to the grader's CPU device at module level (not left out,
+    which cost one real solution five Q5 checks with NameError: DEVICE), and does the module import?"""
+    nb = tmp_path / "PyTorch.ipynb"
+    cells = [
+        "import torch\nimport numpy as np\nUSE_GPU = True\n"
+        'DEVICE = "cuda" if torch.cuda.is_available() and USE_GPU else "cpu"\nDTYPE = torch.cuda.FloatTensor\n',
+        "def random_weight(shape):\n"
+        "    return torch.randn(shape, device=DEVICE, dtype=DTYPE) * np.sqrt(2. / shape[0])\n",
+        "model = model.cuda()\nx = x.cuda()\n",
+    ]
+    nb.write_text(json.dumps(code_notebook(cells)))
+    source = q5_notebook.extract(nb).source
+    assert "DEVICE = device" in source and "DTYPE = dtype" in source and "cuda" not in source
+    assert "x = device" not in source  # a tensor moved to the GPU is no device setting
+    torch = pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[torch]')")
+    namespace: dict = {}
+    exec(compile(source, "pytorch_models.py", "exec"), namespace)
+    w = namespace["random_weight"]((4, 3))
+    assert w.device.type == "cpu" and w.dtype == torch.float32
+
+
 def test_open_model_saved_accuracy_is_reported_as_self_reported(tmp_path):
     nb = nbs.notebook("2023")
     (cell,) = [c for c in nb["cells"] if "epochs=10" in "".join(c["source"])]
