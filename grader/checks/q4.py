@@ -615,7 +615,7 @@ CHECKS = (
         compare=compare_values(),
         tolerance=1e-6,  # the same draws from the same seed; 1e-6 admits a float32 round trip
         calls=("cnn.ThreeLayerConvNet",),
-        wrong_answers=("convnet_w2_not_pooled",),
+        wrong_answers=("convnet_w2_not_pooled", "convnet_w2_square_input"),
     ),
     Check(
         id="convnet_loss",

@@ -221,6 +221,21 @@ def _convnet_w2(case: Case, expected: Arrays) -> Arrays:
     return {"W2": w2.astype(case["dtype"])}
 
 
+@wrong_answer(
+    "convnet_w2_square_input",
+    "W2 assumes a square input (F * (H // 2) ** 2 rows); input_dim is (C, H, W): F * (H // 2) * (W // 2)",
+)
+def _convnet_w2_square(case: Case, expected: Arrays) -> Arrays:
+    c, h, w = (int(v) for v in case["input_dim"])
+    if h == w:
+        return {}
+    f, fs, hid = int(case["num_filters"]), int(case["filter_size"]), int(case["hidden_dim"])
+    rng = np.random.RandomState(int(case["seed"]))
+    rng.randn(f, c, fs, fs)  # W1
+    w2 = float(case["weight_scale"]) * rng.randn(f * (h // 2) ** 2, hid)  # input_dim[1] squared, the usual form
+    return {"W2": w2.astype(case["dtype"])}
+
+
 def _reg_sum(case: Case, keys) -> float:
     return float(sum(np.sum(case[k] ** 2) for k in keys))
 

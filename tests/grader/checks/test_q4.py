@@ -82,3 +82,40 @@ def test_dx_cropped_with_pad_minus_pad_is_named_on_the_hidden_case_with_pad_0():
         i = failed[0]
         result = score_check(check, CheckSpec(check.id, 6, None, None), Outcome("ok", outputs=got[i]), fixtures[i])
         assert not result.passed and "is empty when pad is 0" in result.message, result.message
+
+
+def test_a_w2_that_assumes_a_square_input_is_named_on_a_non_square_hidden_case():
+    """ThreeLayerConvNet sizing W2 as F * (H // 2) ** 2 (2 of 8 public solutions: right for cs231n's 32x32,
+    wrong for input_dim (C, H, W) with H != W): is the bug named where a hidden draw is not square?"""
+    import numpy as np
+
+    from grader.checks import registry
+    from grader.rubric import CheckSpec
+    from grader.scoring import score_check
+    from grader.session import Outcome
+    from tests.mutants import Mutant
+    from tests.mutants.escape import Lab
+
+    mutant = Mutant(
+        "W2 for a square input",
+        "classifiers/cnn.py",
+        "        pooled_dim = num_filters * (H // 2) * (W // 2)\n",
+        "        pooled_dim = num_filters * (H // 2) ** 2\n",
+        breaks=("convnet_init",),
+    )
+    lab, check = Lab(), registry.get("convnet_init")
+    impl = lab.impl(mutant)
+    named = 0
+    for secret in ("s1", "s2", "s3", "s4"):
+        for f in lab.fixtures(secret, check.id, 3):
+            c, h, w = (int(v) for v in f.case["input_dim"])
+            got = {k: np.asarray(v) for k, v in check.run(impl, f.case).items()}
+            result = score_check(check, CheckSpec(check.id, 2, None, None), Outcome("ok", outputs=got), f)
+            if h // 2 == w // 2:
+                assert result.passed
+            elif h * w == (h // 2) ** 2:  # the same shape as another bug (W2 not pooled): either name is fair
+                assert not result.passed
+            else:
+                assert not result.passed and "W2 assumes a square input" in result.message, result.message
+                named += 1
+    assert named  # some hidden draw is not square
