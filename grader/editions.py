@@ -17,7 +17,8 @@ What differs (from the editions' starter code):
 * 2017: ``FullyConnectedNet(dropout=0, use_batchnorm=False)``: ``dropout`` and
   ``dropout_param['p']`` are the probability of *dropping* a unit; no layer
   norm, no group norm; Adam's starter ``config.setdefault('t', 1)`` (the
-  grader always passes ``t``, so that default never matters);
+  starter's, not the student's: a fresh config gets ``t = 0``, the later
+  editions' default, before the student's adam sees it);
 * 2018-2019 and 2020: ``FullyConnectedNet(dropout=1, normalization=None)``:
   ``dropout`` and ``p`` are the *keep* probability;
 * 2021-2024 and 2025: ``dropout_keep_ratio=1`` (keep probability); SVM loss and
@@ -57,12 +58,13 @@ class Edition:
     dropout_is_drop_probability: bool = False  # 2017: p and dropout= are P(drop)
     use_batchnorm: bool = False  # 2017: use_batchnorm=True instead of normalization="batchnorm"
     numpy_compat: bool = False  # restore np.int, np.float, ... (work written before NumPy 1.24)
+    adam_t_default: int = 0  # the starter code's config.setdefault('t', ...) in adam: 1 in 2017, 0 since
 
 
 EDITIONS: dict[str, Edition] = {
     e.name: e
     for e in (
-        Edition("2017", _NORMS_2018 + _Q5_2018, "dropout", True, True, True),
+        Edition("2017", _NORMS_2018 + _Q5_2018, "dropout", True, True, True, adam_t_default=1),
         Edition("2018-2019", (), "dropout", numpy_compat=True),
         Edition("2020", (), "dropout", numpy_compat=True),
         Edition("2021-2024", ("svm_loss",) + _TWO_LAYER),
@@ -276,7 +278,21 @@ def _layers_overrides(module, edition: Edition) -> dict:
     return {"dropout_forward": dropout_forward}
 
 
-_OVERRIDES = {"fc_net": _fc_net_overrides, "layers": _layers_overrides}
+def _optim_overrides(module, edition: Edition) -> dict:
+    if edition.adam_t_default == 0:
+        return {}
+    real = module.adam
+
+    def adam(w, dw, config=None):
+        # a fresh config: the starter code (not the student) set t's default; start from the newest one's 0
+        config = {} if config is None else config
+        config.setdefault("t", 0)
+        return real(w, dw, config)
+
+    return {"adam": adam}
+
+
+_OVERRIDES = {"fc_net": _fc_net_overrides, "layers": _layers_overrides, "optim": _optim_overrides}
 
 
 class EditionImpl:

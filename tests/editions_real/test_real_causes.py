@@ -144,3 +144,27 @@ def test_np_reshape_with_newshape_keeps_its_points_in_every_edition(tmp_path):
         )
         graded, failed = _grade(tmp_path / edition, pkg, {"affine_forward", "fc_net_loss"})
         assert graded.row.status == "graded" and not failed, (edition, failed)
+
+
+def test_2017_adam_with_the_starters_t_default_of_1_keeps_its_points(tmp_path):
+    """2017's starter code set config.setdefault('t', 1) in adam (later editions: 0). A 2017 solution that
+    increments t first, as its notebook expected, lost adam on the hidden draws with a fresh config: does it
+    keep it now, and does the same code still fail as 2018-2019 work (where the default is the student's)?"""
+    for edition, fair in (("2017", True), ("2018-2019", False)):
+        pkg = edition_package(tmp_path / edition, edition)
+        text = (pkg / "optim.py").read_text()
+        assert text.count('config.setdefault("t", 0)') == 1
+        (pkg / "optim.py").write_text(text.replace('config.setdefault("t", 0)', 'config.setdefault("t", 1)'))
+        rub = _only(rubric_mod.load(ROOT / "rubric.yaml"), {"adam"})
+        rub = dataclasses.replace(rub, edition=edition)
+        rub = dataclasses.replace(
+            rub,
+            questions=tuple(
+                dataclasses.replace(q, checks=tuple(dataclasses.replace(c, hidden_cases=8) for c in q.checks))
+                for q in rub.questions
+            ),
+        )
+        hidden = grading.hidden_for(grading.resolve_secret("editions-real"), ROOT, rub)
+        zipped = subjects.cs231n_zip(tmp_path / f"{edition}.zip", pkg)
+        graded = grading.grade_submission(zipped, "s", rubric=rub, hidden=hidden, release_root=ROOT)
+        assert (graded.row.total == 1) == fair, (edition, graded.row)
