@@ -88,6 +88,9 @@ class Check:
     calls: tuple[str, ...] = ()
     timeout: float = 20.0
     wrong_answers: tuple[str, ...] = ()  # names of entries in grader.wrong_answers.WRONG_ANSWERS
+    #: the timeout holds for each case (a check that trains for a time budget per case); else for all of
+    #: the check's cases together under grade (correct code takes milliseconds, a hang costs one timeout)
+    timeout_per_case: bool = False
 
 
 #: Short names the checks use for the implementation's modules.

@@ -987,5 +987,6 @@ CHECKS = (
         tolerance=0.5,
         calls=("pytorch_models.make_open_model",),
         timeout=OPEN_BUDGET + 30.0,
+        timeout_per_case=True,  # OPEN_BUDGET s of training per case: the public one and each hidden draw
     ),
 )

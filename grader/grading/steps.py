@@ -104,8 +104,10 @@ def run(job: Job) -> None:
             k = job.rubric.draws(spec)
             case, payload = job.hidden.packed(spec.id, k), job.hidden.payload(spec.id, k)
             # one time limit for all the check's cases: they take milliseconds each on correct code,
-            # the rubric's timeouts are seconds, and a hang costs one timeout, not one per case
-            tasks.append(Task(spec.id, case, spec.timeout or check.timeout, payload))
+            # the rubric's timeouts are seconds, and a hang costs one timeout, not one per case; a check
+            # that trains for a time budget per case gets its limit per case (the public one and k draws)
+            timeout = (spec.timeout or check.timeout) * (k + 1 if check.timeout_per_case else 1)
+            tasks.append(Task(spec.id, case, timeout, payload))
     tree = job.tmp / "tree"
     job.outcomes = run_checks(
         job.layout.package,

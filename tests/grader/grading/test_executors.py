@@ -78,3 +78,39 @@ def test_executor_for_picks_dask_threads_or_serial():
     assert isinstance(executors.executor_for(4, None, 10), executors.Threads)
     assert isinstance(executors.executor_for(1, None, 10), executors.Serial)
     assert isinstance(executors.executor_for(4, None, 1), executors.Serial)
+
+
+def test_a_check_that_trains_for_a_budget_per_case_gets_its_time_limit_per_case(tmp_path, monkeypatch):
+    """torch_open_model trains for OPEN_BUDGET s per case: with the public case and a hidden draw its time limit
+    must cover both (it was one limit for all, so a model that used its budget twice timed out under grade)."""
+    import dataclasses
+    import types
+
+    from grader.checks import registry
+    from grader.checks.base import Case
+    from grader.grading.job import Job
+
+    rub = rubric_mod.load(ROOT / "rubric.yaml")
+    rub = dataclasses.replace(
+        rub,
+        questions=tuple(
+            dataclasses.replace(q, checks=tuple(c for c in q.checks if c.id in ("torch_open_model", "affine_forward")))
+            for q in rub.questions
+            if any(c.id in ("torch_open_model", "affine_forward") for c in q.checks)
+        ),
+    )
+    seen = {}
+    monkeypatch.setattr(
+        steps,
+        "run_checks",
+        lambda *a, tasks=None, **kw: seen.update({t.check_id: t.timeout for t in (tasks or a[2])}) or {},
+    )
+    hidden = types.SimpleNamespace(packed=lambda cid, k: Case({}, {}), payload=lambda cid, k: b"")
+    job = Job(tmp_path, "s", tmp_path, rub, hidden, ROOT, lambda tree: None)
+    job.layout = types.SimpleNamespace(package="student")
+    steps.run(job)
+    specs = {c.id: c for q in rub.questions for c in q.checks}
+    open_model, affine = registry.get("torch_open_model"), registry.get("affine_forward")
+    k = rub.draws(specs["torch_open_model"])
+    assert k >= 1 and seen["torch_open_model"] == (specs["torch_open_model"].timeout or open_model.timeout) * (k + 1)
+    assert seen["affine_forward"] == (specs["affine_forward"].timeout or affine.timeout)
