@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import sys
 import tempfile
 from pathlib import Path
@@ -45,6 +46,10 @@ class Escape:
     tried: int
 
 
+#: package numbers unique in the process: two labs must never build the same name (the first import would win)
+_PACKAGES = itertools.count()
+
+
 class Lab:
     """Mutant packages importable in this process, and the hidden fixtures of many secrets (cached)."""
 
@@ -58,7 +63,7 @@ class Lab:
 
     def impl(self, mutant: Mutant) -> Impl:
         if mutant.name not in self._impls:
-            package = f"a2kit_mutant_{len(self._impls)}"
+            package = f"a2kit_mutant_{next(_PACKAGES)}"
             build_package(mutant, self.root, package)
             self._impls[mutant.name] = Impl(package)
         return self._impls[mutant.name]
@@ -66,8 +71,8 @@ class Lab:
     def adopt(self, name: str, build) -> Impl:
         """An implementation built by ``build(dest)`` into ``dest/mutant``, imported as a package of its own."""
         if name not in self._impls:
-            package = f"a2kit_mutant_{len(self._impls)}"
-            scratch = self.root / f"_build_{len(self._impls)}"
+            package = f"a2kit_mutant_{next(_PACKAGES)}"
+            scratch = self.root / f"_build_{package}"
             build(scratch)
             (scratch / "mutant").rename(self.root / package)
             self._impls[name] = Impl(package)

@@ -66,3 +66,37 @@ def test_adam_in_the_paper_s_efficient_order_passes_every_hidden_case():
             failed[order] += not chk.compare(got, expected, case, chk.tolerance).passed
     assert failed["reference"] == 0 and failed["efficient"] == 0
     assert failed["eps_in_root"] >= 30, failed
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """One lab for the module: the hidden fixtures of its secrets are computed once."""
+    from tests.mutants.escape import Lab
+
+    return Lab()
+
+
+@pytest.mark.parametrize("eps, fair", [(1e-8, True), (1e-12, True), (1e-4, False)])
+def test_softmax_with_an_epsilon_inside_the_log_keeps_its_points_unless_it_is_large(lab, eps, fair):
+    """-mean(log(p_y + 1e-8)) is a safety idiom of real work in every edition (one public 2021 solution lost
+    softmax_loss and its stability check to it, at relative errors of 2e-8 and 8e-8): do both checks accept the
+    usual epsilons on the public case and every hidden draw, and still refuse one that moves the loss (1e-4)?"""
+    from tests.mutants import Mutant
+    from tests.mutants.q1 import SOFTMAX_BODY
+
+    body = f"""\
+    N = x.shape[0]
+    shifted = x - x.max(axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    loss = -np.mean(np.log(probs[np.arange(N), y] + {eps!r}))
+    dx = probs.copy()
+    dx[np.arange(N), y] -= 1
+    dx /= N
+"""
+    impl = lab.impl(Mutant(f"softmax log(p + {eps})", "layers.py", SOFTMAX_BODY, body, breaks=()))
+    for check_id in ("softmax_loss", "softmax_loss_stability"):
+        verdicts = {lab.passes(impl, check_id, secret, 3) for secret in ("s1", "s2", "s3")}
+        if fair:
+            assert verdicts == {True}, check_id
+        elif check_id == "softmax_loss":
+            assert verdicts == {False}, check_id
