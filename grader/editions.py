@@ -123,6 +123,9 @@ def _fc_signature(fc: str) -> str:
     return ""
 
 
+_RELATIVE_IMPORT = re.compile(r"^from \.\.layers import", re.M)
+
+
 def detect(package_dir: Path, notebooks=()) -> tuple[Edition, str]:
     """The edition of a cs231n package folder, and the evidence (one phrase) it was told by.
 
@@ -144,6 +147,8 @@ def detect(package_dir: Path, notebooks=()) -> tuple[Edition, str]:
     if re.search(r"\bdropout\s*=", sig):
         if "TensorFlow.ipynb" not in names and "PyTorch.ipynb" in names:
             return EDITIONS["2020"], "FullyConnectedNet takes dropout= (keep probability), PyTorch only"
+        if _RELATIVE_IMPORT.search(fc):  # 2020's starter imports its package relatively; 2019's as cs231n.
+            return EDITIONS["2020"], "FullyConnectedNet takes dropout= (keep probability), relative imports"
         return EDITIONS["2018-2019"], "FullyConnectedNet takes dropout= (keep probability)"
     if "def layernorm_forward" not in layers and "def svm_loss" in layers:
         return EDITIONS["2017"], "layers.py has no layernorm_forward"

@@ -30,7 +30,7 @@ _SIG = {
     "2018-2019": ("dropout=1, normalization=None", "dropout_keep_ratio=dropout, normalization=normalization"),
     "2021-2024": None,
 }
-_SIG["2020"] = _SIG["2018-2019"]  # the same API; 2020 is told by its notebooks (PyTorch.ipynb, no TensorFlow.ipynb)
+_SIG["2020"] = _SIG["2018-2019"]  # the same API; 2020 is told by its relative imports or its notebooks
 _SIG["2025"] = _SIG["2021-2024"]  # the same API; 2025 is told by its RNN captioning in PyTorch
 #: The notebooks beside cs231n/ where they tell the edition (the others: FullyConnectedNets, PyTorch, TensorFlow).
 _NOTEBOOKS = {
@@ -77,6 +77,9 @@ def edition_package(dest: Path, edition: str, bug: bool = False) -> Path:
             text += "\n\ndropout_forward = dropout_keep_forward\n"
         layers.write_text(text)
         fc.write_text(fc.read_text() + "\nfrom ..layers import dropout_keep_forward as dropout_forward  # noqa\n")
+    if edition in ("2017", "2018-2019"):  # their starter code imports the package absolutely; 2020's relatively
+        for path in (fc, pkg / "classifiers" / "cnn.py"):
+            path.write_text(path.read_text().replace("from ..", "from cs231n."))
     return pkg
 
 
@@ -97,8 +100,9 @@ def test_lookup_takes_names_and_years_and_refuses_others():
         editions.lookup(2016)
 
 
-@pytest.mark.parametrize("edition", ["2017", "2018-2019", "2021-2024"])
+@pytest.mark.parametrize("edition", ["2017", "2018-2019", "2020", "2021-2024"])
 def test_detect_tells_the_edition_from_the_code(tmp_path, edition):
+    """From the code alone (no notebooks): 2020 by its relative imports, with TensorFlow.ipynb beside or not."""
     pkg = edition_package(tmp_path / "p", edition)
     assert editions.detect(pkg)[0].name == edition
 
