@@ -62,6 +62,8 @@ def _factor_hint(name: str, g: np.ndarray, e: np.ndarray, tol: float, inputs: Ar
     if not (ratio.size and np.allclose(ratio, ratio[0], rtol=max(tol, 1e-6) * 10)):
         return None
     k = float(ratio[0])
+    if abs(k - 1) <= max(tol, 1e-6) * 10:  # the values agree: the failure is elsewhere (a dtype, a shape)
+        return None
     sizes = {s for arr in inputs.values() if isinstance(arr, np.ndarray) for s in arr.shape if s > 1}
     if any(abs(k - s) < 1e-6 * s for s in sizes):
         return f"{name} is {k:g} times too large: a sum where a mean is expected (missing division by N?)"

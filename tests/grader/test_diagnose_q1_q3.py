@@ -412,3 +412,12 @@ def test_a_scalar_off_by_an_arbitrary_factor_gets_no_constant_factor_hint():
     assert diagnose({"loss": np.asarray(1.3)}, {"loss": np.asarray(1.0)}, {}, {}, 1e-8, {"x": x}) is None
     hint = diagnose({"loss": np.asarray(5.0)}, {"loss": np.asarray(1.0)}, {}, {}, 1e-8, {"x": x})
     assert hint and "a sum where a mean is expected" in hint
+
+
+def test_right_values_in_another_dtype_get_no_constant_factor_1_hint():
+    """dW1 right but float64 in a float32 model (real 2020 work): the diagnosis said "off by a constant factor 1".
+    Is no factor named when the ratio is 1, so that the dtype note is the message?"""
+    g = np.arange(1.0, 13.0).reshape(3, 4)
+    assert diagnose({"dW1": g}, {"dW1": g.astype(np.float32)}, {}, {}, 1e-5, {"x": np.zeros((3, 4))}) is None
+    hint = diagnose({"dW1": 3 * g}, {"dW1": g}, {}, {}, 1e-5, {"x": np.zeros((5, 4))})
+    assert hint and "constant factor 3" in hint
