@@ -163,8 +163,14 @@ def _cmd_data(args: argparse.Namespace) -> ExitCode:
 
 
 def _grade_rubric(args: argparse.Namespace):
-    """The rubric, with ``--edition`` and ``--numpy-compat`` applied."""
+    """The rubric, with ``--edition`` and ``--numpy-compat`` applied; its ``language:`` chosen unless told."""
+    import os
+
+    from . import i18n
+
     rub = _load_rubric(args)
+    if rub.language and args.lang is None and not os.environ.get(i18n.LANG_ENV):
+        i18n.set_language(rub.language)  # the course's language, unless the command line or A2KIT_LANG says
     if args.edition is None and args.numpy_compat is None:
         return rub
     import dataclasses
@@ -207,13 +213,9 @@ class _GradeProgress(ProgressBar):
 
 
 def _cmd_grade(args: argparse.Namespace) -> ExitCode:
-    import os
-
-    from . import gradebook, grading, i18n
+    from . import gradebook, grading
 
     rub = _grade_rubric(args)
-    if rub.language and args.lang is None and not os.environ.get(i18n.LANG_ENV):
-        i18n.set_language(rub.language)  # the course's language, unless the command line or A2KIT_LANG says
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")

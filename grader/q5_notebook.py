@@ -255,16 +255,7 @@ class _Walk:
                 return None
             names = _targets(node)
             if "cuda" in seg:
-                # dtype = torch.cuda.FloatTensor, DEVICE = "cuda" if torch.cuda.is_available() else "cpu": the
-                # grader's CPU settings instead, under the notebook's own names (functions read them later)
-                value = node.value
-                setting = isinstance(value, (ast.Constant, ast.IfExp)) or (
-                    isinstance(value, (ast.Call, ast.Attribute)) and any(w in seg for w in ("device(", "Tensor"))
-                )
-                for name in names if setting else ():
-                    if name not in ("device", "dtype", "model", "optimizer"):
-                        kept.append(f"{name} = {'dtype' if 'Tensor' in seg or 'dtype' in name.lower() else 'device'}")
-                        self.bound.add(name)
+                self.cpu_setting(node, seg, names, kept)
                 return None
             if not calls and (self.star or _loads(node.value) <= self.bound):
                 kept.append(seg)
@@ -273,6 +264,19 @@ class _Walk:
                 assigns.append(seg)
             return node.value if "model" in names else None
         return None
+
+    def cpu_setting(self, node: ast.stmt, seg: str, names: list[str], kept: list[str]) -> None:
+        """An assignment naming cuda: dtype = torch.cuda.FloatTensor, DEVICE = "cuda" if torch.cuda.is_available()
+        else "cpu". The grader's CPU settings instead, under the notebook's own names (functions read them later);
+        anything else naming cuda (model = model.cuda()) is left out."""
+        value = node.value
+        setting = isinstance(value, (ast.Constant, ast.IfExp)) or (
+            isinstance(value, (ast.Call, ast.Attribute)) and any(w in seg for w in ("device(", "Tensor"))
+        )
+        for name in names if setting else ():
+            if name not in ("device", "dtype", "model", "optimizer"):
+                kept.append(f"{name} = {'dtype' if 'Tensor' in seg or 'dtype' in name.lower() else 'device'}")
+                self.bound.add(name)
 
     def model(self, cell: dict, value: ast.expr, statements: list[str]) -> None:
         """A cell assigning ``model``: the open-ended model, or one of the two ``nn.Sequential`` ones."""

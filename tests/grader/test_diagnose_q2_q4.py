@@ -26,7 +26,10 @@ def _diagnose(check, fixture, got):
     return diagnose(got, fixture.expected, fixture.wrong, fixture.messages, check.tolerance, dict(fixture.case.arrays))
 
 
-PAIRS = [(check, name) for check in CHECKS for name in check.wrong_answers]
+#: wrong answers that show only on hidden draws (the public case has pad 1 and a square input, as cs231n's)
+EDGE_ONLY = {"conv_dx_crop_empty_at_pad0": "pad 0", "convnet_w2_square_input": "a non-square input"}
+PAIRS = [(check, name) for check in CHECKS for name in check.wrong_answers if name not in EDGE_ONLY]
+EDGE_PAIRS = [(check, name) for check in CHECKS for name in check.wrong_answers if name in EDGE_ONLY]
 
 
 def _same(outs: dict, expected: dict) -> bool:
@@ -131,3 +134,25 @@ def test_overfit_check_compares_the_accuracy_with_the_tolerance():
     low = check.compare({"train_acc": np.asarray(0.3)}, expected, case, 0.9)
     assert not low.passed and "training accuracy 0.30" in low.detail
     assert not check.compare({"train_acc": np.asarray(np.nan)}, expected, case, 0.9).passed
+
+
+@pytest.mark.parametrize("check,name", EDGE_PAIRS, ids=[f"{c.id}:{n}" for c, n in EDGE_PAIRS])
+def test_an_edge_only_wrong_answer_is_invisible_on_the_public_case_and_named_on_its_hidden_draws(check, name):
+    """A bug that shows only at an edge (pad 0, a non-square input): is it right on the public case (so it
+    costs nothing under check), and caught and named on the hidden draws that reach the edge?"""
+    from grader.checks import cases as cases_mod
+
+    assert _same(compute(check, case_for(check), REFERENCE).wrong[name], {})  # nothing to name publicly
+    named = 0
+    for i, salt in enumerate(f"edge-{k}" for k in range(12)):
+        fixture = compute(check, case_for(check, salt, hidden=cases_mod.Draw(i % 3 + 1)), REFERENCE)
+        outs = fixture.wrong[name]
+        if not outs:
+            continue
+        got = _as_returned(fixture, outs)
+        assert not check.compare(got, fixture.expected, fixture.case, check.tolerance).passed, (salt, name)
+        # two bugs may coincide on a case (H * W == (H // 2) ** 2): then either name is right
+        same = {n for n in check.wrong_answers if set(fixture.wrong[n]) == set(outs) and _same(fixture.wrong[n], outs)}
+        assert _diagnose(check, fixture, got) in {WRONG_ANSWERS[n].message for n in same}, (salt, name)
+        named += 1
+    assert named, f"no hidden draw of {check.id} reaches {EDGE_ONLY[name]}"
