@@ -124,6 +124,18 @@ def _relu_forward(impl: Impl, case: Case) -> Arrays:
     return {"out": out}
 
 
+RELU_FORWARD = Check(
+    id="relu_forward",
+    question=Q,
+    title="relu_forward output",
+    make_case=_relu_case,
+    run=_relu_forward,
+    compare=compare_values(["out"]),
+    tolerance=1e-12,  # max(x, 0) involves no rounding: any correct version is exact
+    calls=("layers.relu_forward",),
+)
+
+
 def _relu_backward(impl: Impl, case: Case) -> Arrays:
     x, dout = case.copy("x"), case.copy("dout")
     _, cache = impl.layers.relu_forward(x)
@@ -134,6 +146,19 @@ def _relu_backward(impl: Impl, case: Case) -> Arrays:
             lambda v: impl.layers.relu_forward(v)[0], case.copy("x"), dout, h=1e-6 * float(np.abs(x).max())
         ),
     }
+
+
+RELU_BACKWARD = Check(
+    id="relu_backward",
+    question=Q,
+    title="relu_backward gradient dx",
+    make_case=_relu_case,
+    run=_relu_backward,
+    compare=compare_gradients({"dx": "dx_num"}),
+    tolerance=1e-12,  # dout masked by x > 0: exact
+    calls=("layers.relu_forward", "layers.relu_backward"),
+    wrong_answers=("relu_backward_precedence", "relu_backward_no_dout"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -224,6 +249,47 @@ def _loss_run(name: str, numeric: bool = True) -> Callable[[Impl, Case], Arrays]
     return run
 
 
+SOFTMAX_LOSS = Check(
+    id="softmax_loss",
+    question=Q,
+    title="softmax_loss: loss and dx",
+    make_case=_softmax_case,
+    run=_loss_run("softmax_loss"),
+    compare=_softmax_log_eps(compare_all_gradients),  # log(p + 1e-8) in real work of every edition
+    tolerance=1e-8,  # float64 log-sum-exp: formulations agree to ~1e-14
+    calls=("layers.softmax_loss",),
+    wrong_answers=("softmax_loss_summed", "softmax_dx_not_averaged", "softmax_dx_no_minus_one"),
+)
+
+
+SOFTMAX_LOSS_STABILITY = Check(
+    id="softmax_loss_stability",
+    question=Q,
+    title="softmax_loss on scores of magnitude 1e3-1e4: finite and correct",
+    make_case=_stability_case,
+    run=_loss_run("softmax_loss", numeric=False),
+    compare=_softmax_log_eps(compare_values(["loss", "dx"])),
+    tolerance=1e-8,  # once shifted the row spread is a few units: the same rounding as softmax_loss
+    calls=("layers.softmax_loss",),
+    # The missing max shift needs no catalogued answer: its outputs are
+    # NaN / inf, whose pattern depends on the formulation, and the generic
+    # diagnosis already says "look for exp() of large values (shift by the max)".
+)
+
+
+SVM_LOSS = Check(
+    id="svm_loss",
+    question=Q,
+    title="svm_loss: loss and dx",
+    make_case=_svm_case,
+    run=_loss_run("svm_loss"),
+    compare=compare_all_gradients,
+    tolerance=1e-8,  # sums of float64 margins: orders of summation agree to ~1e-14
+    calls=("layers.svm_loss",),
+    wrong_answers=("svm_loss_summed", "svm_dx_not_averaged", "svm_counts_correct_class", "svm_no_margin"),
+)
+
+
 # ---------------------------------------------------------------------------
 # TwoLayerNet
 # ---------------------------------------------------------------------------
@@ -252,6 +318,21 @@ def _two_layer_init_compare(got: Arrays, expected: Arrays, case: Case, tolerance
     d, h, c = case["D"], case["H"], case["C"]
     shapes = {"W1": (d, h), "b1": (h,), "W2": (h, c), "b2": (c,)}
     return init_statistics(got, expected, shapes, case["weight_scale"], tolerance)
+
+
+TWO_LAYER_NET_INIT = Check(
+    id="two_layer_net_init",
+    question=Q,
+    title="TwoLayerNet initial parameters: shapes, zero biases, weight std = weight_scale",
+    make_case=_two_layer_init_case,
+    run=_two_layer_init,
+    compare=_two_layer_init_compare,
+    tolerance=SIGMAS,  # a property: standard errors allowed (see SIGMAS and init_statistics)
+    calls=("fc_net.TwoLayerNet",),
+    # No catalogued wrong answers: the diagnosis engine would match them
+    # within the tolerance, here a number of standard errors; the
+    # comparator's message names the weight_scale / std problem itself.
+)
 
 
 def _two_layer_case(reg: bool) -> Callable[[np.random.Generator, bool], Case]:
@@ -283,10 +364,34 @@ def _two_layer_scores(impl: Impl, case: Case) -> Arrays:
     return {"scores": model.loss(case.copy("X"))}
 
 
+TWO_LAYER_NET_SCORES = Check(
+    id="two_layer_net_scores",
+    question=Q,
+    title="TwoLayerNet scores in test mode",
+    make_case=_two_layer_case(reg=False),
+    run=_two_layer_scores,
+    compare=compare_values(["scores"]),
+    tolerance=1e-9,  # two float64 matmuls: agreement to ~1e-14
+    calls=("fc_net.TwoLayerNet.loss",),
+)
+
+
 def _two_layer_loss(impl: Impl, case: Case) -> Arrays:
     model = _two_layer_model(impl, case)
     names = set_params(model, case)
     return model_loss_outputs(model, case, names)
+
+
+TWO_LAYER_NET_LOSS = Check(
+    id="two_layer_net_loss",
+    question=Q,
+    title="TwoLayerNet loss and gradients, no regularization",
+    make_case=_two_layer_case(reg=False),
+    run=_two_layer_loss,
+    compare=compare_all_gradients,
+    tolerance=1e-8,  # analytic vs reference analytic in float64
+    calls=("fc_net.TwoLayerNet.loss",),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -332,6 +437,18 @@ def _fc_loss(impl: Impl, case: Case) -> Arrays:
         names = set_params(model, case, tag)
         out.update(model_loss_outputs(model, case, names, tag, numeric=depth == deepest))
     return out
+
+
+FC_NET_LOSS = Check(
+    id="fc_net_loss",
+    question=Q,
+    title="FullyConnectedNet loss and gradients, 1 to 3 hidden layers, no regularization",
+    make_case=_fc_case(reg=False),
+    run=_fc_loss,
+    compare=compare_all_gradients,
+    tolerance=1e-8,  # analytic vs reference analytic in float64
+    calls=("fc_net.FullyConnectedNet.loss",),
+)
 
 
 def _fc32_case(rng: np.random.Generator, hidden: bool) -> Case:
@@ -394,6 +511,22 @@ def _fc32_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -
             return Measure(float("inf"), False, f"{name} has dtype {got[name].dtype}: a float32 model computes "
                 f"in float32")
     return compare_scaled([k for k in expected if not k.startswith("init_")])(got, expected, case, tolerance)
+
+
+FC_NET_FLOAT32 = Check(
+    id="fc_net_float32",
+    question=Q,
+    title="FullyConnectedNet(dtype=np.float32): float32 parameters, scores and gradients; initial weights",
+    make_case=_fc32_case,
+    run=_fc32,
+    compare=_fc32_compare,
+    # scaled_error (max abs diff / scale) of float32 results against the
+    # float32 reference: float32 rounding keeps it below 2.3e-7 against
+    # float64 (200 hidden cases), so two float32 orders of summation stay
+    # under 5e-7; 1e-5 leaves a factor 20
+    tolerance=1e-5,
+    calls=("fc_net.FullyConnectedNet",),
+)
 
 
 def scaled_error(x: np.ndarray, y: np.ndarray) -> float:
@@ -518,6 +651,32 @@ def _rule_run(rule: str) -> Callable[[Impl, Case], Arrays]:
     return run
 
 
+SGD_MOMENTUM = Check(
+    id="sgd_momentum",
+    question=Q,
+    title="sgd_momentum: 3 steps, next_w and velocity",
+    make_case=_rule_case("sgd_momentum"),
+    run=_rule_run("sgd_momentum"),
+    compare=compare_values(),
+    tolerance=1e-9,  # a few float64 operations per step: agreement to ~1e-15
+    calls=("optim.sgd_momentum",),
+    wrong_answers=("momentum_velocity_not_stored", "momentum_sign_convention", "momentum_step_sign"),
+)
+
+
+RMSPROP = Check(
+    id="rmsprop",
+    question=Q,
+    title="rmsprop: 3 steps, next_w and cache",
+    make_case=_rule_case("rmsprop"),
+    run=_rule_run("rmsprop"),
+    compare=compare_values(),
+    tolerance=1e-9,  # a few float64 operations per step: agreement to ~1e-15
+    calls=("optim.rmsprop",),
+    wrong_answers=("rmsprop_epsilon_inside_sqrt", "rmsprop_cache_not_stored"),
+)
+
+
 def _adam_efficient(case: Case) -> Arrays:
     """What Kingma & Ba's "more efficient" ordering of Adam gives on the case: w1..w3, m, v, t.
 
@@ -556,6 +715,19 @@ def _adam_compare() -> Comparator:
         return efficient if efficient.passed else measure
 
     return compare
+
+
+ADAM = Check(
+    id="adam",
+    question=Q,
+    title="adam: 3 steps, next_w, m, v and t",
+    make_case=_rule_case("adam"),
+    run=_rule_run("adam"),
+    compare=_adam_compare(),
+    tolerance=1e-9,  # a few float64 operations per step: agreement to ~1e-15
+    calls=("optim.adam",),
+    wrong_answers=("adam_no_bias_correction", "adam_t_incremented_after_use", "adam_state_not_stored"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -636,6 +808,20 @@ def _solver_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float)
     )
 
 
+SOLVER_OVERFIT = Check(
+    id="solver_overfit",
+    question=Q,
+    title="Solver + FullyConnectedNet overfit 50 examples (training accuracy)",
+    make_case=_solver_case,
+    run=_solver_run,
+    compare=_solver_compare,
+    # the tolerance is the training accuracy required; the reference reaches
+    # 1.0, and 0.9 leaves room for valid implementations that draw differently
+    tolerance=0.9,
+    calls=("solver.Solver", "fc_net.FullyConnectedNet", "optim.sgd"),
+)
+
+
 # ---------------------------------------------------------------------------
 # The checks
 # ---------------------------------------------------------------------------
@@ -667,6 +853,19 @@ def _affine_forward(impl: Impl, case: Case):
     return {"out": out}
 
 
+AFFINE_FORWARD = Check(
+    id="affine_forward",
+    question=Q,
+    title="affine_forward output",
+    make_case=_affine_case,
+    run=_affine_forward,
+    compare=compare_values(["out"]),
+    tolerance=1e-9,  # float64 matmul: agreement to ~1e-14, 1e-9 leaves room for summation order
+    calls=("layers.affine_forward",),
+    wrong_answers=("affine_no_reshape_bias_twice",),
+)
+
+
 def _affine_backward(impl: Impl, case: Case):
     x, w, b, dout = case.copy("x"), case.copy("w"), case.copy("b"), case.copy("dout")
     forward = impl.layers.affine_forward
@@ -682,209 +881,65 @@ def _affine_backward(impl: Impl, case: Case):
     }
 
 
+AFFINE_BACKWARD = Check(
+    id="affine_backward",
+    question=Q,
+    title="affine_backward gradients dx, dw, db",
+    make_case=_affine_case,
+    run=_affine_backward,
+    compare=compare_gradients({"dx": "dx_num", "dw": "dw_num", "db": "db_num"}),
+    tolerance=1e-8,  # analytic vs reference analytic in float64
+    calls=("layers.affine_forward", "layers.affine_backward"),
+    wrong_answers=("affine_db_mean",),
+)
+
+
 _REG_WRONG = ("reg_without_half", "reg_on_biases", "reg_gradient_missing")
 
+
+TWO_LAYER_NET_LOSS_REG = Check(
+    id="two_layer_net_loss_reg",
+    question=Q,
+    title="TwoLayerNet loss and gradients with L2 regularization",
+    make_case=_two_layer_case(reg=True),
+    run=_two_layer_loss,
+    compare=compare_all_gradients,
+    tolerance=1e-8,  # analytic vs reference analytic in float64
+    calls=("fc_net.TwoLayerNet.loss",),
+    wrong_answers=_REG_WRONG,
+)
+
+
+FC_NET_LOSS_REG = Check(
+    id="fc_net_loss_reg",
+    question=Q,
+    title="FullyConnectedNet loss and gradients, 1 to 3 hidden layers, L2 regularization",
+    make_case=_fc_case(reg=True),
+    run=_fc_loss,
+    compare=compare_all_gradients,
+    tolerance=1e-8,  # analytic vs reference analytic in float64
+    calls=("fc_net.FullyConnectedNet.loss",),
+    wrong_answers=_REG_WRONG,
+)
+
+
 CHECKS = (
-    Check(
-        id="affine_forward",
-        question=Q,
-        title="affine_forward output",
-        make_case=_affine_case,
-        run=_affine_forward,
-        compare=compare_values(["out"]),
-        tolerance=1e-9,  # float64 matmul: agreement to ~1e-14, 1e-9 leaves room for summation order
-        calls=("layers.affine_forward",),
-        wrong_answers=("affine_no_reshape_bias_twice",),
-    ),
-    Check(
-        id="affine_backward",
-        question=Q,
-        title="affine_backward gradients dx, dw, db",
-        make_case=_affine_case,
-        run=_affine_backward,
-        compare=compare_gradients({"dx": "dx_num", "dw": "dw_num", "db": "db_num"}),
-        tolerance=1e-8,  # analytic vs reference analytic in float64
-        calls=("layers.affine_forward", "layers.affine_backward"),
-        wrong_answers=("affine_db_mean",),
-    ),
-    Check(
-        id="relu_forward",
-        question=Q,
-        title="relu_forward output",
-        make_case=_relu_case,
-        run=_relu_forward,
-        compare=compare_values(["out"]),
-        tolerance=1e-12,  # max(x, 0) involves no rounding: any correct version is exact
-        calls=("layers.relu_forward",),
-    ),
-    Check(
-        id="relu_backward",
-        question=Q,
-        title="relu_backward gradient dx",
-        make_case=_relu_case,
-        run=_relu_backward,
-        compare=compare_gradients({"dx": "dx_num"}),
-        tolerance=1e-12,  # dout masked by x > 0: exact
-        calls=("layers.relu_forward", "layers.relu_backward"),
-        wrong_answers=("relu_backward_precedence", "relu_backward_no_dout"),
-    ),
-    Check(
-        id="softmax_loss",
-        question=Q,
-        title="softmax_loss: loss and dx",
-        make_case=_softmax_case,
-        run=_loss_run("softmax_loss"),
-        compare=_softmax_log_eps(compare_all_gradients),  # log(p + 1e-8) in real work of every edition
-        tolerance=1e-8,  # float64 log-sum-exp: formulations agree to ~1e-14
-        calls=("layers.softmax_loss",),
-        wrong_answers=("softmax_loss_summed", "softmax_dx_not_averaged", "softmax_dx_no_minus_one"),
-    ),
-    Check(
-        id="softmax_loss_stability",
-        question=Q,
-        title="softmax_loss on scores of magnitude 1e3-1e4: finite and correct",
-        make_case=_stability_case,
-        run=_loss_run("softmax_loss", numeric=False),
-        compare=_softmax_log_eps(compare_values(["loss", "dx"])),
-        tolerance=1e-8,  # once shifted the row spread is a few units: the same rounding as softmax_loss
-        calls=("layers.softmax_loss",),
-        # The missing max shift needs no catalogued answer: its outputs are
-        # NaN / inf, whose pattern depends on the formulation, and the generic
-        # diagnosis already says "look for exp() of large values (shift by the max)".
-    ),
-    Check(
-        id="svm_loss",
-        question=Q,
-        title="svm_loss: loss and dx",
-        make_case=_svm_case,
-        run=_loss_run("svm_loss"),
-        compare=compare_all_gradients,
-        tolerance=1e-8,  # sums of float64 margins: orders of summation agree to ~1e-14
-        calls=("layers.svm_loss",),
-        wrong_answers=("svm_loss_summed", "svm_dx_not_averaged", "svm_counts_correct_class", "svm_no_margin"),
-    ),
-    Check(
-        id="two_layer_net_init",
-        question=Q,
-        title="TwoLayerNet initial parameters: shapes, zero biases, weight std = weight_scale",
-        make_case=_two_layer_init_case,
-        run=_two_layer_init,
-        compare=_two_layer_init_compare,
-        tolerance=SIGMAS,  # a property: standard errors allowed (see SIGMAS and init_statistics)
-        calls=("fc_net.TwoLayerNet",),
-        # No catalogued wrong answers: the diagnosis engine would match them
-        # within the tolerance, here a number of standard errors; the
-        # comparator's message names the weight_scale / std problem itself.
-    ),
-    Check(
-        id="two_layer_net_scores",
-        question=Q,
-        title="TwoLayerNet scores in test mode",
-        make_case=_two_layer_case(reg=False),
-        run=_two_layer_scores,
-        compare=compare_values(["scores"]),
-        tolerance=1e-9,  # two float64 matmuls: agreement to ~1e-14
-        calls=("fc_net.TwoLayerNet.loss",),
-    ),
-    Check(
-        id="two_layer_net_loss",
-        question=Q,
-        title="TwoLayerNet loss and gradients, no regularization",
-        make_case=_two_layer_case(reg=False),
-        run=_two_layer_loss,
-        compare=compare_all_gradients,
-        tolerance=1e-8,  # analytic vs reference analytic in float64
-        calls=("fc_net.TwoLayerNet.loss",),
-    ),
-    Check(
-        id="two_layer_net_loss_reg",
-        question=Q,
-        title="TwoLayerNet loss and gradients with L2 regularization",
-        make_case=_two_layer_case(reg=True),
-        run=_two_layer_loss,
-        compare=compare_all_gradients,
-        tolerance=1e-8,  # analytic vs reference analytic in float64
-        calls=("fc_net.TwoLayerNet.loss",),
-        wrong_answers=_REG_WRONG,
-    ),
-    Check(
-        id="fc_net_loss",
-        question=Q,
-        title="FullyConnectedNet loss and gradients, 1 to 3 hidden layers, no regularization",
-        make_case=_fc_case(reg=False),
-        run=_fc_loss,
-        compare=compare_all_gradients,
-        tolerance=1e-8,  # analytic vs reference analytic in float64
-        calls=("fc_net.FullyConnectedNet.loss",),
-    ),
-    Check(
-        id="fc_net_loss_reg",
-        question=Q,
-        title="FullyConnectedNet loss and gradients, 1 to 3 hidden layers, L2 regularization",
-        make_case=_fc_case(reg=True),
-        run=_fc_loss,
-        compare=compare_all_gradients,
-        tolerance=1e-8,  # analytic vs reference analytic in float64
-        calls=("fc_net.FullyConnectedNet.loss",),
-        wrong_answers=_REG_WRONG,
-    ),
-    Check(
-        id="fc_net_float32",
-        question=Q,
-        title="FullyConnectedNet(dtype=np.float32): float32 parameters, scores and gradients; initial weights",
-        make_case=_fc32_case,
-        run=_fc32,
-        compare=_fc32_compare,
-        # scaled_error (max abs diff / scale) of float32 results against the
-        # float32 reference: float32 rounding keeps it below 2.3e-7 against
-        # float64 (200 hidden cases), so two float32 orders of summation stay
-        # under 5e-7; 1e-5 leaves a factor 20
-        tolerance=1e-5,
-        calls=("fc_net.FullyConnectedNet",),
-    ),
-    Check(
-        id="sgd_momentum",
-        question=Q,
-        title="sgd_momentum: 3 steps, next_w and velocity",
-        make_case=_rule_case("sgd_momentum"),
-        run=_rule_run("sgd_momentum"),
-        compare=compare_values(),
-        tolerance=1e-9,  # a few float64 operations per step: agreement to ~1e-15
-        calls=("optim.sgd_momentum",),
-        wrong_answers=("momentum_velocity_not_stored", "momentum_sign_convention", "momentum_step_sign"),
-    ),
-    Check(
-        id="rmsprop",
-        question=Q,
-        title="rmsprop: 3 steps, next_w and cache",
-        make_case=_rule_case("rmsprop"),
-        run=_rule_run("rmsprop"),
-        compare=compare_values(),
-        tolerance=1e-9,  # a few float64 operations per step: agreement to ~1e-15
-        calls=("optim.rmsprop",),
-        wrong_answers=("rmsprop_epsilon_inside_sqrt", "rmsprop_cache_not_stored"),
-    ),
-    Check(
-        id="adam",
-        question=Q,
-        title="adam: 3 steps, next_w, m, v and t",
-        make_case=_rule_case("adam"),
-        run=_rule_run("adam"),
-        compare=_adam_compare(),
-        tolerance=1e-9,  # a few float64 operations per step: agreement to ~1e-15
-        calls=("optim.adam",),
-        wrong_answers=("adam_no_bias_correction", "adam_t_incremented_after_use", "adam_state_not_stored"),
-    ),
-    Check(
-        id="solver_overfit",
-        question=Q,
-        title="Solver + FullyConnectedNet overfit 50 examples (training accuracy)",
-        make_case=_solver_case,
-        run=_solver_run,
-        compare=_solver_compare,
-        # the tolerance is the training accuracy required; the reference reaches
-        # 1.0, and 0.9 leaves room for valid implementations that draw differently
-        tolerance=0.9,
-        calls=("solver.Solver", "fc_net.FullyConnectedNet", "optim.sgd"),
-    ),
+    AFFINE_FORWARD,
+    AFFINE_BACKWARD,
+    RELU_FORWARD,
+    RELU_BACKWARD,
+    SOFTMAX_LOSS,
+    SOFTMAX_LOSS_STABILITY,
+    SVM_LOSS,
+    TWO_LAYER_NET_INIT,
+    TWO_LAYER_NET_SCORES,
+    TWO_LAYER_NET_LOSS,
+    TWO_LAYER_NET_LOSS_REG,
+    FC_NET_LOSS,
+    FC_NET_LOSS_REG,
+    FC_NET_FLOAT32,
+    SGD_MOMENTUM,
+    RMSPROP,
+    ADAM,
+    SOLVER_OVERFIT,
 )

@@ -68,6 +68,21 @@ def _bn_forward_train(impl: Impl, case: Case) -> Arrays:
     return {"out": out}
 
 
+BATCHNORM_FORWARD_TRAIN = Check(
+    id="batchnorm_forward_train",
+    question=Q,
+    title="batchnorm_forward, train mode: output",
+    make_case=_bn_train_case,
+    run=_bn_forward_train,
+    compare=compare_values(["out"]),
+    # float64 agrees to ~1e-14; the smallest bug it must see (eps outside
+    # the square root on the feature of variance 2.5e-3) is 2e-3.
+    tolerance=1e-8,
+    calls=("layers.batchnorm_forward",),
+    wrong_answers=("bn_unbiased_var", "bn_eps_outside_sqrt", "bn_no_gamma_beta", "bn_normalized_over_features"),
+)
+
+
 def _bn_stats_case(rng: np.random.Generator, hidden: bool) -> Case:
     """x (N, D) with means far from 0, gamma (D,), beta (D,); params eps."""
     if hidden:
@@ -114,6 +129,20 @@ def _compare_normalized(got: Arrays, expected: Arrays, case: Case, tolerance: fl
     return Measure(worst, False, detail)
 
 
+BATCHNORM_FORWARD_NORMALIZES = Check(
+    id="batchnorm_forward_normalizes",
+    question=Q,
+    title="batchnorm_forward, train mode: each output feature has mean beta and std |gamma|",
+    make_case=_bn_stats_case,
+    run=_bn_forward_train,
+    compare=_compare_normalized,
+    # The property holds to rounding (~1e-15); the N - 1 variance with
+    # N <= 60 is off by more than 8e-3.
+    tolerance=1e-6,
+    calls=("layers.batchnorm_forward",),
+)
+
+
 def _bn_test_case(rng: np.random.Generator, hidden: bool) -> Case:
     """x (N, D), gamma, beta, running_mean, running_var (D,); params eps, mode='test'."""
     if hidden:
@@ -142,6 +171,19 @@ def _bn_forward_test(impl: Impl, case: Case) -> Arrays:
     param["running_var"] = case.copy("running_var")
     out, _ = impl.layers.batchnorm_forward(case.copy("x"), case.copy("gamma"), case.copy("beta"), param)
     return {"out": out}
+
+
+BATCHNORM_FORWARD_TEST = Check(
+    id="batchnorm_forward_test",
+    question=Q,
+    title="batchnorm_forward, test mode: normalizes with the running statistics",
+    make_case=_bn_test_case,
+    run=_bn_forward_test,
+    compare=compare_values(["out"]),
+    tolerance=1e-8,  # float64, a few operations per element; the eps bug is ~1e-2 here
+    calls=("layers.batchnorm_forward",),
+    wrong_answers=("bn_test_uses_batch_stats", "bn_eps_outside_sqrt", "bn_test_running_var_as_std"),
+)
 
 
 def _bn_running_case(rng: np.random.Generator, hidden: bool) -> Case:
@@ -186,6 +228,19 @@ def _bn_running(impl: Impl, case: Case) -> Arrays:
     return {"running_mean": running_mean, "running_var": running_var, "out_test": out_test}
 
 
+BATCHNORM_RUNNING_STATS = Check(
+    id="batchnorm_running_stats",
+    question=Q,
+    title="batchnorm_forward: running mean and variance after several training steps (momentum)",
+    make_case=_bn_running_case,
+    run=_bn_running,
+    compare=compare_values(["running_mean", "running_var", "out_test"]),
+    tolerance=1e-8,  # float64 exponential averages of a few steps
+    calls=("layers.batchnorm_forward",),
+    wrong_answers=("bn_running_not_updated", "bn_momentum_swapped", "bn_running_var_unbiased", "bn_running_std"),
+)
+
+
 # ---------------------------------------------------------------------------
 # batchnorm_backward, batchnorm_backward_alt
 # ---------------------------------------------------------------------------
@@ -222,9 +277,37 @@ def _bn_backward(impl: Impl, case: Case) -> Arrays:
     return _norm_backward(impl.layers.batchnorm_forward, impl.layers.batchnorm_backward, case, _bn_param(case, "train"))
 
 
+BATCHNORM_BACKWARD = Check(
+    id="batchnorm_backward",
+    question=Q,
+    title="batchnorm_backward (computation graph): dx, dgamma, dbeta",
+    make_case=_bn_backward_case,
+    run=_bn_backward,
+    compare=compare_gradients({"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}),
+    # Analytic against analytic in float64: ~1e-12 on typical elements; dx
+    # sums to zero over the batch, so a few elements nearly cancel.
+    tolerance=1e-7,
+    calls=("layers.batchnorm_forward", "layers.batchnorm_backward"),
+    wrong_answers=("norm_dgamma_wrong_axis", "norm_dbeta_wrong_axis", "bn_dx_without_mean_terms"),
+)
+
+
 def _bn_backward_alt(impl: Impl, case: Case) -> Arrays:
     layers = impl.layers
     return _norm_backward(layers.batchnorm_forward, layers.batchnorm_backward_alt, case, _bn_param(case, "train"))
+
+
+BATCHNORM_BACKWARD_ALT = Check(
+    id="batchnorm_backward_alt",
+    question=Q,
+    title="batchnorm_backward_alt (simplified formula): dx, dgamma, dbeta",
+    make_case=_bn_backward_case,
+    run=_bn_backward_alt,
+    compare=compare_gradients({"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}),
+    tolerance=1e-7,  # as batchnorm_backward
+    calls=("layers.batchnorm_forward", "layers.batchnorm_backward_alt"),
+    wrong_answers=("norm_dgamma_wrong_axis", "norm_dbeta_wrong_axis", "bn_dx_without_mean_terms"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -260,9 +343,35 @@ def _ln_forward(impl: Impl, case: Case) -> Arrays:
     return {"out": out}
 
 
+LAYERNORM_FORWARD = Check(
+    id="layernorm_forward",
+    question=Q,
+    title="layernorm_forward: output",
+    make_case=_ln_case,
+    run=_ln_forward,
+    compare=compare_values(["out"]),
+    tolerance=1e-8,  # as batchnorm_forward_train
+    calls=("layers.layernorm_forward",),
+    wrong_answers=("ln_over_batch_axis", "ln_unbiased_var"),
+)
+
+
 def _ln_backward(impl: Impl, case: Case) -> Arrays:
     layers = impl.layers
     return _norm_backward(layers.layernorm_forward, layers.layernorm_backward, case, {"eps": float(case["eps"])})
+
+
+LAYERNORM_BACKWARD = Check(
+    id="layernorm_backward",
+    question=Q,
+    title="layernorm_backward: dx, dgamma, dbeta",
+    make_case=_ln_case,
+    run=_ln_backward,
+    compare=compare_gradients({"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}),
+    tolerance=1e-7,  # as batchnorm_backward
+    calls=("layers.layernorm_forward", "layers.layernorm_backward"),
+    wrong_answers=("norm_dgamma_wrong_axis", "norm_dbeta_wrong_axis"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -303,6 +412,20 @@ def _large(impl: Impl, case: Case) -> Arrays:
     out_bn, _ = impl.layers.batchnorm_forward(case.copy("x_bn"), gamma, beta, _bn_param(case, "train"))
     out_ln, _ = impl.layers.layernorm_forward(case.copy("x_ln"), gamma, beta, {"eps": float(case["eps"])})
     return {"out_bn": out_bn, "out_ln": out_ln}
+
+
+NORM_LARGE_INPUTS = Check(
+    id="norm_large_inputs",
+    question=Q,
+    title="batchnorm and layernorm forward on inputs near 1e7 (numerically stable variance)",
+    make_case=_large_case,
+    run=_large,
+    compare=compare_values(["out_bn", "out_ln"]),
+    # A two-pass variance loses ~1e-9 (the mean of numbers near 1e7 is
+    # exact to ~1e-9); the one-pass E[x^2] - E[x]^2 is off by ~1e-2 or NaN.
+    tolerance=1e-5,
+    calls=("layers.batchnorm_forward", "layers.layernorm_forward"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -383,6 +506,18 @@ def _fc_loss(impl: Impl, case: Case) -> Arrays:
     return {"loss": np.asarray(loss, dtype=np.float64), "scores_test": scores, **made}
 
 
+FC_NET_BATCHNORM_LOSS = Check(
+    id="fc_net_batchnorm_loss",
+    question=Q,
+    title="FullyConnectedNet with batchnorm: gamma/beta init, loss, test-mode scores after one step",
+    make_case=_fc_case("batchnorm"),
+    run=_fc_loss,
+    compare=compare_values(["gamma_init", "beta_init", "loss", "scores_test"]),
+    tolerance=1e-7,  # float64 through a few layers
+    calls=("fc_net.FullyConnectedNet", "layers.batchnorm_forward"),
+)
+
+
 def _fc_grads(impl: Impl, case: Case) -> Arrays:
     """Every gradient; numeric ones (for the diagnosis) of the first layer and the normalizations.
 
@@ -408,149 +543,51 @@ def _fc_grads(impl: Impl, case: Case) -> Arrays:
     return out
 
 
+FC_NET_BATCHNORM_GRADS = Check(
+    id="fc_net_batchnorm_grads",
+    question=Q,
+    title="FullyConnectedNet with batchnorm: gradients of every parameter",
+    make_case=_fc_case("batchnorm"),
+    run=_fc_grads,
+    compare=compare_all_gradients,
+    # Analytic against analytic in float64 through the layers: the
+    # computation graph and the closed form agree to ~1e-11 on hidden
+    # cases (the hidden biases, of gradient exactly 0, are not compared).
+    tolerance=1e-6,
+    calls=("fc_net.FullyConnectedNet", "layers.batchnorm_forward", "layers.batchnorm_backward"),
+    timeout=30.0,
+)
+
+
+FC_NET_LAYERNORM_GRADS = Check(
+    id="fc_net_layernorm_grads",
+    question=Q,
+    title="FullyConnectedNet with layernorm: loss and gradients of every parameter",
+    make_case=_fc_case("layernorm"),
+    run=_fc_grads,
+    compare=compare_all_gradients,
+    tolerance=1e-6,  # as fc_net_batchnorm_grads
+    calls=("fc_net.FullyConnectedNet", "layers.layernorm_forward", "layers.layernorm_backward"),
+    timeout=30.0,
+)
+
+
 # ---------------------------------------------------------------------------
 # The checks
 # ---------------------------------------------------------------------------
 
+
 CHECKS = (
-    Check(
-        id="batchnorm_forward_train",
-        question=Q,
-        title="batchnorm_forward, train mode: output",
-        make_case=_bn_train_case,
-        run=_bn_forward_train,
-        compare=compare_values(["out"]),
-        # float64 agrees to ~1e-14; the smallest bug it must see (eps outside
-        # the square root on the feature of variance 2.5e-3) is 2e-3.
-        tolerance=1e-8,
-        calls=("layers.batchnorm_forward",),
-        wrong_answers=("bn_unbiased_var", "bn_eps_outside_sqrt", "bn_no_gamma_beta", "bn_normalized_over_features"),
-    ),
-    Check(
-        id="batchnorm_forward_normalizes",
-        question=Q,
-        title="batchnorm_forward, train mode: each output feature has mean beta and std |gamma|",
-        make_case=_bn_stats_case,
-        run=_bn_forward_train,
-        compare=_compare_normalized,
-        # The property holds to rounding (~1e-15); the N - 1 variance with
-        # N <= 60 is off by more than 8e-3.
-        tolerance=1e-6,
-        calls=("layers.batchnorm_forward",),
-    ),
-    Check(
-        id="batchnorm_forward_test",
-        question=Q,
-        title="batchnorm_forward, test mode: normalizes with the running statistics",
-        make_case=_bn_test_case,
-        run=_bn_forward_test,
-        compare=compare_values(["out"]),
-        tolerance=1e-8,  # float64, a few operations per element; the eps bug is ~1e-2 here
-        calls=("layers.batchnorm_forward",),
-        wrong_answers=("bn_test_uses_batch_stats", "bn_eps_outside_sqrt", "bn_test_running_var_as_std"),
-    ),
-    Check(
-        id="batchnorm_running_stats",
-        question=Q,
-        title="batchnorm_forward: running mean and variance after several training steps (momentum)",
-        make_case=_bn_running_case,
-        run=_bn_running,
-        compare=compare_values(["running_mean", "running_var", "out_test"]),
-        tolerance=1e-8,  # float64 exponential averages of a few steps
-        calls=("layers.batchnorm_forward",),
-        wrong_answers=("bn_running_not_updated", "bn_momentum_swapped", "bn_running_var_unbiased", "bn_running_std"),
-    ),
-    Check(
-        id="batchnorm_backward",
-        question=Q,
-        title="batchnorm_backward (computation graph): dx, dgamma, dbeta",
-        make_case=_bn_backward_case,
-        run=_bn_backward,
-        compare=compare_gradients({"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}),
-        # Analytic against analytic in float64: ~1e-12 on typical elements; dx
-        # sums to zero over the batch, so a few elements nearly cancel.
-        tolerance=1e-7,
-        calls=("layers.batchnorm_forward", "layers.batchnorm_backward"),
-        wrong_answers=("norm_dgamma_wrong_axis", "norm_dbeta_wrong_axis", "bn_dx_without_mean_terms"),
-    ),
-    Check(
-        id="batchnorm_backward_alt",
-        question=Q,
-        title="batchnorm_backward_alt (simplified formula): dx, dgamma, dbeta",
-        make_case=_bn_backward_case,
-        run=_bn_backward_alt,
-        compare=compare_gradients({"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}),
-        tolerance=1e-7,  # as batchnorm_backward
-        calls=("layers.batchnorm_forward", "layers.batchnorm_backward_alt"),
-        wrong_answers=("norm_dgamma_wrong_axis", "norm_dbeta_wrong_axis", "bn_dx_without_mean_terms"),
-    ),
-    Check(
-        id="fc_net_batchnorm_loss",
-        question=Q,
-        title="FullyConnectedNet with batchnorm: gamma/beta init, loss, test-mode scores after one step",
-        make_case=_fc_case("batchnorm"),
-        run=_fc_loss,
-        compare=compare_values(["gamma_init", "beta_init", "loss", "scores_test"]),
-        tolerance=1e-7,  # float64 through a few layers
-        calls=("fc_net.FullyConnectedNet", "layers.batchnorm_forward"),
-    ),
-    Check(
-        id="fc_net_batchnorm_grads",
-        question=Q,
-        title="FullyConnectedNet with batchnorm: gradients of every parameter",
-        make_case=_fc_case("batchnorm"),
-        run=_fc_grads,
-        compare=compare_all_gradients,
-        # Analytic against analytic in float64 through the layers: the
-        # computation graph and the closed form agree to ~1e-11 on hidden
-        # cases (the hidden biases, of gradient exactly 0, are not compared).
-        tolerance=1e-6,
-        calls=("fc_net.FullyConnectedNet", "layers.batchnorm_forward", "layers.batchnorm_backward"),
-        timeout=30.0,
-    ),
-    Check(
-        id="layernorm_forward",
-        question=Q,
-        title="layernorm_forward: output",
-        make_case=_ln_case,
-        run=_ln_forward,
-        compare=compare_values(["out"]),
-        tolerance=1e-8,  # as batchnorm_forward_train
-        calls=("layers.layernorm_forward",),
-        wrong_answers=("ln_over_batch_axis", "ln_unbiased_var"),
-    ),
-    Check(
-        id="layernorm_backward",
-        question=Q,
-        title="layernorm_backward: dx, dgamma, dbeta",
-        make_case=_ln_case,
-        run=_ln_backward,
-        compare=compare_gradients({"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}),
-        tolerance=1e-7,  # as batchnorm_backward
-        calls=("layers.layernorm_forward", "layers.layernorm_backward"),
-        wrong_answers=("norm_dgamma_wrong_axis", "norm_dbeta_wrong_axis"),
-    ),
-    Check(
-        id="fc_net_layernorm_grads",
-        question=Q,
-        title="FullyConnectedNet with layernorm: loss and gradients of every parameter",
-        make_case=_fc_case("layernorm"),
-        run=_fc_grads,
-        compare=compare_all_gradients,
-        tolerance=1e-6,  # as fc_net_batchnorm_grads
-        calls=("fc_net.FullyConnectedNet", "layers.layernorm_forward", "layers.layernorm_backward"),
-        timeout=30.0,
-    ),
-    Check(
-        id="norm_large_inputs",
-        question=Q,
-        title="batchnorm and layernorm forward on inputs near 1e7 (numerically stable variance)",
-        make_case=_large_case,
-        run=_large,
-        compare=compare_values(["out_bn", "out_ln"]),
-        # A two-pass variance loses ~1e-9 (the mean of numbers near 1e7 is
-        # exact to ~1e-9); the one-pass E[x^2] - E[x]^2 is off by ~1e-2 or NaN.
-        tolerance=1e-5,
-        calls=("layers.batchnorm_forward", "layers.layernorm_forward"),
-    ),
+    BATCHNORM_FORWARD_TRAIN,
+    BATCHNORM_FORWARD_NORMALIZES,
+    BATCHNORM_FORWARD_TEST,
+    BATCHNORM_RUNNING_STATS,
+    BATCHNORM_BACKWARD,
+    BATCHNORM_BACKWARD_ALT,
+    FC_NET_BATCHNORM_LOSS,
+    FC_NET_BATCHNORM_GRADS,
+    LAYERNORM_FORWARD,
+    LAYERNORM_BACKWARD,
+    FC_NET_LAYERNORM_GRADS,
+    NORM_LARGE_INPUTS,
 )

@@ -133,6 +133,22 @@ def _forward_train_compare(got: Arrays, expected: Arrays, case: Case, tolerance:
     return Measure(worst, True)
 
 
+DROPOUT_FORWARD_TRAIN = Check(
+    id="dropout_forward_train",
+    question=Q,
+    title="dropout_forward, train mode: outputs 0 or x/p, kept fraction ~ p, mean preserved",
+    make_case=_forward_case,
+    run=_forward_train,
+    compare=_forward_train_compare,
+    tolerance=SIGMAS,  # standard deviations of the kept fraction and of the mean (see dropout_statistics)
+    calls=("layers.dropout_forward",),
+    # No catalogued wrong answers: the diagnosis engine matches them within
+    # the check's tolerance, which here counts standard deviations, not a
+    # relative error; the comparator names the usual bugs itself (kept
+    # units not scaled by 1/p, p taken as the drop probability).
+)
+
+
 # ---------------------------------------------------------------------------
 # dropout_forward, test mode; dropout_backward
 # ---------------------------------------------------------------------------
@@ -156,6 +172,19 @@ def _forward_test(impl: Impl, case: Case) -> Arrays:
         o, _ = impl.layers.dropout_forward(case.copy("x"), {"mode": "test", "p": p})
         out[f"out{i}"] = o
     return out
+
+
+DROPOUT_FORWARD_TEST = Check(
+    id="dropout_forward_test",
+    question=Q,
+    title="dropout_forward, test mode: the identity",
+    make_case=_test_case,
+    run=_forward_test,
+    compare=compare_values(),
+    tolerance=1e-12,  # exact: the identity involves no arithmetic (the rubric needs a positive number)
+    calls=("layers.dropout_forward",),
+    wrong_answers=("dropout_test_mode_scaled", "dropout_test_mode_divided"),
+)
 
 
 def _backward_case(rng: np.random.Generator, hidden: bool) -> Case:
@@ -207,6 +236,19 @@ def _backward_compare(got: Arrays, expected: Arrays, case: Case, tolerance: floa
     if err_test > tolerance:
         return Measure(err_test, False, "dx in test mode differs from dout: test-mode dropout is the identity")
     return Measure(max(err, err_test), True)
+
+
+DROPOUT_BACKWARD = Check(
+    id="dropout_backward",
+    question=Q,
+    title="dropout_backward: dx = dout * mask of the forward pass; identity in test mode",
+    make_case=_backward_case,
+    run=_backward,
+    compare=_backward_compare,
+    tolerance=1e-10,  # dout * (out / x) recomputed here differs from dout * mask by a few ulps
+    calls=("layers.dropout_forward", "layers.dropout_backward"),
+    wrong_answers=("dropout_backward_ignores_mask", "dropout_backward_not_scaled"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -290,54 +332,24 @@ def _fc_dropout_compare(got: Arrays, expected: Arrays, case: Case, tolerance: fl
     return Measure(worst, True)
 
 
+FC_NET_DROPOUT = Check(
+    id="fc_net_dropout",
+    question=Q,
+    title="FullyConnectedNet with dropout: gradients (fixed seed), test-mode scores",
+    make_case=_fc_dropout_case,
+    run=_fc_dropout,
+    compare=_fc_dropout_compare,
+    # norm-wise relative error of the analytic gradients against centred
+    # differences (h = 1e-5) of the same float64 loss: truncation and
+    # rounding stay below 1e-8; a missing or wrong dropout_backward is 1e-1
+    tolerance=1e-6,
+    calls=("fc_net.FullyConnectedNet", "layers.dropout_forward", "layers.dropout_backward"),
+)
+
+
 CHECKS = (
-    Check(
-        id="dropout_forward_train",
-        question=Q,
-        title="dropout_forward, train mode: outputs 0 or x/p, kept fraction ~ p, mean preserved",
-        make_case=_forward_case,
-        run=_forward_train,
-        compare=_forward_train_compare,
-        tolerance=SIGMAS,  # standard deviations of the kept fraction and of the mean (see dropout_statistics)
-        calls=("layers.dropout_forward",),
-        # No catalogued wrong answers: the diagnosis engine matches them within
-        # the check's tolerance, which here counts standard deviations, not a
-        # relative error; the comparator names the usual bugs itself (kept
-        # units not scaled by 1/p, p taken as the drop probability).
-    ),
-    Check(
-        id="dropout_forward_test",
-        question=Q,
-        title="dropout_forward, test mode: the identity",
-        make_case=_test_case,
-        run=_forward_test,
-        compare=compare_values(),
-        tolerance=1e-12,  # exact: the identity involves no arithmetic (the rubric needs a positive number)
-        calls=("layers.dropout_forward",),
-        wrong_answers=("dropout_test_mode_scaled", "dropout_test_mode_divided"),
-    ),
-    Check(
-        id="dropout_backward",
-        question=Q,
-        title="dropout_backward: dx = dout * mask of the forward pass; identity in test mode",
-        make_case=_backward_case,
-        run=_backward,
-        compare=_backward_compare,
-        tolerance=1e-10,  # dout * (out / x) recomputed here differs from dout * mask by a few ulps
-        calls=("layers.dropout_forward", "layers.dropout_backward"),
-        wrong_answers=("dropout_backward_ignores_mask", "dropout_backward_not_scaled"),
-    ),
-    Check(
-        id="fc_net_dropout",
-        question=Q,
-        title="FullyConnectedNet with dropout: gradients (fixed seed), test-mode scores",
-        make_case=_fc_dropout_case,
-        run=_fc_dropout,
-        compare=_fc_dropout_compare,
-        # norm-wise relative error of the analytic gradients against centred
-        # differences (h = 1e-5) of the same float64 loss: truncation and
-        # rounding stay below 1e-8; a missing or wrong dropout_backward is 1e-1
-        tolerance=1e-6,
-        calls=("fc_net.FullyConnectedNet", "layers.dropout_forward", "layers.dropout_backward"),
-    ),
+    DROPOUT_FORWARD_TRAIN,
+    DROPOUT_FORWARD_TEST,
+    DROPOUT_BACKWARD,
+    FC_NET_DROPOUT,
 )

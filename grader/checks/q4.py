@@ -93,6 +93,29 @@ def _conv_forward(impl: Impl, case: Case) -> Arrays:
     return out
 
 
+CONV_FORWARD_NAIVE = Check(
+    id="conv_forward_naive",
+    question=Q,
+    title="conv_forward_naive: three convolutions (strides 1 to 3, pads 1 and 2, non-square filters)",
+    make_case=_conv_forward_case,
+    run=_conv_forward,
+    compare=compare_values(),
+    # Sums of at most ~50 products in float64: a loop-based and a
+    # vectorized implementation agree to ~1e-13 (an output that nearly
+    # cancels has a large relative error); every bug catalogued moves
+    # whole outputs by O(1).
+    tolerance=1e-8,
+    calls=("layers.conv_forward_naive",),
+    wrong_answers=(
+        "conv_no_bias",
+        "conv_bias_per_input_channel",
+        "conv_flipped_filter",
+        "conv_no_padding",
+        "conv_stride_ignored",
+    ),
+)
+
+
 def _conv_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
     """x (N, C, H, W), w (F, C, HH, WW), b (F,), dout (N, F, H', W'); params stride, pad."""
     if hidden:
@@ -121,6 +144,19 @@ def _conv_backward(impl: Impl, case: Case) -> Arrays:
         }
     )
     return {"dx": dx, "dw": dw, "db": db, **numeric}
+
+
+CONV_BACKWARD_NAIVE = Check(
+    id="conv_backward_naive",
+    question=Q,
+    title="conv_backward_naive: dx, dw, db (stride 2, pad 1, a 3x2 filter)",
+    make_case=_conv_backward_case,
+    run=_conv_backward,
+    compare=compare_gradients({"dx": "dx_num", "dw": "dw_num", "db": "db_num"}),
+    tolerance=1e-7,  # analytic against analytic in float64
+    calls=("layers.conv_forward_naive", "layers.conv_backward_naive"),
+    wrong_answers=("conv_dx_still_padded", "conv_dx_crop_empty_at_pad0", "conv_dw_flipped", "conv_db_only_batch"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -173,6 +209,21 @@ def _pool_forward(impl: Impl, case: Case) -> Arrays:
     return out
 
 
+MAX_POOL_FORWARD_NAIVE = Check(
+    id="max_pool_forward_naive",
+    question=Q,
+    title="max_pool_forward_naive: three poolings (2x2/2, 2x3/1 overlapping, 2x1/3 with gaps)",
+    make_case=_pool_forward_case,
+    run=_pool_forward,
+    compare=compare_values(),
+    # A maximum is exact in float64; 1e-7 also admits an implementation
+    # that pools in float32 (rounding moves each value by <= 3e-8 here).
+    tolerance=1e-7,
+    calls=("layers.max_pool_forward_naive",),
+    wrong_answers=("pool_average", "pool_stride_ignored"),
+)
+
+
 def _pool_backward_case(rng: np.random.Generator, hidden: bool) -> Case:
     """x (N, C, H, W), dout (N, C, H', W'); params pool_height, pool_width, stride."""
     if hidden:
@@ -203,6 +254,24 @@ def _pool_backward(impl: Impl, case: Case) -> Arrays:
     # the numeric gradient never moves an arg-max.
     h = 1e-6 * float(np.abs(x).max())
     return {"dx": dx, **numeric_gradients({"dx_num": (lambda v: forward(v, dict(param))[0], x, dout)}, h=h)}
+
+
+MAX_POOL_BACKWARD_NAIVE = Check(
+    id="max_pool_backward_naive",
+    question=Q,
+    title="max_pool_backward_naive: dx with a 3x2 pool and stride 1 (overlapping windows)",
+    make_case=_pool_backward_case,
+    run=_pool_backward,
+    compare=compare_gradients({"dx": "dx_num"}),
+    tolerance=1e-7,  # the gradient only routes and adds dout values; as the forward, admits float32
+    calls=("layers.max_pool_forward_naive", "layers.max_pool_backward_naive"),
+    wrong_answers=(
+        "pool_grad_average",
+        "pool_grad_whole_window",
+        "pool_grad_window_assigned",
+        "pool_grad_max_assigned",
+    ),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -255,6 +324,19 @@ def _convnet_init(impl: Impl, case: Case) -> Arrays:
         **_net_kwargs(case), weight_scale=float(case["weight_scale"]), dtype=np.dtype(case["dtype"]).type
     )
     return {k: model.params[k] for k in _NET_KEYS}
+
+
+CONVNET_INIT = Check(
+    id="convnet_init",
+    question=Q,
+    title="ThreeLayerConvNet: parameter shapes and initial values (seeded)",
+    make_case=_convnet_init_case,
+    run=_convnet_init,
+    compare=compare_values(),
+    tolerance=1e-6,  # the same draws from the same seed; 1e-6 admits a float32 round trip
+    calls=("cnn.ThreeLayerConvNet",),
+    wrong_answers=("convnet_w2_not_pooled", "convnet_w2_square_input"),
+)
 
 
 def _convnet_case(rng: np.random.Generator, hidden: bool, small: bool) -> Case:
@@ -329,6 +411,19 @@ def _convnet_loss(impl: Impl, case: Case) -> Arrays:
     }
 
 
+CONVNET_LOSS = Check(
+    id="convnet_loss",
+    question=Q,
+    title="ThreeLayerConvNet: scores, and loss without and with regularization",
+    make_case=_convnet_loss_case,
+    run=_convnet_loss,
+    compare=compare_values(["scores", "loss_noreg", "loss_reg"]),
+    tolerance=1e-7,  # float64 through the net
+    calls=("cnn.ThreeLayerConvNet",),
+    wrong_answers=("convnet_reg_without_half", "convnet_reg_on_biases"),
+)
+
+
 def _convnet_grads(impl: Impl, case: Case) -> Arrays:
     X, y = case.copy("X"), case.copy("y")
     out: Arrays = {}
@@ -342,6 +437,22 @@ def _convnet_grads(impl: Impl, case: Case) -> Arrays:
         if k in ("W1", "b1", "b2"):  # numeric gradients through the whole net, for the diagnosis
             out[f"{k}_num"] = scalar_gradient(lambda: model.loss(X, y)[0], model.params[k])
     return out
+
+
+CONVNET_GRADS = Check(
+    id="convnet_grads",
+    question=Q,
+    title="ThreeLayerConvNet: gradients of every parameter, without and with regularization",
+    make_case=_convnet_grads_case,
+    run=_convnet_grads,
+    compare=compare_all_gradients,
+    # Analytic against analytic in float64 through four layers (numeric
+    # gradients, for the diagnosis, of W1, b1 and b2 only: they pass
+    # through the whole backward pass, and the rest would double the time).
+    tolerance=1e-6,
+    calls=("cnn.ThreeLayerConvNet",),
+    timeout=30.0,
+)
 
 
 def _overfit_case(rng: np.random.Generator, hidden: bool) -> Case:
@@ -394,6 +505,21 @@ def _compare_accuracy(got: Arrays, expected: Arrays, case: Case, tolerance: floa
         f"training accuracy {acc:.2f} after {_OVERFIT_STEPS} gradient steps on {case['X'].shape[0]} examples "
         f"(needs {tolerance:.2f}): the network does not learn; check the gradients and the weight init",
     )
+
+
+CONVNET_OVERFIT = Check(
+    id="convnet_overfit",
+    question=Q,
+    title="ThreeLayerConvNet: overfits 20 examples (training accuracy after 30 gradient steps)",
+    make_case=_overfit_case,
+    run=_convnet_overfit,
+    compare=_compare_accuracy,
+    # Not a relative error: the least training accuracy that passes. The
+    # reference reaches 1.0; a net that learns nothing stays near 1/classes.
+    tolerance=0.9,
+    calls=("cnn.ThreeLayerConvNet",),
+    timeout=30.0,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -454,6 +580,32 @@ def _sbn_forward(impl: Impl, case: Case) -> Arrays:
     param = _sbn_param(case, str(case["mode"]))
     out, _ = impl.layers.spatial_batchnorm_forward(case.copy("x"), case.copy("gamma"), case.copy("beta"), param)
     return {"out": out}
+
+
+SPATIAL_BATCHNORM_FORWARD_TRAIN = Check(
+    id="spatial_batchnorm_forward_train",
+    question=Q,
+    title="spatial_batchnorm_forward, train mode: output",
+    make_case=_sbn_train_case,
+    run=_sbn_forward,
+    compare=compare_values(["out"]),
+    tolerance=1e-8,  # as batchnorm_forward_train
+    calls=("layers.spatial_batchnorm_forward",),
+    wrong_answers=("sbn_reshape_without_transpose", "sbn_stats_per_position"),
+)
+
+
+SPATIAL_BATCHNORM_FORWARD_TEST = Check(
+    id="spatial_batchnorm_forward_test",
+    question=Q,
+    title="spatial_batchnorm_forward, test mode: normalizes with the running statistics",
+    make_case=_sbn_test_case,
+    run=_sbn_forward,
+    compare=compare_values(["out"]),
+    tolerance=1e-8,
+    calls=("layers.spatial_batchnorm_forward",),
+    wrong_answers=("sbn_test_uses_batch_stats", "sbn_reshape_without_transpose"),
+)
 
 
 def _spatial_backward(impl: Impl, case: Case, forward, backward, extra: tuple, param: dict) -> Arrays:
@@ -526,6 +678,19 @@ def _gn_forward(impl: Impl, case: Case) -> Arrays:
     return {"out": out}
 
 
+SPATIAL_GROUPNORM_FORWARD = Check(
+    id="spatial_groupnorm_forward",
+    question=Q,
+    title="spatial_groupnorm_forward: output with G groups (1 < G < C)",
+    make_case=_gn_forward_case,
+    run=_gn_forward,
+    compare=compare_values(["out"]),
+    tolerance=1e-8,
+    calls=("layers.spatial_groupnorm_forward",),
+    wrong_answers=("gn_groups_interleaved", "gn_one_group", "gn_group_per_channel", "gn_stats_over_batch"),
+)
+
+
 def _gn_backward(impl: Impl, case: Case) -> Arrays:
     layers = impl.layers
     return _spatial_backward(
@@ -544,168 +709,43 @@ def _gn_backward(impl: Impl, case: Case) -> Arrays:
 
 _GRADS = {"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}
 
+
+SPATIAL_BATCHNORM_BACKWARD = Check(
+    id="spatial_batchnorm_backward",
+    question=Q,
+    title="spatial_batchnorm_backward: dx, dgamma, dbeta",
+    make_case=_sbn_backward_case,
+    run=_sbn_backward,
+    compare=compare_gradients(_GRADS),
+    tolerance=1e-7,  # as batchnorm_backward
+    calls=("layers.spatial_batchnorm_forward", "layers.spatial_batchnorm_backward"),
+)
+
+
+SPATIAL_GROUPNORM_BACKWARD = Check(
+    id="spatial_groupnorm_backward",
+    question=Q,
+    title="spatial_groupnorm_backward: dx, dgamma, dbeta",
+    make_case=_gn_backward_case,
+    run=_gn_backward,
+    compare=compare_gradients(_GRADS),
+    tolerance=1e-7,
+    calls=("layers.spatial_groupnorm_forward", "layers.spatial_groupnorm_backward"),
+)
+
+
 CHECKS = (
-    Check(
-        id="conv_forward_naive",
-        question=Q,
-        title="conv_forward_naive: three convolutions (strides 1 to 3, pads 1 and 2, non-square filters)",
-        make_case=_conv_forward_case,
-        run=_conv_forward,
-        compare=compare_values(),
-        # Sums of at most ~50 products in float64: a loop-based and a
-        # vectorized implementation agree to ~1e-13 (an output that nearly
-        # cancels has a large relative error); every bug catalogued moves
-        # whole outputs by O(1).
-        tolerance=1e-8,
-        calls=("layers.conv_forward_naive",),
-        wrong_answers=(
-            "conv_no_bias",
-            "conv_bias_per_input_channel",
-            "conv_flipped_filter",
-            "conv_no_padding",
-            "conv_stride_ignored",
-        ),
-    ),
-    Check(
-        id="conv_backward_naive",
-        question=Q,
-        title="conv_backward_naive: dx, dw, db (stride 2, pad 1, a 3x2 filter)",
-        make_case=_conv_backward_case,
-        run=_conv_backward,
-        compare=compare_gradients({"dx": "dx_num", "dw": "dw_num", "db": "db_num"}),
-        tolerance=1e-7,  # analytic against analytic in float64
-        calls=("layers.conv_forward_naive", "layers.conv_backward_naive"),
-        wrong_answers=("conv_dx_still_padded", "conv_dx_crop_empty_at_pad0", "conv_dw_flipped", "conv_db_only_batch"),
-    ),
-    Check(
-        id="max_pool_forward_naive",
-        question=Q,
-        title="max_pool_forward_naive: three poolings (2x2/2, 2x3/1 overlapping, 2x1/3 with gaps)",
-        make_case=_pool_forward_case,
-        run=_pool_forward,
-        compare=compare_values(),
-        # A maximum is exact in float64; 1e-7 also admits an implementation
-        # that pools in float32 (rounding moves each value by <= 3e-8 here).
-        tolerance=1e-7,
-        calls=("layers.max_pool_forward_naive",),
-        wrong_answers=("pool_average", "pool_stride_ignored"),
-    ),
-    Check(
-        id="max_pool_backward_naive",
-        question=Q,
-        title="max_pool_backward_naive: dx with a 3x2 pool and stride 1 (overlapping windows)",
-        make_case=_pool_backward_case,
-        run=_pool_backward,
-        compare=compare_gradients({"dx": "dx_num"}),
-        tolerance=1e-7,  # the gradient only routes and adds dout values; as the forward, admits float32
-        calls=("layers.max_pool_forward_naive", "layers.max_pool_backward_naive"),
-        wrong_answers=(
-            "pool_grad_average",
-            "pool_grad_whole_window",
-            "pool_grad_window_assigned",
-            "pool_grad_max_assigned",
-        ),
-    ),
-    Check(
-        id="convnet_init",
-        question=Q,
-        title="ThreeLayerConvNet: parameter shapes and initial values (seeded)",
-        make_case=_convnet_init_case,
-        run=_convnet_init,
-        compare=compare_values(),
-        tolerance=1e-6,  # the same draws from the same seed; 1e-6 admits a float32 round trip
-        calls=("cnn.ThreeLayerConvNet",),
-        wrong_answers=("convnet_w2_not_pooled", "convnet_w2_square_input"),
-    ),
-    Check(
-        id="convnet_loss",
-        question=Q,
-        title="ThreeLayerConvNet: scores, and loss without and with regularization",
-        make_case=_convnet_loss_case,
-        run=_convnet_loss,
-        compare=compare_values(["scores", "loss_noreg", "loss_reg"]),
-        tolerance=1e-7,  # float64 through the net
-        calls=("cnn.ThreeLayerConvNet",),
-        wrong_answers=("convnet_reg_without_half", "convnet_reg_on_biases"),
-    ),
-    Check(
-        id="convnet_grads",
-        question=Q,
-        title="ThreeLayerConvNet: gradients of every parameter, without and with regularization",
-        make_case=_convnet_grads_case,
-        run=_convnet_grads,
-        compare=compare_all_gradients,
-        # Analytic against analytic in float64 through four layers (numeric
-        # gradients, for the diagnosis, of W1, b1 and b2 only: they pass
-        # through the whole backward pass, and the rest would double the time).
-        tolerance=1e-6,
-        calls=("cnn.ThreeLayerConvNet",),
-        timeout=30.0,
-    ),
-    Check(
-        id="convnet_overfit",
-        question=Q,
-        title="ThreeLayerConvNet: overfits 20 examples (training accuracy after 30 gradient steps)",
-        make_case=_overfit_case,
-        run=_convnet_overfit,
-        compare=_compare_accuracy,
-        # Not a relative error: the least training accuracy that passes. The
-        # reference reaches 1.0; a net that learns nothing stays near 1/classes.
-        tolerance=0.9,
-        calls=("cnn.ThreeLayerConvNet",),
-        timeout=30.0,
-    ),
-    Check(
-        id="spatial_batchnorm_forward_train",
-        question=Q,
-        title="spatial_batchnorm_forward, train mode: output",
-        make_case=_sbn_train_case,
-        run=_sbn_forward,
-        compare=compare_values(["out"]),
-        tolerance=1e-8,  # as batchnorm_forward_train
-        calls=("layers.spatial_batchnorm_forward",),
-        wrong_answers=("sbn_reshape_without_transpose", "sbn_stats_per_position"),
-    ),
-    Check(
-        id="spatial_batchnorm_forward_test",
-        question=Q,
-        title="spatial_batchnorm_forward, test mode: normalizes with the running statistics",
-        make_case=_sbn_test_case,
-        run=_sbn_forward,
-        compare=compare_values(["out"]),
-        tolerance=1e-8,
-        calls=("layers.spatial_batchnorm_forward",),
-        wrong_answers=("sbn_test_uses_batch_stats", "sbn_reshape_without_transpose"),
-    ),
-    Check(
-        id="spatial_batchnorm_backward",
-        question=Q,
-        title="spatial_batchnorm_backward: dx, dgamma, dbeta",
-        make_case=_sbn_backward_case,
-        run=_sbn_backward,
-        compare=compare_gradients(_GRADS),
-        tolerance=1e-7,  # as batchnorm_backward
-        calls=("layers.spatial_batchnorm_forward", "layers.spatial_batchnorm_backward"),
-    ),
-    Check(
-        id="spatial_groupnorm_forward",
-        question=Q,
-        title="spatial_groupnorm_forward: output with G groups (1 < G < C)",
-        make_case=_gn_forward_case,
-        run=_gn_forward,
-        compare=compare_values(["out"]),
-        tolerance=1e-8,
-        calls=("layers.spatial_groupnorm_forward",),
-        wrong_answers=("gn_groups_interleaved", "gn_one_group", "gn_group_per_channel", "gn_stats_over_batch"),
-    ),
-    Check(
-        id="spatial_groupnorm_backward",
-        question=Q,
-        title="spatial_groupnorm_backward: dx, dgamma, dbeta",
-        make_case=_gn_backward_case,
-        run=_gn_backward,
-        compare=compare_gradients(_GRADS),
-        tolerance=1e-7,
-        calls=("layers.spatial_groupnorm_forward", "layers.spatial_groupnorm_backward"),
-    ),
+    CONV_FORWARD_NAIVE,
+    CONV_BACKWARD_NAIVE,
+    MAX_POOL_FORWARD_NAIVE,
+    MAX_POOL_BACKWARD_NAIVE,
+    CONVNET_INIT,
+    CONVNET_LOSS,
+    CONVNET_GRADS,
+    CONVNET_OVERFIT,
+    SPATIAL_BATCHNORM_FORWARD_TRAIN,
+    SPATIAL_BATCHNORM_FORWARD_TEST,
+    SPATIAL_BATCHNORM_BACKWARD,
+    SPATIAL_GROUPNORM_FORWARD,
+    SPATIAL_GROUPNORM_BACKWARD,
 )

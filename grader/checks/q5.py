@@ -125,6 +125,18 @@ def _flatten(impl: Impl, case: Case) -> Arrays:
     return out
 
 
+TORCH_FLATTEN = Check(
+    id="torch_flatten",
+    question=Q,
+    title="flatten: (N, d1, ..., dk) to (N, d1 * ... * dk), each row in row-major order",
+    make_case=_flatten_case,
+    run=_flatten,
+    compare=compare_values(),
+    tolerance=1e-12,  # values are moved, not computed (the rubric needs a positive number)
+    calls=("pytorch_models.flatten",),
+)
+
+
 def _fc_case(rng: np.random.Generator, hidden: bool) -> Case:
     """x (N, d1, d2, d3), w1 (D, H) with D = d1*d2*d3, w2 (H, C), dout (N, C); params: none."""
     if hidden:
@@ -152,6 +164,19 @@ def _two_layer_fc(impl: Impl, case: Case) -> Arrays:
     out = {"scores": _array(scores)}
     _backward(scores, case["dout"])
     return {**out, **_grads(params)}
+
+
+TORCH_TWO_LAYER_FC = Check(
+    id="torch_two_layer_fc",
+    question=Q,
+    title="two_layer_fc: scores, and the gradients autograd gives for w1 and w2",
+    make_case=_fc_case,
+    run=_two_layer_fc,
+    compare=_scores_and_grads(("w1", "w2")),
+    # float64 throughout; another order of the same operations differs by ~1e-15.
+    tolerance=1e-9,
+    calls=("pytorch_models.two_layer_fc", "pytorch_models.flatten"),
+)
 
 
 _CONV_PARAMS = ("conv_w1", "conv_b1", "conv_w2", "conv_b2", "fc_w", "fc_b")
@@ -188,6 +213,18 @@ def _three_layer_convnet(impl: Impl, case: Case) -> Arrays:
     out = {"scores": _array(scores)}
     _backward(scores, case["dout"])
     return {**out, **_grads(params)}
+
+
+TORCH_THREE_LAYER_CONVNET = Check(
+    id="torch_three_layer_convnet",
+    question=Q,
+    title="three_layer_convnet: scores (5x5 pad 2, 3x3 pad 1), and the gradients of all six parameters",
+    make_case=_conv_case,
+    run=_three_layer_convnet,
+    compare=_scores_and_grads(_CONV_PARAMS),
+    tolerance=1e-9,  # float64 convolutions: sums of at most a few hundred products
+    calls=("pytorch_models.three_layer_convnet", "pytorch_models.flatten"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -306,6 +343,18 @@ def _compare_random_weight(got: Arrays, expected: Arrays, case: Case, tolerance:
             return Measure(float("inf"), False, f"zero_weight({tuple(shape)}) does not require gradients (set "
                 f"requires_grad=True)")
     return Measure(worst, True)
+
+
+TORCH_RANDOM_WEIGHT = Check(
+    id="torch_random_weight",
+    question=Q,
+    title="random_weight: Kaiming normal (std sqrt(2 / fan_in), mean 0, requires_grad); zero_weight",
+    make_case=_init_case,
+    run=_random_weight,
+    compare=_compare_random_weight,
+    tolerance=SIGMAS,  # standard errors of the sample std and mean (see common.SIGMAS)
+    calls=("pytorch_models.random_weight", "pytorch_models.zero_weight"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -442,6 +491,30 @@ def _compare_training(loop: str, reset: str):
     return compare
 
 
+TORCH_TRAIN_PART2 = Check(
+    id="torch_train_part2",
+    question=Q,
+    title="train_part2: weights after three SGD steps on a given network, and check_accuracy_part2",
+    make_case=_train_case,
+    run=_train_part2,
+    compare=_compare_training("train_part2", "w.grad.zero_() after each update"),
+    tolerance=1e-9,  # float64; the same three updates in any order of operations agree to ~1e-15
+    calls=("pytorch_models.train_part2", "pytorch_models.check_accuracy_part2"),
+)
+
+
+TORCH_TRAIN = Check(
+    id="torch_train",
+    question=Q,
+    title="train: weights after three SGD-momentum steps on a given network, per-epoch history, check_accuracy",
+    make_case=_train_case,
+    run=_train,
+    compare=_compare_training("train", "optimizer.zero_grad()"),
+    tolerance=1e-9,
+    calls=("pytorch_models.train", "pytorch_models.check_accuracy"),
+)
+
+
 # ---------------------------------------------------------------------------
 # Part II and III: the modules and the Sequential builders, with given weights
 # ---------------------------------------------------------------------------
@@ -537,12 +610,36 @@ def _module_two_layer_fc(impl: Impl, case: Case) -> Arrays:
     return _module_outputs(torch, model, case, _FC_MODULE, f"TwoLayerFC({d}, {h}, {k})")
 
 
+TORCH_MODULE_TWO_LAYER_FC = Check(
+    id="torch_module_two_layer_fc",
+    question=Q,
+    title="TwoLayerFC: scores with given weights, and gradients reaching every parameter",
+    make_case=_fc_module_case,
+    run=_module_two_layer_fc,
+    compare=_scores_and_grads(_FC_MODULE),
+    tolerance=1e-9,
+    calls=("pytorch_models.TwoLayerFC",),
+)
+
+
 def _module_three_layer_convnet(impl: Impl, case: Case) -> Arrays:
     torch, pm = _models(impl)
     c = case["x"].shape[1]
     c1, c2, k = case["conv1_weight"].shape[0], case["conv2_weight"].shape[0], case["fc_weight"].shape[0]
     model = pm.ThreeLayerConvNet(c, c1, c2, k)
     return _module_outputs(torch, model, case, _CONV_MODULE, f"ThreeLayerConvNet({c}, {c1}, {c2}, {k})")
+
+
+TORCH_MODULE_THREE_LAYER_CONVNET = Check(
+    id="torch_module_three_layer_convnet",
+    question=Q,
+    title="ThreeLayerConvNet: scores with given weights on 32x32 images, and gradients reaching every parameter",
+    make_case=_conv_module_case,
+    run=_module_three_layer_convnet,
+    compare=_scores_and_grads(_CONV_MODULE),
+    tolerance=1e-9,
+    calls=("pytorch_models.ThreeLayerConvNet",),
+)
 
 
 def _sequential_case(rng: np.random.Generator, hidden: bool) -> Case:
@@ -588,6 +685,18 @@ def _compare_sequential(got: Arrays, expected: Arrays, case: Case, tolerance: fl
             builder = "sequential_two_layer_fc" if tag == "fc_" else "sequential_three_layer_convnet"
             return Measure(m.error, False, f"{builder}: {m.detail}")
     return compare_values()(got, expected, case, tolerance)
+
+
+TORCH_SEQUENTIAL = Check(
+    id="torch_sequential",
+    question=Q,
+    title="sequential_two_layer_fc and sequential_three_layer_convnet: scores with given weights, gradients",
+    make_case=_sequential_case,
+    run=_sequential,
+    compare=_compare_sequential,
+    tolerance=1e-9,
+    calls=("pytorch_models.sequential_two_layer_fc", "pytorch_models.sequential_three_layer_convnet"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -653,6 +762,18 @@ def _compare_module_init(got: Arrays, expected: Arrays, case: Case, tolerance: f
                 f"expected 0")
         worst = max(worst, z_std, z_mean)
     return Measure(worst, True)
+
+
+TORCH_MODULE_INIT = Check(
+    id="torch_module_init",
+    question=Q,
+    title="TwoLayerFC and ThreeLayerConvNet: Kaiming normal weights (std sqrt(2 / fan_in))",
+    make_case=_module_init_case,
+    run=_module_init,
+    compare=_compare_module_init,
+    tolerance=SIGMAS,
+    calls=("pytorch_models.TwoLayerFC", "pytorch_models.ThreeLayerConvNet"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -746,6 +867,18 @@ def _compare_modes(got: Arrays, expected: Arrays, case: Case, tolerance: float) 
     if n_val == 0:
         return Measure(float("inf"), False, "the validation data was never evaluated (train must call check_accuracy)")
     return Measure(0.0, True)
+
+
+TORCH_TRAIN_MODES = Check(
+    id="torch_train_modes",
+    question=Q,
+    title="train and check_accuracy: training steps in train mode, evaluation in eval mode (dropout, batchnorm)",
+    make_case=_modes_case,
+    run=_train_modes,
+    compare=_compare_modes,
+    tolerance=0.5,  # forward passes in the wrong mode: none allowed (the rubric needs a positive number)
+    calls=("pytorch_models.train", "pytorch_models.check_accuracy"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -855,138 +988,42 @@ def _compare_open(got: Arrays, expected: Arrays, case: Case, tolerance: float) -
     )
 
 
+TORCH_OPEN_MODEL = Check(
+    id="torch_open_model",
+    question=Q,
+    title=f"make_open_model: validation accuracy after {OPEN_EPOCHS} epoch on {OPEN_TRAIN} synthetic "
+    f"CIFAR-shaped images ({OPEN_BUDGET:g} s budget)",
+    make_case=_open_case,
+    run=_open_model,
+    compare=_compare_open,
+    # Not a relative error: the least validation accuracy that passes (10
+    # classes: chance is 0.1). The reference and a linear model reach
+    # 0.97-1.0 (see synthetic_images), in about 1 s on one idle CPU core;
+    # 0.5 leaves room for deep batch-normalized models, whose running
+    # statistics are still settling after 20 steps (0.62 at worst measured).
+    tolerance=0.5,
+    calls=("pytorch_models.make_open_model",),
+    timeout=OPEN_BUDGET + 30.0,
+    timeout_per_case=True,  # OPEN_BUDGET s of training per case: the public one and each hidden draw
+)
+
+
 # ---------------------------------------------------------------------------
 # The checks
 # ---------------------------------------------------------------------------
 
+
 CHECKS = (
-    Check(
-        id="torch_flatten",
-        question=Q,
-        title="flatten: (N, d1, ..., dk) to (N, d1 * ... * dk), each row in row-major order",
-        make_case=_flatten_case,
-        run=_flatten,
-        compare=compare_values(),
-        tolerance=1e-12,  # values are moved, not computed (the rubric needs a positive number)
-        calls=("pytorch_models.flatten",),
-    ),
-    Check(
-        id="torch_two_layer_fc",
-        question=Q,
-        title="two_layer_fc: scores, and the gradients autograd gives for w1 and w2",
-        make_case=_fc_case,
-        run=_two_layer_fc,
-        compare=_scores_and_grads(("w1", "w2")),
-        # float64 throughout; another order of the same operations differs by ~1e-15.
-        tolerance=1e-9,
-        calls=("pytorch_models.two_layer_fc", "pytorch_models.flatten"),
-    ),
-    Check(
-        id="torch_three_layer_convnet",
-        question=Q,
-        title="three_layer_convnet: scores (5x5 pad 2, 3x3 pad 1), and the gradients of all six parameters",
-        make_case=_conv_case,
-        run=_three_layer_convnet,
-        compare=_scores_and_grads(_CONV_PARAMS),
-        tolerance=1e-9,  # float64 convolutions: sums of at most a few hundred products
-        calls=("pytorch_models.three_layer_convnet", "pytorch_models.flatten"),
-    ),
-    Check(
-        id="torch_random_weight",
-        question=Q,
-        title="random_weight: Kaiming normal (std sqrt(2 / fan_in), mean 0, requires_grad); zero_weight",
-        make_case=_init_case,
-        run=_random_weight,
-        compare=_compare_random_weight,
-        tolerance=SIGMAS,  # standard errors of the sample std and mean (see common.SIGMAS)
-        calls=("pytorch_models.random_weight", "pytorch_models.zero_weight"),
-    ),
-    Check(
-        id="torch_train_part2",
-        question=Q,
-        title="train_part2: weights after three SGD steps on a given network, and check_accuracy_part2",
-        make_case=_train_case,
-        run=_train_part2,
-        compare=_compare_training("train_part2", "w.grad.zero_() after each update"),
-        tolerance=1e-9,  # float64; the same three updates in any order of operations agree to ~1e-15
-        calls=("pytorch_models.train_part2", "pytorch_models.check_accuracy_part2"),
-    ),
-    Check(
-        id="torch_module_two_layer_fc",
-        question=Q,
-        title="TwoLayerFC: scores with given weights, and gradients reaching every parameter",
-        make_case=_fc_module_case,
-        run=_module_two_layer_fc,
-        compare=_scores_and_grads(_FC_MODULE),
-        tolerance=1e-9,
-        calls=("pytorch_models.TwoLayerFC",),
-    ),
-    Check(
-        id="torch_module_three_layer_convnet",
-        question=Q,
-        title="ThreeLayerConvNet: scores with given weights on 32x32 images, and gradients reaching every parameter",
-        make_case=_conv_module_case,
-        run=_module_three_layer_convnet,
-        compare=_scores_and_grads(_CONV_MODULE),
-        tolerance=1e-9,
-        calls=("pytorch_models.ThreeLayerConvNet",),
-    ),
-    Check(
-        id="torch_module_init",
-        question=Q,
-        title="TwoLayerFC and ThreeLayerConvNet: Kaiming normal weights (std sqrt(2 / fan_in))",
-        make_case=_module_init_case,
-        run=_module_init,
-        compare=_compare_module_init,
-        tolerance=SIGMAS,
-        calls=("pytorch_models.TwoLayerFC", "pytorch_models.ThreeLayerConvNet"),
-    ),
-    Check(
-        id="torch_sequential",
-        question=Q,
-        title="sequential_two_layer_fc and sequential_three_layer_convnet: scores with given weights, gradients",
-        make_case=_sequential_case,
-        run=_sequential,
-        compare=_compare_sequential,
-        tolerance=1e-9,
-        calls=("pytorch_models.sequential_two_layer_fc", "pytorch_models.sequential_three_layer_convnet"),
-    ),
-    Check(
-        id="torch_train",
-        question=Q,
-        title="train: weights after three SGD-momentum steps on a given network, per-epoch history, check_accuracy",
-        make_case=_train_case,
-        run=_train,
-        compare=_compare_training("train", "optimizer.zero_grad()"),
-        tolerance=1e-9,
-        calls=("pytorch_models.train", "pytorch_models.check_accuracy"),
-    ),
-    Check(
-        id="torch_train_modes",
-        question=Q,
-        title="train and check_accuracy: training steps in train mode, evaluation in eval mode (dropout, batchnorm)",
-        make_case=_modes_case,
-        run=_train_modes,
-        compare=_compare_modes,
-        tolerance=0.5,  # forward passes in the wrong mode: none allowed (the rubric needs a positive number)
-        calls=("pytorch_models.train", "pytorch_models.check_accuracy"),
-    ),
-    Check(
-        id="torch_open_model",
-        question=Q,
-        title=f"make_open_model: validation accuracy after {OPEN_EPOCHS} epoch on {OPEN_TRAIN} synthetic "
-        f"CIFAR-shaped images ({OPEN_BUDGET:g} s budget)",
-        make_case=_open_case,
-        run=_open_model,
-        compare=_compare_open,
-        # Not a relative error: the least validation accuracy that passes (10
-        # classes: chance is 0.1). The reference and a linear model reach
-        # 0.97-1.0 (see synthetic_images), in about 1 s on one idle CPU core;
-        # 0.5 leaves room for deep batch-normalized models, whose running
-        # statistics are still settling after 20 steps (0.62 at worst measured).
-        tolerance=0.5,
-        calls=("pytorch_models.make_open_model",),
-        timeout=OPEN_BUDGET + 30.0,
-        timeout_per_case=True,  # OPEN_BUDGET s of training per case: the public one and each hidden draw
-    ),
+    TORCH_FLATTEN,
+    TORCH_TWO_LAYER_FC,
+    TORCH_THREE_LAYER_CONVNET,
+    TORCH_RANDOM_WEIGHT,
+    TORCH_TRAIN_PART2,
+    TORCH_MODULE_TWO_LAYER_FC,
+    TORCH_MODULE_THREE_LAYER_CONVNET,
+    TORCH_MODULE_INIT,
+    TORCH_SEQUENTIAL,
+    TORCH_TRAIN,
+    TORCH_TRAIN_MODES,
+    TORCH_OPEN_MODEL,
 )

@@ -115,6 +115,18 @@ def _ex2_forward(impl: Impl, case: Case) -> Arrays:
     return {"z": z[0], "a": np.asarray(a)[0], "loss": scalar(loss)}
 
 
+TP2_EX2_FORWARD = Check(
+    id="tp2_ex2_forward",
+    question="tp2_ex2",
+    title="ej. 2: z, las salidas sigmoides y el MSE / exercise 2: z, the sigmoid outputs and the MSE",
+    make_case=_ex2_case,
+    run=_ex2_forward,
+    compare=compare_values(["z", "a", "loss"]),
+    tolerance=1e-9,
+    calls=("layers.sigmoid_forward", "layers.mse_loss"),
+)
+
+
 def _ex2_backward(impl: Impl, case: Case) -> Arrays:
     x, W, b, t = case.copy("x"), case.copy("W"), case.copy("b"), case.copy("t")
 
@@ -133,6 +145,18 @@ def _ex2_backward(impl: Impl, case: Case) -> Arrays:
         "db_num": scalar_gradient(lambda: loss_of(W, b, x), b),
         "dx_num": scalar_gradient(lambda: loss_of(W, b, x), x),
     }
+
+
+TP2_EX2_BACKWARD = Check(
+    id="tp2_ex2_backward",
+    question="tp2_ex2",
+    title="ej. 2: dL/dW, dL/db, dL/dx / exercise 2: dL/dW, dL/db, dL/dx",
+    make_case=_ex2_case,
+    run=_ex2_backward,
+    compare=compare_gradients({"dW": "dW_num", "db": "db_num", "dx": "dx_num"}),
+    tolerance=1e-8,
+    calls=("layers.sigmoid_backward", "layers.mse_loss"),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -205,6 +229,18 @@ def _mse_run(impl: Impl, case: Case) -> Arrays:
     loss, dx = impl.layers.mse_loss(case.copy("x"), y)
     num = numeric_gradient(lambda v: impl.layers.mse_loss(v, y)[0], case.copy("x"), np.array(1.0))
     return {"loss": scalar(loss), "dx": dx, "dx_num": num}
+
+
+TP2_MSE_LOSS = Check(
+    id="tp2_mse_loss",
+    question="tp2_activations",
+    title="mse_loss: costo y dx (MSE del curso) / loss and dx (the course's MSE)",
+    make_case=_mse_case,
+    run=_mse_run,
+    compare=compare_all_gradients,
+    tolerance=1e-9,  # a mean of squares in float64
+    calls=("layers.mse_loss",),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -378,6 +414,18 @@ def _dense_forward(impl: Impl, case: Case) -> Arrays:
     return {"out": out}
 
 
+TP2_DENSE_FORWARD = Check(
+    id="tp2_dense_forward",
+    question="tp2_layers",
+    title="Dense forward (tanh; oculto: otras activaciones / hidden: other activations)",
+    make_case=_dense_case,
+    run=_dense_forward,
+    compare=compare_values(["out"]),
+    tolerance=1e-9,
+    calls=("network.layers.Dense.forward",),
+)
+
+
 def _dense_backward(impl: Impl, case: Case) -> Arrays:
     layer = _dense(impl, case)
     h, dout = case.copy("h"), case.copy("dout")
@@ -388,6 +436,18 @@ def _dense_backward(impl: Impl, case: Case) -> Arrays:
     for k in ("W", "b"):
         out[f"d{k}_num"] = numeric_gradient(lambda _: layer.forward(h, h)[0], layer.params[k], dout)
     return out
+
+
+TP2_DENSE_BACKWARD = Check(
+    id="tp2_dense_backward",
+    question="tp2_layers",
+    title="Dense backward: dh, dW, db",
+    make_case=_dense_case,
+    run=_dense_backward,
+    compare=compare_gradients({"dh": "dh_num", "dW": "dW_num", "db": "db_num"}),
+    tolerance=1e-8,
+    calls=("network.layers.Dense.forward", "network.layers.Dense.backward"),
+)
 
 
 def _concat_case(rng: np.random.Generator, hidden: bool) -> Case:
@@ -412,6 +472,18 @@ def _concat_forward(impl: Impl, case: Case) -> Arrays:
     return {"out": out}
 
 
+TP2_CONCATENATE_FORWARD = Check(
+    id="tp2_concatenate_forward",
+    question="tp2_layers",
+    title="Concatenate forward: [x, h] (la entrada primero / the input first)",
+    make_case=_concat_case,
+    run=_concat_forward,
+    compare=compare_values(["out"]),
+    tolerance=1e-12,  # a copy: exact
+    calls=("network.layers.Concatenate.forward",),
+)
+
+
 def _concat_backward(impl: Impl, case: Case) -> Arrays:
     layer = _concat(impl, case)
     h, x, dout = case.copy("h"), case.copy("x"), case.copy("dout")
@@ -423,6 +495,18 @@ def _concat_backward(impl: Impl, case: Case) -> Arrays:
         "dh_num": numeric_gradient(lambda v: layer.forward(v, x)[0], case.copy("h"), dout),
         "dx_num": numeric_gradient(lambda v: layer.forward(h, v)[0], case.copy("x"), dout),
     }
+
+
+TP2_CONCATENATE_BACKWARD = Check(
+    id="tp2_concatenate_backward",
+    question="tp2_layers",
+    title="Concatenate backward: el gradiente dividido en dh y dx / the gradient split into dh and dx",
+    make_case=_concat_case,
+    run=_concat_backward,
+    compare=compare_gradients({"dh": "dh_num", "dx": "dx_num"}),
+    tolerance=1e-12,  # slices: exact
+    calls=("network.layers.Concatenate.backward",),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -468,6 +552,18 @@ def _net_grads(impl: Impl, case: Case) -> Arrays:
     return out
 
 
+TP2_NETWORK_GRADS = Check(
+    id="tp2_network_grads",
+    question="tp2_layers",
+    title="Network.loss_and_grads: Dense-Concatenate-Dense-Dense con regularizador / with a regularizer",
+    make_case=_net_case,
+    run=_net_grads,
+    compare=compare_all_gradients,
+    tolerance=1e-8,
+    calls=("network.models.Network.loss_and_grads", "network.models.Network.backward"),
+)
+
+
 def _fit_epochs(impl: Impl, case: Case) -> Arrays:
     """``fit`` for 2 epochs in full batch (the shuffled order does not change the mean gradient)."""
     d = case["X"].shape[1]
@@ -482,6 +578,18 @@ def _fit_epochs(impl: Impl, case: Case) -> Arrays:
         reg=_reg(impl, case),
     )
     return {**_param_outputs(net, "p"), "history_loss": np.asarray(history["loss"], dtype=np.float64)}
+
+
+TP2_FIT_EPOCHS = Check(
+    id="tp2_fit_epochs",
+    question="tp2_training",
+    title="Network.fit: 2 épocas de batch completo con regularizador / 2 full-batch epochs with a regularizer",
+    make_case=_net_case,
+    run=_fit_epochs,
+    compare=compare_values(),
+    tolerance=1e-8,
+    calls=("network.models.Network.fit",),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -518,6 +626,42 @@ def _loss_run(impl: Impl, case: Case) -> Arrays:
     return {"loss": scalar(value), "dpred": dpred, "dpred_num": num}
 
 
+TP2_LOSS_MSE = Check(
+    id="tp2_loss_mse",
+    question="tp2_training",
+    title="losses.MSE: costo y gradiente / loss and gradient",
+    make_case=_loss_case("MSE"),
+    run=_loss_run,
+    compare=compare_all_gradients,
+    tolerance=1e-9,
+    calls=("network.losses.MSE", "layers.mse_loss"),
+)
+
+
+TP2_LOSS_SVM = Check(
+    id="tp2_loss_svm",
+    question="tp2_training",
+    title="losses.SVM: costo y gradiente / loss and gradient (etiquetas / labels; oculto / hidden: one-hot)",
+    make_case=_loss_case("SVM"),
+    run=_loss_run,
+    compare=compare_all_gradients,
+    tolerance=1e-8,
+    calls=("network.losses.SVM", "layers.svm_loss"),
+)
+
+
+TP2_LOSS_CCE = Check(
+    id="tp2_loss_cce",
+    question="tp2_training",
+    title="losses.CCE: costo y gradiente / loss and gradient (etiquetas / labels; oculto / hidden: one-hot)",
+    make_case=_loss_case("CCE"),
+    run=_loss_run,
+    compare=compare_all_gradients,
+    tolerance=1e-8,
+    calls=("network.losses.CCE", "layers.softmax_loss"),
+)
+
+
 def _reg_case(kind: str) -> Callable[[np.random.Generator, bool], Case]:
     """W (R, C) without zeros; params reg, lam."""
 
@@ -540,6 +684,32 @@ def _reg_run(impl: Impl, case: Case) -> Arrays:
         "dW": np.asarray(reg.gradient(W)),
         "dW_num": scalar_gradient(lambda: reg(W), W),
     }
+
+
+TP2_L2 = Check(
+    id="tp2_l2",
+    question="tp2_training",
+    title="regularizers.L2: penalidad y gradiente (un array de la forma de W) / penalty and gradient (an array of "
+    "W's shape)",
+    make_case=_reg_case("L2"),
+    run=_reg_run,
+    compare=compare_all_gradients,
+    tolerance=1e-9,
+    calls=("network.regularizers.L2",),
+)
+
+
+TP2_L1 = Check(
+    id="tp2_l1",
+    question="tp2_training",
+    title="regularizers.L1: penalidad y gradiente (un array de la forma de W) / penalty and gradient (an array of "
+    "W's shape)",
+    make_case=_reg_case("L1"),
+    run=_reg_run,
+    compare=compare_all_gradients,
+    tolerance=1e-9,
+    calls=("network.regularizers.L1",),
+)
 
 
 def _bgd_batches_case(rng: np.random.Generator, hidden: bool) -> Case:
@@ -593,6 +763,19 @@ def _bgd_batches_compare(got: Arrays, expected: Arrays, case: Case, tolerance: f
     return Measure(0.0, True)
 
 
+TP2_BGD_BATCHES = Check(
+    id="tp2_bgd_batches",
+    question="tp2_training",
+    title="SGD.batches: cada ejemplo una vez por época, en batches de bs, mezclados / every example once per "
+    "epoch, in batches of bs, shuffled",
+    make_case=_bgd_batches_case,
+    run=_bgd_batches,
+    compare=_bgd_batches_compare,
+    tolerance=1.0,  # a property check: pass / fail, no measured error
+    calls=("network.optimizers.SGD.batches",),
+)
+
+
 def _bgd_update_case(rng: np.random.Generator, hidden: bool) -> Case:
     """param (R, C) and grad (R, C); params lr."""
     shape = tuple(int(s) for s in rng.integers(1, 6, size=2)) if hidden else (3, 4)
@@ -605,6 +788,18 @@ def _bgd_update(impl: Impl, case: Case) -> Arrays:
     param = case.copy("param")
     returned = opt.update(param, case.copy("grad"))
     return {"returned": np.array(returned, copy=True), "in_place": param}
+
+
+TP2_BGD_UPDATE = Check(
+    id="tp2_bgd_update",
+    question="tp2_training",
+    title="SGD.update: param - lr * grad, in place",
+    make_case=_bgd_update_case,
+    run=_bgd_update,
+    compare=compare_values(["returned", "in_place"]),
+    tolerance=1e-12,
+    calls=("network.optimizers.SGD.update",),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -692,6 +887,19 @@ def _narrow_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float)
     )
 
 
+TP2_PARITY_NARROW = Check(
+    id="tp2_parity_narrow",
+    question="tp2_xor",
+    title="paridad con N' << N (público N=6, N'=2): parámetros tras 20 épocas / parity with N' << N: parameters "
+    "after 20 epochs",
+    make_case=_narrow_case,
+    run=_train_run,
+    compare=_narrow_compare,
+    tolerance=1e-8,  # 20 full-batch steps in float64: orderings of the batch sum agree to ~1e-13
+    calls=("network.models.Network.fit", "network.losses.MSE.gradient"),
+)
+
+
 def _accuracy_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
     """The accuracy of the returned parameters, recomputed here; ``tolerance`` is the accuracy required.
 
@@ -714,6 +922,48 @@ def _accuracy_compare(got: Arrays, expected: Arrays, case: Case, tolerance: floa
         f"the reference trains to 100%: check Dense's backward, the MSE gradient and fit",
     )
 
+
+TP2_XOR_A = Check(
+    id="tp2_xor_a",
+    question="tp2_xor",
+    title="XOR (objetivo x1*x2), arquitectura (a) 2-2-1 tanh, MSE, SGD batch completo: 100% / XOR (target x1*x2), "
+    "architecture (a): 100% accuracy",
+    make_case=_train_case(lambda n: XOR_A, lambda rng, hidden: 2, XOR_TRAIN),
+    run=_train_run,
+    compare=_accuracy_compare,
+    tolerance=1.0,  # the accuracy required; the case's initialisation trains to 100%
+    calls=("network.models.Network.fit",),
+)
+
+
+TP2_XOR_B = Check(
+    id="tp2_xor_b",
+    question="tp2_xor",
+    title="XOR, arquitectura (b): 1 unidad oculta + Concatenate, la salida ve las entradas: 100% / architecture "
+    "(b), 1 hidden unit: 100% accuracy",
+    make_case=_train_case(lambda n: XOR_B, lambda rng, hidden: 2, XOR_TRAIN),
+    run=_train_run,
+    compare=_accuracy_compare,
+    tolerance=1.0,
+    calls=("network.models.Network.fit", "network.layers.Concatenate"),
+)
+
+
+TP2_PARITY = Check(
+    id="tp2_parity",
+    question="tp2_xor",
+    title="paridad (producto de las N entradas) con N'=15 tanh: 100% / parity (product target), N'=15: 100% "
+    "(public N=3; hidden N=2..4)",
+    make_case=_train_case(
+        lambda n: [["dense", PARITY_TRAIN["hidden"], "tanh"], ["dense", 1, "tanh"]],
+        lambda rng, hidden: int(rng.integers(2, 5)) if hidden else 3,
+        PARITY_TRAIN,
+    ),
+    run=_train_run,
+    compare=_accuracy_compare,
+    tolerance=1.0,
+    calls=("network.models.Network.fit",),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -751,6 +1001,18 @@ def _ex3_forward(impl: Impl, case: Case) -> Arrays:
     return {"scores": scores}
 
 
+TP2_EX3_FORWARD = Check(
+    id="tp2_ex3_forward",
+    question="tp2_ex3",
+    title="ej. 3: forward sin POO, sigmoid + lineal con fila de bias / ex. 3: forward without objects",
+    make_case=_ex3_case,
+    run=_ex3_forward,
+    compare=compare_values(["scores"]),
+    tolerance=1e-9,
+    calls=("tp2_ex3.forward",),
+)
+
+
 def _ex3_backward(impl: Impl, case: Case) -> Arrays:
     m = impl.tp2_ex3
     X, W1, W2, grad = case.copy("X"), case.copy("W1"), case.copy("W2"), case.copy("grad")
@@ -768,6 +1030,18 @@ def _ex3_backward(impl: Impl, case: Case) -> Arrays:
     }
 
 
+TP2_EX3_BACKWARD = Check(
+    id="tp2_ex3_backward",
+    question="tp2_ex3",
+    title="ej. 3: backward, dW1 y dW2 / ex. 3: backward, dW1 and dW2",
+    make_case=_ex3_case,
+    run=_ex3_backward,
+    compare=compare_gradients({"dW1": "dW1_num", "dW2": "dW2_num"}),
+    tolerance=1e-8,
+    calls=("tp2_ex3.backward",),
+)
+
+
 def _ex3_loss_fn(name: str) -> Callable[[Impl, Case], Arrays]:
     """loss_<name> and grad_<name> on the case's scores and one-hot Y, and the numeric gradient."""
 
@@ -783,6 +1057,33 @@ def _ex3_loss_fn(name: str) -> Callable[[Impl, Case], Arrays]:
     return run
 
 
+TP2_EX3_MSE = Check(
+    id="tp2_ex3_mse",
+    question="tp2_ex3",
+    title=(
+        "ej. 3: loss_mse y grad_mse (media sobre ejemplos de la suma sobre salidas) / ex. 3: loss_mse, grad_mse"
+    ),
+    make_case=_ex3_case,
+    run=_ex3_loss_fn("mse"),
+    compare=compare_all_gradients,
+    tolerance=1e-9,
+    calls=("tp2_ex3.loss_mse", "tp2_ex3.grad_mse"),
+)
+
+
+TP2_EX4_SOFTMAX = Check(
+    id="tp2_ex4_softmax",
+    question="tp2_ex4",
+    title="ej. 4: loss_softmax y grad_softmax (cross-entropy categórica) / ex. 4: categorical cross-entropy and "
+    "its gradient",
+    make_case=_ex3_case,
+    run=_ex3_loss_fn("softmax"),
+    compare=compare_all_gradients,
+    tolerance=1e-9,
+    calls=("tp2_ex3.loss_softmax", "tp2_ex3.grad_softmax"),
+)
+
+
 def _ex3_accuracy(impl: Impl, case: Case) -> Arrays:
     acc = impl.tp2_ex3.accuracy
     S = case.copy("scores")
@@ -796,6 +1097,21 @@ def _ex3_accuracy_case(rng: np.random.Generator, hidden: bool) -> Case:
     right = rng.random(len(y)) < 0.5
     S[right, y[right]] = np.abs(S[right]).max(axis=1) + 1.0
     return case
+
+
+TP2_EX3_ACCURACY = Check(
+    id="tp2_ex3_accuracy",
+    question="tp2_ex3",
+    title=(
+        "ej. 3: la función accuracy propia (etiquetas y one-hot) / "
+        "ex. 3: the student's accuracy (labels and one-hot)"
+    ),
+    make_case=_ex3_accuracy_case,
+    run=_ex3_accuracy,
+    compare=compare_values(["acc_labels", "acc_onehot"]),
+    tolerance=1e-12,  # a fraction of rows: exact
+    calls=("tp2_ex3.accuracy",),
+)
 
 
 def _ex3_loss_and_grads(loss: str) -> Callable[[Impl, Case], Arrays]:
@@ -815,6 +1131,30 @@ def _ex3_loss_and_grads(loss: str) -> Callable[[Impl, Case], Arrays]:
     return run
 
 
+TP2_EX3_LOSS_AND_GRADS = Check(
+    id="tp2_ex3_loss_and_grads",
+    question="tp2_ex3",
+    title="ej. 3: costo MSE + L2 y sus gradientes / ex. 3: MSE + L2 loss and gradients",
+    make_case=_ex3_case,
+    run=_ex3_loss_and_grads("mse"),
+    compare=compare_all_gradients,
+    tolerance=1e-8,
+    calls=("tp2_ex3.loss_and_grads",),
+)
+
+
+TP2_EX4_SWITCH = Check(
+    id="tp2_ex4_switch",
+    question="tp2_ex4",
+    title="ej. 4: loss_and_grads(..., loss='softmax'): costos intercambiables / ex. 4: switchable losses",
+    make_case=_ex3_case,
+    run=_ex3_loss_and_grads("softmax"),
+    compare=compare_all_gradients,
+    tolerance=1e-8,
+    calls=("tp2_ex3.loss_and_grads", "tp2_ex3.loss_softmax", "tp2_ex3.grad_softmax"),
+)
+
+
 def _ex3_epoch_case(rng: np.random.Generator, hidden: bool) -> Case:
     """An epoch in order (rng=None) over n examples in batches of bs with a partial last batch."""
     case = _ex3_case(rng, hidden)
@@ -832,6 +1172,19 @@ def _ex3_epoch(impl: Impl, case: Case) -> Arrays:
         case.copy("X"), case.copy("Y"), W1, W2, float(case["lr"]), float(case["reg"]), int(case["bs"]), "mse", None
     )
     return {"W1": W1, "W2": W2, "loss": scalar(loss), "accuracy": scalar(acc)}
+
+
+TP2_EX3_EPOCH = Check(
+    id="tp2_ex3_epoch",
+    question="tp2_ex3",
+    title="ej. 3: una época en orden, con el último batch parcial / ex. 3: one epoch in order, the last partial "
+    "batch included",
+    make_case=_ex3_epoch_case,
+    run=_ex3_epoch,
+    compare=compare_values(),
+    tolerance=1e-8,
+    calls=("tp2_ex3.train_epoch",),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -859,6 +1212,54 @@ def _spec_net_case(spec: list, losses_: tuple[str, ...]) -> Callable[[np.random.
     return make
 
 
+TP2_EX5_GRADS = Check(
+    id="tp2_ex5_grads",
+    question="tp2_ex5_ex8",
+    title="ej. 5: ReLU + salida sigmoide con MSE (oculto: y CCE), gradientes con la biblioteca / ex. 5: gradients",
+    make_case=_spec_net_case(EX5_SPEC, ("MSE", "CCE")),
+    run=_net_grads,
+    compare=compare_all_gradients,
+    tolerance=1e-8,
+    calls=("network.models.Network.loss_and_grads",),
+)
+
+
+TP2_EX5_STEP = Check(
+    id="tp2_ex5_step",
+    question="tp2_ex5_ex8",
+    title="ej. 5: un paso de entrenamiento (fit, 1 época) / ex. 5: one training step",
+    make_case=_spec_net_case(EX5_SPEC, ("MSE", "CCE")),
+    run=_fit_epochs,
+    compare=compare_values(),
+    tolerance=1e-8,
+    calls=("network.models.Network.fit",),
+)
+
+
+TP2_EX8_GRADS = Check(
+    id="tp2_ex8_grads",
+    question="tp2_ex5_ex8",
+    title="ej. 8: dos capas ocultas sigmoides + salida lineal, MSE + L2, gradientes / ex. 8: gradients",
+    make_case=_spec_net_case(EX8_SPEC, ("MSE",)),
+    run=_net_grads,
+    compare=compare_all_gradients,
+    tolerance=1e-8,
+    calls=("network.models.Network.loss_and_grads",),
+)
+
+
+TP2_EX8_STEP = Check(
+    id="tp2_ex8_step",
+    question="tp2_ex5_ex8",
+    title="ej. 8: un paso de entrenamiento (fit, 1 época) / ex. 8: one training step",
+    make_case=_spec_net_case(EX8_SPEC, ("MSE",)),
+    run=_fit_epochs,
+    compare=compare_values(),
+    tolerance=1e-8,
+    calls=("network.models.Network.fit",),
+)
+
+
 # ---------------------------------------------------------------------------
 # The checks
 # ---------------------------------------------------------------------------
@@ -881,6 +1282,18 @@ def _ex1_check(cid: str, name: str) -> Check:
     )
 
 
+TP2_EX1_SIGMOID = _ex1_check("tp2_ex1_sigmoid", "sigmoid")
+
+
+TP2_EX1_TANH = _ex1_check("tp2_ex1_tanh", "tanh")
+
+
+TP2_EX1_ELU = _ex1_check("tp2_ex1_elu", "elu")
+
+
+TP2_EX1_LEAKY_RELU = _ex1_check("tp2_ex1_leaky_relu", "leaky_relu")
+
+
 def _act_forward_check(cid: str, name: str) -> Check:
     """`name`_forward on its own."""
     assert cid == f"tp2_{name}_forward", cid
@@ -894,6 +1307,18 @@ def _act_forward_check(cid: str, name: str) -> Check:
         tolerance=1e-9,  # elementwise float64 functions: formulations agree to ~1e-15
         calls=(f"layers.{name}_forward",),
     )
+
+
+TP2_SIGMOID_FORWARD = _act_forward_check("tp2_sigmoid_forward", "sigmoid")
+
+
+TP2_TANH_FORWARD = _act_forward_check("tp2_tanh_forward", "tanh")
+
+
+TP2_ELU_FORWARD = _act_forward_check("tp2_elu_forward", "elu")
+
+
+TP2_LEAKY_RELU_FORWARD = _act_forward_check("tp2_leaky_relu_forward", "leaky_relu")
 
 
 def _act_backward_check(cid: str, name: str) -> Check:
@@ -912,358 +1337,61 @@ def _act_backward_check(cid: str, name: str) -> Check:
     )
 
 
-_MSE_CHECK = Check(
-    id="tp2_mse_loss",
-    question="tp2_activations",
-    title="mse_loss: costo y dx (MSE del curso) / loss and dx (the course's MSE)",
-    make_case=_mse_case,
-    run=_mse_run,
-    compare=compare_all_gradients,
-    tolerance=1e-9,  # a mean of squares in float64
-    calls=("layers.mse_loss",),
-)
+TP2_SIGMOID_BACKWARD = _act_backward_check("tp2_sigmoid_backward", "sigmoid")
+
+
+TP2_TANH_BACKWARD = _act_backward_check("tp2_tanh_backward", "tanh")
+
+
+TP2_ELU_BACKWARD = _act_backward_check("tp2_elu_backward", "elu")
+
+
+TP2_LEAKY_RELU_BACKWARD = _act_backward_check("tp2_leaky_relu_backward", "leaky_relu")
 
 
 CHECKS = (
-    _ex1_check("tp2_ex1_sigmoid", "sigmoid"),
-    _ex1_check("tp2_ex1_tanh", "tanh"),
-    _ex1_check("tp2_ex1_elu", "elu"),
-    _ex1_check("tp2_ex1_leaky_relu", "leaky_relu"),
-    Check(
-        id="tp2_ex2_forward",
-        question="tp2_ex2",
-        title="ej. 2: z, las salidas sigmoides y el MSE / exercise 2: z, the sigmoid outputs and the MSE",
-        make_case=_ex2_case,
-        run=_ex2_forward,
-        compare=compare_values(["z", "a", "loss"]),
-        tolerance=1e-9,
-        calls=("layers.sigmoid_forward", "layers.mse_loss"),
-    ),
-    Check(
-        id="tp2_ex2_backward",
-        question="tp2_ex2",
-        title="ej. 2: dL/dW, dL/db, dL/dx / exercise 2: dL/dW, dL/db, dL/dx",
-        make_case=_ex2_case,
-        run=_ex2_backward,
-        compare=compare_gradients({"dW": "dW_num", "db": "db_num", "dx": "dx_num"}),
-        tolerance=1e-8,
-        calls=("layers.sigmoid_backward", "layers.mse_loss"),
-    ),
-    _act_forward_check("tp2_sigmoid_forward", "sigmoid"),
-    _act_backward_check("tp2_sigmoid_backward", "sigmoid"),
-    _act_forward_check("tp2_tanh_forward", "tanh"),
-    _act_backward_check("tp2_tanh_backward", "tanh"),
-    _act_forward_check("tp2_elu_forward", "elu"),
-    _act_backward_check("tp2_elu_backward", "elu"),
-    _act_forward_check("tp2_leaky_relu_forward", "leaky_relu"),
-    _act_backward_check("tp2_leaky_relu_backward", "leaky_relu"),
-    _MSE_CHECK,
-    Check(
-        id="tp2_dense_forward",
-        question="tp2_layers",
-        title="Dense forward (tanh; oculto: otras activaciones / hidden: other activations)",
-        make_case=_dense_case,
-        run=_dense_forward,
-        compare=compare_values(["out"]),
-        tolerance=1e-9,
-        calls=("network.layers.Dense.forward",),
-    ),
-    Check(
-        id="tp2_dense_backward",
-        question="tp2_layers",
-        title="Dense backward: dh, dW, db",
-        make_case=_dense_case,
-        run=_dense_backward,
-        compare=compare_gradients({"dh": "dh_num", "dW": "dW_num", "db": "db_num"}),
-        tolerance=1e-8,
-        calls=("network.layers.Dense.forward", "network.layers.Dense.backward"),
-    ),
-    Check(
-        id="tp2_concatenate_forward",
-        question="tp2_layers",
-        title="Concatenate forward: [x, h] (la entrada primero / the input first)",
-        make_case=_concat_case,
-        run=_concat_forward,
-        compare=compare_values(["out"]),
-        tolerance=1e-12,  # a copy: exact
-        calls=("network.layers.Concatenate.forward",),
-    ),
-    Check(
-        id="tp2_concatenate_backward",
-        question="tp2_layers",
-        title="Concatenate backward: el gradiente dividido en dh y dx / the gradient split into dh and dx",
-        make_case=_concat_case,
-        run=_concat_backward,
-        compare=compare_gradients({"dh": "dh_num", "dx": "dx_num"}),
-        tolerance=1e-12,  # slices: exact
-        calls=("network.layers.Concatenate.backward",),
-    ),
-    Check(
-        id="tp2_network_grads",
-        question="tp2_layers",
-        title="Network.loss_and_grads: Dense-Concatenate-Dense-Dense con regularizador / with a regularizer",
-        make_case=_net_case,
-        run=_net_grads,
-        compare=compare_all_gradients,
-        tolerance=1e-8,
-        calls=("network.models.Network.loss_and_grads", "network.models.Network.backward"),
-    ),
-    Check(
-        id="tp2_loss_mse",
-        question="tp2_training",
-        title="losses.MSE: costo y gradiente / loss and gradient",
-        make_case=_loss_case("MSE"),
-        run=_loss_run,
-        compare=compare_all_gradients,
-        tolerance=1e-9,
-        calls=("network.losses.MSE", "layers.mse_loss"),
-    ),
-    Check(
-        id="tp2_loss_svm",
-        question="tp2_training",
-        title="losses.SVM: costo y gradiente / loss and gradient (etiquetas / labels; oculto / hidden: one-hot)",
-        make_case=_loss_case("SVM"),
-        run=_loss_run,
-        compare=compare_all_gradients,
-        tolerance=1e-8,
-        calls=("network.losses.SVM", "layers.svm_loss"),
-    ),
-    Check(
-        id="tp2_loss_cce",
-        question="tp2_training",
-        title="losses.CCE: costo y gradiente / loss and gradient (etiquetas / labels; oculto / hidden: one-hot)",
-        make_case=_loss_case("CCE"),
-        run=_loss_run,
-        compare=compare_all_gradients,
-        tolerance=1e-8,
-        calls=("network.losses.CCE", "layers.softmax_loss"),
-    ),
-    Check(
-        id="tp2_l2",
-        question="tp2_training",
-        title="regularizers.L2: penalidad y gradiente (un array de la forma de W) / penalty and gradient (an array of "
-        "W's shape)",
-        make_case=_reg_case("L2"),
-        run=_reg_run,
-        compare=compare_all_gradients,
-        tolerance=1e-9,
-        calls=("network.regularizers.L2",),
-    ),
-    Check(
-        id="tp2_l1",
-        question="tp2_training",
-        title="regularizers.L1: penalidad y gradiente (un array de la forma de W) / penalty and gradient (an array of "
-        "W's shape)",
-        make_case=_reg_case("L1"),
-        run=_reg_run,
-        compare=compare_all_gradients,
-        tolerance=1e-9,
-        calls=("network.regularizers.L1",),
-    ),
-    Check(
-        id="tp2_bgd_batches",
-        question="tp2_training",
-        title="SGD.batches: cada ejemplo una vez por época, en batches de bs, mezclados / every example once per "
-        "epoch, in batches of bs, shuffled",
-        make_case=_bgd_batches_case,
-        run=_bgd_batches,
-        compare=_bgd_batches_compare,
-        tolerance=1.0,  # a property check: pass / fail, no measured error
-        calls=("network.optimizers.SGD.batches",),
-    ),
-    Check(
-        id="tp2_bgd_update",
-        question="tp2_training",
-        title="SGD.update: param - lr * grad, in place",
-        make_case=_bgd_update_case,
-        run=_bgd_update,
-        compare=compare_values(["returned", "in_place"]),
-        tolerance=1e-12,
-        calls=("network.optimizers.SGD.update",),
-    ),
-    Check(
-        id="tp2_fit_epochs",
-        question="tp2_training",
-        title="Network.fit: 2 épocas de batch completo con regularizador / 2 full-batch epochs with a regularizer",
-        make_case=_net_case,
-        run=_fit_epochs,
-        compare=compare_values(),
-        tolerance=1e-8,
-        calls=("network.models.Network.fit",),
-    ),
-    Check(
-        id="tp2_xor_a",
-        question="tp2_xor",
-        title="XOR (objetivo x1*x2), arquitectura (a) 2-2-1 tanh, MSE, SGD batch completo: 100% / XOR (target x1*x2), "
-        "architecture (a): 100% accuracy",
-        make_case=_train_case(lambda n: XOR_A, lambda rng, hidden: 2, XOR_TRAIN),
-        run=_train_run,
-        compare=_accuracy_compare,
-        tolerance=1.0,  # the accuracy required; the case's initialisation trains to 100%
-        calls=("network.models.Network.fit",),
-    ),
-    Check(
-        id="tp2_xor_b",
-        question="tp2_xor",
-        title="XOR, arquitectura (b): 1 unidad oculta + Concatenate, la salida ve las entradas: 100% / architecture "
-        "(b), 1 hidden unit: 100% accuracy",
-        make_case=_train_case(lambda n: XOR_B, lambda rng, hidden: 2, XOR_TRAIN),
-        run=_train_run,
-        compare=_accuracy_compare,
-        tolerance=1.0,
-        calls=("network.models.Network.fit", "network.layers.Concatenate"),
-    ),
-    Check(
-        id="tp2_parity",
-        question="tp2_xor",
-        title="paridad (producto de las N entradas) con N'=15 tanh: 100% / parity (product target), N'=15: 100% "
-        "(public N=3; hidden N=2..4)",
-        make_case=_train_case(
-            lambda n: [["dense", PARITY_TRAIN["hidden"], "tanh"], ["dense", 1, "tanh"]],
-            lambda rng, hidden: int(rng.integers(2, 5)) if hidden else 3,
-            PARITY_TRAIN,
-        ),
-        run=_train_run,
-        compare=_accuracy_compare,
-        tolerance=1.0,
-        calls=("network.models.Network.fit",),
-    ),
-    Check(
-        id="tp2_parity_narrow",
-        question="tp2_xor",
-        title="paridad con N' << N (público N=6, N'=2): parámetros tras 20 épocas / parity with N' << N: parameters "
-        "after 20 epochs",
-        make_case=_narrow_case,
-        run=_train_run,
-        compare=_narrow_compare,
-        tolerance=1e-8,  # 20 full-batch steps in float64: orderings of the batch sum agree to ~1e-13
-        calls=("network.models.Network.fit", "network.losses.MSE.gradient"),
-    ),
-    Check(
-        id="tp2_ex3_forward",
-        question="tp2_ex3",
-        title="ej. 3: forward sin POO, sigmoid + lineal con fila de bias / ex. 3: forward without objects",
-        make_case=_ex3_case,
-        run=_ex3_forward,
-        compare=compare_values(["scores"]),
-        tolerance=1e-9,
-        calls=("tp2_ex3.forward",),
-    ),
-    Check(
-        id="tp2_ex3_backward",
-        question="tp2_ex3",
-        title="ej. 3: backward, dW1 y dW2 / ex. 3: backward, dW1 and dW2",
-        make_case=_ex3_case,
-        run=_ex3_backward,
-        compare=compare_gradients({"dW1": "dW1_num", "dW2": "dW2_num"}),
-        tolerance=1e-8,
-        calls=("tp2_ex3.backward",),
-    ),
-    Check(
-        id="tp2_ex3_mse",
-        question="tp2_ex3",
-        title=(
-            "ej. 3: loss_mse y grad_mse (media sobre ejemplos de la suma sobre salidas) / ex. 3: loss_mse, grad_mse"
-        ),
-        make_case=_ex3_case,
-        run=_ex3_loss_fn("mse"),
-        compare=compare_all_gradients,
-        tolerance=1e-9,
-        calls=("tp2_ex3.loss_mse", "tp2_ex3.grad_mse"),
-    ),
-    Check(
-        id="tp2_ex3_loss_and_grads",
-        question="tp2_ex3",
-        title="ej. 3: costo MSE + L2 y sus gradientes / ex. 3: MSE + L2 loss and gradients",
-        make_case=_ex3_case,
-        run=_ex3_loss_and_grads("mse"),
-        compare=compare_all_gradients,
-        tolerance=1e-8,
-        calls=("tp2_ex3.loss_and_grads",),
-    ),
-    Check(
-        id="tp2_ex3_accuracy",
-        question="tp2_ex3",
-        title=(
-            "ej. 3: la función accuracy propia (etiquetas y one-hot) / "
-            "ex. 3: the student's accuracy (labels and one-hot)"
-        ),
-        make_case=_ex3_accuracy_case,
-        run=_ex3_accuracy,
-        compare=compare_values(["acc_labels", "acc_onehot"]),
-        tolerance=1e-12,  # a fraction of rows: exact
-        calls=("tp2_ex3.accuracy",),
-    ),
-    Check(
-        id="tp2_ex3_epoch",
-        question="tp2_ex3",
-        title="ej. 3: una época en orden, con el último batch parcial / ex. 3: one epoch in order, the last partial "
-        "batch included",
-        make_case=_ex3_epoch_case,
-        run=_ex3_epoch,
-        compare=compare_values(),
-        tolerance=1e-8,
-        calls=("tp2_ex3.train_epoch",),
-    ),
-    Check(
-        id="tp2_ex4_softmax",
-        question="tp2_ex4",
-        title="ej. 4: loss_softmax y grad_softmax (cross-entropy categórica) / ex. 4: categorical cross-entropy and "
-        "its gradient",
-        make_case=_ex3_case,
-        run=_ex3_loss_fn("softmax"),
-        compare=compare_all_gradients,
-        tolerance=1e-9,
-        calls=("tp2_ex3.loss_softmax", "tp2_ex3.grad_softmax"),
-    ),
-    Check(
-        id="tp2_ex4_switch",
-        question="tp2_ex4",
-        title="ej. 4: loss_and_grads(..., loss='softmax'): costos intercambiables / ex. 4: switchable losses",
-        make_case=_ex3_case,
-        run=_ex3_loss_and_grads("softmax"),
-        compare=compare_all_gradients,
-        tolerance=1e-8,
-        calls=("tp2_ex3.loss_and_grads", "tp2_ex3.loss_softmax", "tp2_ex3.grad_softmax"),
-    ),
-    Check(
-        id="tp2_ex5_grads",
-        question="tp2_ex5_ex8",
-        title="ej. 5: ReLU + salida sigmoide con MSE (oculto: y CCE), gradientes con la biblioteca / ex. 5: gradients",
-        make_case=_spec_net_case(EX5_SPEC, ("MSE", "CCE")),
-        run=_net_grads,
-        compare=compare_all_gradients,
-        tolerance=1e-8,
-        calls=("network.models.Network.loss_and_grads",),
-    ),
-    Check(
-        id="tp2_ex5_step",
-        question="tp2_ex5_ex8",
-        title="ej. 5: un paso de entrenamiento (fit, 1 época) / ex. 5: one training step",
-        make_case=_spec_net_case(EX5_SPEC, ("MSE", "CCE")),
-        run=_fit_epochs,
-        compare=compare_values(),
-        tolerance=1e-8,
-        calls=("network.models.Network.fit",),
-    ),
-    Check(
-        id="tp2_ex8_grads",
-        question="tp2_ex5_ex8",
-        title="ej. 8: dos capas ocultas sigmoides + salida lineal, MSE + L2, gradientes / ex. 8: gradients",
-        make_case=_spec_net_case(EX8_SPEC, ("MSE",)),
-        run=_net_grads,
-        compare=compare_all_gradients,
-        tolerance=1e-8,
-        calls=("network.models.Network.loss_and_grads",),
-    ),
-    Check(
-        id="tp2_ex8_step",
-        question="tp2_ex5_ex8",
-        title="ej. 8: un paso de entrenamiento (fit, 1 época) / ex. 8: one training step",
-        make_case=_spec_net_case(EX8_SPEC, ("MSE",)),
-        run=_fit_epochs,
-        compare=compare_values(),
-        tolerance=1e-8,
-        calls=("network.models.Network.fit",),
-    ),
+    TP2_EX1_SIGMOID,
+    TP2_EX1_TANH,
+    TP2_EX1_ELU,
+    TP2_EX1_LEAKY_RELU,
+    TP2_EX2_FORWARD,
+    TP2_EX2_BACKWARD,
+    TP2_SIGMOID_FORWARD,
+    TP2_SIGMOID_BACKWARD,
+    TP2_TANH_FORWARD,
+    TP2_TANH_BACKWARD,
+    TP2_ELU_FORWARD,
+    TP2_ELU_BACKWARD,
+    TP2_LEAKY_RELU_FORWARD,
+    TP2_LEAKY_RELU_BACKWARD,
+    TP2_MSE_LOSS,
+    TP2_DENSE_FORWARD,
+    TP2_DENSE_BACKWARD,
+    TP2_CONCATENATE_FORWARD,
+    TP2_CONCATENATE_BACKWARD,
+    TP2_NETWORK_GRADS,
+    TP2_LOSS_MSE,
+    TP2_LOSS_SVM,
+    TP2_LOSS_CCE,
+    TP2_L2,
+    TP2_L1,
+    TP2_BGD_BATCHES,
+    TP2_BGD_UPDATE,
+    TP2_FIT_EPOCHS,
+    TP2_XOR_A,
+    TP2_XOR_B,
+    TP2_PARITY,
+    TP2_PARITY_NARROW,
+    TP2_EX3_FORWARD,
+    TP2_EX3_BACKWARD,
+    TP2_EX3_MSE,
+    TP2_EX3_LOSS_AND_GRADS,
+    TP2_EX3_ACCURACY,
+    TP2_EX3_EPOCH,
+    TP2_EX4_SOFTMAX,
+    TP2_EX4_SWITCH,
+    TP2_EX5_GRADS,
+    TP2_EX5_STEP,
+    TP2_EX8_GRADS,
+    TP2_EX8_STEP,
 )
