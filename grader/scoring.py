@@ -50,6 +50,24 @@ def singleton_reshaped(got: dict, expected: dict) -> tuple[dict, list[str]]:
     return out, notes
 
 
+#: errors that NumPy 2 raises where NumPy 1 only warned: (text of the error, what to say)
+_NUMPY_2 = (
+    (
+        "only 0-dimensional arrays can be converted to Python scalars",
+        "NumPy 2 no longer converts a 1-element array with int() or float() (NumPy 1 only warned): "
+        "use arr.item() or arr[0]",
+    ),
+)
+
+
+def _numpy_hint(message: str) -> str:
+    """A line on the NumPy-version cause of an error, when the message is one NumPy 2 introduced."""
+    for text, hint in _NUMPY_2:
+        if text in message:
+            return f" ({hint})"
+    return ""
+
+
 def score_check(
     check: Check, spec: CheckSpec, outcome: Outcome, fixture: Fixture | Sequence[Fixture], *, hidden: bool = False,
     strict_shapes: bool = False,
@@ -75,7 +93,7 @@ def score_check(
     if outcome.status == "error" and _students_exception(outcome):
         # the student's code raised (or lacks what the check calls): a failed check, not a grading problem
         message = outcome.message if outcome.message.startswith("returned") else f"raised {outcome.message}"
-        return result(Status.FAIL, message=message, location=outcome.location)
+        return result(Status.FAIL, message=message + _numpy_hint(outcome.message), location=outcome.location)
     if outcome.status != "ok" or outcome.outputs is None:
         return result(Status.ERROR, message=outcome.message or "no result", location=outcome.location)
     if isinstance(fixture, Fixture):

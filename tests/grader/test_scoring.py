@@ -120,3 +120,26 @@ def test_score_question_reports_a_check_that_never_ran_as_an_error(fixture):
     assert [c.status for c in result.checks] == [Status.PASS, Status.ERROR]
     assert result.checks[1].message == "the check did not run"
     assert (result.points, result.max_points) == (2.0, 3.0)
+
+
+def test_an_error_numpy_2_introduced_says_so():
+    """int(np.array([1])) was a warning in NumPy 1 and is a TypeError in NumPy 2 (real 2019 pooling code):
+    does the failure say that the NumPy version is the cause, and what to write instead?"""
+    from grader.checks import registry
+    from grader.rubric import CheckSpec
+    from grader.scoring import score_check
+    from grader.session import Outcome
+
+    check = registry.get("max_pool_backward_naive")
+    outcome = Outcome("error", message="TypeError: only 0-dimensional arrays can be converted to Python scalars")
+    result = score_check(check, CheckSpec(check.id, 3, None, None), outcome, fixtures_for(check))
+    assert not result.passed and "NumPy 2 no longer converts a 1-element array" in result.message
+    other = Outcome("error", message="TypeError: unsupported operand type(s)")
+    assert "NumPy 2" not in score_check(check, CheckSpec(check.id, 3, None, None), other, fixtures_for(check)).message
+
+
+def fixtures_for(check):
+    from grader import fixtures
+    from grader.checks.base import Impl
+
+    return fixtures.compute(check, fixtures.case_for(check), Impl("reference"))
