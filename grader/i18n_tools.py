@@ -25,7 +25,7 @@ from .paths import project_root
 
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 POT = LOCALE_DIR / f"{DOMAIN}.pot"
-_TEMPLATE_CALL = re.compile(r'\{\{ _\("((?:[^"\\]|\\.)*)"')
+_TEMPLATE_CALL = re.compile(r"""\{\{ _\((?:"((?:[^"\\]|\\.)*)"|'([^']*)')""")
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(?\w*\)?[sdifr]")
 
 
@@ -59,7 +59,8 @@ def template():
         text = path.read_text(encoding="utf-8")
         for m in _TEMPLATE_CALL.finditer(text):
             lineno = text.count("\n", 0, m.start()) + 1
-            catalog.add(m.group(1), None, [(f"grader/{path.relative_to(package).as_posix()}", lineno)])
+            message = m.group(1) if m.group(1) is not None else m.group(2)
+            catalog.add(message, None, [(f"grader/{path.relative_to(package).as_posix()}", lineno)])
     for title, where in rubric_titles():
         catalog.add(title, None, [(where, 0)])
     return catalog

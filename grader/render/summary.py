@@ -41,6 +41,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from ..i18n import _, language, ngettext
 from . import fmt_points
 from .plots import above, histogram, question_plots, score_svg
 
@@ -256,7 +257,7 @@ figure.qplot figcaption { font-size: 12px; color: #57606a; } td.heat { min-width
 
 _PAGE = """\
 <!DOCTYPE html>
-<html lang="en">
+<html lang="{{ lang() }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -270,16 +271,16 @@ _PAGE = """\
 {%- if stats %} Total points of the {{ stats.n }} graded: mean {{ pts(stats.mean) }}, median {{ pts(stats.median) }},
 min {{ pts(stats.min) }}, max {{ pts(stats.max) }} (out of {{ pts(max_total) }}; extra credit above it).{% endif %}
 {%- if n_errors %} {{ n_errors }} error row{{ "s" if n_errors != 1 }} (not graded) {{ "are" if n_errors != 1 else "is" }} left out of the plots and statistics, not counted as zeros.{% endif %}</p>
-<h2 id="scores">Score distribution</h2>
+<h2 id="scores">{{ _("Score distribution") }}</h2>
 <div id="score-plot-box">{{ plot }}</div>
 <div id="question-plots">
 {%- for qp in qplots %}
 <figure class="qplot"><figcaption>{{ qp.id }}{{ " (extra credit)" if qp.extra_credit }}: out of {{ pts(qp.max_points) }}</figcaption>{{ qp.svg }}</figure>
 {%- endfor %}
 </div>
-<h2 id="checks">Checks, most failed first</h2>
+<h2 id="checks">{{ _("Checks, most failed first") }}</h2>
 <table class="a2" id="check-table">
-<thead><tr><th>check</th><th>passed</th><th>rate</th><th></th><th>not implemented</th><th>most common diagnosis of the others</th></tr></thead>
+<thead><tr><th>{{ _("check") }}</th><th>{{ _("passed") }}</th><th>{{ _("rate") }}</th><th></th><th>{{ _("not implemented") }}</th><th>{{ _("most common diagnosis of the others") }}</th></tr></thead>
 <tbody>
 {%- for r in rates %}
 <tr><td>{{ r.name }}</td><td class="num">{{ r.passed }} / {{ r.attempted }}</td><td class="num">{{ "%.0f" % r.percent }}%</td>
@@ -287,12 +288,12 @@ min {{ pts(stats.min) }}, max {{ pts(stats.max) }} (out of {{ pts(max_total) }};
 <td class="num">{{ r.not_implemented }}</td>
 <td>{% if r.diagnosis %}{{ r.diagnosed }}&times; {{ r.diagnosis }}{% endif %}</td></tr>
 {%- else %}
-<tr><td colspan="6" class="a2-note">no check ran</td></tr>
+<tr><td colspan="6" class="a2-note">{{ _("no check ran") }}</td></tr>
 {%- endfor %}
 </tbody></table>
-<h2 id="heat-title">Submissions by question</h2>
+<h2 id="heat-title">{{ _("Submissions by question") }}</h2>
 <table class="a2" id="heat-map">
-<thead><tr><th>submission</th><th>status</th>{% for q in question_ids %}<th>{{ q }}</th>{% endfor %}<th>total</th></tr></thead>
+<thead><tr><th>{{ _("submission") }}</th><th>{{ _("status") }}</th>{% for q in question_ids %}<th>{{ q }}</th>{% endfor %}<th>{{ _("total") }}</th></tr></thead>
 <tbody>
 {%- for h in heat %}
 <tr><td><a href="{{ h.entry.href }}">{{ h.entry.submission }}</a></td><td>{{ h.entry.status }}</td>
@@ -300,29 +301,29 @@ min {{ pts(stats.min) }}, max {{ pts(stats.max) }} (out of {{ pts(max_total) }};
 <td class="num">{{ pts(h.entry.total) }} / {{ pts(h.entry.max_total) }}</td></tr>
 {%- endfor %}
 </tbody></table>
-<h2 id="diagnoses-title">Most common diagnoses (not "not implemented")</h2>
+<h2 id="diagnoses-title">{{ _('Most common diagnoses (not "not implemented")') }}</h2>
 <table class="a2" id="diagnoses">
-<thead><tr><th>count</th><th>check</th><th>diagnosis (one example)</th></tr></thead>
+<thead><tr><th>{{ _("count") }}</th><th>{{ _("check") }}</th><th>{{ _("diagnosis (one example)") }}</th></tr></thead>
 <tbody>
 {%- for d in diags %}
 <tr><td class="num">{{ d.count }}</td><td>{{ d.check }}</td><td>{{ d.example }}</td></tr>
 {%- else %}
-<tr><td colspan="3" class="a2-note">no failed check with a diagnosis</td></tr>
+<tr><td colspan="3" class="a2-note">{{ _("no failed check with a diagnosis") }}</td></tr>
 {%- endfor %}
 </tbody></table>
-<h2 id="errors-title">Errors</h2>
+<h2 id="errors-title">{{ _("Errors") }}</h2>
 <table class="a2" id="errors">
-<thead><tr><th>submission</th><th>status</th><th>reason</th></tr></thead>
+<thead><tr><th>{{ _("submission") }}</th><th>{{ _("status") }}</th><th>{{ _("reason") }}</th></tr></thead>
 <tbody>
 {%- for e in errors %}
 <tr><td><a href="{{ e.href }}">{{ e.submission }}</a></td><td class="a2-fail">{{ e.status }}</td><td>{{ e.message }}</td></tr>
 {%- else %}
-<tr><td colspan="3" class="a2-note">none</td></tr>
+<tr><td colspan="3" class="a2-note">{{ _("none") }}</td></tr>
 {%- endfor %}
 </tbody></table>
-<h2 id="slowest-title">Slowest submissions</h2>
+<h2 id="slowest-title">{{ _("Slowest submissions") }}</h2>
 <table class="a2" id="slowest">
-<thead><tr><th>submission</th><th>seconds</th><th>status</th><th>total</th></tr></thead>
+<thead><tr><th>{{ _("submission") }}</th><th>{{ _("seconds") }}</th><th>{{ _("status") }}</th><th>{{ _("total") }}</th></tr></thead>
 <tbody>
 {%- for e in slowest %}
 <tr><td><a href="{{ e.href }}">{{ e.submission }}</a></td><td class="num">{{ e.seconds | round(1) }}</td>
@@ -333,8 +334,9 @@ min {{ pts(stats.min) }}, max {{ pts(stats.max) }} (out of {{ pts(max_total) }};
 </html>
 """  # noqa: E501 - an HTML template: a line break would change the page
 
-_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-_ENV.globals.update(pts=fmt_points)
+_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"])
+_ENV.globals.update(pts=fmt_points, lang=language)
+_ENV.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)  # the template's own labels only
 _TEMPLATE = _ENV.from_string(_PAGE)
 
 STATUS_ORDER = ("graded", "partial", "error")

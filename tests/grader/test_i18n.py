@@ -164,3 +164,22 @@ def test_grade_follows_the_rubrics_language_and_lang_overrides_it(tmp_path, monk
 
     with pytest.raises(rubric_mod.RubricError, match=r"bad.yaml:3: language: 'xx' is not one of en, es"):
         rubric_mod.load(bad, require_all_checks=False)
+
+
+def test_the_summary_page_has_its_headings_in_spanish_and_its_data_escaped(tmp_path):
+    from grader.render import summary
+
+    entry = summary.Entry(
+        submission="<b>x</b>",
+        status="graded",
+        total=1.0,
+        max_total=2.0,
+        message="",
+        seconds=1.0,
+        questions=(("q1", 1.0, 2.0, False),),
+        tests=(("affine_forward", True, ""),),
+    )
+    i18n.set_language("es")
+    page = summary.render([entry])
+    assert '<html lang="es">' in page and "Distribución de puntajes" in page and "Entregas más lentas" in page
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
