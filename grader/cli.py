@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .cliargs import build_parser
+from .i18n import _
 from .paths import project_root
 from .progress import ProgressBar
 
@@ -76,7 +77,7 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
         raise UsageError(
             f"--implementation {args.implementation}: no such package in {project_root()} or on the Python path"
         )
-    print(f"testing {folder}", file=sys.stderr if args.json else sys.stdout)
+    print(_("testing {folder}").format(folder=folder), file=sys.stderr if args.json else sys.stdout)
     names = list(args.questions)
     checks = [n for n in names if n not in rub.question_ids]
     known = {spec.id for q in rub.questions for spec in q.checks}
@@ -99,7 +100,7 @@ def _cmd_collect(args: argparse.Namespace) -> ExitCode:
     from . import collect, rubric
 
     root = Path(args.root).resolve() if args.root else project_root()
-    print(f"testing {root / 'student'}")
+    print(_("testing {folder}").format(folder=root / "student"))
     try:
         rub = rubric.load(args.rubric) if args.rubric else None
         result = collect.collect(

@@ -3,12 +3,16 @@
 One BLAS thread: on a 2-core machine multithreaded OpenBLAS makes the small
 matrix products of these tests tens of times slower (measured: a 50x3072x100
 product 68 ms threaded vs 2 ms single-threaded). Set before numpy is imported.
+
+English messages: the tests read the kit's output, so the machine's locale (LANG=es_AR.UTF-8) must not
+choose Spanish for them; tests/grader/test_i18n.py chooses its languages itself.
 """
 
 import os
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+os.environ["A2KIT_LANG"] = "en"
 
 
 def pytest_addoption(parser):
