@@ -46,6 +46,7 @@ from . import notebooks as nbmod
 from . import pdf as pdf_mod
 from . import rubric as rubric_mod
 from .atomic import atomic_write
+from .i18n import _
 from .paths import project_root
 from .preflight import syntax_problems
 from .render import html
@@ -315,23 +316,31 @@ def collect(
 
 
 def summary_lines(result: Collected) -> list[str]:
-    """What the CLI (and collect_submission.ipynb) print after a collection."""
-    lines = [f"warning: {w}" for w in result.warnings]
-    lines.append(f"wrote {result.zip_path} ({_size(result.zip_bytes)}, {len(result.manifest['files'])} files)")
-    lines.append(f"wrote {result.report_path} ({_size(result.report_bytes)})")
+    """What the CLI (and collect_submission.ipynb) print after a collection, in the current language."""
+    lines = [_("warning: {warning}").format(warning=w) for w in result.warnings]
+    files = len(result.manifest["files"])
+    wrote = _("wrote {path} ({size}, {files} files)")
+    lines.append(wrote.format(path=result.zip_path, size=_size(result.zip_bytes), files=files))
+    lines.append(_("wrote {path} ({size})").format(path=result.report_path, size=_size(result.report_bytes)))
     if result.pdf is not None:
-        lines.append(f"wrote {result.pdf} ({_size(result.pdf.stat().st_size)}, the executed notebooks)")
+        size = _size(result.pdf.stat().st_size)
+        lines.append(_("wrote {path} ({size}, the executed notebooks)").format(path=result.pdf, size=size))
     if result.pdf_problem:
-        lines.append(f"warning: {result.pdf_problem}")
+        lines.append(_("warning: {warning}").format(warning=result.pdf_problem))
     width = max(len(q.question) for q in result.results) if result.results else 2
     for q in result.results:
         passed = sum(c.passed for c in q.checks)
-        extra = " (extra credit)" if q.extra_credit else ""
-        score = f"{q.points:g} / {q.max_points:g}  ({passed}/{len(q.checks)} checks){extra}"
-        lines.append(f"  {q.question:<{width}}  {score}  {q.title}")
-    total = f"{result.total:g} / {result.max_total:g} points"
-    lines.append(f"total: {total} (public checks; details: python -m grader check)")
-    lines.append(f"submit {result.zip_path.name}; open {result.report_path.name} in a browser to review it")
+        extra = " " + _("(extra credit)") if q.extra_credit else ""
+        checks = _("{passed}/{checks} checks").format(passed=passed, checks=len(q.checks))
+        score = f"{q.points:g} / {q.max_points:g}  ({checks}){extra}"
+        lines.append(f"  {q.question:<{width}}  {score}  {_(q.title)}")
+    total = _("{points} / {max_points} points").format(points=f"{result.total:g}", max_points=f"{result.max_total:g}")
+    lines.append(_("total: {total} (public checks; details: python -m grader check)").format(total=total))
+    lines.append(
+        _("submit {zip}; open {report} in a browser to review it").format(
+            zip=result.zip_path.name, report=result.report_path.name
+        )
+    )
     return lines
 
 

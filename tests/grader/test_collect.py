@@ -408,3 +408,21 @@ def test_summary_lines(collected):
     assert lines[1].startswith(f"wrote {out / 'a2_report.html'} (")
     assert any(line.split()[:4] == ["q1", "30", "/", "30"] for line in lines)
     assert f"total: {REFERENCE_TOTAL:g} / 100 points" in lines[-2]
+
+
+def test_summary_lines_in_spanish_keep_the_numbers(collected):
+    """collect's closing lines in Spanish (--lang es): the same numbers and paths, Spanish words."""
+    from grader import i18n
+
+    _, out, result = collected
+    english = collect.summary_lines(result)
+    i18n.set_language("es")
+    try:
+        spanish = collect.summary_lines(result)
+    finally:
+        i18n.set_language("en")
+    assert len(spanish) == len(english)
+    assert spanish[0].startswith(f"se escribió {out / 'a2_code_submission.zip'} (") and "archivos)" in spanish[0]
+    assert any("Redes neuronales totalmente conectadas" in line for line in spanish)
+    assert f"total: {REFERENCE_TOTAL:g} / 100 puntos (verificaciones públicas" in spanish[-2]
+    assert spanish[-1].startswith("entregá a2_code_submission.zip")
