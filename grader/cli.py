@@ -247,10 +247,9 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
     except (grading.SchedulerError, grading.ReferenceUnavailable) as exc:
         raise UsageError(str(exc)) from exc
     counts = {s: sum(1 for r in rows if r.status == s) for s in gradebook.STATUSES}
-    print(
-        f"wrote {out / grading.GRADEBOOK} and {out / grading.SUMMARY}: "
-        + ", ".join(f"{n} {s}" for s, n in counts.items())
-    )
+    files = {"gradebook": out / grading.GRADEBOOK, "summary": out / grading.SUMMARY}
+    wrote = _("wrote {gradebook} and {summary}").format(**files)
+    print(f"{wrote}: " + ", ".join(f"{n} {gradebook.say_why(s)}" for s, n in counts.items()))
     # CONTRACT §4: 1 only when some submission could not be graded (`error`); `partial` rows were graded
     # (a check that timed out or crashed scores zero, like a wrong answer) and do not break a chain
     return ExitCode.OK if rows and all(r.status != "error" for r in rows) else ExitCode.FAILED

@@ -64,7 +64,7 @@ _WHAT = {  # English: the console translates them (say_why)
     "grader": N_("the grader's version"),
     "secret": N_("the secret"),
 }
-_CONSOLE = (N_("graded"), N_("unchanged"), N_("error"))  # what say_why shows as is
+_CONSOLE = (N_("graded"), N_("unchanged"), N_("error"), N_("partial"))  # what say_why shows as is
 #: the other reasons a submission is graded again, as ``Decision.reason`` holds them
 _REASONS = (
     N_("--force was given"),
@@ -141,7 +141,7 @@ class Decision:
 
 def say_why(why: str) -> str:
     """``Row.why`` (English: graded / unchanged / regraded because X) in the current language, for the console."""
-    if why in ("graded", "unchanged", "error"):
+    if why in ("graded", "unchanged", "error", "partial"):
         return _(why)
     reason = why.removeprefix("regraded because ")
     if reason == why:
