@@ -12,6 +12,7 @@ import enum
 import sys
 from pathlib import Path
 
+from . import i18n
 from .cliargs import build_parser
 from .i18n import _
 from .paths import project_root
@@ -167,8 +168,6 @@ def _grade_rubric(args: argparse.Namespace):
     """The rubric, with ``--edition`` and ``--numpy-compat`` applied; its ``language:`` chosen unless told."""
     import os
 
-    from . import i18n
-
     rub = _load_rubric(args)
     if rub.language and args.lang is None and not os.environ.get(i18n.LANG_ENV):
         i18n.set_language(rub.language)  # the course's language, unless the command line or A2KIT_LANG says
@@ -203,7 +202,6 @@ class _GradeProgress(ProgressBar):
 
     def done(self, row) -> None:
         from .gradebook import say_why
-        from .i18n import _
 
         done = say_why("error" if row.status == "error" else (row.why or row.status))
         if row.status == "partial":
@@ -357,8 +355,6 @@ def _main(argv: list[str] | None) -> int:
     except SystemExit as exc:  # argparse prints its own one-line usage error
         return ExitCode.OK if exc.code == 0 else ExitCode.USAGE
     try:
-        from . import i18n
-
         try:
             i18n.set_language(args.lang)
         except i18n.LanguageError as exc:

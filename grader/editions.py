@@ -319,6 +319,8 @@ class EditionImpl:
 
 def adapt(impl, edition: Edition | None):
     """``impl`` adapted to ``edition`` (unchanged for the newest API)."""
-    if edition is None or (edition.dropout_keyword == "dropout_keep_ratio" and not edition.use_batchnorm):
-        return impl
+    if edition is None or not (
+        edition.dropout_keyword != "dropout_keep_ratio" or edition.use_batchnorm or edition.adam_t_default
+    ):
+        return impl  # nothing of the edition's API differs from the newest one
     return EditionImpl(impl, edition)

@@ -141,7 +141,7 @@ class Decision:
 
 def say_why(why: str) -> str:
     """``Row.why`` (English: graded / unchanged / regraded because X) in the current language, for the console."""
-    if why in ("graded", "unchanged", "error", "partial"):
+    if why in _CONSOLE:
         return _(why)
     reason = why.removeprefix("regraded because ")
     if reason == why:

@@ -110,7 +110,3 @@ def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it now (a table's labels, translated when shown)."""
     return message
 
-
-def html_lang() -> str:
-    """The report's ``<html lang>``."""
-    return language()

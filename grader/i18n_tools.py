@@ -66,7 +66,7 @@ def template():
     return catalog
 
 
-def _write(catalog, path: Path, *, pot: bool) -> None:
+def _write(catalog, path: Path) -> None:
     from babel.messages.pofile import write_po
 
     buf = io.BytesIO()
@@ -83,7 +83,7 @@ def _read(path: Path, lang: str):
 
 def extract() -> Path:
     POT.parent.mkdir(parents=True, exist_ok=True)
-    _write(template(), POT, pot=True)
+    _write(template(), POT)
     return POT
 
 
@@ -96,7 +96,7 @@ def update() -> list[Path]:
         path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
         catalog = _read(path, lang)
         catalog.update(pot, no_fuzzy_matching=True)
-        _write(catalog, path, pot=False)
+        _write(catalog, path)
         written.append(path)
     return written
 

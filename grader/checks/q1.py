@@ -223,9 +223,8 @@ def _softmax_log_eps(base: Comparator) -> Comparator:
         if measure.passed or measure.error == float("inf"):
             return measure
         x, y = np.asarray(case["x"], dtype=np.float64), np.asarray(case["y"]).astype(int)
-        shifted = x - x.max(axis=1, keepdims=True)
-        p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-        p_y = p[np.arange(x.shape[0]), y]
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        p_y = (e / e.sum(axis=1, keepdims=True))[np.arange(x.shape[0]), y]
         for eps in LOG_EPSILONS:
             alternative = dict(expected, loss=np.asarray(-np.mean(np.log(p_y + eps))))
             accepted = base(got, alternative, case, tolerance)

@@ -111,7 +111,7 @@ def resume(
         try:
             row = row_from_results(existing, rubric)
         except Exception:  # noqa: BLE001 - an unreadable results.json is regraded
-            state.why[i] = "regraded because its results.json was unreadable"
+            state.why[i] = gradebook_mod.Decision(True, "its results.json was unreadable").verb
             continue
         row.submission, row.why = sid, decision.verb
         state.rows[i] = row
