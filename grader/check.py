@@ -7,12 +7,14 @@ check's code in a child process (``grader.runner``) -> score on this side
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import fixtures as fixtures_mod
 from . import rubric as rubric_mod
 from .checks import registry
+from .layout import without_fast_layers
 from .locate import definition
 from .paths import project_root
 from .results import QuestionResult, Status
@@ -88,7 +90,14 @@ def _run_specs(
         for spec in q.checks:
             check = checks[spec.id]
             tasks.append(Task(spec.id, fixtures[spec.id].case, spec.timeout or check.timeout))
-    outcomes = run_checks(implementation, [str(root)], tasks)
+    # the naive layers' checks, as under grade, on a copy of the package without the fast layers
+    naive = [t for t in tasks if checks[t.check_id].naive]
+    rest = [t for t in tasks if not checks[t.check_id].naive]
+    outcomes = run_checks(implementation, [str(root)], rest) if rest else {}
+    if naive:
+        with tempfile.TemporaryDirectory(prefix="a2kit-naive-") as tmp:
+            copy = without_fast_layers(root, implementation, Path(tmp) / "tree")
+            outcomes.update(run_checks(implementation, [str(copy)], naive))
     return [_located(score_question(q, checks, outcomes, fixtures), checks, root, implementation) for q in specs]
 
 

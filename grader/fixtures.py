@@ -68,6 +68,8 @@ def _flatten(fixtures: dict[str, Fixture]) -> dict[str, np.ndarray]:
         meta[cid] = {"params": dict(fx.case.params), "messages": fx.messages}
         for k, v in fx.case.arrays.items():
             arrays[f"{cid}|in|{k}"] = v
+        for k, v in fx.case.held.items():
+            arrays[f"{cid}|held|{k}"] = v
         for k, v in fx.expected.items():
             arrays[f"{cid}|out|{k}"] = v
         for w, outs in fx.wrong.items():
@@ -93,7 +95,7 @@ def load(path: Path = PUBLIC_PATH) -> dict[str, Fixture]:
         raise FileNotFoundError(f"{path}: the public fixtures are missing (run `python -m grader fixtures`)")
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["__meta__"]))
-        parts: dict[str, dict] = {cid: {"in": {}, "out": {}, "wrong": {}} for cid in meta}
+        parts: dict[str, dict] = {cid: {"in": {}, "held": {}, "out": {}, "wrong": {}} for cid in meta}
         for key in data.files:
             if key == "__meta__":
                 continue
@@ -104,7 +106,7 @@ def load(path: Path = PUBLIC_PATH) -> dict[str, Fixture]:
             else:
                 parts[cid][kind][rest] = data[key]
     return {
-        cid: Fixture(Case(p["in"], meta[cid]["params"]), p["out"], p["wrong"], meta[cid]["messages"])
+        cid: Fixture(Case(p["in"], meta[cid]["params"], p["held"]), p["out"], p["wrong"], meta[cid]["messages"])
         for cid, p in parts.items()
     }
 

@@ -219,3 +219,50 @@ def assemble(
             os.chmod(Path(dirpath, d), 0o755)
     os.chmod(package_dir, 0o755)
     return notes
+
+
+#: The modules that compute convolutions and pooling fast (given code): not importable where a naive layer is
+#: checked, so that a naive layer that calls them earns nothing (``without_fast_layers``).
+FAST_MODULES = ("fast_layers", "im2col", "im2col_cython")
+
+_UNAVAILABLE = '''"""Not available here: the naive layers' checks run without the fast layers (grader.layout)."""
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+
+    def unavailable(*args, **kwargs):
+        raise RuntimeError(
+            f"{__name__.rsplit('.', 1)[-1]}.{name} is not available in a naive layer's check: "
+            "a naive layer must compute its result itself, without the fast layers"
+        )
+
+    return unavailable
+'''
+
+
+def without_fast_layers(tree: Path, package: str, dest: Path) -> Path:
+    """A copy of the assembled ``tree`` in which the package's fast layers compute nothing; returns ``dest``.
+
+    Each of ``FAST_MODULES`` (its source, a compiled extension, a sourceless
+    ``.pyc``) is replaced by a module whose every attribute is a function that
+    raises, so that importing it still works (``layer_utils`` imports it) and
+    calling it fails the check with the reason. ``__pycache__`` folders go too
+    (and ``datasets``, which no layer check reads).
+    The naive layers' checks run on this copy, in a sandbox of their own that
+    shows nothing else: the released code cannot be reached from there.
+    """
+    prepare_dest(Path(dest))
+    source, copy = Path(tree) / package, Path(dest) / package
+    shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns("datasets", "__pycache__"))
+    for path in list(copy.iterdir()):
+        if path.is_file() and path.name.split(".")[0] in FAST_MODULES:
+            path.unlink()
+    for cache in [p for p in copy.rglob("__pycache__") if p.is_dir() and not p.is_symlink()]:
+        shutil.rmtree(cache)
+    for stem in FAST_MODULES:
+        stub = copy / f"{stem}.py"
+        stub.write_text(_UNAVAILABLE, encoding="utf-8")
+        os.chmod(stub, 0o644)
+    return Path(dest)

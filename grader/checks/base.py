@@ -31,10 +31,16 @@ Arrays = dict[str, np.ndarray]
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """The inputs of one check: arrays, and JSON-able parameters (strides, modes...)."""
+    """The inputs of one check: arrays, and JSON-able parameters (strides, modes...).
+
+    ``held`` holds arrays that only the trusted side sees (a held-out split on
+    which ``compare`` evaluates what a training check returns): they are never
+    written for the untrusted side, so the student code cannot fit them.
+    """
 
     arrays: Arrays
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    held: Arrays = dataclasses.field(default_factory=dict)
 
     def __getitem__(self, key: str):
         if key in self.arrays:
@@ -91,6 +97,9 @@ class Check:
     #: the timeout holds for each case (a check that trains for a time budget per case); else for all of
     #: the check's cases together under grade (correct code takes milliseconds, a hang costs one timeout)
     timeout_per_case: bool = False
+    #: a naive layer's check: under ``grade`` it runs where the released fast layers compute nothing
+    #: (``grader.layout.without_fast_layers``), so that calling them earns no points
+    naive: bool = False
 
 
 #: Short names the checks use for the implementation's modules.

@@ -13,24 +13,28 @@ mask, and accept an exact match with the reference as well:
 * ``dropout_forward_test``: the identity, exactly;
 * ``dropout_backward``: dx = dout * (out / x), the very mask of the forward
   pass, recovered from its output;
-* ``fc_net_dropout``: scored on the submission's own model (its analytic
-  gradients against the numeric gradients of its own loss, at a fixed seed so
-  that every loss evaluation draws the same masks), its test-mode scores
-  against the reference (dropout is off at test time, so they are
-  deterministic), and the reference's loss and gradients *or*, for a
-  different mask convention, a training loss that differs from the loss
-  without dropout (dropout is active). A wrong mask scaling is
-  ``dropout_forward_train``'s business, not this check's.
+* ``fc_net_dropout``: judged on the trusted side from the submission's
+  outputs alone. Its test-mode scores against the reference (dropout is off
+  at test time, so they are deterministic); the masks its ``dropout_forward``
+  applied in one training-mode loss, recorded as that function's outputs and
+  read against the trusted forward pass, the same at a second loss with the
+  same seed; and its loss and gradients against those of the same network
+  with those masks, computed here. Whatever the mask convention, nothing the
+  sandbox computes for the grader (a numeric gradient, an accuracy) counts.
+  A wrong mask scaling is ``dropout_forward_train``'s business, not this
+  check's (any one constant scale is read off the outputs).
 """
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Callable
 
 import numpy as np
 
 from ..compare import compare_values, rel_error, validate
 from .base import Arrays, Case, Check, Impl, Measure
-from .common import NUM, SIGMAS, model_loss_outputs, nonzero_normal, scalar, set_params
+from .common import SIGMAS, model_loss_outputs, nonzero_normal, set_params
 
 Q = "q3"
 
@@ -258,14 +262,15 @@ DROPOUT_BACKWARD = Check(
 
 def _fc_dropout_case(rng: np.random.Generator, hidden: bool) -> Case:
     """X (N, D), y (N,), W{i} (d_{i-1}, d_i), b{i} (d_i,) for D, *hidden_dims, C; params p, reg, seed."""
+    # at least 400 hidden units over the batch: a network that drops nothing is told from one at p = 0.9
     if hidden:
-        n, c = int(rng.integers(2, 7)), int(rng.integers(2, 7))
-        d = int(rng.integers(3, 7))
-        dims = [int(w) for w in rng.integers(3, 7, size=int(rng.integers(1, 4)))]
+        n, c = int(rng.integers(20, 41)), int(rng.integers(2, 7))
+        d = int(rng.integers(3, 13))
+        dims = [int(w) for w in rng.integers(20, 49, size=int(rng.integers(1, 4)))]
         p = float(rng.choice([0.3, 0.6, 0.75, 0.9]))
         strength = float(rng.choice([0.0, 0.1, 1.0]))
     else:
-        n, c, d, dims, p, strength = 4, 3, 4, [5, 4], 0.6, 0.0
+        n, c, d, dims, p, strength = 20, 3, 6, [30, 20], 0.6, 0.0
     all_dims = [d, *dims, c]
     arrays = {"X": rng.standard_normal((n, d)), "y": rng.integers(0, c, size=n)}
     for i in range(1, len(all_dims)):
@@ -276,30 +281,175 @@ def _fc_dropout_case(rng: np.random.Generator, hidden: bool) -> Case:
     )
 
 
+def _recording_dropout(impl: Impl) -> tuple[list[np.ndarray], Callable[[], None]]:
+    """Record the output of every train-mode ``dropout_forward`` call the submission's modules make.
+
+    Every binding named ``dropout_forward`` in the submission's package
+    (``layers`` itself, the names ``from .layers import *`` put in ``fc_net`` or
+    ``layer_utils``, a module's own variant) is replaced by a recorder that
+    calls it; the second value puts them back.
+    """
+    impl.fc_net  # noqa: B018 - import the model (and what it imports) before looking for the bindings
+    package = getattr(impl, "package", None)
+    recorded: list[np.ndarray] = []
+    if not isinstance(package, str):
+        return recorded, lambda: None
+    depth = [0]  # a dropout_forward that calls another one is recorded once, at the outermost call
+
+    def recorder(real):
+        def dropout_forward(x, dropout_param):
+            depth[0] += 1
+            try:
+                out, cache = real(x, dropout_param)
+            finally:
+                depth[0] -= 1
+            if depth[0] == 0 and isinstance(dropout_param, dict) and dropout_param.get("mode") == "train":
+                recorded.append(np.array(out, dtype=np.float64, copy=True))
+            return out, cache
+
+        return dropout_forward
+
+    patched = []
+    for name, module in list(sys.modules.items()):
+        ours = module is not None and (name == package or name.startswith(f"{package}."))
+        real = getattr(module, "dropout_forward", None) if ours else None
+        if callable(real):
+            module.dropout_forward = recorder(real)
+            patched.append((module, real))
+
+    def restore() -> None:
+        for module, real in patched:
+            module.dropout_forward = real
+
+    return recorded, restore
+
+
 def _fc_dropout(impl: Impl, case: Case) -> Arrays:
-    def build(keep):
+    """The loss and gradients of one train-mode loss, the dropout outputs of two (same seed), test-mode scores."""
+
+    def build():
         return impl.fc_net.FullyConnectedNet(
             list(case["hidden_dims"]),
             input_dim=case["D"],
             num_classes=case["C"],
-            dropout_keep_ratio=keep,
+            dropout_keep_ratio=case["p"],
             reg=case["reg"],
             dtype=np.float64,
             seed=int(case["seed"]),
         )
 
-    np.random.seed(int(case["seed"]))
-    model = build(case["p"])
-    names = set_params(model, case)
-    out = model_loss_outputs(model, case, names)
+    recorded, restore = _recording_dropout(impl)
+    try:
+        np.random.seed(int(case["seed"]))
+        model = build()
+        names = set_params(model, case)
+        out = model_loss_outputs(model, case, names, numeric=False)
+        first = len(recorded)
+        model.loss(case.copy("X"), case.copy("y"))  # the same seed: the same masks
+        again = recorded[first:]
+        del recorded[first:]
+    finally:
+        restore()
+    for i, r in enumerate(recorded, 1):
+        out[f"dropped{i}"] = r
+    for i, r in enumerate(again, 1):
+        out[f"again{i}"] = r
     out["scores_test"] = np.array(model.loss(case.copy("X")), copy=True)
-    plain = build(1)
-    set_params(plain, case)
-    out["loss_nodrop"] = scalar(plain.loss(case.copy("X"), case.copy("y"))[0])
     return out
 
 
+def dropout_net_loss(params: Arrays, X, y, masks: list[np.ndarray], scale: float, reg: float):
+    """Loss and gradients of {affine - relu - dropout} x (L - 1) - affine - softmax with the given masks.
+
+    Computed on the trusted side: ``masks[k]`` (0 or 1) and ``scale`` (1 / p)
+    are the dropout of hidden layer k + 1; the loss is the mean softmax loss
+    plus 0.5 * reg * sum of the squared weights, as FullyConnectedNet's.
+    """
+    layers = len([k for k in params if k.startswith("W")])
+    h = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    caches = []
+    for i in range(1, layers):
+        z = h @ params[f"W{i}"] + params[f"b{i}"]
+        caches.append((h, z, masks[i - 1]))
+        h = np.maximum(z, 0) * masks[i - 1] * scale
+    scores = h @ params[f"W{layers}"] + params[f"b{layers}"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n = len(y)
+    loss = -log_probs[np.arange(n), y].mean()
+    loss += 0.5 * reg * sum(float(np.sum(params[f"W{i}"] ** 2)) for i in range(1, layers + 1))
+    dscores = np.exp(log_probs)
+    dscores[np.arange(n), y] -= 1
+    dscores /= n
+    grads = {f"W{layers}": h.T @ dscores + reg * params[f"W{layers}"], f"b{layers}": dscores.sum(axis=0)}
+    dh = dscores @ params[f"W{layers}"].T
+    for i in range(layers - 1, 0, -1):
+        h_in, z, mask = caches[i - 1]
+        dz = dh * mask * scale * (z > 0)
+        grads[f"W{i}"] = h_in.T @ dz + reg * params[f"W{i}"]
+        grads[f"b{i}"] = dz.sum(axis=0)
+        dh = dz @ params[f"W{i}"].T
+    return float(loss), grads
+
+
+#: a network that drops nothing fails only when a correct one would drop something with near certainty
+_ALL_KEPT_CHANCE = 1e-9
+
+
+def _masks_of(got: Arrays, case: Case, params: Arrays) -> tuple[list[np.ndarray], float, int] | str:
+    """The masks and the scale the submission's dropout applied, recovered from its outputs; or what is wrong.
+
+    Layer by layer, the trusted forward pass gives the ReLU output ``a``; the
+    submission's dropout output must be ``a * mask * scale`` (after a ReLU:
+    dropout applied before the ReLU gives the same network) with one constant
+    scale. Whether that scale is 1 / p is ``dropout_forward_train``'s business.
+    The third value counts the units whose ReLU output is positive (the only
+    ones a mask can be read on).
+    """
+    layers = len(case["hidden_dims"])
+    h = np.asarray(case["X"], dtype=np.float64)
+    masks, scale, live = [], None, 0
+    for i in range(1, layers + 1):
+        a = np.maximum(h @ params[f"W{i}"] + params[f"b{i}"], 0)
+        out = np.maximum(np.asarray(got[f"dropped{i}"], dtype=np.float64), 0)
+        if out.shape != a.shape:
+            return f"the output of dropout_forward in hidden layer {i} has shape {out.shape}, expected {a.shape}"
+        kept = (out != 0) & (a > 0)
+        if scale is None and kept.any():
+            scale = float(np.median(out[kept] / a[kept]))
+        s = scale if scale is not None else 1.0
+        mask = kept.astype(np.float64)
+        if np.max(np.abs(out - a * mask * s), initial=0.0) > 1e-8 * max(1.0, float(np.max(a, initial=0.0)) * s):
+            return (
+                f"the output of dropout_forward in hidden layer {i} is not the ReLU output times a 0/1 mask and "
+                "one constant scale: dropout must come right after each hidden layer's ReLU"
+            )
+        masks.append(mask)
+        live += int(np.count_nonzero(a > 0))
+        h = a * mask * s
+    return masks, scale if scale is not None else 1.0, live
+
+
 def _fc_dropout_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -> Measure:
+    """Judged here from the submission's outputs alone: nothing the sandbox computes for the grader counts.
+
+    1. test-mode scores against the reference (dropout is off, deterministic);
+    2. the masks its dropout applied, recovered from the recorded outputs of
+       ``dropout_forward`` (``_masks_of``), are the same at the second loss
+       with the same seed, and drop something when p < 1 makes that certain;
+    3. its loss and gradients against those of the same network with those
+       masks, computed here (``dropout_net_loss``): a missing or wrong
+       ``dropout_backward`` differs by about 1e-1.
+    """
+    layers = len(case["hidden_dims"])
+    calls = len([k for k in got if k.startswith("dropped")])
+    if calls != layers:
+        return Measure(
+            float("inf"),
+            False,
+            f"one training-mode loss called dropout_forward {calls} times, expected {layers} (once per hidden layer, "
+            "after its ReLU)" + (": dropout is not applied in train mode" if calls == 0 else ""),
+        )
     for name in expected:
         problem = validate(name, got.get(name), expected[name]) if name in got else f"{name}: not returned"
         if problem:
@@ -309,40 +459,48 @@ def _fc_dropout_compare(got: Arrays, expected: Arrays, case: Case, tolerance: fl
     if err > 1e-8:
         return Measure(err, False, f"scores in test mode differ (rel error {err:.3g}): at test time dropout is "
             f"the identity")
-    # 2. the submission's gradients against the numeric gradients of its own loss
-    worst, worst_name = 0.0, ""
-    for num in [k for k in expected if k.endswith(NUM)]:
-        name = num[: -len(NUM)]
-        e = norm_rel_error(got[name], got[num])
+    params = {k: np.asarray(case[k], dtype=np.float64) for k in case.arrays if k[:1] in "Wb" and k[1:].isdigit()}
+    found = _masks_of(got, case, params)
+    if isinstance(found, str):
+        return Measure(float("inf"), False, found)
+    masks, scale, live = found
+    # 2. the seed is honoured; something is dropped
+    for i in range(1, layers + 1):
+        if not np.array_equal(np.asarray(got[f"dropped{i}"]) != 0, np.asarray(got[f"again{i}"]) != 0):
+            return Measure(float("inf"), False, f"two losses with the same seed dropped different units in hidden "
+                f"layer {i}: dropout_forward must seed NumPy's generator with dropout_param['seed'] when given")
+    kept = int(sum(m.sum() for m in masks))
+    if kept == live and float(case["p"]) ** max(live, 1) < _ALL_KEPT_CHANCE:
+        return Measure(float("inf"), False, "no unit was dropped in train mode: dropout is not applied in train mode")
+    # 3. the loss and gradients of the network with those masks, computed here
+    loss, grads = dropout_net_loss(params, case["X"], np.asarray(case["y"]), masks, scale, float(case["reg"]))
+    worst, worst_name = rel_error(got["loss"], np.asarray(loss)), "loss"
+    for name, g in grads.items():
+        e = norm_rel_error(got[f"d{name}"], g)
         if e >= worst:
-            worst, worst_name = e, name
+            worst, worst_name = e, f"d{name}"
     if worst > tolerance:
         return Measure(
             worst,
             False,
-            f"{worst_name} disagrees with the numeric gradient of your own loss (rel error {worst:.3g}): "
-            "the backward pass must apply dropout_backward with the mask of the forward pass",
+            f"{worst_name} differs from that of the same network with the units your dropout_forward dropped "
+            f"(rel error {worst:.3g}): the backward pass must apply dropout_backward with the mask of the forward pass",
         )
-    # 3. the reference's masks, or at least dropout at work
-    grads = [k[: -len(NUM)] for k in expected if k.endswith(NUM)]
-    same = all(rel_error(got[k], expected[k]) <= 1e-8 for k in ["loss", *grads])
-    if not same and rel_error(got["loss"], expected["loss_nodrop"]) <= 1e-10:
-        detail = "the training loss equals the loss without dropout: dropout is not applied in train mode"
-        return Measure(float("inf"), False, detail)
     return Measure(worst, True)
 
 
 FC_NET_DROPOUT = Check(
     id="fc_net_dropout",
     question=Q,
-    title="FullyConnectedNet with dropout: gradients (fixed seed), test-mode scores",
+    title="FullyConnectedNet with dropout: loss and gradients with the units it dropped, the seed, test-mode scores",
     make_case=_fc_dropout_case,
     run=_fc_dropout,
     compare=_fc_dropout_compare,
-    # norm-wise relative error of the analytic gradients against centred
-    # differences (h = 1e-5) of the same float64 loss: truncation and
-    # rounding stay below 1e-8; a missing or wrong dropout_backward is 1e-1
-    tolerance=1e-6,
+    # norm-wise relative error of the gradients (cs231n's relative error of the
+    # loss) against the same float64 network with the same masks computed on
+    # the trusted side: only the order of the sums differs (below 1e-12); a
+    # missing or wrong dropout_backward is about 1e-1
+    tolerance=1e-8,
     calls=("fc_net.FullyConnectedNet", "layers.dropout_forward", "layers.dropout_backward"),
 )
 

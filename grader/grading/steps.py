@@ -108,15 +108,24 @@ def run(job: Job) -> None:
             # that trains for a time budget per case gets its limit per case (the public one and k draws)
             timeout = (spec.timeout or check.timeout) * (k + 1 if check.timeout_per_case else 1)
             tasks.append(Task(spec.id, case, timeout, payload))
-    tree = job.tmp / "tree"
-    job.outcomes = run_checks(
-        job.layout.package,
-        [str(tree)],
-        tasks,
-        launcher=job.launcher_factory(tree),
-        edition=job.edition.name if job.edition else None,
-        numpy_compat=numpy_compat(job),
-    )
+    # the naive layers' checks in a sandbox of their own, on a copy of the tree without the fast layers
+    naive = [t for t in tasks if checks[t.check_id].naive]
+    groups = [(job.tmp / "tree", [t for t in tasks if not checks[t.check_id].naive])]
+    if naive:
+        groups.append((layout_mod.without_fast_layers(job.tmp / "tree", job.layout.package, job.tmp / "naive"), naive))
+    job.outcomes = {}
+    for tree, group in groups:
+        if group:
+            job.outcomes.update(
+                run_checks(
+                    job.layout.package,
+                    [str(tree)],
+                    group,
+                    launcher=job.launcher_factory(tree),
+                    edition=job.edition.name if job.edition else None,
+                    numpy_compat=numpy_compat(job),
+                )
+            )
 
 
 def notebooks(job: Job) -> None:

@@ -125,15 +125,19 @@ def test_hidden_cases_differ_from_the_public_case(check):
     assert any(h != signature(public) for h in hidden)
 
 
-def test_overfit_check_compares_the_accuracy_with_the_tolerance():
-    """Is the overfitting check scored as 'accuracy >= tolerance', with a message below it?"""
+def test_overfit_check_measures_the_accuracy_here_from_the_returned_parameters():
+    """Is the overfitting check scored from the trained weights on the trusted side, so that an accuracy the
+    sandbox returns counts for nothing, with a message below the tolerance?"""
     check = next(c for c in q4.CHECKS if c.id == "convnet_overfit")
     case = case_for(check)
-    expected = {"train_acc": np.asarray(1.0)}
-    assert check.compare({"train_acc": np.asarray(0.95)}, expected, case, 0.9).passed
-    low = check.compare({"train_acc": np.asarray(0.3)}, expected, case, 0.9)
-    assert not low.passed and "training accuracy 0.30" in low.detail
-    assert not check.compare({"train_acc": np.asarray(np.nan)}, expected, case, 0.9).passed
+    expected = check.run(REFERENCE, case)
+    good = check.compare(expected, expected, case, 0.9)
+    assert good.passed and good.error >= 0.9
+    untrained = {k: np.zeros_like(v) for k, v in expected.items()}
+    claimed = check.compare({**untrained, "train_acc": np.asarray(1.0)}, expected, case, 0.9)
+    assert not claimed.passed and "training accuracy" in claimed.detail
+    nan = dict(expected, W1=np.full_like(expected["W1"], np.nan))
+    assert not check.compare(nan, expected, case, 0.9).passed
 
 
 @pytest.mark.parametrize("check,name", EDGE_PAIRS, ids=[f"{c.id}:{n}" for c, n in EDGE_PAIRS])

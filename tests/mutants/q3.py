@@ -42,7 +42,7 @@ MUTANTS = [
         "mask = ((np.random.rand(*x.shape) < p) / p)",
         "mask = ((np.random.default_rng().random(x.shape) < p) / p)",
         breaks=("fc_net_dropout",),
-        diagnosis="numeric gradient of your own loss",
+        diagnosis="same seed",
     ),
     Mutant(
         "FullyConnectedNet forgets dropout_backward",
@@ -50,7 +50,7 @@ MUTANTS = [
         "            if self.use_dropout:\n                dh = dropout_backward(dh, dropout_cache)\n",
         "",
         breaks=("fc_net_dropout",),
-        diagnosis="numeric gradient of your own loss",
+        diagnosis="with the units your dropout_forward dropped",
     ),
 ]
 

@@ -392,6 +392,31 @@ def _(dest, ctx):
     return reference_with(dest, body)
 
 
+@hostile("naive_calls_fast", ("conv_forward_naive",))
+def _(dest, ctx):
+    # Breach 6: a naive conv that calls the released fast layers (imported at the top of layers.py, as a student
+    # would) and, failing that, loads fast_layers.py from its file: neither computes anything in a naive check.
+    return reference_with(
+        dest,
+        layers_tail="""
+        from .fast_layers import conv_forward_fast as _fast
+
+
+        def conv_forward_naive(x, w, b, conv_param):
+            try:
+                return _fast(x, w, b, conv_param)
+            except Exception:
+                import importlib.util, os
+                here = os.path.dirname(__file__)
+                spec = importlib.util.spec_from_file_location(__name__.rsplit(".", 1)[0] + ".fast_layers",
+                                                              os.path.join(here, "fast_layers.py"))
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                return module.conv_forward_fast(x, w, b, conv_param)
+        """,
+    )
+
+
 @hostile("malformed_event_with_burners")
 def _(dest, ctx):
     # Breach 9: CPU burners started, then an event whose id is a list: nothing may survive the submission.
