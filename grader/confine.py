@@ -2,15 +2,19 @@
 
 ``python -S -m grader.sandbox SPEC -- COMMAND...`` runs ``main`` (see
 ``grader.sandbox`` for the whole design): it applies ``Limits``, drops to an
-unprivileged uid when one is given, keeps only ``ENV_KEEP`` and ``exec``s the
+unprivileged uid when one is given, loads the seccomp filter that
+``spec['seccomp']`` names (``grader.sysfilter``; it refuses to start the command
+when the filter cannot be loaded), keeps only ``ENV_KEEP`` and ``exec``s the
 command. It imports only the standard library.
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import json
 import os
 import resource
+import stat
 import sys
 
 #: Environment variables passed to the worker (all others are dropped).
@@ -103,12 +107,52 @@ def confine(spec: dict) -> None:
         os.setresuid(uid, uid, uid)
 
 
+#: prctl options and the seccomp mode of a BPF filter (linux/prctl.h, linux/seccomp.h).
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+#: The largest filter file read (grader.sysfilter.MAX_PROGRAM).
+MAX_FILTER = 4096 * 8
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def load_filter(path: str) -> None:
+    """Install the BPF program in ``path`` (a sequence of ``struct sock_filter``) as this process's seccomp filter.
+
+    Raises OSError when the file is not a regular file of whole filters or the kernel refuses it.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        program = os.read(fd, MAX_FILTER + 1)
+    finally:
+        os.close(fd)
+    if not program or len(program) % 8 or len(program) > MAX_FILTER:
+        raise OSError(f"{path}: {len(program)} bytes is not a filter program")
+    buf = ctypes.create_string_buffer(program, len(program))
+    prog = _SockFprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(prog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
+
+
 def main(args: list[str]) -> int:
     if len(args) < 3 or args[1] != "--":
         print("usage: python -m grader.sandbox SPEC -- COMMAND...", file=sys.stderr)
         return 2
     spec = json.loads(args[0])
     confine(spec)
+    if spec.get("seccomp"):
+        try:
+            load_filter(spec["seccomp"])
+        except OSError as exc:
+            print(f"sandbox: cannot load the seccomp filter, not starting the worker: {exc}", file=sys.stderr)
+            return 126
     command = args[2:]
     env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
     if spec.get("pythonpath"):

@@ -47,7 +47,8 @@ Hence two modes:
 The command line, as root, for a checkout at ``$PROJECT`` with its venv in
 ``$PROJECT/.venv`` and a Python installed at ``$PYHOME`` (``$UID`` is the
 per-launch uid, ``$JOB`` the job folder, ``$TREES`` the ``visible`` folder,
-``$FD`` the runner's pipe; the ``--ro-bind``/``--bind`` mounts are sorted outermost first
+``$FD`` the runner's pipe; everything before ``--`` is passed through the memfd of
+``--args``; the ``--ro-bind``/``--bind`` mounts are sorted outermost first
 and each is preceded by ``--perms 0755 --dir`` for the folders leading to it;
 ``--perms``, ``--size`` and ``--disable-userns`` are left out when the
 installed bwrap predates them)::
@@ -70,7 +71,7 @@ installed bwrap predates them)::
           -- $PROJECT/.venv/bin/python -S -m grader.sandbox
              '{"limits": {"cpu_seconds": 300, "address_space": 4294967296, "processes": 64,
                "file_size": 67108864, "open_files": 256, "tmp_size": 268435456},
-               "uid": $UID, "shared_nproc": false}'
+               "uid": $UID, "shared_nproc": false, "seccomp": "/a2kit/seccomp.bpf"}'
           -- $PROJECT/.venv/bin/python -m grader.worker $JOB $FD
 
 As an ordinary user: ``--unshare-user --disable-userns`` in place of the
@@ -96,8 +97,25 @@ a grader copy of ``grader.zones.NOTEBOOK_GRADER_FILES`` (the grader as the hando
 since the notebooks' ``show_checks`` run public checks): the client and the
 kernel talk over TCP on the sandbox's own loopback; nothing else changes.
 
-Not done: no seccomp filter (the kernel's system calls are all reachable), no
-memory cgroup (``RLIMIT_AS`` bounds each process's address space, not the sum
+**seccomp**, in both modes: the wrapper loads ``grader.sysfilter``'s filter
+(built here with libseccomp, written as ``seccomp.bpf`` into the grader copy,
+probed once per process) before it ``exec``s the worker: ``ptrace``, ``mount``,
+the keyring, ``bpf``, ``userfaultfd``, ``perf_event_open``, ``io_uring``,
+``unshare`` and namespace ``clone`` flags fail with EPERM. Where libseccomp or
+the kernel's support is missing, one warning per process says "no seccomp
+filter" and grading goes on without it; a filter that was probed but cannot be
+loaded stops the worker (exit 126).
+
+**What the sandbox can read of the host**: bwrap takes its options through a
+memfd (``bwrap --args N -- COMMAND``), so its init, pid 1 in the sandbox, shows
+the worker's command line and not the mounts; the install records in the bound
+virtual environment that name the project folder (an editable install's
+``__editable__*`` finder and ``.pth``, ``direct_url.json``) are covered by
+``/dev/null``. Still visible: the paths of the Python installation and the
+venv themselves (``sys.prefix``; put the venv outside the project to keep its
+name out) and, in ``/proc/self/mountinfo``, the host path of each bind mount.
+
+Not done: no memory cgroup (``RLIMIT_AS`` bounds each process's address space, not the sum
 of a fork tree, whose size ``RLIMIT_NPROC`` bounds), and the job folder is on
 the host's disk: each file is capped by ``RLIMIT_FSIZE`` but not their number
 within the check's time limit (the runner deletes the folder afterwards).
@@ -112,12 +130,13 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import warnings
 from pathlib import Path
 
 from .confine import NOTEBOOK_LIMITS, Limits, main  # noqa: F401 (NOTEBOOK_LIMITS: re-exported for batch)
 from .envnames import SANDBOX_ENV
-from .sandbox_view import SandboxError, _grader_copy, _is_within, _python_paths
+from .sandbox_view import Launch, SandboxError, _grader_copy, _is_within, _python_paths
 from .zones import NOTEBOOK_GRADER_FILES, WORKER_FILES  # noqa: F401 (NOTEBOOK_GRADER_FILES: re-exported for batch)
 
 #: ``A2KIT_SANDBOX``: ``bwrap`` (require bubblewrap), ``limits`` (resource limits only), unset or ``auto``.
@@ -240,6 +259,92 @@ def _warn_unsandboxed() -> None:
     warnings.warn(f"{UNSANDBOXED} ({detail})", SandboxWarning, stacklevel=3)
 
 
+#: The filter file's name in the grader copy (``/a2kit/seccomp.bpf`` inside bubblewrap).
+FILTER_NAME = "seccomp.bpf"
+NO_FILTER = "no seccomp filter"
+
+
+@functools.cache
+def _filter_file(top: Path) -> tuple[str, str]:
+    """``(path of the seccomp filter in the grader copy at top, '')``, or ``('', why not)``; probed once.
+
+    The probe runs the wrapper with the filter on ``true``: where the kernel or a
+    container refuses seccomp filters, grading goes on without one (one warning).
+    """
+    from . import sysfilter  # trusted side only: not in the grader copy
+
+    program = sysfilter.filter_program()
+    if program is None:
+        return "", sysfilter.status()
+    path = top / FILTER_NAME
+    if not path.is_file():
+        part = path.with_suffix(".part")
+        part.write_bytes(program)
+        os.chmod(part, 0o644)
+        os.replace(part, path)
+    spec = {"limits": dataclasses.asdict(Limits()), "uid": None, "shared_nproc": True, "seccomp": str(path)}
+    true = shutil.which("true") or "/bin/true"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-S", "-m", "grader.sandbox", json.dumps(spec), "--", true],
+            capture_output=True, text=True, timeout=30, env={"PYTHONPATH": str(top), "PATH": os.defpath},
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return "", f"the seccomp probe could not run ({exc.__class__.__name__})"
+    if done.returncode != 0:
+        return "", (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+    return str(path), ""
+
+
+@functools.lru_cache(maxsize=1)
+def _warn_no_filter(reason: str) -> None:
+    warnings.warn(f"{NO_FILTER} ({reason})", SandboxWarning, stacklevel=3)
+
+
+_FILTER_LOCK = threading.Lock()
+
+
+def _seccomp(top: Path) -> str:
+    """The filter's path in the copy at ``top`` ('' and one warning per process where there is none)."""
+    with _FILTER_LOCK:  # a batch launches from several threads: one probe, one writer
+        path, reason = _filter_file(top)
+    if not path:
+        _warn_no_filter(reason)
+    return path
+
+
+def _records_naming(project: Path, pythons: tuple[Path, ...]) -> list[Path]:
+    """Install records in the bound Python folders that name the project folder (hidden in the sandbox).
+
+    An editable install (``__editable__*`` finders and ``.pth`` files, ``*.egg-link``) and
+    ``direct_url.json`` hold the project's path; the sandbox sees ``/dev/null`` in their place.
+    """
+    return list(_records_naming_cached(str(project), pythons))
+
+
+@functools.cache
+def _records_naming_cached(project: str, pythons: tuple[Path, ...]) -> tuple[Path, ...]:
+    needle = project.encode()
+    found: list[Path] = []
+    for top in pythons:
+        sites = [top] if top.name in ("site-packages", "dist-packages") else [
+            *top.glob("lib/python*/site-packages"), *top.glob("lib/python*/dist-packages")]
+        for site in sites:
+            candidates = [*site.glob("*.pth"), *site.glob("__editable__*"), *site.glob("*.egg-link"),
+                          *site.glob("*.dist-info/direct_url.json"), *site.glob("*.egg-info/*.txt")]
+            for path in candidates:
+                try:
+                    if path.is_file() and not path.is_symlink():
+                        with open(path, "rb") as fh:
+                            text = fh.read(1 << 20)
+                        # an editable install's .pth imports its finder, which names the project
+                        if needle in text or (path.name.startswith("__editable__") and b"a2kit" in path.name.encode()):
+                            found.append(path)
+                except OSError:
+                    continue
+    return tuple(sorted(set(found)))
+
+
 def _next_uid() -> int:
     return SANDBOX_UID_BASE + (os.getpid() % (1 << 22)) * 64 + next(_launches) % 64
 
@@ -294,10 +399,23 @@ class Sandbox:
             # Defence in depth only (files stay readable without bubblewrap): the
             # worker imports the filtered grader copy, not the project, whose
             # root holds reference/.
+            top = _grader_copy(self.grader_dir, self.grader_files)
             spec = {"limits": dataclasses.asdict(self.limits), "uid": None, "shared_nproc": True,
-                    "pythonpath": str(_grader_copy(self.grader_dir, self.grader_files))}
+                    "pythonpath": str(top), "seccomp": _seccomp(top)}
             return [argv[0], "-S", "-m", "grader.sandbox", json.dumps(spec), "--", *argv]
-        return self.bwrap_argv(argv, Path(jobdir))
+        full = self.bwrap_argv(argv, Path(jobdir))
+        # bwrap reads its options from a descriptor: the sandbox's init (pid 1 there) then
+        # shows "bwrap --args N -- COMMAND" in /proc/1/cmdline (the command is the worker's
+        # own argv), not the host paths of every mount.
+        split = full.index("--")
+        fd = os.memfd_create("a2kit-bwrap-args")
+        try:
+            os.write(fd, b"".join(os.fsencode(a) + b"\0" for a in full[1:split]))
+            os.lseek(fd, 0, os.SEEK_SET)
+        except BaseException:
+            os.close(fd)
+            raise
+        return Launch([full[0], "--args", str(fd), *full[split:]], (fd,))
 
     def bwrap_argv(self, argv: list[str], jobdir: Path) -> list[str]:
         """The full bwrap command line for ``argv`` (see the module docstring)."""
@@ -331,9 +449,13 @@ class Sandbox:
         # site-packages, which is bound above: mount an empty tmpfs over them.
         hide = [p / name for p in pythons for name in INSTALLED_HIDDEN if (p / name).is_dir()]
         hidden = [arg for path in hide for arg in ("--tmpfs", str(path))]
+        for record in _records_naming(self.grader_dir.parent, tuple(pythons)):
+            hidden += ["--ro-bind", "/dev/null", str(record)]
         args = [exe, *_system_args(self.limits), *mounts.args, *hidden, *SEAL, "--chdir", str(jobdir)]
         args += ["--setenv", "PYTHONPATH", GRADER_MOUNT, "--setenv", "TMPDIR", "/tmp"]
-        spec = {"limits": dataclasses.asdict(self.limits), "uid": uid, "shared_nproc": False}
+        top = _grader_copy(self.grader_dir, self.grader_files)
+        seccomp = f"{GRADER_MOUNT}/{FILTER_NAME}" if _seccomp(top) else ""
+        spec = {"limits": dataclasses.asdict(self.limits), "uid": uid, "shared_nproc": False, "seccomp": seccomp}
         return [*args, "--", argv[0], "-S", "-m", "grader.sandbox", json.dumps(spec), "--", *argv]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import atexit
 import compileall
+import dataclasses
 import functools
 import os
 import shutil
@@ -12,6 +13,19 @@ import threading
 from pathlib import Path
 
 from .zones import WORKER_FILES
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """What a launcher returns when its command needs descriptors of its own.
+
+    ``argv``: the command; ``fds``: open descriptors the command inherits at
+    the same numbers (``pass_fds``), closed by the caller once it has started
+    (or failed to start) the command.
+    """
+
+    argv: list[str]
+    fds: tuple[int, ...] = ()
 
 
 class SandboxError(RuntimeError):

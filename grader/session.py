@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .channel import MAX_PAYLOAD, FrameReader, HeadTail, ProtocolError, unpack_arrays
 from .checks.base import Arrays, Case
+from .sandbox_view import Launch
 
 #: Seconds the worker may take to start (import numpy) before its first check.
 STARTUP_SECONDS = 60.0
@@ -59,9 +60,10 @@ class Outcome:
     payload: bytes | None = None  # the raw payload of the end event, when the caller reads it itself (notebooks)
 
 
-#: Builds the command that starts the worker: (argv for the worker) -> full argv.
-#: The default runs it directly; the sandbox wraps it (see grader.sandbox).
-Launcher = Callable[[list[str], Path], list[str]]
+#: Builds the command that starts the worker: (argv for the worker) -> full argv, or a
+#: ``Launch`` when the command needs descriptors of its own (bubblewrap reads its options
+#: from one). The default runs it directly; the sandbox wraps it (see grader.sandbox).
+Launcher = Callable[[list[str], Path], "list[str] | Launch"]
 
 
 def direct_launcher(argv: list[str], jobdir: Path) -> list[str]:
@@ -318,13 +320,17 @@ def _spawn(jobdir: Path, launcher: Launcher, env: dict[str, str] | None, module:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         child_env.setdefault(var, "1")
     argv = [sys.executable, "-m", module, str(jobdir), str(evt_w), str(cmd_r)]
+    extra: tuple[int, ...] = ()
     try:
+        command = launcher(argv, jobdir)
+        if isinstance(command, Launch):
+            command, extra = command.argv, command.fds
         proc = subprocess.Popen(
-            launcher(argv, jobdir),
+            command,
             stdin=subprocess.DEVNULL,
             stdout=out_w,
             stderr=out_w,
-            pass_fds=(evt_w, cmd_r),
+            pass_fds=(evt_w, cmd_r, *extra),
             start_new_session=True,
             env=child_env,
             cwd=jobdir,
@@ -334,7 +340,7 @@ def _spawn(jobdir: Path, launcher: Launcher, env: dict[str, str] | None, module:
             os.close(fd)
         raise
     finally:
-        for fd in (evt_w, cmd_r, out_w):
+        for fd in (evt_w, cmd_r, out_w, *extra):
             os.close(fd)
     return evt_r, cmd_w, out_r, proc
 

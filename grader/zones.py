@@ -20,7 +20,7 @@ from .editable import EDITABLE
 WORKER_FILES = (
     "__init__.py", "worker.py", "channel.py", "compare.py", "editions.py", "checks/*.py",
     # the wrapper (python -S -m grader.sandbox) and what it imports
-    "sandbox.py", "confine.py", "sandbox_view.py", "zones.py", "editable.py", "envnames.py",
+    "sandbox.py", "confine.py", "sandbox_view.py", "zones.py", "editable.py", "envnames.py", "sysfilter.py",
 )
 #: What executing a notebook needs (``show_checks`` runs public checks): the grader as the handout ships it,
 #: i.e. without ``wrong_answers/`` and with only the public fixtures.

@@ -487,6 +487,90 @@ def test_the_submission_has_no_privileges_and_cannot_see_or_signal_the_grader(tm
     assert facts["signal"] in ("ProcessLookupError", "PermissionError")
 
 
+def test_the_sandbox_init_and_install_records_show_no_host_mounts_or_project(tmp_path, bwrap):
+    """/proc/1/cmdline (bwrap's init) used to list every mount; the venv's editable-install files named the project."""
+    body = f"""
+    import glob, os, sys
+    init = open("/proc/1/cmdline", "rb").read().decode(errors="replace").split(chr(0))
+    facts["init"] = init[1:4]
+    facts["mount_options"] = [a for a in init if a in ("--ro-bind", "--bind", "--tmpfs")]
+    facts["pkgs_listed"] = {str(tmp_path / "pkgs")!r} in " ".join(init)
+    facts["naming"] = []
+    for site in [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]:
+        for pattern in ("*.pth", "__editable__*", "*.egg-link", "*.dist-info/direct_url.json"):
+            for path in glob.glob(os.path.join(site, pattern)):
+                try:
+                    with open(path, errors="replace") as fh:
+                        if {str(ROOT)!r} in fh.read(1 << 20):
+                            facts["naming"].append(path[-60:])
+                except OSError:
+                    pass
+    """
+    facts = probe(tmp_path, bwrap, body)
+    assert facts["init"][:2] == ["--args", facts["init"][1]] and facts["init"][2] == "--", facts["init"]
+    assert facts["mount_options"] == []  # the options came through a descriptor
+    assert not facts["pkgs_listed"]  # the submission's host folder is not listed
+    assert facts["naming"] == []
+
+
+SECCOMP_PROBE = """
+import ctypes, errno, subprocess, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def call(nr, *args):
+    ctypes.set_errno(0)
+    r = libc.syscall(nr, *[ctypes.c_long(a) for a in args])
+    return errno.errorcode.get(ctypes.get_errno(), "ok") if r == -1 else "ok"
+# x86_64 numbers: ptrace(PTRACE_TRACEME), unshare(CLONE_NEWUSER), keyctl(GET_KEYRING_ID), bpf, userfaultfd,
+# perf_event_open, io_uring_setup, mount, clone3
+facts["ptrace"] = call(101, 0, 0, 0, 0)
+facts["unshare"] = call(272, 0x10000000)
+facts["keyctl"] = call(250, 0, -3, 0)
+facts["bpf"] = call(321, 0, 0, 0)
+facts["userfaultfd"] = call(323, 0)
+facts["perf_event_open"] = call(298, 0, 0, -1, -1, 0)
+facts["io_uring_setup"] = call(425, 1, 0)
+facts["mount"] = call(165, 0, 0, 0, 0, 0)
+facts["clone3"] = call(435, 0, 0)
+t = threading.Thread(target=lambda: None)
+t.start()
+t.join()
+facts["thread"] = "ok"
+facts["subprocess"] = subprocess.run(["true"]).returncode
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the probe uses x86_64 system call numbers")
+def test_system_calls_grading_never_needs_are_refused(tmp_path, mode):
+    from grader import sysfilter
+
+    if sysfilter.filter_program() is None:
+        if os.environ.get(sandbox.ENV_VAR) == "bwrap":
+            pytest.fail(f"no seccomp filter where the sandbox is required: {sysfilter.status()}")
+        pytest.skip(f"no seccomp filter here: {sysfilter.status()}")
+    facts = probe(tmp_path, mode, SECCOMP_PROBE)
+    refused = ("ptrace", "unshare", "keyctl", "bpf", "userfaultfd", "perf_event_open", "io_uring_setup", "mount")
+    assert {k: facts[k] for k in refused} == dict.fromkeys(refused, "EPERM")
+    assert facts["clone3"] == "ENOSYS"  # glibc then falls back to clone, whose flags the filter reads
+    assert facts["thread"] == "ok" and facts["subprocess"] == 0  # threads and processes still work
+
+
+def test_a_filter_that_cannot_be_loaded_stops_the_worker_before_it_starts(tmp_path):
+    """The wrapper fails closed: a filter file that is not a program (or cannot be read) starts nothing."""
+    bad = tmp_path / "bad.bpf"
+    bad.write_bytes(b"\0" * 7)
+    marker = tmp_path / "started"
+    spec = {"limits": {}, "uid": None, "shared_nproc": True, "seccomp": str(bad)}
+    for path in (bad, tmp_path / "missing.bpf", tmp_path):
+        spec["seccomp"] = str(path)
+        done = subprocess.run(
+            [sys.executable, "-S", "-m", "grader.sandbox", json.dumps(spec), "--", sys.executable, "-c",
+             f"open({str(marker)!r}, 'w')"],
+            capture_output=True, text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+        assert done.returncode == 126 and "seccomp filter" in done.stderr, (path, done.stderr)
+        assert not marker.exists()
+
+
 # ---------------------------------------------------------------------------
 # Configuration (no process started)
 
