@@ -371,7 +371,7 @@ def pdf(job: Job) -> dict[str, bytes]:
     """``grade --pdf``: the submission's notebooks (executed ones with ``--execute-notebooks``) as one PDF."""
     from .. import notebooks as nbmod
     from .. import pdf as pdf_mod
-    from ..render import html
+    from ..render import bounded
 
     if job.notebook_runs is not None:
         sections = [s for s in report_mod.notebook_sections(job.notebook_runs, ()) if s.body]
@@ -379,7 +379,7 @@ def pdf(job: Job) -> dict[str, bytes]:
         sections = []
         for path in job.layout.notebooks if job.layout else ():
             try:
-                sections.append(html.notebook_section(nbmod.read(path), path.name))
+                sections.append(bounded.notebook_section(nbmod.read(path), path.name))
             except Exception as exc:  # noqa: BLE001 - a notebook that does not render is noted
                 job.notes.append(f"{path.name}: not in the PDF ({exc.__class__.__name__})")
     if not sections:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..i18n import _
 from ..results import QuestionResult
-from . import html
+from . import bounded, html
 
 
 @dataclasses.dataclass
@@ -65,7 +65,7 @@ def _executed_section(run) -> html.Section:
     if run.notebook is None:
         return html.Section(title=run.name, body=html.Markup(""), note=note)
     try:
-        return html.notebook_section(run.notebook, run.name, note=note)
+        return bounded.notebook_section(run.notebook, run.name, note=note)
     except Exception as exc:  # noqa: BLE001 - a notebook that does not render is noted, not fatal
         note = f"{note}; could not be rendered ({exc.__class__.__name__})"
         return html.Section(title=run.name, body=html.Markup(""), note=note)

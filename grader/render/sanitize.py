@@ -99,8 +99,48 @@ def _attribute_allowed(tag: str, name: str, value: str) -> bool:
     return True
 
 
+#: Prefix of every ``id`` and ``name`` in student HTML (and of in-page links to them), so that
+#: none can collide with the report's own ids (``scores``, ``notebook-table``, ``nb-...``).
+USER_ID_PREFIX = "a2u-"
+#: Classes the report and the summary style: a notebook may not draw with them (a fake "Scores" table).
+_REPORT_CLASS = re.compile(r"^(a2(-.*)?|num|heat|rate|rate-bg|qplot|qbar|bar|extra)$")
+
+
+def _own_names_filter():
+    """A bleach (html5lib) filter: student ids and names prefixed, the report's classes dropped."""
+    from bleach.html5lib_shim import Filter
+
+    class OwnNames(Filter):
+        def __iter__(self):
+            for token in super().__iter__():
+                if token.get("type") in ("StartTag", "EmptyTag") and token.get("data"):
+                    token["data"] = _own_names(token["data"])
+                yield token
+
+    return OwnNames
+
+
+def _own_names(attrs):
+    out = type(attrs)()
+    for key, value in attrs.items():
+        name = key[1] if isinstance(key, tuple) else key
+        if name in ("id", "name") and not value.startswith(USER_ID_PREFIX):
+            value = USER_ID_PREFIX + value
+        elif name == "href" and value.startswith("#") and not value.startswith("#" + USER_ID_PREFIX):
+            value = "#" + USER_ID_PREFIX + value[1:]
+        elif name == "class":
+            value = " ".join(c for c in value.split() if not _REPORT_CLASS.match(c))
+            if not value:
+                continue
+        out[key] = value
+    return out
+
+
 def clean_html(markup: str) -> str:
-    """Keep only allow-listed tags and attributes; drop scripts, handlers, iframes, remote images."""
+    """Keep only allow-listed tags and attributes; drop scripts, handlers, iframes, remote images.
+
+    Ids and names get ``USER_ID_PREFIX`` and the report's own classes are dropped.
+    """
     import bleach
 
     cleaner = bleach.sanitizer.Cleaner(
@@ -109,6 +149,7 @@ def clean_html(markup: str) -> str:
         protocols={"http", "https", "mailto", "data"},
         strip=True,
         strip_comments=True,
+        filters=[_own_names_filter()],
     )
     return cleaner.clean(markup)
 
