@@ -38,7 +38,8 @@ def notebook_html(nb, *, seconds: float = RENDER_SECONDS) -> Markup:
 
     data = nbformat.writes(nb).encode("utf-8")
     if len(data) > MAX_NOTEBOOK_BYTES:
-        raise TooLarge(f"{len(data) / 2**20:.1f} MiB of notebook, more than the {MAX_NOTEBOOK_BYTES / 2**20:.1f} MiB rendered")
+        size, cap = len(data) / 2**20, MAX_NOTEBOOK_BYTES / 2**20
+        raise TooLarge(f"{size:.1f} MiB of notebook, more than the {cap:.1f} MiB rendered")
     from ..session import grader_root
 
     env = dict(os.environ, PYTHONPATH=grader_root(), PYTHONDONTWRITEBYTECODE="1")
