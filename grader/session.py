@@ -104,6 +104,7 @@ class WorkerSession:
         self.deadline = _cap(self.clock_started + STARTUP_SECONDS, deadline_all)
         self.cell_deadline: float | None = None
         self.capped = False  # the current deadline is the submission's budget, not the check's own limit
+        self.cells = 0  # code cells the notebook worker said it started (notebooks; informative only)
 
     # -- this side's moves
 
@@ -119,7 +120,9 @@ class WorkerSession:
         self.clock_started = now
         own = now + task.timeout
         self.deadline = _cap(own, self.deadline_all)
-        self.capped = self.deadline < own
+        # the submission's budget binds (by more than a second: a lone notebook's budget is its own limit)
+        self.capped = self.deadline < own - 1.0
+        self.cells = 0
         self.cell_deadline = now + STARTUP_TIMEOUT_NB + self.cell_timeout if self.cell_timeout is not None else None
         with contextlib.suppress(OSError):  # the worker is gone: its channel's end says so
             os.write(self.cmd_w, (json.dumps({"run": k}) + "\n").encode())
@@ -156,6 +159,9 @@ class WorkerSession:
             where = f"while importing {self.importing}"
         elif self.current is None or not self.started:
             where = "before the check started (the worker's start-up)"
+        elif self.cell_timeout is not None:  # a notebook
+            where = f"while running the notebook ({self.cells} code cell{'' if self.cells == 1 else 's'} started)"
+            what = {"time limit": "per-notebook limit"}.get(what, what)
         else:
             where = "while running the check's call into the submission (its imports had finished)"
         self.fail("timeout", f"stopped after {limit:g} s ({what}) {where}")
@@ -164,7 +170,9 @@ class WorkerSession:
     def closed(self, code: int | None, log: HeadTail) -> None:
         """The worker closed its channel (it ended or died) with ``code``."""
         if self.current is not None:
-            self.fail("error", f"the process ended during this check (exit code {code})")
+            what = "the notebook's worker ended while running it" if self.cell_timeout is not None else (
+                "the process ended during this check")
+            self.fail("error", f"{what} (exit code {code})")
             self.poison(f"the process ended while importing {self.importing} (exit code {code})")
         elif len(self.settled) < len(self.tasks):
             self.fail("error", f"the checker could not start (exit code {code}) {log.last_line()}".strip())
@@ -197,6 +205,7 @@ class WorkerSession:
             return False
         if kind == "cell" and self.cell_timeout is not None:
             self.cell_deadline = time.monotonic() + self.cell_timeout
+            self.cells += 1
             return False
         if kind != "end":
             raise Violation(f"an unknown event ({_short(kind)})")

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, nbrunner
 from .. import layout as layout_mod
 from .. import rubric as rubric_mod
 from .. import unpack as unpack_mod
@@ -141,6 +141,8 @@ def notebooks(job: Job) -> None:
         release_root=job.release_root,
         workdir=job.tmp,
         launcher=Sandbox(limits=NOTEBOOK_LIMITS, grader_files=NOTEBOOK_GRADER_FILES),
+        cell_timeout=nbrunner.NOTEBOOK_CELL_TIMEOUT,
+        notebook_seconds=nbrunner.NOTEBOOK_SECONDS,
     )
 
 
