@@ -14,7 +14,17 @@ The package, one concern per module:
 from .batch import Reporter, grade
 from .executors import SchedulerError, Task, grade_task
 from .hidden import HiddenFixtures, ReferenceUnavailable, hidden_for
-from .outputs import GRADEBOOK, REPORT, RESULTS, SUMMARY, Graded, gradebook_text, row_from_results, write_outputs
+from .outputs import (
+    GRADEBOOK,
+    REPORT,
+    RESULTS,
+    SUMMARY,
+    WORKER_LOG,
+    Graded,
+    gradebook_text,
+    row_from_results,
+    write_outputs,
+)
 from .plan import default_workers, expand, plan, submission_id
 from .secret import SECRET_ENV, SECRET_FILE, resolve_secret
 from .steps import STEPS, default_launcher_factory, grade_submission, graded_by
@@ -27,6 +37,7 @@ __all__ = [
     "SECRET_FILE",
     "STEPS",
     "SUMMARY",
+    "WORKER_LOG",
     "Graded",
     "HiddenFixtures",
     "ReferenceUnavailable",

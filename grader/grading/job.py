@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import layout as layout_mod
 from .. import rubric as rubric_mod
+from ..channel import HeadTail
 from ..nbrunner import NotebookRun
 from ..results import QuestionResult
 from .hidden import HiddenFixtures
@@ -52,6 +53,8 @@ class Job:
     """Set by ``score``."""
     notebook_runs: list[NotebookRun] | None = None
     """Set by ``run notebooks``; None: notebooks not executed."""
+    log: HeadTail = dataclasses.field(default_factory=HeadTail)
+    """The check workers' stdout and stderr (first and last 64 KiB): ``DIR/<id>/worker.log``, not for the student."""
     started: float = dataclasses.field(default_factory=time.monotonic)
     error: str | None = None
     """The one-line reason when a step failed (the row's status is then ``error``)."""

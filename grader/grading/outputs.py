@@ -25,6 +25,9 @@ from ..gradebook import Row
 GRADEBOOK = "gradebook.csv"
 RESULTS = "results.json"
 REPORT = "report.html"
+#: The submission's own output while its checks ran, for the instructor (plain text; the student never sees it:
+#: it may hold what the submission printed of the hidden inputs).
+WORKER_LOG = "worker.log"
 SUMMARY = "summary.html"
 
 
@@ -39,18 +42,18 @@ class Graded:
     row: Row
     """The submission's gradebook row."""
     files: dict[str, str]
-    """File name -> text: ``report.html`` and ``results.json``."""
+    """File name -> text: ``report.html``, ``results.json`` and ``worker.log``."""
     blobs: dict[str, bytes] = dataclasses.field(default_factory=dict)
     """File name -> bytes: the notebooks' PDF with ``grade --pdf``."""
 
 
 def write_outputs(out: Path, graded: Graded) -> None:
-    """``DIR/<id>/report.html`` then ``DIR/<id>/results.json``, each atomically."""
+    """``DIR/<id>/worker.log``, ``report.html``, then ``results.json``, each atomically."""
     sub = Path(out) / graded.row.submission
     sub.mkdir(parents=True, exist_ok=True)
     for name, data in graded.blobs.items():
         atomic_write(sub / name, lambda tmp, data=data: tmp.write_bytes(data))
-    for name in (REPORT, RESULTS):
+    for name in (WORKER_LOG, REPORT, RESULTS):  # results.json last: it marks the submission as graded
         if name in graded.files:
             atomic_write_text(sub / name, graded.files[name])
 

@@ -52,7 +52,7 @@ from ..sandbox import NOTEBOOK_GRADER_FILES, NOTEBOOK_LIMITS
 from ..scoring import score_question
 from .hidden import HiddenFixtures
 from .job import Job
-from .outputs import REPORT, RESULTS, Graded
+from .outputs import REPORT, RESULTS, WORKER_LOG, Graded
 from .plan import original_name
 
 
@@ -124,6 +124,7 @@ def run(job: Job) -> None:
                     launcher=job.launcher_factory(tree),
                     edition=job.edition.name if job.edition else None,
                     numpy_compat=numpy_compat(job),
+                    log=job.log,
                 )
             )
 
@@ -211,7 +212,8 @@ def render(job: Job) -> Graded:
     )
     data["score"] = late["final"] if late else total
     # the report first: results.json is what marks the submission as graded
-    files = {REPORT: report_mod.render(report_data(job, status, problems)), RESULTS: json.dumps(data, indent=2) + "\n"}
+    files = {REPORT: report_mod.render(report_data(job, status, problems)), RESULTS: json.dumps(data, indent=2) + "\n",
+             WORKER_LOG: job.log.text()}
     return Graded(row, files, blobs)
 
 

@@ -958,8 +958,19 @@ def test_the_output_folder_holds_only_what_the_grader_writes(graded):
     assert {p.name for p in out.iterdir()} <= allowed_top
     assert {p.name for p in out.iterdir() if p.is_dir()} == set(graded.order)
     for sid in graded.order:
-        assert {p.name for p in (out / sid).iterdir()} == {"results.json", "report.html"}, sid
+        assert {p.name for p in (out / sid).iterdir()} == {"results.json", "report.html", "worker.log"}, sid
         assert graded.results(sid)["a2kit"]["submission"] == sid
+
+
+def test_the_workers_output_is_kept_head_and_tail_for_the_instructor_only(graded):
+    """worker.log: the first and last 64 KiB of what the submission printed; never in the report or results.json."""
+    out = graded.ctx.out
+    log = (out / "flood_stdout" / "worker.log").read_text()
+    assert "{'score': 100}" in log and "bytes left out" in log
+    assert len(log.encode()) < 2 * (64 << 10) + 200  # 26 MB printed, 128 KiB kept
+    for name in ("report.html", "results.json"):
+        assert "{'score': 100} {'score': 100}" not in (out / "flood_stdout" / name).read_text()
+    assert (out / "correct" / "worker.log").read_text() == ""  # the reference prints nothing
 
 
 #: What the report says for the attacks the channel stops (the check the attack is in fails with this reason).
