@@ -62,6 +62,7 @@ TOP_KEYS = {
     "edition": False,
     "numpy_compat": False,
     "strict_shapes": False,
+    "isolate": False,
     "hidden_cases": False,
     "language": False,
 }
@@ -136,6 +137,8 @@ class Rubric:
     hidden_cases: int = DEFAULT_HIDDEN_CASES
     #: the course's language for grade's reports (``grader.i18n``); None: --lang, $A2KIT_LANG, the locale
     language: str | None = None
+    #: a bug costs points once, in its own question (``grader.isolation``); false: the strict behaviour
+    isolate: bool = True
 
     def draws(self, spec: CheckSpec) -> int:
         """The hidden draws of one check under ``grade``."""
@@ -280,6 +283,7 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
         strict,
         hidden_cases,
         _language(v, top),
+        bool(v.optional(top, "isolate", v.flag, "isolate", True)),
     )
 
 

@@ -26,6 +26,7 @@ fail or not implemented; ``partial``: some check raised, crashed or timed out.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -35,7 +36,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .. import __version__, nbrunner
+from .. import __version__, isolation, nbrunner
 from .. import layout as layout_mod
 from .. import rubric as rubric_mod
 from .. import unpack as unpack_mod
@@ -95,11 +96,14 @@ def edition(job: Job) -> None:
     job.notes.insert(0, note)
 
 
-def run(job: Job) -> None:
+def _tasks(job: Job, only: set[str] | None = None) -> list[Task]:
+    """The worker's tasks for the rubric's checks (``only`` these ids when given), with their hidden cases."""
     checks = registry.all_checks()
     tasks = []
     for q in job.rubric.questions:
         for spec in q.checks:
+            if only is not None and spec.id not in only:
+                continue
             check = checks[spec.id]
             k = job.rubric.draws(spec)
             case, payload = job.hidden.packed(spec.id, k), job.hidden.payload(spec.id, k)
@@ -108,6 +112,12 @@ def run(job: Job) -> None:
             # that trains for a time budget per case gets its limit per case (the public one and k draws)
             timeout = (spec.timeout or check.timeout) * (k + 1 if check.timeout_per_case else 1)
             tasks.append(Task(spec.id, case, timeout, payload))
+    return tasks
+
+
+def run(job: Job) -> None:
+    checks = registry.all_checks()
+    tasks = _tasks(job)
     # the naive layers' checks in a sandbox of their own, on a copy of the tree without the fast layers
     naive = [t for t in tasks if checks[t.check_id].naive]
     groups = [(job.tmp / "tree", [t for t in tasks if not checks[t.check_id].naive])]
@@ -147,17 +157,21 @@ def notebooks(job: Job) -> None:
     )
 
 
-def score(job: Job) -> None:
+def _score_all(job: Job, outcomes: dict) -> list:
     checks = registry.all_checks()
     fixtures = {
         spec.id: job.hidden.draws(spec.id, job.rubric.draws(spec)) for q in job.rubric.questions for spec in q.checks
     }
     hidden = not job.hidden.public  # hidden cases: no value of them in any message (issue 11)
     strict = bool(job.rubric.strict_shapes)
-    job.results = [
-        score_question(q, checks, job.outcomes, fixtures, hidden=hidden, strict_shapes=strict)
+    return [
+        score_question(q, checks, outcomes, fixtures, hidden=hidden, strict_shapes=strict)
         for q in job.rubric.questions
     ]
+
+
+def score(job: Job) -> None:
+    job.results = _score_all(job, job.outcomes)
     warned = [
         c.check_id for q in job.results for c in q.checks if c.passed and c.message.startswith("passed with a warning")
     ]
@@ -166,6 +180,54 @@ def score(job: Job) -> None:
             f"shape warning (full points; rubric strict_shapes: true fails them): {', '.join(warned)} "
             "returned right values in a shape differing only by singleton dimensions"
         )
+
+
+def isolate(job: Job) -> None:
+    """Rubric ``isolate`` (default): a bug costs points once, where it is (``grader.isolation``)."""
+    if not job.rubric.isolate or not job.results or job.layout is None:
+        return
+    naive = [cid for cid, c in registry.all_checks().items() if c.naive]
+    todo = isolation.plan(job.results, naive)
+    if not todo:
+        return
+    where = isolation.failed_units(job.results)
+    passed: dict[str, str] = {}  # check id -> its note
+    for q in job.results:
+        units = todo.get(q.question)
+        if not units:
+            continue
+        ids = isolation.rerun_ids(q, naive)
+        reference, dest = job.release_root / "reference", job.tmp / f"isolated-{q.question}"
+        tree = isolation.supplied_tree(job.tmp / "tree", job.layout.package, units, reference, dest)
+        outcomes = run_checks(
+            job.layout.package,
+            [str(tree)],
+            _tasks(job, set(ids)),
+            launcher=job.launcher_factory(tree),
+            edition=job.edition.name if job.edition else None,
+            numpy_compat=numpy_compat(job),
+            log=job.log,
+        )
+        rescored = _score_all(job, {**job.outcomes, **outcomes})
+        for c in next(r for r in rescored if r.question == q.question).checks:
+            if c.check_id in ids and c.passed:
+                # nothing of the second run's own messages reaches the student: the note is written here
+                passed[c.check_id] = isolation.note(units, where)
+                job.results = _replace_check(job.results, dataclasses.replace(c, message=passed[c.check_id]))
+    if passed:
+        job.notes.append(
+            f"bugs counted once (rubric isolate: true): {', '.join(passed)} passed with working earlier functions "
+            "in place of yours"
+        )
+
+
+def _replace_check(results: list, new) -> list:
+    out = []
+    for q in results:
+        if any(c.check_id == new.check_id for c in q.checks):
+            q = dataclasses.replace(q, checks=tuple(new if c.check_id == new.check_id else c for c in q.checks))
+        out.append(q)
+    return out
 
 
 def render(job: Job) -> Graded:
@@ -226,6 +288,7 @@ STEPS: list[tuple[str, Callable[[Job], object]]] = [
     ("run checks", run),
     ("run notebooks", notebooks),
     ("score", score),
+    ("isolate", isolate),  # after score: it reruns failed checks whose earlier questions hold a failed unit
     ("render", render),
 ]
 
@@ -360,6 +423,7 @@ def report_data(job: Job, status: str, problems: Sequence[str]) -> report_mod.Re
         (_("graded"), dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()),
         ("a2kit", __version__),
         (_("rubric"), f"{Path(job.rubric.path).name} ({version})"),
+        (_("isolation"), "isolate: true" if job.rubric.isolate else "isolate: false"),
     ]
     return report_mod.ReportData(
         title=f"{job.rubric.assignment}: {job.id}",

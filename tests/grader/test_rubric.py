@@ -27,6 +27,12 @@ def write(tmp_path, text):
     return path
 
 
+def test_isolate_is_on_unless_the_rubric_says_false(tmp_path):
+    assert rubric.load(write(tmp_path, GOOD), require_all_checks=False).isolate is True
+    strict = GOOD.replace("assignment: test", "assignment: test\nisolate: false")
+    assert rubric.load(write(tmp_path, strict), require_all_checks=False).isolate is False
+
+
 def test_a_valid_rubric_loads_with_overrides(tmp_path):
     r = rubric.load(write(tmp_path, GOOD), require_all_checks=False)
     q = r.question("q1")
@@ -51,6 +57,7 @@ def test_a_valid_rubric_loads_with_overrides(tmp_path):
         ("id: affine_backward", "id: affine_forward", 9, "listed twice"),
         ("    title: Affine\n", "", 5, "missing key 'title'"),
         ("  q1:", "  q1:\n    extra_credit: maybe", 5, "extra_credit must be true or false"),
+        ("assignment: test", "assignment: test\nisolate: sometimes", 3, "isolate must be true or false"),
     ],
 )
 def test_bad_rubrics_name_the_key_and_the_line(tmp_path, old, new, line, words):
