@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import fixtures as fixtures_mod
+from . import isolation
 from . import rubric as rubric_mod
 from .checks import registry
 from .layout import without_fast_layers
@@ -98,7 +99,9 @@ def _run_specs(
         with tempfile.TemporaryDirectory(prefix="a2kit-naive-") as tmp:
             copy = without_fast_layers(root, implementation, Path(tmp) / "tree")
             outcomes.update(run_checks(implementation, [str(copy)], naive))
-    return [_located(score_question(q, checks, outcomes, fixtures), checks, root, implementation) for q in specs]
+    results = [_located(score_question(q, checks, outcomes, fixtures), checks, root, implementation) for q in specs]
+    # the handout has no reference to stand in for a failed earlier unit (grade's isolate): say so instead
+    return isolation.with_hints(results, [cid for cid, c in checks.items() if c.naive])
 
 
 def _located(q: QuestionResult, checks, root: Path, implementation: str) -> QuestionResult:

@@ -182,3 +182,31 @@ def note(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) ->
     names = ", ".join(f for _m, f in units)
     questions = sorted({where[u] for u in units})
     return f"{NOTE_START} {names} in place of yours, so that bug is counted once, in {', '.join(questions)}"
+
+
+def hint(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) -> str:
+    """What ``check`` adds to a failed check that may fail because of an earlier question's failed units."""
+    names = ", ".join(f for _m, f in units)
+    questions = ", ".join(sorted({where[u] for u in units}))
+    return (
+        f"it may fail because of your {names}, which failed its own check in {questions}: fix that first "
+        "(grade counts such a bug once, in its own question)"
+    )
+
+
+def with_hints(results: Sequence, naive: Iterable[str] = ()) -> list:
+    """``results`` whose failed checks that depend on an earlier question's failed units say so (``check``)."""
+    import dataclasses
+
+    todo, where = plan(results, naive), failed_units(results)
+    out = []
+    for q in results:
+        units = todo.get(q.question)
+        if units:
+            ids = set(rerun_ids(q, naive))
+            extra = hint(units, where)
+            q = dataclasses.replace(q, checks=tuple(
+                dataclasses.replace(c, message=f"{c.message}; {extra}" if c.message else extra) if c.check_id in ids
+                else c for c in q.checks))
+        out.append(q)
+    return out
