@@ -42,7 +42,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import check, collect, gradebook, grading
+from grader import check, collect, gradebook, grading, isolation
 from grader import rubric as rubric_mod
 from grader.checks import base as checks_base
 from grader.checks import registry
@@ -279,18 +279,24 @@ def test_a_mutant_loses_points_under_grade_where_check_takes_them(mutant_batch, 
     Hidden cases may be stricter than the public ones (other shapes, a
     regularization where the public case has none), so grade may also take
     points on another question, but only on one with a check that calls the
-    edited module.
+    edited module. Where grade's rubric ``isolate`` regraded a later question's
+    checks with a working earlier function (they say so), grade takes no
+    points there although check does (``tests/suites/test_isolation.py``).
     """
     rub = mutant_batch.rubric
     checks = registry.all_checks()
     sid = slug(mutant.name)
     row = mutant_batch.rows[sid]
-    results(mutant_batch.out, sid)
+    data = results(mutant_batch.out, sid)
     assert row.status in ("graded", "partial"), row.message
     own = {checks[c].question for c in mutant.breaks}
     by_grade, by_check = lost_questions(row.scores, rub), lost_questions(mutant_batch.checked[mutant.name], rub)
+    isolated = {t["tags"][0] for t in data["tests"] if isolation.NOTE_START in t["output"]}
     assert own <= by_check, f"check does not catch it: {sorted(by_check)}"
-    assert by_check <= by_grade, f"check takes points on {sorted(by_check)}, grade on {sorted(by_grade)}"
+    assert checks[mutant.breaks[0]].question in by_grade, f"grade does not catch it: {sorted(by_grade)}"
+    assert by_check - isolated <= by_grade, (
+        f"check takes points on {sorted(by_check)}, grade on {sorted(by_grade)} (isolated: {sorted(isolated)})"
+    )
     module = {f"{p.replace('.', '/')}.py": short for short, p in checks_base.MODULES.items()}[mutant.file]
     users = importers(module)
     reachable = {

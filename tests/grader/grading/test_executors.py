@@ -15,7 +15,7 @@ from tests.grader.test_late_visibility import HEAD, MADRID, Q
 
 def test_the_pipeline_is_declared_in_order_and_ends_in_render():
     names = [name for name, _ in steps.STEPS]
-    assert names[:3] == ["unpack", "detect layout", "assemble"] and names[-2:] == ["score", "render"]
+    assert names[:3] == ["unpack", "detect layout", "assemble"] and names[-3:] == ["score", "isolate", "render"]
 
 
 def test_a_failing_step_still_renders_an_error_row_with_its_reason(tmp_path):
