@@ -182,6 +182,7 @@ def test_the_rubric_draws_three_hidden_cases_and_one_for_training_checks():
     rub = rubric_mod.load()
     draws = {s.id: rub.draws(s) for q in rub.questions for s in q.checks}
     assert rub.hidden_cases == 3 and draws["conv_backward_naive"] == 3 and draws["solver_overfit"] == 1
+    assert draws["convnet_overfit"] == draws["torch_open_model"] == 1  # each draw trains a network
 
 
 def _score_mutant(lab, mutant, check_id, secret, k=3):
