@@ -167,3 +167,31 @@ def both_signs(x: np.ndarray) -> np.ndarray:
     if flat.size >= 2 and (np.all(flat > 0) or np.all(flat < 0)):
         flat[0] = -flat[0]
     return x
+
+
+def trained_accuracies(scores, params: Arrays, case: Case, tolerance: float, held_required: float, *,
+                       trained: str, advice: str) -> Measure:
+    """Training and held-out accuracy of trained weights, both computed here from ``scores(params, X)``.
+
+    The training accuracy on ``case["X"]`` must reach ``tolerance`` and the accuracy on the held-out rows
+    (``case.held``, never sent to the sandbox) ``held_required``; the measure is the lower of the two.
+    ``trained`` says how the network was trained, ``advice`` what to look at when it does not learn.
+    """
+    X, y = case["X"], case["y"]
+    acc = float(np.mean(np.argmax(scores(params, X), axis=1) == y))
+    if acc < tolerance:
+        return Measure(
+            acc, False,
+            f"training accuracy {acc:.2f} {trained}, below the required {tolerance:.2f}: the network does not "
+            f"learn ({advice})",
+        )
+    held_x, held_y = case.held["X_held"], case.held["y_held"]
+    held = float(np.mean(np.argmax(scores(params, held_x), axis=1) == held_y))
+    if held < held_required:
+        return Measure(
+            held, False,
+            f"accuracy {held:.2f} on {len(held_y)} held-out examples of the same classes, below the required "
+            f"{held_required:.2f} (training accuracy {acc:.2f}): the trained weights fit the training rows "
+            "without learning the classes",
+        )
+    return Measure(min(acc, held), True)

@@ -37,6 +37,7 @@ from .common import (
     param_names,
     scalar,
     set_params,
+    trained_accuracies,
 )
 
 Q = "q1"
@@ -811,26 +812,11 @@ def _solver_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float)
         problem = validate(label, got[name], expected[name]) if name in got else f"{label} is missing"
         if problem:
             return Measure(0.0, False, f"after training: {problem}")
-    X, y = case["X"], case["y"]
-    accuracy = float(np.mean(np.argmax(fc_scores(got, X), axis=1) == y))
-    if accuracy < tolerance:
-        return Measure(
-            accuracy,
-            False,
-            f"training accuracy {accuracy:.2f} after {SOLVER['num_epochs']} epochs on 50 examples, below the required "
-            f"{tolerance:.2f}: the network does not learn (check the gradients of FullyConnectedNet and its "
-            f"initialisation)",
-        )
-    held = float(np.mean(np.argmax(fc_scores(got, case.held["X_held"]), axis=1) == case.held["y_held"]))
-    if held < SOLVER_HELD_ACCURACY:
-        return Measure(
-            held,
-            False,
-            f"accuracy {held:.2f} on {len(case.held['y_held'])} held-out examples of the same classes, below the "
-            f"required {SOLVER_HELD_ACCURACY:.2f} (training accuracy {accuracy:.2f}): the trained weights fit the "
-            f"training rows without learning the classes",
-        )
-    return Measure(min(accuracy, held), True)
+    return trained_accuracies(
+        fc_scores, got, case, tolerance, SOLVER_HELD_ACCURACY,
+        trained=f"after {SOLVER['num_epochs']} epochs on 50 examples",
+        advice="check the gradients of FullyConnectedNet and its initialisation",
+    )
 
 
 SOLVER_OVERFIT = Check(

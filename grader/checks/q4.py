@@ -17,7 +17,15 @@ import numpy as np
 
 from ..compare import compare_gradients, compare_values, validate
 from .base import Arrays, Case, Check, Impl, Measure
-from .common import clusters, compare_all_gradients, edge, log_uniform, numeric_gradients, scalar_gradient
+from .common import (
+    clusters,
+    compare_all_gradients,
+    edge,
+    log_uniform,
+    numeric_gradients,
+    scalar_gradient,
+    trained_accuracies,
+)
 
 Q = "q4"
 
@@ -539,26 +547,11 @@ def _compare_accuracy(got: Arrays, expected: Arrays, case: Case, tolerance: floa
         problem = validate(name, got.get(name), expected[name]) if name in got else f"{name}: not returned"
         if problem:
             return Measure(0.0, False, f"after training: {problem}")
-    X, y = case["X"], case["y"]
-    acc = float(np.mean(np.argmax(convnet_scores(got, X), axis=1) == y))
-    if acc < tolerance:
-        return Measure(
-            acc,
-            False,
-            f"training accuracy {acc:.2f} after {_OVERFIT_STEPS} gradient steps on {X.shape[0]} examples "
-            f"(needs {tolerance:.2f}): the network does not learn; check the gradients and the weight init",
-        )
-    held_x, held_y = case.held["X_held"], case.held["y_held"]
-    held = float(np.mean(np.argmax(convnet_scores(got, held_x), axis=1) == held_y))
-    if held < _OVERFIT_HELD_ACCURACY:
-        return Measure(
-            held,
-            False,
-            f"accuracy {held:.2f} on {len(held_y)} held-out examples of the same classes (needs "
-            f"{_OVERFIT_HELD_ACCURACY:.2f}; training accuracy {acc:.2f}): the trained weights fit the training rows "
-            f"without learning the classes",
-        )
-    return Measure(min(acc, held), True)
+    return trained_accuracies(
+        convnet_scores, got, case, tolerance, _OVERFIT_HELD_ACCURACY,
+        trained=f"after {_OVERFIT_STEPS} gradient steps on {case['X'].shape[0]} examples",
+        advice="check the gradients and the weight init",
+    )
 
 
 CONVNET_OVERFIT = Check(
