@@ -203,7 +203,7 @@ def heat_map(entries: Sequence[Entry], question_ids: Sequence[str]) -> list[Heat
         cells = []
         for q in question_ids:
             if e.status == "error" or q not in got:
-                cells.append(("-", "#eaeef2", f"{q}: not graded"))
+                cells.append(("-", "#eaeef2", _("{question}: not graded").format(question=q)))
                 continue
             pts, mx = got[q]
             cells.append(
@@ -266,11 +266,7 @@ _PAGE = """\
 </head>
 <body>
 <h1>{{ title }}</h1>
-<p class="a2-note">{{ entries | length }} submission{{ "s" if entries | length != 1 }}:
-{% for s, n in counts %}{{ n }} {{ s }}{% if not loop.last %}, {% endif %}{% endfor %}.
-{%- if stats %} Total points of the {{ stats.n }} graded: mean {{ pts(stats.mean) }}, median {{ pts(stats.median) }},
-min {{ pts(stats.min) }}, max {{ pts(stats.max) }} (out of {{ pts(max_total) }}; extra credit above it).{% endif %}
-{%- if n_errors %} {{ n_errors }} error row{{ "s" if n_errors != 1 }} (not graded) {{ "are" if n_errors != 1 else "is" }} left out of the plots and statistics, not counted as zeros.{% endif %}</p>
+<p class="a2-note">{{ intro }}</p>
 <h2 id="scores">{{ _("Score distribution") }}</h2>
 <div id="score-plot-box">{{ plot }}</div>
 <div id="question-plots">
@@ -342,6 +338,33 @@ _TEMPLATE = _ENV.from_string(_PAGE)
 STATUS_ORDER = ("graded", "partial", "error")
 
 
+def intro(n: int, counts: Sequence[tuple[str, int]], stats: dict | None, max_total: float, n_errors: int) -> str:
+    """The page's first paragraph, in the current language (the status values stay as in gradebook.csv)."""
+    parts = [
+        ngettext("{n} submission", "{n} submissions", n).format(n=n)
+        + ": " + ", ".join(f"{k} {s}" for s, k in counts) + "."
+    ]
+    if stats:
+        parts.append(
+            _(
+                "Total points of the {n} graded: mean {mean}, median {median}, min {min}, max {max} "
+                "(out of {max_total}; extra credit above it)."
+            ).format(
+                n=stats["n"], mean=fmt_points(stats["mean"]), median=fmt_points(stats["median"]),
+                min=fmt_points(stats["min"]), max=fmt_points(stats["max"]), max_total=fmt_points(max_total),
+            )
+        )
+    if n_errors:
+        parts.append(
+            ngettext(
+                "{n} error row (not graded) is left out of the plots and statistics, not counted as zeros.",
+                "{n} error rows (not graded) are left out of the plots and statistics, not counted as zeros.",
+                n_errors,
+            ).format(n=n_errors)
+        )
+    return " ".join(parts)
+
+
 def render(entries: Sequence[Entry], *, title: str = "Grading summary", slowest: int = 10) -> str:
     """The whole page for ``entries`` (see the module docstring)."""
     entries = list(entries)
@@ -364,6 +387,7 @@ def render(entries: Sequence[Entry], *, title: str = "Grading summary", slowest:
     return _TEMPLATE.render(
         title=title,
         css=Markup(_CSS),
+        intro=intro(len(entries), counts, stats, max_total, len(entries) - len(graded)),
         entries=entries,
         counts=counts,
         stats=stats,

@@ -105,3 +105,24 @@ def test_checks_sorted_by_failure_rate_with_a_real_diagnosis():
     assert relu.not_implemented == 98 and relu.attempted == 294
     diags = summary.diagnoses(_class())
     assert diags and all("not implemented" not in d.example for d in diags)
+
+
+def test_the_first_paragraph_follows_the_language_with_plurals():
+    """Is the page's opening paragraph translated (plural forms included), the status values left as they are?"""
+    from grader import i18n
+
+    stats = {"n": 2, "mean": 5.0, "median": 5.0, "min": 4.0, "max": 6.0}
+    try:
+        i18n.set_language("es")
+        many = summary.intro(3, [("graded", 2), ("error", 1)], stats, 10.0, 1)
+        one = summary.intro(1, [("graded", 1)], None, 10.0, 0)
+    finally:
+        i18n.set_language("en")
+    assert many.startswith("3 entregas: 2 graded, 1 error. Puntos totales de las 2 calificadas: media 5")
+    assert many.endswith(
+        "1 fila con error (no calificada) queda fuera de los gráficos y las estadísticas; no cuenta como cero."
+    )
+    assert one == "1 entrega: 1 graded."
+    english = summary.intro(3, [("graded", 2), ("error", 1)], stats, 10.0, 2)
+    assert english.startswith("3 submissions: 2 graded, 1 error. Total points of the 2 graded")
+    assert english.endswith("2 error rows (not graded) are left out of the plots and statistics, not counted as zeros.")
