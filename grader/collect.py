@@ -134,21 +134,22 @@ def problems(root: Path, rubric: rubric_mod.Rubric, *, notebooks: bool = True) -
     out: list[str] = []
     student = root / "student"
     if not student.is_dir():
-        out.append(f"student/: missing (no student/ folder under {root}; use --root)")
+        out.append(_("student/: missing (no student/ folder under {root}; use --root)").format(root=root))
     else:
         for rel in student_files(root):
             if not (student / rel).is_file():
-                out.append(f"student/{rel}: missing (a student file; restore it from the handout)")
+                out.append(_("student/{file}: missing (a student file; restore it from the handout)").format(file=rel))
     if notebooks:
         for name, qid in required_notebooks(rubric):
             path = root / "notebooks" / name
             if not path.is_file():
-                out.append(f"notebooks/{name}: missing (required by {qid})")
+                out.append(_("notebooks/{name}: missing (required by {question})").format(name=name, question=qid))
                 continue
             try:
                 nb = nbmod.read(path)
             except Exception as exc:  # noqa: BLE001 - any unreadable notebook is one line
-                out.append(f"notebooks/{name}: not a readable notebook ({exc.__class__.__name__})")
+                error = exc.__class__.__name__
+                out.append(_("notebooks/{name}: not a readable notebook ({error})").format(name=name, error=error))
                 continue
             out.extend(nbmod.problems(nb, f"notebooks/{name}"))
     return out

@@ -33,6 +33,7 @@ from nbformat import NotebookNode
 
 from .answers import answer_id, answer_is_empty
 from .envnames import FAST_ENV, IMPL_ENV, ROOT_ENV
+from .i18n import _, ngettext
 from .paths import project_root
 
 #: Default seconds one cell may run.
@@ -225,7 +226,8 @@ def problems(nb: NotebookNode, name: str) -> list[str]:
     for cell in nb.cells:
         qid = answer_id(cell)
         if qid is not None and answer_is_empty(cell.get("source", "")):
-            out.append(f"{name}: inline question {qid} has no answer (replace '*fill this in*' with your answer)")
+            text = _("{name}: inline question {question} has no answer (replace '*fill this in*' with your answer)")
+            out.append(text.format(name=name, question=qid))
         if cell.get("cell_type") != "code":
             continue
         code_number += 1
@@ -237,19 +239,25 @@ def problems(nb: NotebookNode, name: str) -> list[str]:
         else:
             if previous is not None and count <= previous[1]:
                 out.append(
-                    f"{name}: code cell {code_number} ran out of order (execution count {count} after "
-                    f"{previous[1]} in code cell {previous[0]}; restart the kernel and run all cells)"
+                    _(
+                        "{name}: code cell {cell} ran out of order (execution count {count} after "
+                        "{previous} in code cell {previous_cell}; restart the kernel and run all cells)"
+                    ).format(name=name, cell=code_number, count=count, previous=previous[1], previous_cell=previous[0])
                 )
             previous = (code_number, count)
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 what = _error_line(output.get("ename", "Error"), output.get("evalue", ""))
-                out.append(f"{name}: code cell {code_number} shows an error output ({what})")
+                out.append(_("{name}: code cell {cell} shows an error output ({error})").format(
+                    name=name, cell=code_number, error=what))
                 break
     if unexecuted:
         shown = ", ".join(map(str, unexecuted[:5])) + (", ..." if len(unexecuted) > 5 else "")
-        which = f"code cell {shown} was" if len(unexecuted) == 1 else f"{len(unexecuted)} code cells ({shown}) were"
-        out.insert(0, f"{name}: {which} not executed (run the notebook top to bottom, then save it)")
+        out.insert(0, ngettext(
+            "{name}: code cell {cells} was not executed (run the notebook top to bottom, then save it)",
+            "{name}: {n} code cells ({cells}) were not executed (run the notebook top to bottom, then save it)",
+            len(unexecuted),
+        ).format(name=name, cells=shown, n=len(unexecuted)))
     return out
 
 

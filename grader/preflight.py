@@ -16,6 +16,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+from .i18n import _
 from .paths import project_root
 
 
@@ -68,7 +69,11 @@ def syntax_problems(root: Path, package: str = "student") -> list[str]:
         try:
             compile(path.read_bytes(), rel, "exec", dont_inherit=True)
         except SyntaxError as exc:
-            out.append(f"{rel}:{exc.lineno or 0}: syntax error: {exc.msg}; fix it, then run collect again")
+            out.append(
+                _("{file}:{line}: syntax error: {error}; fix it, then run collect again").format(
+                    file=rel, line=exc.lineno or 0, error=exc.msg
+                )
+            )
         except (OSError, ValueError) as exc:
             out.append(f"{rel}: cannot be read ({exc})")
     return out

@@ -150,6 +150,26 @@ def test_problems_unexecuted_cells_are_one_line():
     assert notebooks.problems(nb, "N.ipynb")[0].startswith("N.ipynb: code cell 2 was not executed")
 
 
+def test_problems_in_spanish_keep_the_names_and_numbers():
+    """collect's refusals follow --lang: the same cells, counts and file names, Spanish words."""
+    from grader import i18n
+
+    nb = executed(ran("a = 1", 3), ran("b = 2", 2), ran("c = 3", None), ran("d = 4", None))
+    english = notebooks.problems(nb, "N.ipynb")
+    i18n.set_language("es")
+    try:
+        spanish = notebooks.problems(nb, "N.ipynb")
+        one = notebooks.problems(executed(ran("a = 1", 1), ran("b = 2", None)), "N.ipynb")
+    finally:
+        i18n.set_language("en")
+    assert len(spanish) == len(english) == 2
+    assert spanish[0] == (
+        "N.ipynb: 2 celdas de código (3, 4) no se ejecutaron (ejecutá el notebook de principio a fin y guardalo)"
+    )
+    assert spanish[1].startswith("N.ipynb: la celda de código 2 se ejecutó fuera de orden (número de ejecución 2")
+    assert one == ["N.ipynb: 1 celda de código (2) no se ejecutó (ejecutá el notebook de principio a fin y guardalo)"]
+
+
 def test_problems_out_of_order():
     nb = executed(ran("a = 1", 3), ran("b = 2", 2), ran("c = 3", 4))
     assert notebooks.problems(nb, "N.ipynb") == [
