@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .. import gradebook as gradebook_mod
+from .. import i18n
 from .. import rubric as rubric_mod
 from ..atomic import atomic_write_text
 from ..gradebook import Row
@@ -143,6 +144,7 @@ def grade(
             submitted_at=(submitted_at or {}).get(planned[i][1]),
             pdf=pdf,
             original=original_name(Path(planned[i][0])),
+            language=i18n.language(),
         )
         for i in todo
     ]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from .. import i18n
 from .. import rubric as rubric_mod
 from .hidden import hidden_for
 from .outputs import Graded
@@ -47,11 +48,15 @@ class Task:
     pdf: bool = False
     original: str = ""
     """The submission's name as given (the path may be resolved for a remote worker)."""
+    language: str | None = None
+    """The language of the reports (``grader.i18n``), set in the worker: a Dask worker is another process."""
 
 
 def grade_task(task: Task) -> Graded:
     """Grade one submission in this process; the caller writes the outputs."""
     release_root = Path(task.release_root)
+    if task.language and task.language != i18n.language():
+        i18n.set_language(task.language)
     hidden = hidden_for(task.secret, release_root, task.rubric)  # cached per process
     return grade_submission(
         Path(task.submission),

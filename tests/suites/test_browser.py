@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import grading
+from grader import grading, i18n
 from grader import rubric as rubric_mod
 from grader.paths import project_root
 
@@ -122,4 +122,59 @@ def test_the_summary_of_a_class_of_hundreds_renders(tmp_path):
     dom = done.stdout
     assert dom.count('class="bar extra"') == 1 and '<svg id="plot-q5"' in dom
     assert dom.count('class="num heat"') == 300 * 2
+    assert console_lines(done.stderr) == []
+
+
+#: A question title with the accented letters a Spanish course writes.
+TITLE_ES = "Redes neuronales: regularización, normalización y señales (ñ, ü, ¿?)"
+
+
+@pytest.fixture(scope="module")
+def pages_es(pages):
+    """The same two submissions graded again with a Spanish course rubric (``language: es``)."""
+    base, _ = pages
+    rubric = base / "tiny-es.yaml"
+    rubric.write_text(
+        "version: 1\nassignment: mini\nlanguage: es\nquestions:\n  q1:\n"
+        f"    title: \"{TITLE_ES}\"\n    points: 2\n    checks:\n"
+        "      - {id: affine_forward, points: 1}\n      - {id: relu_forward, points: 1}\n",
+        encoding="utf-8",
+    )
+    rub = rubric_mod.load(rubric, require_all_checks=False)
+    out = base / "out-es"
+    i18n.set_language(rub.language)  # as the CLI does for a rubric's language
+    try:
+        rows = grading.grade([base / "subs"], out, rubric=rub, seed="browser-secret", workers=2)
+    finally:
+        i18n.set_language("en")
+    assert [r.total for r in rows] == [2, 0]
+    return out
+
+
+@pytest.mark.parametrize("name", ["summary.html", "stubs/report.html"])
+def test_the_spanish_pages_render_their_accents_without_mojibake(pages_es, tmp_path, name):
+    """Does the browser read the Spanish page as UTF-8: the accented title and words intact, lang="es"?"""
+    done = chromium(tmp_path, pages_es / name, "--dump-dom")
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    assert '<html lang="es">' in dom
+    assert not any(bad in dom for bad in ("Ã", "Â", "\ufffd")), "mojibake in the rendered page"
+    if name == "summary.html":
+        assert "2 entregas:" in dom and "Puntos totales de las" in dom
+    else:
+        assert TITLE_ES in dom and "rúbrica" in dom and "aislamiento" in dom
+    assert console_lines(done.stderr) == []
+
+
+def test_screenshot_of_the_spanish_report_is_drawn(pages_es, tmp_path):
+    from matplotlib import image
+
+    shot = tmp_path / "report-es.png"
+    done = chromium(
+        tmp_path, pages_es / "stubs" / "report.html", f"--screenshot={shot}", "--window-size=1200,900",
+        "--hide-scrollbars",
+    )
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    rgb = (image.imread(str(shot))[..., :3] * 255).round().astype(int)
+    assert rgb.std() > 5  # not blank
     assert console_lines(done.stderr) == []

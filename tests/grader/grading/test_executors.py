@@ -114,3 +114,22 @@ def test_a_check_that_trains_for_a_budget_per_case_gets_its_time_limit_per_case(
     k = rub.draws(specs["torch_open_model"])
     assert k >= 1 and seen["torch_open_model"] == (specs["torch_open_model"].timeout or open_model.timeout) * (k + 1)
     assert seen["affine_forward"] == (specs["affine_forward"].timeout or affine.timeout)
+
+
+def test_the_language_travels_with_the_task(tmp_path):
+    """A Dask worker is another process: does the task carry the report's language and set it there?"""
+    from grader import i18n
+
+    sub = our_layout(tmp_path / "sub", ROOT / "reference")
+    rub = rubric_mod.load(_rubric(tmp_path), require_all_checks=False)
+    task = executors.Task(0, str(sub), "sub", rub, "s", str(ROOT), language="es")
+    i18n.set_language("en")
+    try:
+        graded = executors.grade_task(task)
+        assert i18n.language() == "es"
+    finally:
+        i18n.set_language("en")
+    assert '<html lang="es">' in graded.files[grading.REPORT]
+    i18n.set_language("en")
+    english = executors.grade_task(executors.Task(0, str(sub), "sub", rub, "s", str(ROOT)))
+    assert '<html lang="en">' in english.files[grading.REPORT]  # no language: the process's own
