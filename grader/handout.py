@@ -1,7 +1,9 @@
 """What the student handout says and refuses: its README, and the instructor verbs.
 
-``release`` writes ``STUDENT_README`` as the handout's ``README.md`` (never the
-project's own, which is about grading, secrets and mutants). Its Quick start
+``release`` writes ``student_readme()`` as the handout's ``README.md`` (never the
+project's own, which is about grading, secrets and mutants): ``STUDENT_README``
+in English, or ``grader/locale/<lang>/README.md`` for another language (a
+translator's file), with the rubric's questions, titles and points filled in. Its Quick start
 works inside the handout: ``pip install -e .`` then ``python -m grader check``
 on the untouched stubs scores zero with every check ``not implemented`` (no
 ``ERROR`` row). In a project without ``reference/`` (the handout), the
@@ -31,6 +33,10 @@ STUDENT_README = """\
 Your work goes in `student/` (the files with `raise NotImplementedError` stubs) and in the
 notebooks of `notebooks/`. The `grader` package runs public checks on your code and packs your
 submission.
+
+## The questions
+
+{questions}
 
 ## Quick start
 
@@ -89,3 +95,23 @@ writes `a2_code_submission.zip` (what you submit) and `a2_report.html` (your own
 results). If something is missing it writes nothing and says, one line per problem, what to fix.
 `--out DIR` writes both files into `DIR` instead.
 """
+
+
+def student_readme(rubric, lang: str | None = None) -> str:
+    """The handout's README in ``lang`` (default: the current language), listing ``rubric``'s questions."""
+    from . import i18n
+
+    lang = lang or i18n.language()
+    path = i18n.LOCALE_DIR / lang / "README.md"
+    text = path.read_text(encoding="utf-8") if lang != i18n.DEFAULT and path.is_file() else STUDENT_README
+    previous = i18n.language()
+    i18n.set_language(lang if lang in i18n.languages() else i18n.DEFAULT)
+    try:
+        lines = []
+        for q in rubric.questions:
+            points = i18n.ngettext("{n} point", "{n} points", 1 if q.points == 1 else 2).format(n=f"{q.points:g}")
+            extra = i18n._(", extra credit") if q.extra_credit else ""
+            lines.append(f"- {q.id.upper()}: {i18n._(q.title)} ({points}{extra})")
+    finally:
+        i18n.set_language(previous)
+    return text.replace("{questions}", "\n".join(lines))

@@ -11,7 +11,7 @@ What goes in (paths relative to the project root):
 * ``rubric.yaml`` and ``rubrics/``;
 * ``pyproject.toml``, ``setup.py`` and ``LICENSE`` (those present), so that
   ``pip install -e .`` works in the handout;
-* ``README.md``: the student README (``grader.handout.STUDENT_README``: set-up,
+* ``README.md``: the student README (``grader.handout.student_readme``: set-up,
   ``check``, ``collect``, the statuses, reading a diagnosis), never the
   project's own.
 
@@ -50,8 +50,9 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import rubric as rubric_mod
 from . import stubs
-from .handout import STUDENT_README
+from .handout import student_readme
 from .paths import project_root
 from .zones import PUBLIC_FIXTURES, WITHHELD
 
@@ -246,7 +247,7 @@ def release(out: Path, *, root: Path | None = None, force: bool = False) -> Rele
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, target)
             os.chmod(target, _mode(src))
-        (tmp / "README.md").write_text(STUDENT_README, encoding="utf-8")
+        (tmp / "README.md").write_text(student_readme(rubric_mod.load(root / "rubric.yaml")), encoding="utf-8")
         os.chmod(tmp / "README.md", 0o644)
         files = sorted([*files, *GENERATED])
         for dirpath, _, _ in os.walk(tmp):

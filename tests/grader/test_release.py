@@ -264,11 +264,13 @@ def test_the_handout_readme_is_a_students(handout):
     """Is the handout's README the student one: set-up, check, collect, statuses, diagnoses; no grading, secrets,
     mutants?
     """
-    from grader.handout import STUDENT_README
+    from grader import rubric
+    from grader.handout import student_readme
 
-    _, done = handout
+    project, done = handout
     text = (done.out / "README.md").read_text()
-    assert text == STUDENT_README
+    assert text == student_readme(rubric.load(project / "rubric.yaml"), "en")
+    assert "- Q1: Fully-connected networks (30 points)" in text and "(10 points, extra credit)" in text
     for needed in (
         "pip install -e .",
         "python -m grader check",
@@ -281,6 +283,28 @@ def test_the_handout_readme_is_a_students(handout):
     lowered = text.lower()
     for word in ("secret", "mutant", "hidden", "grader grade", "--seed", "reference", "instructor", "../"):
         assert word not in lowered, word
+
+
+def test_release_in_spanish_writes_the_spanish_readme_with_the_statements_titles(handout, tmp_path, capsys):
+    """``release --lang es``: the README in Spanish, with the questions' Spanish titles and points."""
+    from grader import i18n
+
+    project, _ = handout
+    out = tmp_path / "es"
+    try:
+        assert cli.main(["release", "--out", str(out), "--root", str(project), "--lang", "es"]) == 0
+    finally:
+        i18n.set_language("en")
+    text = (out / "README.md").read_text(encoding="utf-8")
+    assert text.startswith("# Assignment 2: redes totalmente conectadas y convolucionales")
+    assert "- Q1: Redes neuronales totalmente conectadas (30 puntos)" in text
+    assert "- Q5: PyTorch en CIFAR-10 (10 puntos, crédito extra)" in text
+    assert "python -m grader check --lang es" in text and "no implementado" in text and "{questions}" not in text
+    lowered = text.lower()
+    for word in ("secret", "mutant", "hidden", "grader grade", "--seed", "reference", "instructor", "../"):
+        assert word not in lowered, word
+    bodies = release.solution_bodies(project / "reference", project / "student")
+    assert release.find_leaks(out, ["README.md"], bodies) == []
 
 
 def _one_line_body(project: Path) -> str:
