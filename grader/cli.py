@@ -79,6 +79,11 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
             f"--implementation {args.implementation}: no such package in {project_root()} or on the Python path"
         )
     print(_("testing {folder}").format(folder=folder), file=sys.stderr if args.json else sys.stdout)
+    # the worker imports the package from the folder above it: where it was found (the project, or the
+    # Python path), not always the project root, whose absence made every check fail with ModuleNotFoundError
+    root = folder
+    for _part in args.implementation.split("."):
+        root = root.parent
     names = list(args.questions)
     checks = [n for n in names if n not in rub.question_ids]
     known = {spec.id for q in rub.questions for spec in q.checks}
@@ -86,9 +91,9 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
         if (
             checks and len(checks) == len(names) and all(c in known for c in checks)
         ):  # `check affine_backward`: those checks only
-            results = check.run_ids(checks, implementation=args.implementation, rubric=rub)
+            results = check.run_ids(checks, implementation=args.implementation, rubric=rub, root=root)
         else:
-            results = check.run(names, implementation=args.implementation, rubric=rub)
+            results = check.run(names, implementation=args.implementation, rubric=rub, root=root)
     except (check.SelectionError, FileNotFoundError) as exc:
         raise UsageError(str(exc)) from exc
     print(jsonout.render(results) if args.json else terminal.render(results))

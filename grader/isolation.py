@@ -185,13 +185,15 @@ def note(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) ->
 
 
 def hint(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) -> str:
-    """What ``check`` adds to a failed check that may fail because of an earlier question's failed units."""
+    """What ``check`` puts first in a failed check that may fail because of an earlier question's failed units."""
+    from .i18n import _
+
     names = ", ".join(f for _m, f in units)
     questions = ", ".join(sorted({where[u] for u in units}))
-    return (
-        f"it may fail because of your {names}, which failed its own check in {questions}: fix that first "
+    return _(
+        "it may fail because of your {names}, which failed its own check in {questions}: fix that first "
         "(grade counts such a bug once, in its own question)"
-    )
+    ).format(names=names, questions=questions)
 
 
 def with_hints(results: Sequence, naive: Iterable[str] = ()) -> list:
@@ -206,7 +208,7 @@ def with_hints(results: Sequence, naive: Iterable[str] = ()) -> list:
             ids = set(rerun_ids(q, naive))
             extra = hint(units, where)
             q = dataclasses.replace(q, checks=tuple(
-                dataclasses.replace(c, message=f"{c.message}; {extra}" if c.message else extra) if c.check_id in ids
+                dataclasses.replace(c, message=f"{extra}; {c.message}" if c.message else extra) if c.check_id in ids
                 else c for c in q.checks))
         out.append(q)
     return out

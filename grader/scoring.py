@@ -10,6 +10,7 @@ from .checks import cases as cases_mod
 from .checks.base import Check
 from .diagnose import diagnose
 from .fixtures import Fixture
+from .i18n import _
 from .results import CheckResult, QuestionResult, Status
 from .rubric import CheckSpec, QuestionSpec
 from .runner import Outcome
@@ -92,10 +93,12 @@ def score_check(
         return result(Status.TIMEOUT, message=outcome.message)
     if outcome.status == "error" and _students_exception(outcome):
         # the student's code raised (or lacks what the check calls): a failed check, not a grading problem
-        message = outcome.message if outcome.message.startswith("returned") else f"raised {outcome.message}"
+        message = outcome.message if outcome.message.startswith("returned") else _("raised {error}").format(
+            error=outcome.message
+        )
         return result(Status.FAIL, message=message + _numpy_hint(outcome.message), location=outcome.location)
     if outcome.status != "ok" or outcome.outputs is None:
-        return result(Status.ERROR, message=outcome.message or "no result", location=outcome.location)
+        return result(Status.ERROR, message=outcome.message or _("no result"), location=outcome.location)
     if isinstance(fixture, Fixture):
         return _score_case(check, spec, fixture, outcome.outputs, tol, result, "", hidden, strict_shapes)
     # grade: the public case then the hidden draws (grader.checks.cases); every case must pass; a failure
@@ -105,11 +108,13 @@ def score_check(
     best: CheckResult | None = None
     for i, (fx, got) in enumerate(zip(fixtures, parts, strict=False)):
         if i == cases_mod.PUBLIC:
-            where = "on the public case: "
+            where = _("on the public case: ")
         else:
             # the public case (draw 0) passed, or its failure would have been reported
             described = cases_mod.describe(fx.case)
-            where = f"on hidden case {i} of {len(fixtures) - 1} ({described}; the public case passed): "
+            where = _("on hidden case {i} of {n} ({described}; the public case passed): ").format(
+                i=i, n=len(fixtures) - 1, described=described
+            )
         one = _score_case(check, spec, fx, got, tol, result, where, hidden or i > 0, strict_shapes)
         if not one.passed:
             return one
@@ -135,7 +140,9 @@ def _score_case(
                 measure, outputs = again, reshaped
                 shape_note = "; also " + "; ".join(shape_notes)
     except Exception as exc:  # noqa: BLE001 - malformed outputs must never crash the grader
-        why = f"{where}the returned values could not be compared ({exc.__class__.__name__}: {exc})"
+        why = where + _("the returned values could not be compared ({error})").format(
+            error=f"{exc.__class__.__name__}: {exc}"
+        )
         return result(Status.FAIL, message=why[:300])
     if measure.passed:
         return result(Status.PASS, spec.points, error=measure.error)
@@ -143,9 +150,9 @@ def _score_case(
         hint = diagnose(outputs, fixture.expected, fixture.wrong, fixture.messages, tol, dict(fixture.case.arrays))
     except Exception:  # noqa: BLE001 - a diagnosis is a hint; it never breaks scoring
         hint = None
-    message = measure.detail or "outputs differ from the expected values"
+    message = measure.detail or _("outputs differ from the expected values")
     if hint:
-        message = f"likely: {hint} ({message})"
+        message = _("likely: {hint} ({detail})").format(hint=hint, detail=message)
     message += shape_note
     if hidden:
         message = without_values(message)
@@ -160,7 +167,7 @@ def score_question(
 ) -> QuestionResult:
     results = []
     for spec in question.checks:
-        outcome = outcomes.get(spec.id, Outcome("error", message="the check did not run"))
+        outcome = outcomes.get(spec.id, Outcome("error", message=_("the check did not run")))
         check = checks[spec.id]
         results.append(score_check(check, spec, outcome, fixtures[spec.id], hidden=hidden, strict_shapes=strict_shapes))
     return QuestionResult(question.id, question.title, question.points, question.extra_credit, tuple(results))

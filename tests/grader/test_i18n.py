@@ -118,7 +118,24 @@ def test_check_scores_alike_in_english_and_spanish_and_speaks_spanish_in_es(tmp_
     elif who == "reference":
         assert "aprobada" in table and "FALLA" not in table
     else:
-        assert "FALLA" in table and "relu_forward" in table and en["total"] < 30
+        assert "FALLA" in table and "relu_forward" in table and 0 < en["total"] < 30  # graded: not an import error
+
+
+def test_a_later_questions_failure_names_the_earlier_bug_in_spanish(tmp_path, monkeypatch):
+    """check's hint (no reference to stand in for the bug, as grade's isolation does) follows --lang."""
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    pkg = tmp_path / "buggy"
+    shutil.copytree(ROOT / "reference", pkg, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    layers = pkg / "layers.py"
+    text = layers.read_text()
+    assert "db = dout.sum(axis=0)" in text
+    layers.write_text(text.replace("db = dout.sum(axis=0)", "db = dout.mean(axis=0)", 1))
+    _, table = _check("q1", "q3", "--implementation", "buggy", lang="es")
+    assert "probablemente: db is the mean" in table  # the diagnosis's frame is translated
+    assert "puede fallar por tu affine_backward" in table  # first on its line (the table cuts long lines)
+    _, english = _check("q1", "q3", "--implementation", "buggy", lang="en")
+    assert "likely: db is the mean" in english
+    assert "it may fail because of your affine_backward" in english
 
 
 def test_the_report_is_in_spanish_with_html_lang_and_data_still_escaped():
