@@ -44,7 +44,7 @@ def run(
         raise SelectionError(
             f"unknown question {', '.join(unknown)} in {rubric.path} (known: {', '.join(rubric.question_ids)})"
         )
-    return _run_specs([rubric.question(q) for q in wanted], implementation, root, fixtures_path)
+    return _run_specs([rubric.question(q) for q in wanted], implementation, root, fixtures_path, rubric.question_ids)
 
 
 def run_ids(
@@ -78,11 +78,12 @@ def run_ids(
         if mine:
             points = sum(s.points for s in mine)
             specs.append(dataclasses.replace(q, points=points, checks=tuple(mine)))
-    return _run_specs(specs, implementation, root, fixtures_path)
+    return _run_specs(specs, implementation, root, fixtures_path, rubric.question_ids)
 
 
 def _run_specs(
-    specs: Sequence[rubric_mod.QuestionSpec], implementation: str, root: Path, fixtures_path: Path
+    specs: Sequence[rubric_mod.QuestionSpec], implementation: str, root: Path, fixtures_path: Path,
+    order: Sequence[str] | None = None,
 ) -> list[QuestionResult]:
     fixtures = fixtures_mod.load(fixtures_path)
     checks = registry.all_checks()
@@ -101,7 +102,7 @@ def _run_specs(
             outcomes.update(run_checks(implementation, [str(copy)], naive))
     results = [_located(score_question(q, checks, outcomes, fixtures), checks, root, implementation) for q in specs]
     # the handout has no reference to stand in for a failed earlier unit (grade's isolate): say so instead
-    return isolation.with_hints(results, [cid for cid, c in checks.items() if c.naive])
+    return isolation.with_hints(results, [cid for cid, c in checks.items() if c.naive], order)
 
 
 def _located(q: QuestionResult, checks, root: Path, implementation: str) -> QuestionResult:

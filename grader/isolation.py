@@ -134,14 +134,18 @@ def failed_units(results: Sequence) -> dict[tuple[str, str], str]:
     return out
 
 
-def plan(results: Sequence, naive: Iterable[str] = ()) -> dict[str, list[tuple[str, str]]]:
+def plan(
+    results: Sequence, naive: Iterable[str] = (), order: Sequence[str] | None = None
+) -> dict[str, list[tuple[str, str]]]:
     """question id -> the failed units of the questions before it, for the questions with a check to rerun.
 
-    A check is rerun when it failed, is not itself a unit, and is not a naive-layer check.
+    A check is rerun when it failed, is not itself a unit, and is not a naive-layer check. ``order``:
+    the rubric's question ids (default: the order of ``results``), which says what "before" means.
     """
     units = failed_units(results)
     naive = set(naive)
-    order = [q.question for q in results]
+    order = list(order) if order is not None else [q.question for q in results]
+    order += [q.question for q in results if q.question not in order]
     out: dict[str, list[tuple[str, str]]] = {}
     for q in results:
         earlier = set(order[: order.index(q.question)])
@@ -196,11 +200,14 @@ def hint(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) ->
     ).format(names=names, questions=questions)
 
 
-def with_hints(results: Sequence, naive: Iterable[str] = ()) -> list:
-    """``results`` whose failed checks that depend on an earlier question's failed units say so (``check``)."""
+def with_hints(results: Sequence, naive: Iterable[str] = (), order: Sequence[str] | None = None) -> list:
+    """``results`` whose failed checks that depend on an earlier question's failed units say so (``check``).
+
+    ``order``: the rubric's question ids, so that ``check q3 q1`` points q3's failures at q1's bug too.
+    """
     import dataclasses
 
-    todo, where = plan(results, naive), failed_units(results)
+    todo, where = plan(results, naive, order), failed_units(results)
     out = []
     for q in results:
         units = todo.get(q.question)

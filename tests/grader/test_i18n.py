@@ -130,7 +130,7 @@ def test_a_later_questions_failure_names_the_earlier_bug_in_spanish(tmp_path, mo
     text = layers.read_text()
     assert "db = dout.sum(axis=0)" in text
     layers.write_text(text.replace("db = dout.sum(axis=0)", "db = dout.mean(axis=0)", 1))
-    _, table = _check("q1", "q3", "--implementation", "buggy", lang="es")
+    _, table = _check("q3", "q1", "--implementation", "buggy", lang="es")  # q3 asked first: rubric order counts
     assert "probablemente: db is the mean" in table  # the diagnosis's frame is translated
     assert "puede fallar por tu affine_backward" in table  # first on its line (the table cuts long lines)
     _, english = _check("q1", "q3", "--implementation", "buggy", lang="en")
