@@ -104,14 +104,10 @@ def student_readme(rubric, lang: str | None = None) -> str:
     lang = lang or i18n.language()
     path = i18n.LOCALE_DIR / lang / "README.md"
     text = path.read_text(encoding="utf-8") if lang != i18n.DEFAULT and path.is_file() else STUDENT_README
-    previous = i18n.language()
-    i18n.set_language(lang if lang in i18n.languages() else i18n.DEFAULT)
-    try:
-        lines = []
-        for q in rubric.questions:
-            points = i18n.ngettext("{n} point", "{n} points", 1 if q.points == 1 else 2).format(n=f"{q.points:g}")
-            extra = i18n._(", extra credit") if q.extra_credit else ""
-            lines.append(f"- {q.id.upper()}: {i18n._(q.title)} ({points}{extra})")
-    finally:
-        i18n.set_language(previous)
+    tr = i18n.translations(lang if lang in i18n.languages() else i18n.DEFAULT)  # this language, not the process's
+    lines = []
+    for q in rubric.questions:
+        points = tr.ngettext("{n} point", "{n} points", 1 if q.points == 1 else 2).format(n=f"{q.points:g}")
+        extra = tr.gettext(", extra credit") if q.extra_credit else ""
+        lines.append(f"- {q.id.upper()}: {tr.gettext(q.title)} ({points}{extra})")
     return text.replace("{questions}", "\n".join(lines))

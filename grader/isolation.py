@@ -181,19 +181,22 @@ def supplied_tree(tree: Path, package: str, units: Sequence[tuple[str, str]], re
     return dest
 
 
+def _named(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) -> tuple[str, str]:
+    """The units' function names and the questions whose checks of them failed, each as one phrase."""
+    return ", ".join(f for _m, f in units), ", ".join(sorted({where[u] for u in units}))
+
+
 def note(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) -> str:
     """The message of a check that passed once the units were supplied."""
-    names = ", ".join(f for _m, f in units)
-    questions = sorted({where[u] for u in units})
-    return f"{NOTE_START} {names} in place of yours, so that bug is counted once, in {', '.join(questions)}"
+    names, questions = _named(units, where)
+    return f"{NOTE_START} {names} in place of yours, so that bug is counted once, in {questions}"
 
 
 def hint(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) -> str:
     """What ``check`` puts first in a failed check that may fail because of an earlier question's failed units."""
     from .i18n import _
 
-    names = ", ".join(f for _m, f in units)
-    questions = ", ".join(sorted({where[u] for u in units}))
+    names, questions = _named(units, where)
     return _(
         "it may fail because of your {names}, which failed its own check in {questions}: fix that first "
         "(grade counts such a bug once, in its own question)"

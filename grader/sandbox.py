@@ -313,19 +313,15 @@ def _seccomp(top: Path) -> str:
     return path
 
 
-def _records_naming(project: Path, pythons: tuple[Path, ...]) -> list[Path]:
+@functools.cache
+def _records_naming(project: Path, pythons: tuple[Path, ...]) -> tuple[Path, ...]:
     """Install records in the bound Python folders that name the project folder (hidden in the sandbox).
 
     An editable install (``__editable__*`` finders and ``.pth`` files, ``*.egg-link``) and
     ``direct_url.json`` hold the project's path; the sandbox sees ``/dev/null`` in their place.
     """
-    return list(_records_naming_cached(str(project), pythons))
-
-
-@functools.cache
-def _records_naming_cached(project: str, pythons: tuple[Path, ...]) -> tuple[Path, ...]:
-    needle = project.encode()
-    found: list[Path] = []
+    needle = str(project).encode()
+    found: set[Path] = set()
     for top in pythons:
         sites = [top] if top.name in ("site-packages", "dist-packages") else [
             *top.glob("lib/python*/site-packages"), *top.glob("lib/python*/dist-packages")]
@@ -333,16 +329,19 @@ def _records_naming_cached(project: str, pythons: tuple[Path, ...]) -> tuple[Pat
             candidates = [*site.glob("*.pth"), *site.glob("__editable__*"), *site.glob("*.egg-link"),
                           *site.glob("*.dist-info/direct_url.json"), *site.glob("*.egg-info/*.txt")]
             for path in candidates:
+                if not path.is_file() or path.is_symlink():
+                    continue
+                # an editable install's .pth imports its finder, which names the project
+                if path.name.startswith("__editable__") and "a2kit" in path.name:
+                    found.add(path)
+                    continue
                 try:
-                    if path.is_file() and not path.is_symlink():
-                        with open(path, "rb") as fh:
-                            text = fh.read(1 << 20)
-                        # an editable install's .pth imports its finder, which names the project
-                        if needle in text or (path.name.startswith("__editable__") and b"a2kit" in path.name.encode()):
-                            found.append(path)
+                    with open(path, "rb") as fh:
+                        if needle in fh.read(1 << 20):
+                            found.add(path)
                 except OSError:
                     continue
-    return tuple(sorted(set(found)))
+    return tuple(sorted(found))
 
 
 def _next_uid() -> int:

@@ -115,28 +115,29 @@ def _tasks(job: Job, only: set[str] | None = None) -> list[Task]:
     return tasks
 
 
+def _run_in(job: Job, tree: Path, tasks: list[Task]) -> dict:
+    """``tasks`` against the package in ``tree``, in a sandbox that shows that tree, as the edition asks."""
+    return run_checks(
+        job.layout.package,
+        [str(tree)],
+        tasks,
+        launcher=job.launcher_factory(tree),
+        edition=job.edition.name if job.edition else None,
+        numpy_compat=numpy_compat(job),
+        log=job.log,
+    )
+
+
 def run(job: Job) -> None:
     checks = registry.all_checks()
     tasks = _tasks(job)
     # the naive layers' checks in a sandbox of their own, on a copy of the tree without the fast layers
     naive = [t for t in tasks if checks[t.check_id].naive]
-    groups = [(job.tmp / "tree", [t for t in tasks if not checks[t.check_id].naive])]
+    rest = [t for t in tasks if not checks[t.check_id].naive]
+    job.outcomes = _run_in(job, job.tmp / "tree", rest) if rest else {}
     if naive:
-        groups.append((layout_mod.without_fast_layers(job.tmp / "tree", job.layout.package, job.tmp / "naive"), naive))
-    job.outcomes = {}
-    for tree, group in groups:
-        if group:
-            job.outcomes.update(
-                run_checks(
-                    job.layout.package,
-                    [str(tree)],
-                    group,
-                    launcher=job.launcher_factory(tree),
-                    edition=job.edition.name if job.edition else None,
-                    numpy_compat=numpy_compat(job),
-                    log=job.log,
-                )
-            )
+        copy = layout_mod.without_fast_layers(job.tmp / "tree", job.layout.package, job.tmp / "naive")
+        job.outcomes.update(_run_in(job, copy, naive))
 
 
 def notebooks(job: Job) -> None:
@@ -157,21 +158,17 @@ def notebooks(job: Job) -> None:
     )
 
 
-def _score_all(job: Job, outcomes: dict) -> list:
+def _scored(job: Job, outcomes: dict, questions: Sequence[rubric_mod.QuestionSpec]) -> list:
+    """``questions`` scored from ``outcomes`` against their public case and hidden draws."""
     checks = registry.all_checks()
-    fixtures = {
-        spec.id: job.hidden.draws(spec.id, job.rubric.draws(spec)) for q in job.rubric.questions for spec in q.checks
-    }
+    fixtures = {spec.id: job.hidden.draws(spec.id, job.rubric.draws(spec)) for q in questions for spec in q.checks}
     hidden = not job.hidden.public  # hidden cases: no value of them in any message (issue 11)
     strict = bool(job.rubric.strict_shapes)
-    return [
-        score_question(q, checks, outcomes, fixtures, hidden=hidden, strict_shapes=strict)
-        for q in job.rubric.questions
-    ]
+    return [score_question(q, checks, outcomes, fixtures, hidden=hidden, strict_shapes=strict) for q in questions]
 
 
 def score(job: Job) -> None:
-    job.results = _score_all(job, job.outcomes)
+    job.results = _scored(job, job.outcomes, job.rubric.questions)
     warned = [
         c.check_id for q in job.results for c in q.checks if c.passed and c.message.startswith("passed with a warning")
     ]
@@ -191,43 +188,30 @@ def isolate(job: Job) -> None:
     if not todo:
         return
     where = isolation.failed_units(job.results)
-    passed: dict[str, str] = {}  # check id -> its note
-    for q in job.results:
+    passed: list[str] = []
+    for i, q in enumerate(job.results):
         units = todo.get(q.question)
         if not units:
             continue
-        ids = isolation.rerun_ids(q, naive)
+        ids = set(isolation.rerun_ids(q, naive))
         reference, dest = job.release_root / "reference", job.tmp / f"isolated-{q.question}"
         tree = isolation.supplied_tree(job.tmp / "tree", job.layout.package, units, reference, dest)
-        outcomes = run_checks(
-            job.layout.package,
-            [str(tree)],
-            _tasks(job, set(ids)),
-            launcher=job.launcher_factory(tree),
-            edition=job.edition.name if job.edition else None,
-            numpy_compat=numpy_compat(job),
-            log=job.log,
+        outcomes = _run_in(job, tree, _tasks(job, ids))
+        (again,) = _scored(job, {**job.outcomes, **outcomes}, [job.rubric.question(q.question)])
+        # a rerun that passes keeps its points with a note written here; nothing of its own messages
+        # reaches the student, and a rerun that fails leaves the first result as it was
+        note = isolation.note(units, where)
+        checks = tuple(
+            dataclasses.replace(new, message=note) if new.check_id in ids and new.passed else old
+            for old, new in zip(q.checks, again.checks, strict=True)
         )
-        rescored = _score_all(job, {**job.outcomes, **outcomes})
-        for c in next(r for r in rescored if r.question == q.question).checks:
-            if c.check_id in ids and c.passed:
-                # nothing of the second run's own messages reaches the student: the note is written here
-                passed[c.check_id] = isolation.note(units, where)
-                job.results = _replace_check(job.results, dataclasses.replace(c, message=passed[c.check_id]))
+        passed += [c.check_id for old, c in zip(q.checks, checks, strict=True) if c is not old]
+        job.results[i] = dataclasses.replace(q, checks=checks)
     if passed:
         job.notes.append(
             f"bugs counted once (rubric isolate: true): {', '.join(passed)} passed with working earlier functions "
             "in place of yours"
         )
-
-
-def _replace_check(results: list, new) -> list:
-    out = []
-    for q in results:
-        if any(c.check_id == new.check_id for c in q.checks):
-            q = dataclasses.replace(q, checks=tuple(new if c.check_id == new.check_id else c for c in q.checks))
-        out.append(q)
-    return out
 
 
 def render(job: Job) -> Graded:

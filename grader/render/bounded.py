@@ -67,7 +67,7 @@ def notebook_section(nb, name: str, *, note: str = ""):
     except TooLarge as exc:
         why = f"too large to render ({exc})"
         return html.Section(title=name, body=Markup(""), note=f"{note}; {why}" if note else why)
-    return html.Section(title=name, body=body, anchor=f"nb-{html._slug(name)}", note=note)
+    return html.notebook_section(nb, name, note=note, body=body)
 
 
 def _main(argv: list[str]) -> int:

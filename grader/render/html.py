@@ -261,9 +261,9 @@ def notebook_html(nb) -> Markup:
     return Markup(f'<div class="a2-nb">{clean_html(strip_dangerous_blocks(body))}</div>')
 
 
-def notebook_section(nb, name: str, *, note: str = "") -> Section:
-    """A report section holding the rendered notebook ``name``."""
-    return Section(title=name, body=notebook_html(nb), anchor=f"nb-{_slug(name)}", note=note)
+def notebook_section(nb, name: str, *, note: str = "", body: Markup | None = None) -> Section:
+    """A report section holding the rendered notebook ``name`` (``body``: rendered already, e.g. under a budget)."""
+    return Section(title=name, body=notebook_html(nb) if body is None else body, anchor=f"nb-{_slug(name)}", note=note)
 
 
 @dataclasses.dataclass(frozen=True)
