@@ -899,7 +899,7 @@ def synthetic_images(rng: np.random.Generator, n: int, prototypes: np.ndarray, n
     direction (wrapping around), scaled in contrast by 0.6 to 1.4, plus
     Gaussian noise of standard deviation ``noise``. Measured with the default
     sizes of the check (640 training images, one epoch of minibatches of 32,
-    float64, 4 seeds): a linear classifier with Adam gets 100% of the
+    float64, 4 seeds; float32 gave the same accuracies as float64 on 6 seeds): a linear classifier with Adam gets 100% of the
     validation images right, the reference's two-block convnet 97.5-100%, a
     convnet ending in global average pooling (which discards where the
     pattern is) only 62-90%.
@@ -927,10 +927,12 @@ def _open_case(rng: np.random.Generator, hidden: bool) -> Case:
 
 
 def _open_model(impl: Impl, case: Case) -> Arrays:
-    """Train the student's model and optimizer with a given loop, in float64 on the CPU, and measure it.
+    """Train the student's model and optimizer with a given loop, in float32 on the CPU, and measure it.
 
-    float64 keeps the result independent of the machine's float32 kernels (the
-    reference's accuracy is stored in the public fixtures).
+    float32, as the notebooks train: about twice as fast as float64 here (the
+    check's largest cost after importing torch, ``bench/q5.py``). The pass mark
+    (0.5) is far below what working models reach (0.97-1.0), so the last bits
+    of the machine's float32 kernels cannot move a submission across it.
     """
     torch, pm = _models(impl)
     rng = np.random.default_rng(int(case["data_seed"]))
@@ -939,8 +941,8 @@ def _open_model(impl: Impl, case: Case) -> Arrays:
     X_val, y_val = synthetic_images(rng, OPEN_VAL, prototypes)
     torch.manual_seed(int(case["seed"]))
     model, optimizer = pm.make_open_model(3, 10)
-    model.to(device="cpu", dtype=torch.float64)
-    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+    model.to(device="cpu", dtype=torch.float32)
+    X_t, y_t = torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y)
     order = torch.randperm(OPEN_TRAIN, generator=torch.Generator().manual_seed(int(case["seed"])))
     started = time.perf_counter()
     seen = 0
@@ -957,7 +959,7 @@ def _open_model(impl: Impl, case: Case) -> Arrays:
             seen += len(idx)
     model.eval()
     with torch.no_grad():
-        preds = model(torch.from_numpy(X_val)).argmax(dim=1).numpy()
+        preds = model(torch.from_numpy(X_val.astype(np.float32))).argmax(dim=1).numpy()
     return {
         # No training time: the outputs of the reference are stored in the public
         # fixtures and must not vary from run to run.
