@@ -8,7 +8,8 @@ this file with the handout, so ``check`` never needs ``reference/``.
 ``--check`` fails when the committed file is stale.
 
 File layout (one ``.npz``, no pickle): ``<id>|in|<name>``, ``<id>|out|<name>``,
-``<id>|wrong|<wrong-answer>|<name>`` arrays, and ``__meta__``, a JSON string
+``<id>|wrong|<wrong-answer>|<name>``, ``<id>|alt|<convention>|<name>`` (the outputs of
+another correct convention, ``grader.checks.conventions``) arrays, and ``__meta__``, a JSON string
 holding each check's parameters and the messages of its wrong answers.
 """
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Fixture:
     expected: Arrays
     wrong: dict[str, Arrays]  # outputs of each catalogued wrong answer on this case
     messages: dict[str, str]  # the diagnosis of each catalogued wrong answer
+    #: the outputs of each other correct convention the check accepts (grader.checks.conventions)
+    variants: dict[str, Arrays] = dataclasses.field(default_factory=dict)
 
 
 def compute(check: Check, case: Case, reference: Impl) -> Fixture:
@@ -53,7 +56,13 @@ def compute(check: Check, case: Case, reference: Impl) -> Fixture:
     for name in check.wrong_answers:
         wrong[name] = {k: np.asarray(v) for k, v in WRONG_ANSWERS[name].produce(case, expected).items()}
         messages[name] = WRONG_ANSWERS[name].message
-    return Fixture(case, expected, wrong, messages)
+    variants = {}
+    if check.conventions:
+        from .checks import conventions
+
+        for name, impl in conventions.variants(check.conventions, reference).items():
+            variants[name] = {k: np.asarray(v) for k, v in check.run(impl, case).items()}
+    return Fixture(case, expected, wrong, messages, variants)
 
 
 def build(reference_package: str = "reference") -> dict[str, Fixture]:
@@ -75,6 +84,9 @@ def _flatten(fixtures: dict[str, Fixture]) -> dict[str, np.ndarray]:
         for w, outs in fx.wrong.items():
             for k, v in outs.items():
                 arrays[f"{cid}|wrong|{w}|{k}"] = v
+        for name, outs in fx.variants.items():
+            for k, v in outs.items():
+                arrays[f"{cid}|alt|{name}|{k}"] = v
     arrays["__meta__"] = np.array(json.dumps(meta, sort_keys=True))
     return arrays
 
@@ -95,18 +107,20 @@ def load(path: Path = PUBLIC_PATH) -> dict[str, Fixture]:
         raise FileNotFoundError(f"{path}: the public fixtures are missing (run `python -m grader fixtures`)")
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["__meta__"]))
-        parts: dict[str, dict] = {cid: {"in": {}, "held": {}, "out": {}, "wrong": {}} for cid in meta}
+        parts: dict[str, dict] = {cid: {"in": {}, "held": {}, "out": {}, "wrong": {}, "alt": {}} for cid in meta}
         for key in data.files:
             if key == "__meta__":
                 continue
             cid, kind, rest = key.split("|", 2)
-            if kind == "wrong":
+            if kind in ("wrong", "alt"):
                 w, name = rest.split("|", 1)
-                parts[cid]["wrong"].setdefault(w, {})[name] = data[key]
+                parts[cid][kind].setdefault(w, {})[name] = data[key]
             else:
                 parts[cid][kind][rest] = data[key]
     return {
-        cid: Fixture(Case(p["in"], meta[cid]["params"], p["held"]), p["out"], p["wrong"], meta[cid]["messages"])
+        cid: Fixture(
+            Case(p["in"], meta[cid]["params"], p["held"]), p["out"], p["wrong"], meta[cid]["messages"], p["alt"]
+        )
         for cid, p in parts.items()
     }
 

@@ -100,6 +100,9 @@ class Check:
     #: a naive layer's check: under ``grade`` it runs where the released fast layers compute nothing
     #: (``grader.layout.without_fast_layers``), so that calling them earns no points
     naive: bool = False
+    #: other correct conventions accepted (names of ``grader.checks.conventions.CONVENTIONS``), each graded
+    #: against the outputs of a variant of the reference
+    conventions: tuple[str, ...] = ()
 
 
 #: Short names the checks use for the implementation's modules.

@@ -899,10 +899,10 @@ def synthetic_images(rng: np.random.Generator, n: int, prototypes: np.ndarray, n
     direction (wrapping around), scaled in contrast by 0.6 to 1.4, plus
     Gaussian noise of standard deviation ``noise``. Measured with the default
     sizes of the check (640 training images, one epoch of minibatches of 32,
-    float64, 4 seeds; float32 gave the same accuracies as float64 on 6 seeds): a linear classifier with Adam gets 100% of the
-    validation images right, the reference's two-block convnet 97.5-100%, a
-    convnet ending in global average pooling (which discards where the
-    pattern is) only 62-90%.
+    float64, 4 seeds; float32 gave the same accuracies as float64 on 6
+    seeds): a linear classifier with Adam gets 100% of the validation images
+    right, the reference's two-block convnet 97.5-100%, a convnet ending in
+    global average pooling (which discards where the pattern is) only 62-90%.
     """
     classes = prototypes.shape[0]
     y = np.arange(n) % classes

@@ -240,6 +240,7 @@ TP2_MSE_LOSS = Check(
     compare=compare_all_gradients,
     tolerance=1e-9,  # a mean of squares in float64
     calls=("layers.mse_loss",),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -561,6 +562,7 @@ TP2_NETWORK_GRADS = Check(
     compare=compare_all_gradients,
     tolerance=1e-8,
     calls=("network.models.Network.loss_and_grads", "network.models.Network.backward"),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -589,6 +591,7 @@ TP2_FIT_EPOCHS = Check(
     compare=compare_values(),
     tolerance=1e-8,
     calls=("network.models.Network.fit",),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -635,6 +638,7 @@ TP2_LOSS_MSE = Check(
     compare=compare_all_gradients,
     tolerance=1e-9,
     calls=("network.losses.MSE", "layers.mse_loss"),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -647,6 +651,7 @@ TP2_LOSS_SVM = Check(
     compare=compare_all_gradients,
     tolerance=1e-8,
     calls=("network.losses.SVM", "layers.svm_loss"),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -659,6 +664,7 @@ TP2_LOSS_CCE = Check(
     compare=compare_all_gradients,
     tolerance=1e-8,
     calls=("network.losses.CCE", "layers.softmax_loss"),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -842,11 +848,28 @@ def _train_case(spec_of: Callable[[int], list], n_inputs: Callable[[np.random.Ge
     return make
 
 
+def _summed_over_batch(loss) -> bool:
+    """Whether ``loss.gradient`` is the course's 2 (S - Y), the gradient of the MSE summed over the batch
+    (``grader.checks.conventions``), rather than the mean's 2 (S - Y) / N, on a two-example probe."""
+    S, Y = np.array([[0.5], [-0.25]]), np.ones((2, 1))
+    try:
+        g = np.asarray(loss.gradient(S.copy(), Y.copy()), dtype=np.float64)
+    except Exception:  # noqa: BLE001 - a broken gradient fails the training itself
+        return False
+    return g.shape == S.shape and bool(np.allclose(g, 2 * (S - Y)))
+
+
 def _train_run(impl: Impl, case: Case) -> Arrays:
+    """``fit`` from the case's weights, full batch. Under the course's convention, whose steps are N times
+    those of the mean's, at lr / N: the same steps, so both are judged on the same trajectory."""
     net = _build(impl, case["spec"], case["X"].shape[1], case)
-    opt = impl.network_optimizers.SGD(lr=float(case["lr"]), bs=None)
+    loss = impl.network_losses.MSE()
+    lr = float(case["lr"])
+    if _summed_over_batch(loss):
+        lr /= case["X"].shape[0]
+    opt = impl.network_optimizers.SGD(lr=lr, bs=None)
     net.fit(
-        case.copy("X"), case.copy("y"), epochs=int(case["epochs"]), loss=impl.network_losses.MSE(), opt=opt,
+        case.copy("X"), case.copy("y"), epochs=int(case["epochs"]), loss=loss, opt=opt,
         name=case.params.get("name", "XOR"),
     )
     return _param_outputs(net, "p")
@@ -1068,6 +1091,7 @@ TP2_EX3_MSE = Check(
     compare=compare_all_gradients,
     tolerance=1e-9,
     calls=("tp2_ex3.loss_mse", "tp2_ex3.grad_mse"),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -1081,6 +1105,7 @@ TP2_EX4_SOFTMAX = Check(
     compare=compare_all_gradients,
     tolerance=1e-9,
     calls=("tp2_ex3.loss_softmax", "tp2_ex3.grad_softmax"),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -1140,6 +1165,7 @@ TP2_EX3_LOSS_AND_GRADS = Check(
     compare=compare_all_gradients,
     tolerance=1e-8,
     calls=("tp2_ex3.loss_and_grads",),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -1152,6 +1178,7 @@ TP2_EX4_SWITCH = Check(
     compare=compare_all_gradients,
     tolerance=1e-8,
     calls=("tp2_ex3.loss_and_grads", "tp2_ex3.loss_softmax", "tp2_ex3.grad_softmax"),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -1184,6 +1211,7 @@ TP2_EX3_EPOCH = Check(
     compare=compare_values(),
     tolerance=1e-8,
     calls=("tp2_ex3.train_epoch",),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -1221,6 +1249,7 @@ TP2_EX5_GRADS = Check(
     compare=compare_all_gradients,
     tolerance=1e-8,
     calls=("network.models.Network.loss_and_grads",),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -1233,6 +1262,7 @@ TP2_EX5_STEP = Check(
     compare=compare_values(),
     tolerance=1e-8,
     calls=("network.models.Network.fit",),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -1245,6 +1275,7 @@ TP2_EX8_GRADS = Check(
     compare=compare_all_gradients,
     tolerance=1e-8,
     calls=("network.models.Network.loss_and_grads",),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 
@@ -1257,6 +1288,7 @@ TP2_EX8_STEP = Check(
     compare=compare_values(),
     tolerance=1e-8,
     calls=("network.models.Network.fit",),
+    conventions=("batch_sum",),  # the course's 2 (S - Y) as well as the exact 2 (S - Y) / N
 )
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader import scoring
 from grader.checks import registry
 from grader.checks.base import Impl
 from grader.grading import HiddenFixtures
@@ -89,7 +90,7 @@ class Lab:
         for fx in self.fixtures(secret, check_id, draws)[0 if public else 1 :]:
             try:
                 got = {k: np.asarray(v) for k, v in check.run(impl, fx.case).items()}
-                if not check.compare(got, fx.expected, fx.case, check.tolerance).passed:
+                if not scoring.passes_case(check, fx, got, check.tolerance):
                     return False
             except Exception:  # noqa: BLE001 - an exception costs the check its points
                 return False

@@ -1,23 +1,24 @@
 """Mutants of the TP2 track, scored with rubrics/tp2.yaml.
 
 Among them the bugs of students' real TP2 libraries (a scalar L2 gradient,
-the regularizer of the wrong layer, a loss averaged while its gradient is
-summed, the last partial batch dropped, the kit's former MSE convention)
-and the usual slips in the activations' derivatives. A bug in an activation
+the regularizer of the wrong layer, the last partial batch dropped, the kit's
+former MSE convention) and the usual slips in the activations' derivatives.
+A loss averaged while its gradient is summed over the batch is not among
+them: that is the course's own convention (2 (S - Y), the exercise-3
+solution slides), accepted beside the exact gradient of the mean
+(``grader.checks.conventions``); ``ALTERNATIVES`` holds it. A bug in an activation
 or a loss also costs the exercises and the networks that use it, which
 ``breaks`` then lists (one check per question it reaches).
 """
 
 import dataclasses
 
-from . import Mutant
+from . import Alternative, Mutant
 
 TP2 = "rubrics/tp2.yaml"
 
 #: The checks each bug must fail (measured, one or more per question it reaches).
 BREAKS = {
-    # one example in exercise 2: a gradient summed over the batch is the same there
-    "mse_summed": ("tp2_mse_loss", "tp2_loss_mse", "tp2_network_grads", "tp2_parity_narrow"),
     "mse_no_two": ("tp2_mse_loss", "tp2_ex2_backward", "tp2_loss_mse", "tp2_network_grads", "tp2_parity_narrow"),
     # one output in XOR / parity: the two conventions agree there
     "mse_all": ("tp2_mse_loss", "tp2_ex2_forward", "tp2_loss_mse", "tp2_network_grads", "tp2_fit_epochs"),
@@ -57,15 +58,6 @@ MUTANTS = [
         "def leaky_relu_forward(x, slope=0.1):",
         "def leaky_relu_forward(x, slope=0.01):",
         breaks=("tp2_leaky_relu_forward", "tp2_leaky_relu_backward"),
-        rubric=TP2,
-    ),
-    Mutant(
-        "tp2 MSE averaged but its gradient summed",
-        "layers.py",
-        "dx = 2 * diff / diff.shape[0]",
-        "dx = 2 * diff",
-        breaks=BREAKS["mse_summed"],
-        diagnosis="dx is 4 times too large",
         rubric=TP2,
     ),
     Mutant(
@@ -209,27 +201,19 @@ MUTANTS = [
         rubric=TP2,
     ),
     Mutant(
-        "tp2 ex3 grad_mse not divided by the batch size",
-        "tp2_ex3.py",
-        "grad = 2 * (scores - Y) / scores.shape[0]",
-        "grad = 2 * (scores - Y)",
-        breaks=("tp2_ex3_mse", "tp2_ex3_loss_and_grads", "tp2_ex3_epoch"),
-        rubric=TP2,
-    ),
-    Mutant(
-        "tp2 ex3 grad_softmax not divided by the batch size",
-        "tp2_ex3.py",
-        "grad = (p - Y) / scores.shape[0]",
-        "grad = p - Y",
-        breaks=("tp2_ex4_softmax", "tp2_ex4_switch"),
-        rubric=TP2,
-    ),
-    Mutant(
         "tp2 ex3 the bias column dropped from the wrong end",
         "tp2_ex3.py",
         "grad = (grad @ W2.T)[:, 1:]",
         "grad = (grad @ W2.T)[:, :-1]",
         breaks=("tp2_ex3_backward", "tp2_ex3_loss_and_grads", "tp2_ex3_epoch", "tp2_ex4_switch"),
+        rubric=TP2,
+    ),
+    Mutant(
+        "tp2 ex3 grad_mse divided by every element (np.mean's N * C, not the course's sum over outputs)",
+        "tp2_ex3.py",
+        "grad = 2 * (scores - Y) / scores.shape[0]",
+        "grad = 2 * (scores - Y) / scores.size",
+        breaks=("tp2_ex3_mse", "tp2_ex3_loss_and_grads", "tp2_ex3_epoch"),
         rubric=TP2,
     ),
     Mutant(
@@ -245,7 +229,6 @@ MUTANTS = [
 #: The library's bugs reach the networks of exercises 5 and 8 too (measured).
 _REACH_EX5_EX8 = {
     "tp2 sigmoid derivative from the sigmoid of the output": "tp2_ex5_grads",
-    "tp2 MSE averaged but its gradient summed": "tp2_ex5_grads",
     "tp2 MSE gradient without the 2 of the lab's 2 (S - Y)": "tp2_ex5_grads",
     "tp2 MSE as the mean over all elements (not the course's sum over outputs)": "tp2_ex5_grads",
     "tp2 Dense passes da (not dz) back to the previous layer": "tp2_ex8_grads",
@@ -258,4 +241,33 @@ _REACH_EX5_EX8 = {
 MUTANTS = [
     dataclasses.replace(m, breaks=(*m.breaks, _REACH_EX5_EX8[m.name])) if m.name in _REACH_EX5_EX8 else m
     for m in MUTANTS
+]
+
+#: The course's convention (grader.checks.conventions, ``batch_sum``): each loss's gradient is that of
+#: the loss summed over the batch, 2 (S - Y) and softmax(S) - Y, as the exercise-3 solution slides
+#: write it. Correct: full marks under the TP2 rubric, on every hidden draw.
+_SUMMED_MSE = ("layers.py", "dx = 2 * diff / diff.shape[0]", "dx = 2 * diff")
+_SUMMED_EX3 = (
+    ("tp2_ex3.py", "grad = 2 * (scores - Y) / scores.shape[0]", "grad = 2 * (scores - Y)"),
+    ("tp2_ex3.py", "grad = (p - Y) / scores.shape[0]", "grad = p - Y"),
+)
+_SUMMED_LOSSES = (
+    (
+        "network/losses.py",
+        "return L.svm_loss(scores, labels_of(target, scores.shape[1]))",
+        "value, grad = L.svm_loss(scores, labels_of(target, scores.shape[1]))\n"
+        "        return value, grad * scores.shape[0]",
+    ),
+    (
+        "network/losses.py",
+        "return L.softmax_loss(scores, labels_of(target, scores.shape[1]))",
+        "value, grad = L.softmax_loss(scores, labels_of(target, scores.shape[1]))\n"
+        "        return value, grad * scores.shape[0]",
+    ),
+)
+ALTERNATIVES = [
+    Alternative("tp2 the course's MSE gradient 2 (S - Y) in the library", (_SUMMED_MSE,)),
+    Alternative("tp2 the course's gradients in exercises 3-4 (grad_mse, grad_softmax)", _SUMMED_EX3),
+    Alternative("tp2 the course's gradients everywhere (MSE, SVM, CCE, exercises 3-4)", (_SUMMED_MSE, *_SUMMED_EX3,
+                *_SUMMED_LOSSES)),
 ]

@@ -62,7 +62,7 @@ from grader.rubric import CheckSpec, RubricError  # noqa: E402
 from grader.runner import Outcome  # noqa: E402
 from grader.scoring import score_check  # noqa: E402
 from tests.grader.subjects import ROOT  # noqa: E402
-from tests.mutants import a2_edges, all_mutants, build_alternative, q1, q2, q3, q4  # noqa: E402
+from tests.mutants import a2_edges, all_mutants, build_alternative, q1, q2, q3, q4, tp2  # noqa: E402
 from tests.mutants.escape import SKIPPED_QUESTIONS, TRAINING, Lab, own_checks  # noqa: E402
 
 #: The discrimination test's secrets: cheap checks under all 20, training checks under the first 3.
@@ -282,6 +282,22 @@ def test_q1_q3_alternatives_pass_every_case_under_every_secret(lab, alt):
     """
     impl = lab.adopt(alt.name, lambda dest: build_alternative(alt, dest))
     checks = [cid for cid, c in registry.all_checks().items() if c.question in Q1_Q3]
+    secrets = GRADE_SECRETS if ALL else GRADE_SECRETS[:5]
+    failing = [
+        (cid, s)
+        for cid in checks
+        for s in (secrets[:3] if cid in TRAINING else secrets)
+        if not lab.passes(impl, cid, s, 3)
+    ]
+    assert not failing, f"{alt.name} fails {failing[:5]}"
+
+
+@pytest.mark.parametrize("alt", tp2.ALTERNATIVES, ids=[a.name for a in tp2.ALTERNATIVES])
+def test_the_tp2_course_convention_passes_every_case_under_every_secret(lab, alt):
+    """The course's 2 (S - Y) (tests/mutants/tp2.py ``ALTERNATIVES``) on every TP2 check it can reach, the
+    public case and 3 hidden draws, 5 secrets (training checks 3; every secret with A2KIT_ALL_MUTANTS=1)."""
+    impl = lab.adopt(alt.name, lambda dest: build_alternative(alt, dest))
+    checks = [cid for cid, c in registry.all_checks().items() if c.conventions or cid in TRAINING and "tp2" in cid]
     secrets = GRADE_SECRETS if ALL else GRADE_SECRETS[:5]
     failing = [
         (cid, s)

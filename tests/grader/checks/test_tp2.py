@@ -8,12 +8,14 @@ import shutil
 import numpy as np
 import pytest
 
-from grader import check, collect, fixtures, grading
+from grader import check, collect, fixtures, grading, scoring
 from grader import rubric as rubric_mod
 from grader.checks import registry, tp2
 from grader.checks.base import Impl
 from grader.paths import project_root
 from grader.results import Status
+from tests.mutants import build_alternative
+from tests.mutants.tp2 import ALTERNATIVES as TP2_ALTERNATIVES
 
 ROOT = project_root()
 RUBRIC = ROOT / "rubrics" / "tp2.yaml"
@@ -154,3 +156,29 @@ def test_collect_with_the_tp2_rubric_requires_the_tp2_notebooks_and_network_file
         "notebooks/tp2/TwoLayerCIFAR.ipynb: missing (required by tp2_ex3)",
         "notebooks/tp2/XOR.ipynb: missing (required by tp2_xor)",
     ]
+
+
+@pytest.mark.parametrize("alt", TP2_ALTERNATIVES, ids=[a.name for a in TP2_ALTERNATIVES])
+def test_the_course_s_gradient_convention_scores_full_marks_with_a_note(alt, tmp_path, rub):
+    """The course's 2 (S - Y) (the gradient of the loss summed over the batch, the exercise-3 solution slides):
+    full marks, and the checks it reaches say which convention they graded it under."""
+    build_alternative(alt, tmp_path)
+    results = check.run(implementation="mutant", root=tmp_path, rubric=rub)
+    failures = [(c.check_id, c.status.value, c.message) for q in results for c in q.checks if not c.passed]
+    assert not failures
+    noted = [c.check_id for q in results for c in q.checks if "2 (S - Y)" in (c.message or "")]
+    assert noted, "no check said it graded the course's convention"
+    assert all(registry.get(cid).conventions for cid in noted)
+
+
+def test_a_gradient_under_neither_convention_still_fails():
+    """Accepting the course's convention beside the mean's leaves a third scale wrong: N * C (np.mean)."""
+    chk = registry.get("tp2_ex3_mse")
+    fx = fixtures.load()["tp2_ex3_mse"]
+    got = {k: np.array(v, copy=True) for k, v in fx.expected.items()}
+    S, Y = fx.case["scores"], fx.case["Y"]
+    got["dscores"] = 2 * (S - Y) / S.size
+    assert fx.variants["batch_sum"]["dscores"] == pytest.approx(2 * (S - Y))
+    assert not scoring.passes_case(chk, fx, got, chk.tolerance)
+    got["dscores"] = 2 * (S - Y)
+    assert scoring.passes_case(chk, fx, got, chk.tolerance)
