@@ -750,22 +750,38 @@ def _bgd_batches_compare(got: Arrays, expected: Arrays, case: Case, tolerance: f
     orders = []
     for epoch in range(3):
         order, sizes = got.get(f"order{epoch}"), got.get(f"sizes{epoch}")
+        e = epoch + 1
         if not isinstance(order, np.ndarray) or order.dtype.kind not in "iu" or not isinstance(sizes, np.ndarray):
-            return Measure(float("inf"), False, f"epoch {epoch + 1}: batches() must return arrays of integer indices")
+            return Measure(
+                float("inf"), False,
+                f"época {e}: batches() debe devolver arreglos de índices enteros / epoch {e}: batches() must return "
+                "arrays of integer indices",
+            )
         if sorted(order.tolist()) != list(range(n)):
-            return Measure(float("inf"), False, f"epoch {epoch + 1}: the batches do not visit each of the {n} "
-                f"examples exactly once")
+            return Measure(
+                float("inf"), False,
+                f"época {e}: los batches no recorren cada uno de los {n} ejemplos exactamente una vez / epoch {e}: "
+                f"the batches do not visit each of the {n} examples exactly once",
+            )
         if sizes.tolist() != want_sizes:
             return Measure(
-                float("inf"), False, f"epoch {epoch + 1}: batch sizes {sizes.tolist()}, expected {want_sizes} "
-                    f"(bs={case['bs'] or None})"
+                float("inf"), False,
+                f"época {e}: tamaños de batch {sizes.tolist()}, se esperaba {want_sizes} / epoch {e}: batch sizes "
+                f"{sizes.tolist()}, expected {want_sizes} (bs={case['bs'] or None})",
             )
         orders.append(order.tolist())
     if n > 1 and any(o == list(range(n)) for o in orders):
-        return Measure(float("inf"), False, "the examples are visited in their original order: shuffle them each epoch")
+        return Measure(
+            float("inf"), False,
+            "los ejemplos se recorren en su orden original: mezclarlos en cada época / the examples are visited in "
+            "their original order: shuffle them each epoch",
+        )
     if n > 1 and (orders[0] == orders[1] or orders[1] == orders[2]):
-        return Measure(float("inf"), False, "two epochs visit the examples in the same order: draw a new "
-            "permutation each epoch")
+        return Measure(
+            float("inf"), False,
+            "dos épocas recorren los ejemplos en el mismo orden: una permutación nueva por época / two epochs visit "
+            "the examples in the same order: draw a new permutation each epoch",
+        )
     return Measure(0.0, True)
 
 
@@ -931,7 +947,7 @@ def _accuracy_compare(got: Arrays, expected: Arrays, case: Case, tolerance: floa
     for name in expected:
         problem = validate(name, got[name], expected[name]) if name in got else f"{name}: not returned"
         if problem:
-            return Measure(0.0, False, f"after training: {problem}")
+            return Measure(0.0, False, f"tras entrenar / after training: {problem}")
     pred = trusted_forward(got, case["spec"], case["X"])
     accuracy = float(np.mean(np.sign(pred) == case["y"]))
     if accuracy >= tolerance:
