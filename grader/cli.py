@@ -263,7 +263,9 @@ def _cmd_release(args: argparse.Namespace) -> ExitCode:
 
     root = Path(args.root).resolve() if args.root else project_root()
     try:
-        done = release.release(Path(args.out), root=root, force=args.force)
+        done = release.release(
+            Path(args.out), root=root, force=args.force, rubric=Path(args.rubric) if args.rubric else None
+        )
     except release.ReleaseError as exc:
         raise UsageError(str(exc)) from exc
     print(f"wrote the handout to {done.out} ({len(done.files)} files, {done.total_bytes / 1024:.0f} KiB)")

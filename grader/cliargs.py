@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the handout: outside the project, absent or empty")
     p.add_argument("--root", help="project root holding reference/ and student/ (default: this project)")
     p.add_argument("--force", action="store_true", help="replace the content of a non-empty --out")
+    p.add_argument(
+        "--rubric",
+        help="the rubric whose questions the handout README lists, e.g. rubrics/tp2.yaml for TP2's own README "
+        "(default: the project's rubric.yaml)",
+    )
 
     p = sub.add_parser("data", help="download CIFAR-10 or write the synthetic set")
     p.add_argument("dataset", choices=["cifar10", "synthetic"])

@@ -1,6 +1,6 @@
 """Maintain the catalogues: ``python -m grader.i18n_tools extract|update|check``.
 
-- ``extract``: every message marked with ``_``, ``ngettext`` or ``N_`` in
+- ``extract``: every message marked with ``_``, ``gettext``, ``ngettext`` or ``N_`` in
   ``grader/`` (Babel's Python extractor), and the question titles of
   ``rubric.yaml`` and ``rubrics/*.yaml``, into ``grader/locale/a2kit.pot``;
 - ``update``: merge the template into each language's ``.po`` (new messages
@@ -23,7 +23,7 @@ from .atomic import atomic_write_text
 from .i18n import DEFAULT, DOMAIN, LOCALE_DIR, languages
 from .paths import project_root
 
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 POT = LOCALE_DIR / f"{DOMAIN}.pot"
 _TEMPLATE_CALL = re.compile(r"""\{\{ _\((?:"((?:[^"\\]|\\.)*)"|'([^']*)')""")
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(?\w*\)?[sdifr]")

@@ -213,10 +213,19 @@ def _mode(src: Path) -> int:
     return 0o755 if src.stat().st_mode & stat.S_IXUSR else 0o644
 
 
-def release(out: Path, *, root: Path | None = None, force: bool = False) -> Release:
-    """Write the student handout of the project at ``root`` into ``out``; see the module docstring."""
+def release(out: Path, *, root: Path | None = None, force: bool = False, rubric: Path | None = None) -> Release:
+    """Write the student handout of the project at ``root`` into ``out``; see the module docstring.
+
+    ``rubric``: the rubric whose questions the README lists (default ``root/rubric.yaml``); a track with
+    a README of its own (``grader.handout.TRACK_READMES``, by the rubric file's stem) gets that one.
+    """
     root = Path(root or project_root()).resolve()
     out = Path(os.path.abspath(out))
+    rubric_path = Path(rubric) if rubric else root / "rubric.yaml"
+    try:
+        chosen = rubric_mod.load(rubric_path)
+    except (OSError, rubric_mod.RubricError) as exc:
+        raise ReleaseError(str(exc) if isinstance(exc, rubric_mod.RubricError) else f"{rubric_path}: {exc}") from exc
     reference, student = root / "reference", root / "student"
     if not student.is_dir():
         raise ReleaseError(f"{student}: missing (nothing to hand out)")
@@ -247,7 +256,8 @@ def release(out: Path, *, root: Path | None = None, force: bool = False) -> Rele
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, target)
             os.chmod(target, _mode(src))
-        (tmp / "README.md").write_text(student_readme(rubric_mod.load(root / "rubric.yaml")), encoding="utf-8")
+        readme = student_readme(chosen, track=rubric_path.stem)
+        (tmp / "README.md").write_text(readme, encoding="utf-8")
         os.chmod(tmp / "README.md", 0o644)
         files = sorted([*files, *GENERATED])
         for dirpath, _, _ in os.walk(tmp):

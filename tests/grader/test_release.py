@@ -307,6 +307,43 @@ def test_release_in_spanish_writes_the_spanish_readme_with_the_statements_titles
     assert release.find_leaks(out, ["README.md"], bodies) == []
 
 
+@pytest.mark.parametrize(
+    "lang, title, question",
+    [
+        ("es", "# Práctica 2: Introducción a las redes neuronales", "- TP2_EX3: Ejercicio 3: red de dos capas sin POO"),
+        ("en", "# Lab 2 (TP2): introduction to neural networks", "- TP2_EX3: "),
+    ],
+)
+def test_release_with_the_tp2_rubric_writes_tp2_s_own_readme(handout, tmp_path, lang, title, question):
+    """``release --rubric rubrics/tp2.yaml``: the lab's README (its files, notebooks, conventions and
+    TP2's check and collect lines), listing the TP2 rubric's questions, in either language; nothing of
+    Assignment 2's."""
+    from grader import i18n
+
+    project, _ = handout
+    out = tmp_path / lang
+    args = ["release", "--out", str(out), "--root", str(project), "--rubric", str(project / "rubrics" / "tp2.yaml")]
+    try:
+        assert cli.main([*args, "--lang", lang]) == 0
+    finally:
+        i18n.set_language("en")
+    text = (out / "README.md").read_text(encoding="utf-8")
+    assert text.startswith(title)
+    assert question in text and "- Q1:" not in text and "{questions}" not in text
+    for needed in ("check --rubric rubrics/tp2.yaml", "collect --rubric rubrics/tp2.yaml", "2 (S - Y)", "x1 * x2"):
+        assert needed in text, needed
+    assert (out / "notebooks" / "tp2" / "XOR.ipynb").is_file() and (out / "student" / "tp2_ex3.py").is_file()
+
+
+def test_release_with_a_missing_rubric_is_one_line_naming_it(handout, tmp_path, capsys):
+    project, _ = handout
+    missing = tmp_path / "nope.yaml"
+    assert cli.main(["release", "--out", str(tmp_path / "o"), "--root", str(project), "--rubric", str(missing)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.count(str(missing)) == 1, err
+    assert not (tmp_path / "o").exists()
+
+
 def _one_line_body(project: Path) -> str:
     bodies = release.solution_bodies(project / "reference", project / "student")
     return next(text for text, one in bodies.values() if one and len(text) >= 12)
