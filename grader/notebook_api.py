@@ -32,6 +32,7 @@ from .answers import (
     answer_metadata,
 )
 from .envnames import DEFAULT_IMPLEMENTATION, FAST_ENV, IMPL_ENV
+from .i18n import _
 from .paths import project_root
 from .render import html, terminal
 from .results import CheckResult, QuestionResult
@@ -60,7 +61,7 @@ def load(module: str) -> ModuleType:
         if wrong:
             raise RuntimeError(wrong)
         _ANNOUNCED.add(impl)
-        print(f"testing {preflight.implementation_folder(impl) or impl}")
+        print(_("testing {folder}").format(folder=preflight.implementation_folder(impl) or impl))
     return importlib.import_module(f"{impl}.{module}")
 
 
@@ -132,7 +133,7 @@ def collect_submission(*, skip_notebooks: bool = False) -> bool:
     try:
         result = collect.collect(check_notebooks=not skip_notebooks)
     except collect.CollectRefused as exc:
-        print("Nothing was written. Fix these problems, save the notebooks, and run this cell again:")
+        print(_("Nothing was written. Fix these problems, save the notebooks, and run this cell again:"))
         for line in exc.problems:
             print(f"  {line}")
         return False

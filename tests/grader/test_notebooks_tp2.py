@@ -48,11 +48,24 @@ def synthetic_data(monkeypatch, tmp_path) -> dict[str, str]:
     return {"XDG_CACHE_HOME": str(tmp_path / "cache")}
 
 
+#: A word of the check tables the notebooks print (show_question), in each language.
+PASSED = {"en": "pass ", "es": "aprobada"}
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("lang", sorted(PASSED))
 @pytest.mark.parametrize("name", sorted(ANSWERS))
-def test_tp2_notebook_runs_against_the_reference_in_fast_mode(name, synthetic_data):
-    nb = notebooks.execute(TP2 / name, implementation="reference", fast=True, timeout=300, env=synthetic_data)
-    out = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+def test_tp2_notebook_runs_against_the_reference_in_fast_mode(name, lang, synthetic_data):
+    """Each TP2 notebook, headless, fast mode, against the reference, with the kit speaking English or Spanish
+    (A2KIT_LANG in the kernel): it runs to the end and its check tables are in that language."""
+    env = {**synthetic_data, "A2KIT_LANG": lang}
+    nb = notebooks.execute(TP2 / name, implementation="reference", fast=True, timeout=300, env=env)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    out = "".join(o.get("text", "") for o in outputs)
+    tables = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert ("verificando " if lang == "es" else "testing ") in out
+    assert PASSED[lang] in tables and PASSED["es" if lang == "en" else "en"] not in tables, tables[-2000:]
+    assert "FAIL" not in tables and "ERROR" not in tables, tables[-2000:]
     if name == "ComputationalGraphs.ipynb":  # the lab's numbers to three decimals, tanh's consistent with the text
         assert "sigmoid: f = 0.666  df/db = 0.222" in out and "df/dx = [ 0.932 -0.225]" in out, out
         assert "L = 0.441" in out, out
