@@ -13,6 +13,16 @@ from collections.abc import Iterable
 import numpy as np
 
 from .checks.base import Arrays, Case, Comparator, Measure
+from .i18n import _
+
+#: Around the values of a case in a comparison's detail ("got X, expected Y"): ``grader.scoring`` takes the
+#: marked part out of a hidden case's message and the marks out of a public one's, in any language.
+VALUES_START, VALUES_END = "\x02", "\x03"
+
+
+def values_part(text: str) -> str:
+    """``text`` marked as the case's values (withheld on hidden cases)."""
+    return f"{VALUES_START}{text}{VALUES_END}"
 
 
 def rel_error(x: np.ndarray, y: np.ndarray) -> float:
@@ -27,14 +37,14 @@ def rel_error(x: np.ndarray, y: np.ndarray) -> float:
 def validate(name: str, got: object, expected: np.ndarray) -> str | None:
     """Why ``got`` cannot be compared with ``expected`` (None when it can)."""
     if not isinstance(got, np.ndarray) or type(got) is not np.ndarray:
-        return f"{name}: expected a numpy array, got {type(got).__name__}"
+        return _("{name}: expected a numpy array, got {type}").format(name=name, type=type(got).__name__)
     if got.dtype.kind not in "biuf":
-        return f"{name}: expected a numeric array, got dtype {got.dtype}"
+        return _("{name}: expected a numeric array, got dtype {dtype}").format(name=name, dtype=got.dtype)
     if got.shape != expected.shape:
-        return f"{name}: shape {got.shape}, expected {expected.shape}"
+        return _("{name}: shape {got}, expected {expected}").format(name=name, got=got.shape, expected=expected.shape)
     if not np.all(np.isfinite(got)):
         bad = int(np.size(got) - np.count_nonzero(np.isfinite(got)))
-        return f"{name}: {bad} of {got.size} elements are NaN or inf"
+        return _("{name}: {bad} of {size} elements are NaN or inf").format(name=name, bad=bad, size=got.size)
     return None
 
 
@@ -47,12 +57,19 @@ def describe_mismatch(name: str, got: np.ndarray, expected: np.ndarray, toleranc
     bad = rel > tolerance
     n_bad = int(np.count_nonzero(bad))
     if g.ndim == 0:
-        return f"{name}: got {g.item():.10g}, expected {e.item():.10g} (rel error {rel.item():.3g})"
+        got, want = f"{g.item():.10g}", f"{e.item():.10g}"
+        values = values_part(_("got {got}, expected {expected}").format(got=got, expected=want))
+        return _("{name}: {values} (rel error {rel})").format(name=name, values=values, rel=f"{rel.item():.3g}")
     worst = np.unravel_index(int(np.argmax(rel)), rel.shape)
     where = tuple(int(i) for i in worst)
-    return (
-        f"{name}: {n_bad} of {g.size} elements differ; max abs diff {absdiff.max():.3g}, "
-        f"max rel error {rel.max():.3g} at index {where} (got {g[worst]:.6g}, expected {e[worst]:.6g})"
+    values = values_part(
+        "(" + _("got {got}, expected {expected}").format(got=f"{g[worst]:.6g}", expected=f"{e[worst]:.6g}") + ")"
+    )
+    return _(
+        "{name}: {bad} of {size} elements differ; max abs diff {absdiff}, max rel error {rel} at index {where} {values}"
+    ).format(
+        name=name, bad=n_bad, size=g.size, absdiff=f"{absdiff.max():.3g}", rel=f"{rel.max():.3g}", where=where,
+        values=values,
     )
 
 
@@ -64,7 +81,7 @@ def compare_values(keys: Iterable[str] | None = None) -> Comparator:
         worst, worst_name = 0.0, None
         for name in names:
             if name not in got:
-                return Measure(float("inf"), False, f"{name}: not returned")
+                return Measure(float("inf"), False, _("{name}: not returned").format(name=name))
             problem = validate(name, got[name], expected[name])
             if problem:
                 return Measure(float("inf"), False, problem)
@@ -101,14 +118,14 @@ def compare_gradients(pairs: dict[str, str]) -> Comparator:
         if m.passed:
             return m
         if own_name is not None and own_worst > tolerance:
-            detail = (
-                f"{m.detail}; {own_name} also disagrees with the numeric gradient of your own forward "
-                f"(rel error {own_worst:.3g}): the backward pass does not differentiate your forward"
-            )
+            detail = m.detail + "; " + _(
+                "{name} also disagrees with the numeric gradient of your own forward (rel error {rel}): the "
+                "backward pass does not differentiate your forward"
+            ).format(name=own_name, rel=f"{own_worst:.3g}")
         elif own_name is not None:
-            detail = (
-                f"{m.detail}; but it matches the numeric gradient of your own forward: "
-                "the backward is consistent, so the forward (or its cache) is what is wrong"
+            detail = m.detail + "; " + _(
+                "but it matches the numeric gradient of your own forward: the backward is consistent, so the "
+                "forward (or its cache) is what is wrong"
             )
         else:
             detail = m.detail

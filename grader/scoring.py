@@ -9,6 +9,7 @@ import numpy as np
 from .checks import cases as cases_mod
 from .checks.base import Check
 from .checks.conventions import CONVENTIONS
+from .compare import VALUES_END, VALUES_START
 from .diagnose import diagnose
 from .fixtures import Fixture
 from .i18n import _
@@ -16,11 +17,21 @@ from .results import CheckResult, QuestionResult, Status
 from .rubric import CheckSpec, QuestionSpec
 from .runner import Outcome
 
-#: "got X, expected Y" in a comparison's detail: the values of a hidden case (and the reference's answer on it).
+#: The values of a case in a comparison's detail, as ``grader.compare.values_part`` marks them (any language),
+#: and "got X, expected Y" written by a comparator that does not mark them.
+_MARKED = re.compile(re.escape(VALUES_START) + "[^" + re.escape(VALUES_END) + "]*(" + re.escape(VALUES_END) + "|$)")
 _VALUES = re.compile(r"\(?got [^,()]+, expected [^,()\s]+\)?")
+
+
 def without_values(message: str) -> str:
     """``message`` with the values of the case taken out (for hidden cases: no expected value is ever shown)."""
-    return _VALUES.sub("(values withheld: hidden case)", message)
+    withheld = _("(values withheld: hidden case)")
+    return _VALUES.sub(withheld, _MARKED.sub(withheld, message)).replace(VALUES_START, "").replace(VALUES_END, "")
+
+
+def plain(message: str) -> str:
+    """``message`` as shown for a public case: the values' marks taken out, the values kept."""
+    return message.replace(VALUES_START, "").replace(VALUES_END, "")
 
 
 #: ``ValueError: ...``, ``numpy.linalg.LinAlgError: ...``: a message that is an exception the code raised.
@@ -144,7 +155,7 @@ def _score_case(
         why = where + _("the returned values could not be compared ({error})").format(
             error=f"{exc.__class__.__name__}: {exc}"
         )
-        return result(Status.FAIL, message=why[:300])
+        return result(Status.FAIL, message=plain(why)[:300])
     if measure.passed:
         return result(Status.PASS, spec.points, error=measure.error)
     accepted = _other_convention(check, fixture, outputs, tol)
@@ -160,8 +171,7 @@ def _score_case(
     if hint:
         message = _("likely: {hint} ({detail})").format(hint=hint, detail=message)
     message += shape_note
-    if hidden:
-        message = without_values(message)
+    message = without_values(message) if hidden else plain(message)
     return result(Status.FAIL, error=measure.error, message=where + message)
 
 

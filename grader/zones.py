@@ -18,7 +18,7 @@ from .editable import EDITABLE
 
 #: The grader files the worker needs, relative to the grader package (glob patterns).
 WORKER_FILES = (
-    "__init__.py", "worker.py", "channel.py", "compare.py", "editions.py", "checks/*.py",
+    "__init__.py", "worker.py", "channel.py", "compare.py", "i18n.py", "editions.py", "checks/*.py",
     # the wrapper (python -S -m grader.sandbox) and what it imports
     "sandbox.py", "confine.py", "sandbox_view.py", "zones.py", "editable.py", "envnames.py", "sysfilter.py",
 )

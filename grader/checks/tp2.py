@@ -920,7 +920,7 @@ def _narrow_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float)
         return measure
     return Measure(
         measure.error, False,
-        f"{measure.message} -- tras {case['epochs']} épocas (lr={case['lr']}, batch completo) los parámetros difieren "
+        f"{measure.detail} -- tras {case['epochs']} épocas (lr={case['lr']}, batch completo) los parámetros difieren "
         f"de los del entrenador de referencia / after {case['epochs']} full-batch epochs the parameters differ from "
         "the trusted trainer's: check the MSE gradient, Dense's backward and fit",
     )

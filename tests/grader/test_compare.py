@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from grader.checks.base import Case
-from grader.compare import compare_gradients, compare_values, describe_mismatch, numeric_gradient, rel_error, validate
+from grader.compare import (
+    VALUES_END,
+    VALUES_START,
+    compare_gradients,
+    compare_values,
+    describe_mismatch,
+    numeric_gradient,
+    rel_error,
+    validate,
+)
 
 CASE = Case({})
 
@@ -45,12 +54,13 @@ def test_describe_mismatch_counts_the_differing_elements_and_points_at_the_worst
     expected = np.array([[1.0, 2.0], [3.1, 4.0]])
     text = describe_mismatch("out", got, expected, 1e-6)
     assert text.startswith("out: 2 of 4 elements differ; max abs diff 5")
-    assert "at index (1, 1) (got 9, expected 4)" in text
+    assert f"at index (1, 1) {VALUES_START}(got 9, expected 4){VALUES_END}" in text  # the values, marked
 
 
 def test_describe_mismatch_of_a_scalar_gives_both_values():
     """Is a 0-d mismatch described as got/expected values, not by index?"""
-    assert describe_mismatch("loss", np.array(2.5), np.array(2.0), 1e-6).startswith("loss: got 2.5, expected 2")
+    text = describe_mismatch("loss", np.array(2.5), np.array(2.0), 1e-6)
+    assert text.startswith(f"loss: {VALUES_START}got 2.5, expected 2{VALUES_END} (rel error")
 
 
 def test_compare_values_passes_within_tolerance_and_reports_the_worst_key():

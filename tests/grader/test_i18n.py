@@ -200,3 +200,27 @@ def test_the_summary_page_has_its_headings_in_spanish_and_its_data_escaped(tmp_p
     page = summary.render([entry])
     assert '<html lang="es">' in page and "Distribución de puntajes" in page and "Entregas más lentas" in page
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_the_worker_s_copy_of_the_grader_imports_every_check_and_speaks_english_without_babel():
+    """The sandbox sees only zones.WORKER_FILES: every check module imports there (compare.py's messages need
+    i18n.py), and with a Spanish locale and no Babel it answers in English (no catalogue in the copy)."""
+    import subprocess
+    import sys
+
+    from grader import sandbox_view
+    from grader.paths import project_root
+
+    copy = sandbox_view._grader_copy(project_root() / "grader")
+    code = (
+        "import sys; sys.modules['babel'] = None\n"
+        "import numpy as np\n"
+        "from grader.checks import registry\n"
+        "from grader.compare import validate\n"
+        "assert len(registry.all_checks()) > 100\n"
+        "print(validate('dx', [1.0], np.zeros(1)))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(copy), "LANG": "es_AR.UTF-8"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=copy, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "dx: expected a numpy array, got list"

@@ -143,3 +143,34 @@ def fixtures_for(check):
     from grader.checks.base import Impl
 
     return fixtures.compute(check, fixtures.case_for(check), Impl("reference"))
+
+
+@pytest.mark.parametrize(
+    "lang, got_word, withheld", [("en", "(got ", "values withheld"), ("es", "(se obtuvo ", "valores reservados")]
+)
+def test_the_values_are_withheld_by_their_marks_in_every_language(fixture, lang, got_word, withheld):
+    """The comparator marks the case's values (grader.compare.values_part), so a translated message is redacted as
+    well as the English one; a public message keeps the values, and no mark reaches any message."""
+    from grader import i18n
+
+    got = {k: v + 1.0 for k, v in fixture.expected.items()}
+    try:
+        i18n.set_language(lang)
+        public = score_check(CHECK, SPEC, _ok(got), fixture)
+        hidden = score_check(CHECK, SPEC, _ok(got), fixture, hidden=True)
+    finally:
+        i18n.set_language("en")
+    assert got_word in public.message and withheld not in public.message
+    assert got_word not in hidden.message and withheld in hidden.message
+    for message in (public.message, hidden.message):
+        assert "\x02" not in message and "\x03" not in message
+    if lang == "es":
+        assert "elementos difieren" in public.message and "elementos difieren" in hidden.message
+
+
+def test_a_mark_left_open_still_withholds_to_the_end():
+    """A detail cut short inside its values (a comparator's message truncated) loses the rest, never shows it."""
+    from grader.compare import values_part
+
+    text = "dx: " + values_part("got 0.5, expected 0.25")[:-1]
+    assert without_values(text) == "dx: (values withheld: hidden case)"

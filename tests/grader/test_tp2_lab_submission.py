@@ -87,10 +87,17 @@ BUGS = [
         "tp2_ex3_accuracy",
     ),
     (
-        "grad_softmax not averaged over the batch",
+        "L2 penalty without its 0.5 while its gradient is lam * W",
+        "regularizers.py",
+        "return 0.5 * self.lam * np.sum(W ** 2)",
+        "return self.lam * np.sum(W ** 2)",
+        "tp2_l2",
+    ),
+    (
+        "grad_softmax divided by every element (N * C), not by the batch",
         "tp2_ex3.py",
         "return (e / e.sum(axis=1)[:, None] - Y) / len(scores)",
-        "return e / e.sum(axis=1)[:, None] - Y",
+        "return (e / e.sum(axis=1)[:, None] - Y) / scores.size",
         "tp2_ex4_softmax",
     ),
     (
@@ -123,6 +130,29 @@ def _package(tmp: Path, bug=None) -> Path:
 
 def test_the_lab_style_submission_scores_full_marks(tmp_path, rub):
     results = check.run(implementation="labsub", root=_package(tmp_path), rubric=rub)
+    failed = [(c.check_id, c.message) for q in results for c in q.checks if not c.passed]
+    assert not failed
+    assert sum(q.points for q in results) == rub.max_total
+
+
+#: The course's own convention, not a bug (grader.checks.conventions): the gradients of the losses summed over
+#: the batch, 2 (S - Y) and softmax(S) - Y, as the exercise-3 solution slides write them.
+COURSE = [
+    ("tp2_ex3.py", "return 2.0 * (scores - Y) / len(scores)", "return 2.0 * (scores - Y)"),
+    ("tp2_ex3.py", "return (e / e.sum(axis=1)[:, None] - Y) / len(scores)", "return e / e.sum(axis=1)[:, None] - Y"),
+]
+
+
+def test_the_course_s_unaveraged_gradients_score_full_marks(tmp_path, rub):
+    """grad_mse = 2 (S - Y) and grad_softmax = softmax - Y (no 1 / N, the course's slides): full marks."""
+    root = _package(tmp_path)
+    path = root / "labsub" / "tp2_ex3.py"
+    text = path.read_text()
+    for _, old, new in COURSE:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path.write_text(text)
+    results = check.run(implementation="labsub", root=root, rubric=rub)
     failed = [(c.check_id, c.message) for q in results for c in q.checks if not c.passed]
     assert not failed
     assert sum(q.points for q in results) == rub.max_total

@@ -182,3 +182,13 @@ def test_a_gradient_under_neither_convention_still_fails():
     assert not scoring.passes_case(chk, fx, got, chk.tolerance)
     got["dscores"] = 2 * (S - Y)
     assert scoring.passes_case(chk, fx, got, chk.tolerance)
+
+
+def test_the_narrow_parity_failure_names_the_training_not_a_comparison_error():
+    """A wrong trajectory fails with the trainer's message (it once read Measure.message and said 'could not be
+    compared')."""
+    chk = registry.get("tp2_parity_narrow")
+    fx = fixtures.load()["tp2_parity_narrow"]
+    got = {k: np.asarray(v) * 1.01 for k, v in tp2._narrow_expected(fx.case).items()}
+    measure = chk.compare(got, fx.expected, fx.case, chk.tolerance)
+    assert not measure.passed and "tras 20 épocas" in measure.detail and "after 20 full-batch epochs" in measure.detail
