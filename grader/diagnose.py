@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .checks.base import Arrays
+from .i18n import _, ngettext
 
 
 def _matches(got: np.ndarray, target: np.ndarray, tol: float) -> bool:
@@ -48,10 +49,14 @@ def _shape_hint(name: str, got: np.ndarray, exp: np.ndarray, tol: float) -> str 
     """A hint when ``got`` has the wrong shape: transposed, or the right count but not reshaped."""
     if got.ndim == 2 and exp.ndim == 2 and got.shape == exp.shape[::-1]:
         if _matches(got.T, exp, tol):
-            return f"{name} is transposed"
-        return f"{name} has the transposed shape {got.shape} (expected {exp.shape})"
+            return _("{name} is transposed").format(name=name)
+        return _("{name} has the transposed shape {shape} (expected {expected})").format(
+            name=name, shape=str(got.shape), expected=str(exp.shape)
+        )
     if got.size == exp.size:
-        return f"{name} has the right values count but shape {got.shape} instead of {exp.shape} (a reshape is missing)"
+        return _(
+            "{name} has the right values count but shape {shape} instead of {expected} (a reshape is missing)"
+        ).format(name=name, shape=str(got.shape), expected=str(exp.shape))
     return None
 
 
@@ -66,13 +71,19 @@ def _factor_hint(name: str, g: np.ndarray, e: np.ndarray, tol: float, inputs: Ar
         return None
     sizes = {s for arr in inputs.values() if isinstance(arr, np.ndarray) for s in arr.shape if s > 1}
     if any(abs(k - s) < 1e-6 * s for s in sizes):
-        return f"{name} is {k:g} times too large: a sum where a mean is expected (missing division by N?)"
+        return _("{name} is {factor} times too large: a sum where a mean is expected (missing division by N?)").format(
+            name=name, factor=f"{k:g}"
+        )
     if any(abs(k * s - 1) < 1e-6 for s in sizes):
-        return f"{name} is {1 / k:g} times too small: divided by N where a sum is expected?"
+        return _("{name} is {factor} times too small: divided by N where a sum is expected?").format(
+            name=name, factor=f"{1 / k:g}"
+        )
     if abs(k - 2) < 1e-6 or abs(k - 0.5) < 1e-6:
-        return f"{name} is off by a factor {k:g}: a missing or extra 0.5 / factor 2"
+        return _("{name} is off by a factor {factor}: a missing or extra 0.5 / factor 2").format(
+            name=name, factor=f"{k:g}"
+        )
     if ratio.size > 1 and k != 0:  # one element always has "a constant factor": only a named one is evidence
-        return f"{name} is off by a constant factor {k:.4g}"
+        return _("{name} is off by a constant factor {factor}").format(name=name, factor=f"{k:.4g}")
     return None
 
 
@@ -80,13 +91,16 @@ def _input_or_border_hint(name: str, g: np.ndarray, e: np.ndarray, tol: float, i
     """A hint when ``g`` is an input returned unchanged, or right except on a border (padding)."""
     for src_name, src in inputs.items():
         if isinstance(src, np.ndarray) and src.shape == e.shape and _matches(g, src, tol):
-            return f"{name} equals the input '{src_name}' unchanged"
+            return _("{name} equals the input '{input}' unchanged").format(name=name, input=src_name)
     width = _border_width(g, e, tol)
     if width:
-        return (
-            f"{name} is right except on a border {width} element{'s' if width > 1 else ''} wide: "
-            "check the padding (zeros on every side of the input)"
-        )
+        return ngettext(
+            "{name} is right except on a border {width} element wide: "
+            "check the padding (zeros on every side of the input)",
+            "{name} is right except on a border {width} elements wide: "
+            "check the padding (zeros on every side of the input)",
+            width,
+        ).format(name=name, width=width)
     return None
 
 
@@ -99,13 +113,15 @@ def _generic(name: str, got: np.ndarray, exp: np.ndarray, tol: float, inputs: Ar
     g = got.astype(np.float64)
     e = exp.astype(np.float64)
     if not np.all(np.isfinite(g)):
-        return f"{name} overflows to NaN/inf: look for exp() of large values (shift by the max) or a division by zero"
+        return _(
+            "{name} overflows to NaN/inf: look for exp() of large values (shift by the max) or a division by zero"
+        ).format(name=name)
     if np.all(e == 0):
         return None
     if np.all(g == 0):
-        return f"{name} is all zeros"
+        return _("{name} is all zeros").format(name=name)
     if _matches(-g, e, tol):
-        return f"{name} has the wrong sign"
+        return _("{name} has the wrong sign").format(name=name)
     return _factor_hint(name, g, e, tol, inputs) or _input_or_border_hint(name, g, e, tol, inputs)
 
 
@@ -146,7 +162,8 @@ def diagnose(
         if not _differs(outs, expected, min(tol, loose)):
             continue
         if _wrong_answer_match(got, outs, loose):
-            return messages.get(key, key)
+            message = messages.get(key, key)  # English, as the fixtures store it: the msgid of its translation
+            return _(message) if message else message
     for name, exp in expected.items():
         if name not in got:
             continue

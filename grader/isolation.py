@@ -30,6 +30,8 @@ import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .i18n import N_
+
 #: check id -> (module, function) of the units whose reference can stand in for the student's.
 SUPPLIABLE: dict[str, tuple[str, str]] = {
     "affine_forward": ("layers", "affine_forward"),
@@ -53,7 +55,7 @@ SUPPLIABLE: dict[str, tuple[str, str]] = {
 }
 #: How the message of a check that passed with supplied functions starts (shown even where outputs are redacted:
 #: it names functions and questions, no value).
-NOTE_START = "passed when graded with a working"
+NOTE_START = N_("passed when graded with a working")
 MARK = "# --- supplied by the grader (rubric isolate: true): working functions in place of the submission's ---"
 
 
@@ -187,9 +189,19 @@ def _named(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) 
 
 
 def note(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) -> str:
-    """The message of a check that passed once the units were supplied."""
+    """The message of a check that passed once the units were supplied (it starts with ``note_start()``)."""
+    from .i18n import _
+
     names, questions = _named(units, where)
-    return f"{NOTE_START} {names} in place of yours, so that bug is counted once, in {questions}"
+    rest = _("{names} in place of yours, so that bug is counted once, in {questions}")
+    return f"{note_start()} {rest.format(names=names, questions=questions)}"
+
+
+def note_start() -> str:
+    """``NOTE_START`` in the current language: how an isolation note begins (Gradescope's redaction keeps it)."""
+    from .i18n import _
+
+    return _(NOTE_START)
 
 
 def hint(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) -> str:

@@ -92,10 +92,11 @@ def score_check(
     dimensions pass, with a warning in the check's message.
     """
     tol = spec.tolerance if spec.tolerance is not None else check.tolerance
+    title = _(check.title) if check.title else ""  # literal titles are marked N_ in the check modules
 
     def result(status: Status, points: float = 0.0, **kw) -> CheckResult:
         return CheckResult(
-            check.id, check.question, check.title, status, points, spec.points,
+            check.id, check.question, title, status, points, spec.points,
             tolerance=tol, seconds=outcome.seconds, **kw
         )
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..compare import compare_gradients, compare_values, numeric_gradient, validate
+from ..i18n import N_
 from .base import Arrays, Case, Check, Comparator, Impl, Measure
 from .common import (
     SIGMAS,
@@ -129,7 +130,7 @@ def _relu_forward(impl: Impl, case: Case) -> Arrays:
 RELU_FORWARD = Check(
     id="relu_forward",
     question=Q,
-    title="relu_forward output",
+    title=N_("relu_forward output"),
     make_case=_relu_case,
     run=_relu_forward,
     compare=compare_values(["out"]),
@@ -153,7 +154,7 @@ def _relu_backward(impl: Impl, case: Case) -> Arrays:
 RELU_BACKWARD = Check(
     id="relu_backward",
     question=Q,
-    title="relu_backward gradient dx",
+    title=N_("relu_backward gradient dx"),
     make_case=_relu_case,
     run=_relu_backward,
     compare=compare_gradients({"dx": "dx_num"}),
@@ -253,7 +254,7 @@ def _loss_run(name: str, numeric: bool = True) -> Callable[[Impl, Case], Arrays]
 SOFTMAX_LOSS = Check(
     id="softmax_loss",
     question=Q,
-    title="softmax_loss: loss and dx",
+    title=N_("softmax_loss: loss and dx"),
     make_case=_softmax_case,
     run=_loss_run("softmax_loss"),
     compare=_softmax_log_eps(compare_all_gradients),  # log(p + 1e-8) in real work of every edition
@@ -266,7 +267,7 @@ SOFTMAX_LOSS = Check(
 SOFTMAX_LOSS_STABILITY = Check(
     id="softmax_loss_stability",
     question=Q,
-    title="softmax_loss on scores of magnitude 1e3-1e4: finite and correct",
+    title=N_("softmax_loss on scores of magnitude 1e3-1e4: finite and correct"),
     make_case=_stability_case,
     run=_loss_run("softmax_loss", numeric=False),
     compare=_softmax_log_eps(compare_values(["loss", "dx"])),
@@ -281,7 +282,7 @@ SOFTMAX_LOSS_STABILITY = Check(
 SVM_LOSS = Check(
     id="svm_loss",
     question=Q,
-    title="svm_loss: loss and dx",
+    title=N_("svm_loss: loss and dx"),
     make_case=_svm_case,
     run=_loss_run("svm_loss"),
     compare=compare_all_gradients,
@@ -324,7 +325,7 @@ def _two_layer_init_compare(got: Arrays, expected: Arrays, case: Case, tolerance
 TWO_LAYER_NET_INIT = Check(
     id="two_layer_net_init",
     question=Q,
-    title="TwoLayerNet initial parameters: shapes, zero biases, weight std = weight_scale",
+    title=N_("TwoLayerNet initial parameters: shapes, zero biases, weight std = weight_scale"),
     make_case=_two_layer_init_case,
     run=_two_layer_init,
     compare=_two_layer_init_compare,
@@ -368,7 +369,7 @@ def _two_layer_scores(impl: Impl, case: Case) -> Arrays:
 TWO_LAYER_NET_SCORES = Check(
     id="two_layer_net_scores",
     question=Q,
-    title="TwoLayerNet scores in test mode",
+    title=N_("TwoLayerNet scores in test mode"),
     make_case=_two_layer_case(reg=False),
     run=_two_layer_scores,
     compare=compare_values(["scores"]),
@@ -386,7 +387,7 @@ def _two_layer_loss(impl: Impl, case: Case) -> Arrays:
 TWO_LAYER_NET_LOSS = Check(
     id="two_layer_net_loss",
     question=Q,
-    title="TwoLayerNet loss and gradients, no regularization",
+    title=N_("TwoLayerNet loss and gradients, no regularization"),
     make_case=_two_layer_case(reg=False),
     run=_two_layer_loss,
     compare=compare_all_gradients,
@@ -443,7 +444,7 @@ def _fc_loss(impl: Impl, case: Case) -> Arrays:
 FC_NET_LOSS = Check(
     id="fc_net_loss",
     question=Q,
-    title="FullyConnectedNet loss and gradients, 1 to 3 hidden layers, no regularization",
+    title=N_("FullyConnectedNet loss and gradients, 1 to 3 hidden layers, no regularization"),
     make_case=_fc_case(reg=False),
     run=_fc_loss,
     compare=compare_all_gradients,
@@ -517,7 +518,7 @@ def _fc32_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float) -
 FC_NET_FLOAT32 = Check(
     id="fc_net_float32",
     question=Q,
-    title="FullyConnectedNet(dtype=np.float32): float32 parameters, scores and gradients; initial weights",
+    title=N_("FullyConnectedNet(dtype=np.float32): float32 parameters, scores and gradients; initial weights"),
     make_case=_fc32_case,
     run=_fc32,
     compare=_fc32_compare,
@@ -655,7 +656,7 @@ def _rule_run(rule: str) -> Callable[[Impl, Case], Arrays]:
 SGD_MOMENTUM = Check(
     id="sgd_momentum",
     question=Q,
-    title="sgd_momentum: 3 steps, next_w and velocity",
+    title=N_("sgd_momentum: 3 steps, next_w and velocity"),
     make_case=_rule_case("sgd_momentum"),
     run=_rule_run("sgd_momentum"),
     compare=compare_values(),
@@ -668,7 +669,7 @@ SGD_MOMENTUM = Check(
 RMSPROP = Check(
     id="rmsprop",
     question=Q,
-    title="rmsprop: 3 steps, next_w and cache",
+    title=N_("rmsprop: 3 steps, next_w and cache"),
     make_case=_rule_case("rmsprop"),
     run=_rule_run("rmsprop"),
     compare=compare_values(),
@@ -721,7 +722,7 @@ def _adam_compare() -> Comparator:
 ADAM = Check(
     id="adam",
     question=Q,
-    title="adam: 3 steps, next_w, m, v and t",
+    title=N_("adam: 3 steps, next_w, m, v and t"),
     make_case=_rule_case("adam"),
     run=_rule_run("adam"),
     compare=_adam_compare(),
@@ -822,7 +823,7 @@ def _solver_compare(got: Arrays, expected: Arrays, case: Case, tolerance: float)
 SOLVER_OVERFIT = Check(
     id="solver_overfit",
     question=Q,
-    title="Solver + FullyConnectedNet trained on 50 examples (training and held-out accuracy)",
+    title=N_("Solver + FullyConnectedNet trained on 50 examples (training and held-out accuracy)"),
     make_case=_solver_case,
     run=_solver_run,
     compare=_solver_compare,
@@ -867,7 +868,7 @@ def _affine_forward(impl: Impl, case: Case):
 AFFINE_FORWARD = Check(
     id="affine_forward",
     question=Q,
-    title="affine_forward output",
+    title=N_("affine_forward output"),
     make_case=_affine_case,
     run=_affine_forward,
     compare=compare_values(["out"]),
@@ -895,7 +896,7 @@ def _affine_backward(impl: Impl, case: Case):
 AFFINE_BACKWARD = Check(
     id="affine_backward",
     question=Q,
-    title="affine_backward gradients dx, dw, db",
+    title=N_("affine_backward gradients dx, dw, db"),
     make_case=_affine_case,
     run=_affine_backward,
     compare=compare_gradients({"dx": "dx_num", "dw": "dw_num", "db": "db_num"}),
@@ -911,7 +912,7 @@ _REG_WRONG = ("reg_without_half", "reg_on_biases", "reg_gradient_missing")
 TWO_LAYER_NET_LOSS_REG = Check(
     id="two_layer_net_loss_reg",
     question=Q,
-    title="TwoLayerNet loss and gradients with L2 regularization",
+    title=N_("TwoLayerNet loss and gradients with L2 regularization"),
     make_case=_two_layer_case(reg=True),
     run=_two_layer_loss,
     compare=compare_all_gradients,
@@ -924,7 +925,7 @@ TWO_LAYER_NET_LOSS_REG = Check(
 FC_NET_LOSS_REG = Check(
     id="fc_net_loss_reg",
     question=Q,
-    title="FullyConnectedNet loss and gradients, 1 to 3 hidden layers, L2 regularization",
+    title=N_("FullyConnectedNet loss and gradients, 1 to 3 hidden layers, L2 regularization"),
     make_case=_fc_case(reg=True),
     run=_fc_loss,
     compare=compare_all_gradients,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compare import compare_gradients, compare_values, validate
+from ..i18n import N_
 from .base import Arrays, Case, Check, Impl, Measure
 from .common import compare_all_gradients, edge, log_uniform, numeric_gradients, scalar_gradient
 
@@ -71,7 +72,7 @@ def _bn_forward_train(impl: Impl, case: Case) -> Arrays:
 BATCHNORM_FORWARD_TRAIN = Check(
     id="batchnorm_forward_train",
     question=Q,
-    title="batchnorm_forward, train mode: output",
+    title=N_("batchnorm_forward, train mode: output"),
     make_case=_bn_train_case,
     run=_bn_forward_train,
     compare=compare_values(["out"]),
@@ -132,7 +133,7 @@ def _compare_normalized(got: Arrays, expected: Arrays, case: Case, tolerance: fl
 BATCHNORM_FORWARD_NORMALIZES = Check(
     id="batchnorm_forward_normalizes",
     question=Q,
-    title="batchnorm_forward, train mode: each output feature has mean beta and std |gamma|",
+    title=N_("batchnorm_forward, train mode: each output feature has mean beta and std |gamma|"),
     make_case=_bn_stats_case,
     run=_bn_forward_train,
     compare=_compare_normalized,
@@ -176,7 +177,7 @@ def _bn_forward_test(impl: Impl, case: Case) -> Arrays:
 BATCHNORM_FORWARD_TEST = Check(
     id="batchnorm_forward_test",
     question=Q,
-    title="batchnorm_forward, test mode: normalizes with the running statistics",
+    title=N_("batchnorm_forward, test mode: normalizes with the running statistics"),
     make_case=_bn_test_case,
     run=_bn_forward_test,
     compare=compare_values(["out"]),
@@ -231,7 +232,7 @@ def _bn_running(impl: Impl, case: Case) -> Arrays:
 BATCHNORM_RUNNING_STATS = Check(
     id="batchnorm_running_stats",
     question=Q,
-    title="batchnorm_forward: running mean and variance after several training steps (momentum)",
+    title=N_("batchnorm_forward: running mean and variance after several training steps (momentum)"),
     make_case=_bn_running_case,
     run=_bn_running,
     compare=compare_values(["running_mean", "running_var", "out_test"]),
@@ -280,7 +281,7 @@ def _bn_backward(impl: Impl, case: Case) -> Arrays:
 BATCHNORM_BACKWARD = Check(
     id="batchnorm_backward",
     question=Q,
-    title="batchnorm_backward (computation graph): dx, dgamma, dbeta",
+    title=N_("batchnorm_backward (computation graph): dx, dgamma, dbeta"),
     make_case=_bn_backward_case,
     run=_bn_backward,
     compare=compare_gradients({"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}),
@@ -300,7 +301,7 @@ def _bn_backward_alt(impl: Impl, case: Case) -> Arrays:
 BATCHNORM_BACKWARD_ALT = Check(
     id="batchnorm_backward_alt",
     question=Q,
-    title="batchnorm_backward_alt (simplified formula): dx, dgamma, dbeta",
+    title=N_("batchnorm_backward_alt (simplified formula): dx, dgamma, dbeta"),
     make_case=_bn_backward_case,
     run=_bn_backward_alt,
     compare=compare_gradients({"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}),
@@ -346,7 +347,7 @@ def _ln_forward(impl: Impl, case: Case) -> Arrays:
 LAYERNORM_FORWARD = Check(
     id="layernorm_forward",
     question=Q,
-    title="layernorm_forward: output",
+    title=N_("layernorm_forward: output"),
     make_case=_ln_case,
     run=_ln_forward,
     compare=compare_values(["out"]),
@@ -364,7 +365,7 @@ def _ln_backward(impl: Impl, case: Case) -> Arrays:
 LAYERNORM_BACKWARD = Check(
     id="layernorm_backward",
     question=Q,
-    title="layernorm_backward: dx, dgamma, dbeta",
+    title=N_("layernorm_backward: dx, dgamma, dbeta"),
     make_case=_ln_case,
     run=_ln_backward,
     compare=compare_gradients({"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}),
@@ -417,7 +418,7 @@ def _large(impl: Impl, case: Case) -> Arrays:
 NORM_LARGE_INPUTS = Check(
     id="norm_large_inputs",
     question=Q,
-    title="batchnorm and layernorm forward on inputs near 1e7 (numerically stable variance)",
+    title=N_("batchnorm and layernorm forward on inputs near 1e7 (numerically stable variance)"),
     make_case=_large_case,
     run=_large,
     compare=compare_values(["out_bn", "out_ln"]),
@@ -509,7 +510,7 @@ def _fc_loss(impl: Impl, case: Case) -> Arrays:
 FC_NET_BATCHNORM_LOSS = Check(
     id="fc_net_batchnorm_loss",
     question=Q,
-    title="FullyConnectedNet with batchnorm: gamma/beta init, loss, test-mode scores after one step",
+    title=N_("FullyConnectedNet with batchnorm: gamma/beta init, loss, test-mode scores after one step"),
     make_case=_fc_case("batchnorm"),
     run=_fc_loss,
     compare=compare_values(["gamma_init", "beta_init", "loss", "scores_test"]),
@@ -546,7 +547,7 @@ def _fc_grads(impl: Impl, case: Case) -> Arrays:
 FC_NET_BATCHNORM_GRADS = Check(
     id="fc_net_batchnorm_grads",
     question=Q,
-    title="FullyConnectedNet with batchnorm: gradients of every parameter",
+    title=N_("FullyConnectedNet with batchnorm: gradients of every parameter"),
     make_case=_fc_case("batchnorm"),
     run=_fc_grads,
     compare=compare_all_gradients,
@@ -562,7 +563,7 @@ FC_NET_BATCHNORM_GRADS = Check(
 FC_NET_LAYERNORM_GRADS = Check(
     id="fc_net_layernorm_grads",
     question=Q,
-    title="FullyConnectedNet with layernorm: loss and gradients of every parameter",
+    title=N_("FullyConnectedNet with layernorm: loss and gradients of every parameter"),
     make_case=_fc_case("layernorm"),
     run=_fc_grads,
     compare=compare_all_gradients,

@@ -33,6 +33,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..compare import compare_values, rel_error, validate
+from ..i18n import N_
 from .base import Arrays, Case, Check, Impl, Measure
 from .common import SIGMAS, model_loss_outputs, nonzero_normal, set_params
 
@@ -140,7 +141,7 @@ def _forward_train_compare(got: Arrays, expected: Arrays, case: Case, tolerance:
 DROPOUT_FORWARD_TRAIN = Check(
     id="dropout_forward_train",
     question=Q,
-    title="dropout_forward, train mode: outputs 0 or x/p, kept fraction ~ p, mean preserved",
+    title=N_("dropout_forward, train mode: outputs 0 or x/p, kept fraction ~ p, mean preserved"),
     make_case=_forward_case,
     run=_forward_train,
     compare=_forward_train_compare,
@@ -181,7 +182,7 @@ def _forward_test(impl: Impl, case: Case) -> Arrays:
 DROPOUT_FORWARD_TEST = Check(
     id="dropout_forward_test",
     question=Q,
-    title="dropout_forward, test mode: the identity",
+    title=N_("dropout_forward, test mode: the identity"),
     make_case=_test_case,
     run=_forward_test,
     compare=compare_values(),
@@ -245,7 +246,7 @@ def _backward_compare(got: Arrays, expected: Arrays, case: Case, tolerance: floa
 DROPOUT_BACKWARD = Check(
     id="dropout_backward",
     question=Q,
-    title="dropout_backward: dx = dout * mask of the forward pass; identity in test mode",
+    title=N_("dropout_backward: dx = dout * mask of the forward pass; identity in test mode"),
     make_case=_backward_case,
     run=_backward,
     compare=_backward_compare,
@@ -494,7 +495,9 @@ def _fc_dropout_compare(got: Arrays, expected: Arrays, case: Case, tolerance: fl
 FC_NET_DROPOUT = Check(
     id="fc_net_dropout",
     question=Q,
-    title="FullyConnectedNet with dropout: loss and gradients with the units it dropped, the seed, test-mode scores",
+    title=N_(
+        "FullyConnectedNet with dropout: loss and gradients with the units it dropped, the seed, test-mode scores"
+    ),
     make_case=_fc_dropout_case,
     run=_fc_dropout,
     compare=_fc_dropout_compare,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compare import compare_gradients, compare_values, validate
+from ..i18n import N_
 from .base import Arrays, Case, Check, Impl, Measure
 from .common import (
     clusters,
@@ -104,7 +105,7 @@ def _conv_forward(impl: Impl, case: Case) -> Arrays:
 CONV_FORWARD_NAIVE = Check(
     id="conv_forward_naive",
     question=Q,
-    title="conv_forward_naive: three convolutions (strides 1 to 3, pads 1 and 2, non-square filters)",
+    title=N_("conv_forward_naive: three convolutions (strides 1 to 3, pads 1 and 2, non-square filters)"),
     make_case=_conv_forward_case,
     run=_conv_forward,
     compare=compare_values(),
@@ -158,7 +159,7 @@ def _conv_backward(impl: Impl, case: Case) -> Arrays:
 CONV_BACKWARD_NAIVE = Check(
     id="conv_backward_naive",
     question=Q,
-    title="conv_backward_naive: dx, dw, db (stride 2, pad 1, a 3x2 filter)",
+    title=N_("conv_backward_naive: dx, dw, db (stride 2, pad 1, a 3x2 filter)"),
     make_case=_conv_backward_case,
     run=_conv_backward,
     compare=compare_gradients({"dx": "dx_num", "dw": "dw_num", "db": "db_num"}),
@@ -222,7 +223,7 @@ def _pool_forward(impl: Impl, case: Case) -> Arrays:
 MAX_POOL_FORWARD_NAIVE = Check(
     id="max_pool_forward_naive",
     question=Q,
-    title="max_pool_forward_naive: three poolings (2x2/2, 2x3/1 overlapping, 2x1/3 with gaps)",
+    title=N_("max_pool_forward_naive: three poolings (2x2/2, 2x3/1 overlapping, 2x1/3 with gaps)"),
     make_case=_pool_forward_case,
     run=_pool_forward,
     compare=compare_values(),
@@ -270,7 +271,7 @@ def _pool_backward(impl: Impl, case: Case) -> Arrays:
 MAX_POOL_BACKWARD_NAIVE = Check(
     id="max_pool_backward_naive",
     question=Q,
-    title="max_pool_backward_naive: dx with a 3x2 pool and stride 1 (overlapping windows)",
+    title=N_("max_pool_backward_naive: dx with a 3x2 pool and stride 1 (overlapping windows)"),
     make_case=_pool_backward_case,
     run=_pool_backward,
     compare=compare_gradients({"dx": "dx_num"}),
@@ -341,7 +342,7 @@ def _convnet_init(impl: Impl, case: Case) -> Arrays:
 CONVNET_INIT = Check(
     id="convnet_init",
     question=Q,
-    title="ThreeLayerConvNet: parameter shapes and initial values (seeded)",
+    title=N_("ThreeLayerConvNet: parameter shapes and initial values (seeded)"),
     make_case=_convnet_init_case,
     run=_convnet_init,
     compare=compare_values(),
@@ -426,7 +427,7 @@ def _convnet_loss(impl: Impl, case: Case) -> Arrays:
 CONVNET_LOSS = Check(
     id="convnet_loss",
     question=Q,
-    title="ThreeLayerConvNet: scores, and loss without and with regularization",
+    title=N_("ThreeLayerConvNet: scores, and loss without and with regularization"),
     make_case=_convnet_loss_case,
     run=_convnet_loss,
     compare=compare_values(["scores", "loss_noreg", "loss_reg"]),
@@ -454,7 +455,7 @@ def _convnet_grads(impl: Impl, case: Case) -> Arrays:
 CONVNET_GRADS = Check(
     id="convnet_grads",
     question=Q,
-    title="ThreeLayerConvNet: gradients of every parameter, without and with regularization",
+    title=N_("ThreeLayerConvNet: gradients of every parameter, without and with regularization"),
     make_case=_convnet_grads_case,
     run=_convnet_grads,
     compare=compare_all_gradients,
@@ -557,7 +558,7 @@ def _compare_accuracy(got: Arrays, expected: Arrays, case: Case, tolerance: floa
 CONVNET_OVERFIT = Check(
     id="convnet_overfit",
     question=Q,
-    title="ThreeLayerConvNet: trained 30 gradient steps on 20 examples (training and held-out accuracy)",
+    title=N_("ThreeLayerConvNet: trained 30 gradient steps on 20 examples (training and held-out accuracy)"),
     make_case=_overfit_case,
     run=_convnet_overfit,
     compare=_compare_accuracy,
@@ -632,7 +633,7 @@ def _sbn_forward(impl: Impl, case: Case) -> Arrays:
 SPATIAL_BATCHNORM_FORWARD_TRAIN = Check(
     id="spatial_batchnorm_forward_train",
     question=Q,
-    title="spatial_batchnorm_forward, train mode: output",
+    title=N_("spatial_batchnorm_forward, train mode: output"),
     make_case=_sbn_train_case,
     run=_sbn_forward,
     compare=compare_values(["out"]),
@@ -645,7 +646,7 @@ SPATIAL_BATCHNORM_FORWARD_TRAIN = Check(
 SPATIAL_BATCHNORM_FORWARD_TEST = Check(
     id="spatial_batchnorm_forward_test",
     question=Q,
-    title="spatial_batchnorm_forward, test mode: normalizes with the running statistics",
+    title=N_("spatial_batchnorm_forward, test mode: normalizes with the running statistics"),
     make_case=_sbn_test_case,
     run=_sbn_forward,
     compare=compare_values(["out"]),
@@ -728,7 +729,7 @@ def _gn_forward(impl: Impl, case: Case) -> Arrays:
 SPATIAL_GROUPNORM_FORWARD = Check(
     id="spatial_groupnorm_forward",
     question=Q,
-    title="spatial_groupnorm_forward: output with G groups (1 < G < C)",
+    title=N_("spatial_groupnorm_forward: output with G groups (1 < G < C)"),
     make_case=_gn_forward_case,
     run=_gn_forward,
     compare=compare_values(["out"]),
@@ -760,7 +761,7 @@ _GRADS = {"dx": "dx_num", "dgamma": "dgamma_num", "dbeta": "dbeta_num"}
 SPATIAL_BATCHNORM_BACKWARD = Check(
     id="spatial_batchnorm_backward",
     question=Q,
-    title="spatial_batchnorm_backward: dx, dgamma, dbeta",
+    title=N_("spatial_batchnorm_backward: dx, dgamma, dbeta"),
     make_case=_sbn_backward_case,
     run=_sbn_backward,
     compare=compare_gradients(_GRADS),
@@ -772,7 +773,7 @@ SPATIAL_BATCHNORM_BACKWARD = Check(
 SPATIAL_GROUPNORM_BACKWARD = Check(
     id="spatial_groupnorm_backward",
     question=Q,
-    title="spatial_groupnorm_backward: dx, dgamma, dbeta",
+    title=N_("spatial_groupnorm_backward: dx, dgamma, dbeta"),
     make_case=_gn_backward_case,
     run=_gn_backward,
     compare=compare_gradients(_GRADS),

@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from ..compare import compare_values, validate
+from ..i18n import N_
 from .base import Arrays, Case, Check, Impl, Measure
 from .common import SIGMAS
 from .torch_lazy import install
@@ -128,7 +129,7 @@ def _flatten(impl: Impl, case: Case) -> Arrays:
 TORCH_FLATTEN = Check(
     id="torch_flatten",
     question=Q,
-    title="flatten: (N, d1, ..., dk) to (N, d1 * ... * dk), each row in row-major order",
+    title=N_("flatten: (N, d1, ..., dk) to (N, d1 * ... * dk), each row in row-major order"),
     make_case=_flatten_case,
     run=_flatten,
     compare=compare_values(),
@@ -169,7 +170,7 @@ def _two_layer_fc(impl: Impl, case: Case) -> Arrays:
 TORCH_TWO_LAYER_FC = Check(
     id="torch_two_layer_fc",
     question=Q,
-    title="two_layer_fc: scores, and the gradients autograd gives for w1 and w2",
+    title=N_("two_layer_fc: scores, and the gradients autograd gives for w1 and w2"),
     make_case=_fc_case,
     run=_two_layer_fc,
     compare=_scores_and_grads(("w1", "w2")),
@@ -218,7 +219,7 @@ def _three_layer_convnet(impl: Impl, case: Case) -> Arrays:
 TORCH_THREE_LAYER_CONVNET = Check(
     id="torch_three_layer_convnet",
     question=Q,
-    title="three_layer_convnet: scores (5x5 pad 2, 3x3 pad 1), and the gradients of all six parameters",
+    title=N_("three_layer_convnet: scores (5x5 pad 2, 3x3 pad 1), and the gradients of all six parameters"),
     make_case=_conv_case,
     run=_three_layer_convnet,
     compare=_scores_and_grads(_CONV_PARAMS),
@@ -348,7 +349,7 @@ def _compare_random_weight(got: Arrays, expected: Arrays, case: Case, tolerance:
 TORCH_RANDOM_WEIGHT = Check(
     id="torch_random_weight",
     question=Q,
-    title="random_weight: Kaiming normal (std sqrt(2 / fan_in), mean 0, requires_grad); zero_weight",
+    title=N_("random_weight: Kaiming normal (std sqrt(2 / fan_in), mean 0, requires_grad); zero_weight"),
     make_case=_init_case,
     run=_random_weight,
     compare=_compare_random_weight,
@@ -494,7 +495,7 @@ def _compare_training(loop: str, reset: str):
 TORCH_TRAIN_PART2 = Check(
     id="torch_train_part2",
     question=Q,
-    title="train_part2: weights after three SGD steps on a given network, and check_accuracy_part2",
+    title=N_("train_part2: weights after three SGD steps on a given network, and check_accuracy_part2"),
     make_case=_train_case,
     run=_train_part2,
     compare=_compare_training("train_part2", "w.grad.zero_() after each update"),
@@ -506,7 +507,7 @@ TORCH_TRAIN_PART2 = Check(
 TORCH_TRAIN = Check(
     id="torch_train",
     question=Q,
-    title="train: weights after three SGD-momentum steps on a given network, per-epoch history, check_accuracy",
+    title=N_("train: weights after three SGD-momentum steps on a given network, per-epoch history, check_accuracy"),
     make_case=_train_case,
     run=_train,
     compare=_compare_training("train", "optimizer.zero_grad()"),
@@ -613,7 +614,7 @@ def _module_two_layer_fc(impl: Impl, case: Case) -> Arrays:
 TORCH_MODULE_TWO_LAYER_FC = Check(
     id="torch_module_two_layer_fc",
     question=Q,
-    title="TwoLayerFC: scores with given weights, and gradients reaching every parameter",
+    title=N_("TwoLayerFC: scores with given weights, and gradients reaching every parameter"),
     make_case=_fc_module_case,
     run=_module_two_layer_fc,
     compare=_scores_and_grads(_FC_MODULE),
@@ -633,7 +634,7 @@ def _module_three_layer_convnet(impl: Impl, case: Case) -> Arrays:
 TORCH_MODULE_THREE_LAYER_CONVNET = Check(
     id="torch_module_three_layer_convnet",
     question=Q,
-    title="ThreeLayerConvNet: scores with given weights on 32x32 images, and gradients reaching every parameter",
+    title=N_("ThreeLayerConvNet: scores with given weights on 32x32 images, and gradients reaching every parameter"),
     make_case=_conv_module_case,
     run=_module_three_layer_convnet,
     compare=_scores_and_grads(_CONV_MODULE),
@@ -690,7 +691,7 @@ def _compare_sequential(got: Arrays, expected: Arrays, case: Case, tolerance: fl
 TORCH_SEQUENTIAL = Check(
     id="torch_sequential",
     question=Q,
-    title="sequential_two_layer_fc and sequential_three_layer_convnet: scores with given weights, gradients",
+    title=N_("sequential_two_layer_fc and sequential_three_layer_convnet: scores with given weights, gradients"),
     make_case=_sequential_case,
     run=_sequential,
     compare=_compare_sequential,
@@ -767,7 +768,7 @@ def _compare_module_init(got: Arrays, expected: Arrays, case: Case, tolerance: f
 TORCH_MODULE_INIT = Check(
     id="torch_module_init",
     question=Q,
-    title="TwoLayerFC and ThreeLayerConvNet: Kaiming normal weights (std sqrt(2 / fan_in))",
+    title=N_("TwoLayerFC and ThreeLayerConvNet: Kaiming normal weights (std sqrt(2 / fan_in))"),
     make_case=_module_init_case,
     run=_module_init,
     compare=_compare_module_init,
@@ -872,7 +873,7 @@ def _compare_modes(got: Arrays, expected: Arrays, case: Case, tolerance: float) 
 TORCH_TRAIN_MODES = Check(
     id="torch_train_modes",
     question=Q,
-    title="train and check_accuracy: training steps in train mode, evaluation in eval mode (dropout, batchnorm)",
+    title=N_("train and check_accuracy: training steps in train mode, evaluation in eval mode (dropout, batchnorm)"),
     make_case=_modes_case,
     run=_train_modes,
     compare=_compare_modes,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from ..isolation import NOTE_START
+from ..isolation import NOTE_START, note_start
 from ..results import QuestionResult, Status
 from . import fmt_number
 
@@ -72,7 +72,7 @@ def diagnosis_category(message: str) -> str:
 def redacted_output(c) -> str:
     """A non-visible test's output: pass/fail and the diagnosis category, no input or expected value."""
     lines = [STATUS_TEXT.get(c.status, str(c.status))]
-    if c.status is Status.PASS and c.message.startswith(NOTE_START):
+    if c.status is Status.PASS and c.message.startswith((NOTE_START, note_start())):
         lines.append(c.message)  # function names and question ids only (grader.isolation)
     elif c.status is not Status.PASS and c.message:
         category = diagnosis_category(c.message)

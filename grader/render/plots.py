@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from ..i18n import _, ngettext
 from . import fmt_points
 
 
@@ -44,7 +45,7 @@ def score_svg(
     width: int = 640,
     height: int = 260,
     svg_id: str = "score-plot",
-    label: str = "total points",
+    label: str | None = None,
     bar_class: str = "bar",
 ) -> Markup:
     """The histogram of ``totals`` as an inline SVG element (id ``score-plot`` for the totals).
@@ -52,6 +53,7 @@ def score_svg(
     Totals above ``max_total`` get a bin of their own to the right, labelled
     ``> max`` (class ``extra``), only when there are some.
     """
+    label = _("total points") if label is None else label
     bins = histogram(totals, max_total)
     extra = above(totals, max_total)
     if extra:
@@ -60,10 +62,11 @@ def score_svg(
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([c for _, _, c in bins] + [1])
     bar_w = plot_w / len(bins)
+    aria = escape(_("histogram of {label}").format(label=label))
     parts = [
         (
             f'<svg id="{svg_id}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="histogram of {escape(label)}">'
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{aria}">'
         ),
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
     ]
@@ -78,8 +81,13 @@ def score_svg(
         h = plot_h * count / peak
         x = left + i * bar_w
         is_extra = hi == float("inf")
-        span = f"above {fmt_points(lo)} (extra credit)" if is_extra else f"{fmt_points(lo)} to {fmt_points(hi)}"
-        tip = f"{span} points: {count} submission{'s' if count != 1 else ''}"
+        if is_extra:
+            span = _("above {low} (extra credit)").format(low=fmt_points(lo))
+        else:
+            span = _("{low} to {high}").format(low=fmt_points(lo), high=fmt_points(hi))
+        tip = ngettext("{span} points: {n} submission", "{span} points: {n} submissions", count).format(
+            span=span, n=count
+        )
         parts.append(
             f'<rect class="{bar_class}{" extra" if is_extra else ""}" x="{x + 1:.1f}" y="{top + plot_h - h:.1f}" '
             f'width="{bar_w - 2:.1f}" height="{h:.1f}" fill="{"#8250df" if is_extra else "#0969da"}">'
@@ -101,10 +109,10 @@ def score_svg(
         f"{fmt_points(last[1])}</text>"
     )
     if extra:
+        word = escape(_("extra"))
         parts.append(
             f'<text x="{end_x + bar_w / 2:.1f}" y="{top + plot_h + 28}" '
-            'text-anchor="middle" font-size="11" fill="#8250df">'
-            "extra</text>"
+            f'text-anchor="middle" font-size="11" fill="#8250df">{word}</text>'
         )
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#57606a"/>')
     parts.append(
@@ -141,7 +149,10 @@ def question_plots(entries: Sequence) -> list[QuestionPlot]:
             q,
             top[q],
             extra[q],
-            score_svg(v, top[q], width=320, height=170, svg_id=f"plot-{q}", label=f"{q} points", bar_class="qbar"),
+            score_svg(
+                v, top[q], width=320, height=170, svg_id=f"plot-{q}",
+                label=_("{question} points").format(question=q), bar_class="qbar",
+            ),
         )
         for q, v in values.items()
     ]

@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from ..checks.base import Arrays, Case
+from ..i18n import N_
 from ._registry import wrong_answer
 
 _WEIGHT = re.compile(r"W\d+")
@@ -22,22 +23,22 @@ _BIAS = re.compile(r"b\d+")
 # ---------------------------------------------------------------------------
 
 
-@wrong_answer("affine_no_reshape_bias_twice", "the bias is added twice")
+@wrong_answer("affine_no_reshape_bias_twice", N_("the bias is added twice"))
 def _affine_bias_twice(case: Case, expected: Arrays) -> Arrays:
     return {"out": expected["out"] + case["b"]}
 
 
-@wrong_answer("affine_db_mean", "db is the mean over the batch instead of the sum")
+@wrong_answer("affine_db_mean", N_("db is the mean over the batch instead of the sum"))
 def _affine_db_mean(case: Case, expected: Arrays) -> Arrays:
     return {"db": expected["db"] / case["dout"].shape[0]}
 
 
-@wrong_answer("relu_backward_precedence", "`dout * x > 0` compares the product with 0: write dout * (x > 0)")
+@wrong_answer("relu_backward_precedence", N_("`dout * x > 0` compares the product with 0: write dout * (x > 0)"))
 def _relu_precedence(case: Case, expected: Arrays) -> Arrays:
     return {"dx": case["dout"] * case["x"] > 0}
 
 
-@wrong_answer("relu_backward_no_dout", "dx is only the mask (x > 0): multiply it by the upstream gradient dout")
+@wrong_answer("relu_backward_no_dout", N_("dx is only the mask (x > 0): multiply it by the upstream gradient dout"))
 def _relu_no_dout(case: Case, expected: Arrays) -> Arrays:
     return {"dx": (case["x"] > 0).astype(np.float64)}
 
@@ -51,17 +52,20 @@ def _n(case: Case) -> int:
     return case["x"].shape[0]
 
 
-@wrong_answer("softmax_loss_summed", "the loss is summed over the batch: divide the loss and dx by N")
+@wrong_answer("softmax_loss_summed", N_("the loss is summed over the batch: divide the loss and dx by N"))
 def _softmax_summed(case: Case, expected: Arrays) -> Arrays:
     return {"loss": expected["loss"] * _n(case), "dx": expected["dx"] * _n(case)}
 
 
-@wrong_answer("softmax_dx_not_averaged", "dx is not divided by N (the loss is a mean over the batch)")
+@wrong_answer("softmax_dx_not_averaged", N_("dx is not divided by N (the loss is a mean over the batch)"))
 def _softmax_dx_sum(case: Case, expected: Arrays) -> Arrays:
     return {"dx": expected["dx"] * _n(case)}
 
 
-@wrong_answer("softmax_dx_no_minus_one", "dx forgets to subtract 1 at the correct class: dx = (probs - one_hot(y)) / N")
+@wrong_answer(
+    "softmax_dx_no_minus_one",
+    N_("dx forgets to subtract 1 at the correct class: dx = (probs - one_hot(y)) / N"),
+)
 def _softmax_no_minus_one(case: Case, expected: Arrays) -> Arrays:
     x, y = case["x"], case["y"]
     shifted = x - x.max(axis=1, keepdims=True)
@@ -69,24 +73,24 @@ def _softmax_no_minus_one(case: Case, expected: Arrays) -> Arrays:
     return {"dx": probs / len(y)}
 
 
-@wrong_answer("svm_loss_summed", "the loss is summed over the batch: divide the loss and dx by N")
+@wrong_answer("svm_loss_summed", N_("the loss is summed over the batch: divide the loss and dx by N"))
 def _svm_summed(case: Case, expected: Arrays) -> Arrays:
     return {"loss": expected["loss"] * _n(case), "dx": expected["dx"] * _n(case)}
 
 
-@wrong_answer("svm_dx_not_averaged", "dx is not divided by N (the loss is a mean over the batch)")
+@wrong_answer("svm_dx_not_averaged", N_("dx is not divided by N (the loss is a mean over the batch)"))
 def _svm_dx_sum(case: Case, expected: Arrays) -> Arrays:
     return {"dx": expected["dx"] * _n(case)}
 
 
 @wrong_answer(
-    "svm_counts_correct_class", "the correct class's own margin (always 1) is counted: sum over j != y_i only"
+    "svm_counts_correct_class", N_("the correct class's own margin (always 1) is counted: sum over j != y_i only")
 )
 def _svm_correct_class(case: Case, expected: Arrays) -> Arrays:
     return {"loss": expected["loss"] + 1.0}
 
 
-@wrong_answer("svm_no_margin", "the margin is missing: max(0, x_j - x_y + 1), with the + 1")
+@wrong_answer("svm_no_margin", N_("the margin is missing: max(0, x_j - x_y + 1), with the + 1"))
 def _svm_no_margin(case: Case, expected: Arrays) -> Arrays:
     x, y = case["x"], case["y"]
     n = len(y)
@@ -113,7 +117,7 @@ def _params(case: Case, tag: str, pattern: re.Pattern) -> dict[str, np.ndarray]:
     return {k[len(tag):]: v for k, v in case.arrays.items() if k.startswith(tag) and pattern.fullmatch(k[len(tag):])}
 
 
-@wrong_answer("reg_without_half", "the L2 term lacks its factor 0.5: loss += 0.5 * reg * sum(W**2)")
+@wrong_answer("reg_without_half", N_("the L2 term lacks its factor 0.5: loss += 0.5 * reg * sum(W**2)"))
 def _reg_no_half(case: Case, expected: Arrays) -> Arrays:
     reg = case["reg"]
     out = {}
@@ -123,7 +127,7 @@ def _reg_no_half(case: Case, expected: Arrays) -> Arrays:
     return out
 
 
-@wrong_answer("reg_on_biases", "the biases are regularized too: the L2 term covers the weights only")
+@wrong_answer("reg_on_biases", N_("the biases are regularized too: the L2 term covers the weights only"))
 def _reg_biases(case: Case, expected: Arrays) -> Arrays:
     reg = case["reg"]
     out = {}
@@ -133,7 +137,7 @@ def _reg_biases(case: Case, expected: Arrays) -> Arrays:
     return out
 
 
-@wrong_answer("reg_gradient_missing", "the regularization gradient reg * W is missing from the weight gradients")
+@wrong_answer("reg_gradient_missing", N_("the regularization gradient reg * W is missing from the weight gradients"))
 def _reg_grad_missing(case: Case, expected: Arrays) -> Arrays:
     reg = case["reg"]
     out = {}
@@ -174,7 +178,7 @@ def _state(case: Case, *names: str) -> dict:
     return state
 
 
-@wrong_answer("momentum_velocity_not_stored", "the new velocity is not stored back: config['velocity'] must hold v")
+@wrong_answer("momentum_velocity_not_stored", N_("the new velocity is not stored back: config['velocity'] must hold v"))
 def _momentum_not_stored(case: Case, expected: Arrays) -> Arrays:
     def step(w, dw, state, h):
         return w + (h["momentum"] * state["velocity"] - h["learning_rate"] * dw)
@@ -184,7 +188,7 @@ def _momentum_not_stored(case: Case, expected: Arrays) -> Arrays:
 
 @wrong_answer(
     "momentum_sign_convention",
-    "velocity sign convention flipped: v = momentum * v - learning_rate * dw, then next_w = w + v",
+    N_("velocity sign convention flipped: v = momentum * v - learning_rate * dw, then next_w = w + v"),
 )
 def _momentum_convention(case: Case, expected: Arrays) -> Arrays:
     def step(w, dw, state, h):
@@ -194,7 +198,7 @@ def _momentum_convention(case: Case, expected: Arrays) -> Arrays:
     return _simulate(case, step, _state(case, "velocity"))
 
 
-@wrong_answer("momentum_step_sign", "the step goes uphill: next_w = w + v (v already holds - learning_rate * dw)")
+@wrong_answer("momentum_step_sign", N_("the step goes uphill: next_w = w + v (v already holds - learning_rate * dw)"))
 def _momentum_step_sign(case: Case, expected: Arrays) -> Arrays:
     def step(w, dw, state, h):
         state["velocity"] = h["momentum"] * state["velocity"] - h["learning_rate"] * dw
@@ -203,7 +207,10 @@ def _momentum_step_sign(case: Case, expected: Arrays) -> Arrays:
     return _simulate(case, step, _state(case, "velocity"))
 
 
-@wrong_answer("rmsprop_epsilon_inside_sqrt", "epsilon goes outside the square root: dw / (np.sqrt(cache) + epsilon)")
+@wrong_answer(
+    "rmsprop_epsilon_inside_sqrt",
+    N_("epsilon goes outside the square root: dw / (np.sqrt(cache) + epsilon)"),
+)
 def _rmsprop_eps_inside(case: Case, expected: Arrays) -> Arrays:
     def step(w, dw, state, h):
         state["cache"] = h["decay_rate"] * state["cache"] + (1 - h["decay_rate"]) * dw * dw
@@ -212,7 +219,7 @@ def _rmsprop_eps_inside(case: Case, expected: Arrays) -> Arrays:
     return _simulate(case, step, _state(case, "cache"))
 
 
-@wrong_answer("rmsprop_cache_not_stored", "the new cache is not stored back in config['cache']")
+@wrong_answer("rmsprop_cache_not_stored", N_("the new cache is not stored back in config['cache']"))
 def _rmsprop_not_stored(case: Case, expected: Arrays) -> Arrays:
     def step(w, dw, state, h):
         cache = h["decay_rate"] * state["cache"] + (1 - h["decay_rate"]) * dw * dw
@@ -238,19 +245,20 @@ def _adam_step(correct: bool = True, t_after: bool = False, store: bool = True):
     return step
 
 
-@wrong_answer("adam_no_bias_correction", "Adam without bias correction: divide m and v by (1 - beta**t)")
+@wrong_answer("adam_no_bias_correction", N_("Adam without bias correction: divide m and v by (1 - beta**t)"))
 def _adam_no_correction(case: Case, expected: Arrays) -> Arrays:
     return _simulate(case, _adam_step(correct=False), _state(case, "m", "v", "t"))
 
 
 @wrong_answer(
-    "adam_t_incremented_after_use", "t is incremented after its use: increment it first, so the first step uses t = 1"
+    "adam_t_incremented_after_use",
+    N_("t is incremented after its use: increment it first, so the first step uses t = 1"),
 )
 def _adam_t_after(case: Case, expected: Arrays) -> Arrays:
     return _simulate(case, _adam_step(t_after=True), _state(case, "m", "v", "t"))
 
 
-@wrong_answer("adam_state_not_stored", "m, v and t are not stored back in config: the next step must see them")
+@wrong_answer("adam_state_not_stored", N_("m, v and t are not stored back in config: the next step must see them"))
 def _adam_not_stored(case: Case, expected: Arrays) -> Arrays:
     out = _simulate(case, _adam_step(store=False), _state(case, "m", "v", "t"))
     return {k: v for k, v in out.items() if k.startswith("w")}

@@ -10,28 +10,33 @@ the expected output.
 from __future__ import annotations
 
 from ..checks.base import Arrays, Case
+from ..i18n import N_
 from ._registry import wrong_answer
 
 
 @wrong_answer(
-    "dropout_test_mode_scaled", "test mode multiplies by p: with inverted dropout the test-time pass is the identity"
+    "dropout_test_mode_scaled",
+    N_("test mode multiplies by p: with inverted dropout the test-time pass is the identity"),
 )
 def _test_scaled(case: Case, expected: Arrays) -> Arrays:
     return {f"out{i}": case["x"] * p for i, p in enumerate(case["p"])}
 
 
 @wrong_answer(
-    "dropout_test_mode_divided", "test mode divides by p: with inverted dropout the test-time pass is the identity"
+    "dropout_test_mode_divided", N_("test mode divides by p: with inverted dropout the test-time pass is the identity")
 )
 def _test_divided(case: Case, expected: Arrays) -> Arrays:
     return {f"out{i}": case["x"] / p for i, p in enumerate(case["p"])}
 
 
-@wrong_answer("dropout_backward_ignores_mask", "dx ignores the mask: in train mode dx = dout * mask / p")
+@wrong_answer("dropout_backward_ignores_mask", N_("dx ignores the mask: in train mode dx = dout * mask / p"))
 def _backward_ignores_mask(case: Case, expected: Arrays) -> Arrays:
     return {"dx": case["dout"]}
 
 
-@wrong_answer("dropout_backward_not_scaled", "dx is not scaled by 1 / p: dx = dout * mask / p, as in the forward pass")
+@wrong_answer(
+    "dropout_backward_not_scaled",
+    N_("dx is not scaled by 1 / p: dx = dout * mask / p, as in the forward pass"),
+)
 def _backward_not_scaled(case: Case, expected: Arrays) -> Arrays:
     return {"dx": case["dout"] * (expected["out"] != 0)}

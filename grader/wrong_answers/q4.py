@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..checks.base import Arrays, Case
+from ..i18n import N_
 from ._registry import wrong_answer
 
 # --- convolution -------------------------------------------------------------
@@ -36,22 +37,25 @@ def _each_conv(case: Case, make) -> Arrays:
     return out
 
 
-@wrong_answer("conv_no_bias", "the bias b is not added to the output")
+@wrong_answer("conv_no_bias", N_("the bias b is not added to the output"))
 def _conv_no_bias(case: Case, expected: Arrays) -> Arrays:
     return _each_conv(case, lambda x, w, b, s, p: _conv(x, w, np.zeros_like(b), s, p))
 
 
-@wrong_answer("conv_bias_per_input_channel", "the bias is added once per input channel; add b[f] once per output")
+@wrong_answer("conv_bias_per_input_channel", N_("the bias is added once per input channel; add b[f] once per output"))
 def _conv_bias_per_channel(case: Case, expected: Arrays) -> Arrays:
     return _each_conv(case, lambda x, w, b, s, p: _conv(x, w, x.shape[1] * b, s, p))
 
 
-@wrong_answer("conv_flipped_filter", "the filter is flipped (true convolution); use cross-correlation: do not flip w")
+@wrong_answer(
+    "conv_flipped_filter",
+    N_("the filter is flipped (true convolution); use cross-correlation: do not flip w"),
+)
 def _conv_flipped(case: Case, expected: Arrays) -> Arrays:
     return _each_conv(case, lambda x, w, b, s, p: _conv(x, w[:, :, ::-1, ::-1], b, s, p))
 
 
-@wrong_answer("conv_no_padding", "the input is not zero-padded by 'pad' on every side")
+@wrong_answer("conv_no_padding", N_("the input is not zero-padded by 'pad' on every side"))
 def _conv_no_padding(case: Case, expected: Arrays) -> Arrays:
     def valid(x, w, b, s, p):
         hh, ww = w.shape[2:]
@@ -62,7 +66,7 @@ def _conv_no_padding(case: Case, expected: Arrays) -> Arrays:
     return _each_conv(case, valid)
 
 
-_STRIDE_IGNORED = "the windows move by 1 instead of by 'stride' (window (i, j) starts at i * stride, j * stride)"
+_STRIDE_IGNORED = N_("the windows move by 1 instead of by 'stride' (window (i, j) starts at i * stride, j * stride)")
 
 
 @wrong_answer("conv_stride_ignored", _STRIDE_IGNORED)
@@ -76,7 +80,7 @@ def _conv_stride_ignored(case: Case, expected: Arrays) -> Arrays:
     return _each_conv(case, stride_one)
 
 
-@wrong_answer("conv_dx_still_padded", "dx is returned with the padding; crop it: dx_pad[:, :, pad:-pad, pad:-pad]")
+@wrong_answer("conv_dx_still_padded", N_("dx is returned with the padding; crop it: dx_pad[:, :, pad:-pad, pad:-pad]"))
 def _conv_dx_padded(case: Case, expected: Arrays) -> Arrays:
     x, w, dout = case["x"], case["w"], case["dout"]
     stride, pad = int(case["stride"]), int(case["pad"])
@@ -94,7 +98,7 @@ def _conv_dx_padded(case: Case, expected: Arrays) -> Arrays:
 
 @wrong_answer(
     "conv_dx_crop_empty_at_pad0",
-    "dx is empty: dx_pad[:, :, pad:-pad, pad:-pad] is empty when pad is 0; crop with pad:pad + H, pad:pad + W",
+    N_("dx is empty: dx_pad[:, :, pad:-pad, pad:-pad] is empty when pad is 0; crop with pad:pad + H, pad:pad + W"),
 )
 def _conv_dx_crop_empty(case: Case, expected: Arrays) -> Arrays:
     if int(case["pad"]) != 0:
@@ -103,12 +107,15 @@ def _conv_dx_crop_empty(case: Case, expected: Arrays) -> Arrays:
     return {"dx": np.zeros((n, c, 0, 0))}
 
 
-@wrong_answer("conv_dw_flipped", "dw is flipped (rotated by 180 degrees) relative to w")
+@wrong_answer("conv_dw_flipped", N_("dw is flipped (rotated by 180 degrees) relative to w"))
 def _conv_dw_flipped(case: Case, expected: Arrays) -> Arrays:
     return {"dw": expected["dw"][:, :, ::-1, ::-1]}
 
 
-@wrong_answer("conv_db_only_batch", "db is summed over the batch only; also sum over the output positions (axes 2, 3)")
+@wrong_answer(
+    "conv_db_only_batch",
+    N_("db is summed over the batch only; also sum over the output positions (axes 2, 3)"),
+)
 def _conv_db_batch(case: Case, expected: Arrays) -> Arrays:
     return {"db": case["dout"].sum(axis=0)}
 
@@ -128,7 +135,7 @@ def _each_pool(case: Case, make) -> Arrays:
     return out
 
 
-@wrong_answer("pool_average", "the windows are averaged; max pooling takes each window's maximum")
+@wrong_answer("pool_average", N_("the windows are averaged; max pooling takes each window's maximum"))
 def _pool_average(case: Case, expected: Arrays) -> Arrays:
     return _each_pool(case, lambda x, ph, pw, s: _pool_windows(x, ph, pw, s).mean(axis=(4, 5)))
 
@@ -165,7 +172,7 @@ def _first_max_mask(window: np.ndarray) -> np.ndarray:
 
 @wrong_answer(
     "pool_grad_average",
-    "the gradient is spread evenly over the window; it goes to the window's maximum only",
+    N_("the gradient is spread evenly over the window; it goes to the window's maximum only"),
 )
 def _pool_grad_average(case: Case, expected: Arrays) -> Arrays:
     area = int(case["pool_height"]) * int(case["pool_width"])
@@ -176,7 +183,7 @@ def _pool_grad_average(case: Case, expected: Arrays) -> Arrays:
     return {"dx": _pool_backward(case, route)}
 
 
-@wrong_answer("pool_grad_whole_window", "every element of the window gets the gradient; only the maximum should")
+@wrong_answer("pool_grad_whole_window", N_("every element of the window gets the gradient; only the maximum should"))
 def _pool_grad_window(case: Case, expected: Arrays) -> Arrays:
     def route(window, d, dxw):
         dxw += d
@@ -186,7 +193,7 @@ def _pool_grad_window(case: Case, expected: Arrays) -> Arrays:
 
 @wrong_answer(
     "pool_grad_window_assigned",
-    "a later window overwrites the gradient of an earlier one: use += where windows overlap",
+    N_("a later window overwrites the gradient of an earlier one: use += where windows overlap"),
 )
 def _pool_grad_assigned(case: Case, expected: Arrays) -> Arrays:
     def route(window, d, dxw):
@@ -197,7 +204,7 @@ def _pool_grad_assigned(case: Case, expected: Arrays) -> Arrays:
 
 @wrong_answer(
     "pool_grad_max_assigned",
-    "a shared maximum keeps only one window's gradient: use += where windows overlap",
+    N_("a shared maximum keeps only one window's gradient: use += where windows overlap"),
 )
 def _pool_grad_max_assigned(case: Case, expected: Arrays) -> Arrays:
     def route(window, d, dxw):
@@ -210,7 +217,10 @@ def _pool_grad_max_assigned(case: Case, expected: Arrays) -> Arrays:
 # --- ThreeLayerConvNet ---------------------------------------------------------
 
 
-@wrong_answer("convnet_w2_not_pooled", "W2 has F * H * W rows; the 2x2 pool halves H and W: F * (H // 2) * (W // 2)")
+@wrong_answer(
+    "convnet_w2_not_pooled",
+    N_("W2 has F * H * W rows; the 2x2 pool halves H and W: F * (H // 2) * (W // 2)"),
+)
 def _convnet_w2(case: Case, expected: Arrays) -> Arrays:
     c, h, w = (int(v) for v in case["input_dim"])
     f, fs, hid = int(case["num_filters"]), int(case["filter_size"]), int(case["hidden_dim"])
@@ -223,7 +233,7 @@ def _convnet_w2(case: Case, expected: Arrays) -> Arrays:
 
 @wrong_answer(
     "convnet_w2_square_input",
-    "W2 assumes a square input (F * (H // 2) ** 2 rows); input_dim is (C, H, W): F * (H // 2) * (W // 2)",
+    N_("W2 assumes a square input (F * (H // 2) ** 2 rows); input_dim is (C, H, W): F * (H // 2) * (W // 2)"),
 )
 def _convnet_w2_square(case: Case, expected: Arrays) -> Arrays:
     c, h, w = (int(v) for v in case["input_dim"])
@@ -240,13 +250,13 @@ def _reg_sum(case: Case, keys) -> float:
     return float(sum(np.sum(case[k] ** 2) for k in keys))
 
 
-@wrong_answer("convnet_reg_without_half", "the regularization term lacks its factor 0.5: 0.5 * reg * sum(W**2)")
+@wrong_answer("convnet_reg_without_half", N_("the regularization term lacks its factor 0.5: 0.5 * reg * sum(W**2)"))
 def _convnet_reg_full(case: Case, expected: Arrays) -> Arrays:
     reg = float(case["reg"])
     return {"loss_reg": np.asarray(expected["loss_reg"] + 0.5 * reg * _reg_sum(case, ("W1", "W2", "W3")))}
 
 
-@wrong_answer("convnet_reg_on_biases", "the biases are regularized too; regularize the weights W1, W2, W3 only")
+@wrong_answer("convnet_reg_on_biases", N_("the biases are regularized too; regularize the weights W1, W2, W3 only"))
 def _convnet_reg_biases(case: Case, expected: Arrays) -> Arrays:
     reg = float(case["reg"])
     return {"loss_reg": np.asarray(expected["loss_reg"] + 0.5 * reg * _reg_sum(case, ("b1", "b2", "b3")))}
@@ -264,7 +274,8 @@ def _affine4(case: Case, x_hat: np.ndarray) -> np.ndarray:
 
 
 @wrong_answer(
-    "sbn_reshape_without_transpose", "x reshaped to (N*H*W, C) without moving C last: transpose to (N, H, W, C) first"
+    "sbn_reshape_without_transpose",
+    N_("x reshaped to (N*H*W, C) without moving C last: transpose to (N, H, W, C) first"),
 )
 def _sbn_no_transpose(case: Case, expected: Arrays) -> Arrays:
     x = case["x"]
@@ -277,12 +288,18 @@ def _sbn_no_transpose(case: Case, expected: Arrays) -> Arrays:
     return {"out": (case["gamma"] * rows_hat + case["beta"]).reshape(n, c, h, w)}
 
 
-@wrong_answer("sbn_stats_per_position", "each channel and position is normalized apart; pool N, H and W per channel")
+@wrong_answer(
+    "sbn_stats_per_position",
+    N_("each channel and position is normalized apart; pool N, H and W per channel"),
+)
 def _sbn_per_position(case: Case, expected: Arrays) -> Arrays:
     return {"out": _affine4(case, _standardize(case["x"], 0, float(case["eps"])))}
 
 
-@wrong_answer("sbn_test_uses_batch_stats", "test mode uses the batch statistics; use the running_mean and running_var")
+@wrong_answer(
+    "sbn_test_uses_batch_stats",
+    N_("test mode uses the batch statistics; use the running_mean and running_var"),
+)
 def _sbn_test_batch(case: Case, expected: Arrays) -> Arrays:
     return {"out": _affine4(case, _standardize(case["x"], (0, 2, 3), float(case["eps"])))}
 
@@ -302,23 +319,26 @@ def _group_norm(case: Case, groups_of) -> np.ndarray:
 
 @wrong_answer(
     "gn_groups_interleaved",
-    "the groups take every G-th channel; a group holds consecutive channels: (N, G, -1)",
+    N_("the groups take every G-th channel; a group holds consecutive channels: (N, G, -1)"),
 )
 def _gn_interleaved(case: Case, expected: Arrays) -> Arrays:
     return {"out": _group_norm(case, lambda c, g: [list(range(k, c, g)) for k in range(g)])}
 
 
-@wrong_answer("gn_one_group", "all channels are normalized together (layer norm, G = 1); split them into G groups")
+@wrong_answer("gn_one_group", N_("all channels are normalized together (layer norm, G = 1); split them into G groups"))
 def _gn_one(case: Case, expected: Arrays) -> Arrays:
     return {"out": _group_norm(case, lambda c, g: [list(range(c))])}
 
 
-@wrong_answer("gn_group_per_channel", "each channel is normalized on its own (G = C); split the channels into G groups")
+@wrong_answer(
+    "gn_group_per_channel",
+    N_("each channel is normalized on its own (G = C); split the channels into G groups"),
+)
 def _gn_per_channel(case: Case, expected: Arrays) -> Arrays:
     return {"out": _group_norm(case, lambda c, g: [[k] for k in range(c)])}
 
 
-@wrong_answer("gn_stats_over_batch", "the group statistics pool the whole batch; normalize each example on its own")
+@wrong_answer("gn_stats_over_batch", N_("the group statistics pool the whole batch; normalize each example on its own"))
 def _gn_over_batch(case: Case, expected: Arrays) -> Arrays:
     x, eps, g = case["x"], float(case["eps"]), int(case["G"])
     n, c, h, w = x.shape

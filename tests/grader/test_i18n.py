@@ -111,6 +111,9 @@ def test_check_scores_alike_in_english_and_spanish_and_speaks_spanish_in_es(tmp_
     assert [(c["id"], c["status"], c["points"]) for q in en["questions"] for c in q["checks"]] == [
         (c["id"], c["status"], c["points"]) for q in es["questions"] for c in q["checks"]
     ]  # the JSON's statuses and ids are machine values, the same in every language
+    titles = {c["id"]: (c["title"], t["title"]) for q, r in zip(en["questions"], es["questions"], strict=True)
+              for c, t in zip(q["checks"], r["checks"], strict=True)}
+    assert titles["affine_forward"] == ("affine_forward output", "affine_forward: salida")  # the check titles too
     _, table = _check(*args, lang="es")
     assert "Redes neuronales totalmente conectadas" in table and "puntos" in table
     if who == "student":
@@ -131,7 +134,7 @@ def test_a_later_questions_failure_names_the_earlier_bug_in_spanish(tmp_path, mo
     assert "db = dout.sum(axis=0)" in text
     layers.write_text(text.replace("db = dout.sum(axis=0)", "db = dout.mean(axis=0)", 1))
     _, table = _check("q3", "q1", "--implementation", "buggy", lang="es")  # q3 asked first: rubric order counts
-    assert "probablemente: db is the mean" in table  # the diagnosis's frame is translated
+    assert "probablemente: db es la media" in table  # the diagnosis's frame is translated
     assert "puede fallar por tu affine_backward" in table  # first on its line (the table cuts long lines)
     _, english = _check("q1", "q3", "--implementation", "buggy", lang="en")
     assert "likely: db is the mean" in english
@@ -224,3 +227,44 @@ def test_the_worker_s_copy_of_the_grader_imports_every_check_and_speaks_english_
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=copy, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "dx: expected a numpy array, got list"
+
+
+def test_the_diagnoses_are_in_the_current_language():
+    """A catalogued wrong answer's message (stored in English in the fixtures: the msgid) and a generic hint
+    are translated when shown, and stay the English text in English."""
+    import numpy as np
+
+    from grader import fixtures
+    from grader.checks import registry
+    from grader.checks.base import Impl
+    from grader.diagnose import diagnose
+
+    check = registry.get("relu_backward")
+    case = fixtures.case_for(check, "public")
+    fx = fixtures.compute(check, case, Impl("reference"))
+    got = {**fx.expected, **fx.wrong["relu_backward_no_dout"]}  # what the bug returns
+
+    def hints():
+        wrong = diagnose(got, fx.expected, fx.wrong, fx.messages, check.tolerance, dict(case.arrays))
+        expected = {"out": np.array([[1.0, -2.0], [3.0, 4.0]])}
+        sign = diagnose({"out": -expected["out"]}, expected, {}, {}, 1e-6, {})
+        factor = diagnose({"out": 2 * expected["out"]}, expected, {}, {}, 1e-6, {})
+        return wrong, sign, factor
+
+    try:
+        i18n.set_language("es")
+        assert hints() == (
+            "dx es solo la máscara (x > 0): multiplicala por el gradiente que llega de la capa siguiente, dout",
+            "out tiene el signo cambiado",
+            "out difiere en un factor 2: falta o sobra un 0.5 / factor 2",
+        )
+    finally:
+        i18n.set_language("en")
+    assert fx.messages["relu_backward_no_dout"] == (
+        "dx is only the mask (x > 0): multiply it by the upstream gradient dout"
+    )
+    assert hints() == (
+        "dx is only the mask (x > 0): multiply it by the upstream gradient dout",
+        "out has the wrong sign",
+        "out is off by a factor 2: a missing or extra 0.5 / factor 2",
+    )
