@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .channel import HeadTail
+from .i18n import _
 from .session import STARTUP_SECONDS, Launcher, Outcome, Task, direct_launcher, run_worker
 from .unpack import remove_tree
 
@@ -104,7 +105,10 @@ def run_checks(
             if time.monotonic() >= deadline_all:
                 for t in pending:
                     results[t.check_id] = Outcome(
-                        "timeout", message=f"not run: the submission's time budget ({budget:g} s) is spent"
+                        "timeout",
+                        message=_("not run: the submission's time budget ({budget} s) is spent").format(
+                            budget=f"{budget:g}"
+                        ),
                     )
                 break
             jobdir = base / f"run{attempt}"

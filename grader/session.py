@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .channel import MAX_PAYLOAD, FrameReader, HeadTail, ProtocolError, unpack_arrays
 from .checks.base import Arrays, Case
+from .i18n import _, ngettext
 from .sandbox_view import Launch
 
 #: Seconds the worker may take to start (import numpy) before its first check.
@@ -144,38 +145,44 @@ class WorkerSession:
 
     def timed_out(self, now: float) -> None:
         """The deadline passed: fail the check, saying which limit and where the time went."""
-        what = "time limit"
+        what = _("time limit")
         if self.current is None:
             limit = STARTUP_SECONDS
         else:
             limit = next(t.timeout for t in self.tasks if t.check_id == self.current)
             if self.cell_deadline is not None and self.cell_deadline <= self.deadline:
-                limit, what = self.cell_timeout, "per-cell limit"
+                limit, what = self.cell_timeout, _("per-cell limit")
             elif self.capped:
-                what = "the submission's time budget"
+                what = _("the submission's time budget")
             if self.capped:
                 limit = round(now - self.clock_started, 1)
         if self.importing is not None:
-            where = f"while importing {self.importing}"
+            where = _("while importing {module}").format(module=self.importing)
         elif self.current is None or not self.started:
-            where = "before the check started (the worker's start-up)"
+            where = _("before the check started (the worker's start-up)")
         elif self.cell_timeout is not None:  # a notebook
-            where = f"while running the notebook ({self.cells} code cell{'' if self.cells == 1 else 's'} started)"
-            what = {"time limit": "per-notebook limit"}.get(what, what)
+            where = ngettext(
+                "while running the notebook ({n} code cell started)",
+                "while running the notebook ({n} code cells started)",
+                self.cells,
+            ).format(n=self.cells)
+            what = {_("time limit"): _("per-notebook limit")}.get(what, what)
         else:
-            where = "while running the check's call into the submission (its imports had finished)"
-        self.fail("timeout", f"stopped after {limit:g} s ({what}) {where}")
+            where = _("while running the check's call into the submission (its imports had finished)")
+        stopped = _("stopped after {limit} s ({what}) {where}")
+        self.fail("timeout", stopped.format(limit=f"{limit:g}", what=what, where=where))
         self.poison(f"importing {self.importing} did not finish within {limit:g} s (a loop at import time?)")
 
     def closed(self, code: int | None, log: HeadTail) -> None:
         """The worker closed its channel (it ended or died) with ``code``."""
         if self.current is not None:
-            what = "the notebook's worker ended while running it" if self.cell_timeout is not None else (
+            what = _("the notebook's worker ended while running it") if self.cell_timeout is not None else _(
                 "the process ended during this check")
-            self.fail("error", f"{what} (exit code {code})")
+            self.fail("error", _("{what} (exit code {code})").format(what=what, code=code))
             self.poison(f"the process ended while importing {self.importing} (exit code {code})")
         elif len(self.settled) < len(self.tasks):
-            self.fail("error", f"the checker could not start (exit code {code}) {log.last_line()}".strip())
+            self.fail("error", _("the checker could not start (exit code {code}) {last}").format(
+                code=code, last=log.last_line()).strip())
 
     # -- the worker's moves
 
@@ -231,7 +238,8 @@ class WorkerSession:
             try:
                 outcome.outputs = unpack_arrays(event.get("arrays"), payload)
             except ProtocolError as exc:
-                outcome = Outcome("error", message=f"unreadable outputs ({exc})", seconds=outcome.seconds)
+                outcome = Outcome("error", message=_("unreadable outputs ({error})").format(error=exc),
+                                  seconds=outcome.seconds)
         return outcome
 
 
@@ -312,7 +320,7 @@ def _follow(session: WorkerSession, reader: FrameReader, chunk: bytes, proc: sub
     try:
         return any(session.on_event(event, payload) for event, payload in reader.feed(chunk))
     except (Violation, ProtocolError) as exc:
-        session.fail("error", f"the checker broke the grading protocol: {exc}")
+        session.fail("error", _("the checker broke the grading protocol: {error}").format(error=exc))
         return True
 
 
