@@ -15,6 +15,7 @@ from . import fixtures as fixtures_mod
 from . import isolation
 from . import rubric as rubric_mod
 from .checks import registry
+from .i18n import _
 from .layout import without_fast_layers
 from .locate import definition
 from .paths import project_root
@@ -42,7 +43,9 @@ def run(
     unknown = [q for q in wanted if q not in rubric.question_ids]
     if unknown:
         raise SelectionError(
-            f"unknown question {', '.join(unknown)} in {rubric.path} (known: {', '.join(rubric.question_ids)})"
+            _("unknown question {questions} in {rubric} (known: {known})").format(
+                questions=", ".join(unknown), rubric=rubric.path, known=", ".join(rubric.question_ids)
+            )
         )
     return _run_specs([rubric.question(q) for q in wanted], implementation, root, fixtures_path, rubric.question_ids)
 
@@ -64,13 +67,13 @@ def run_ids(
     rubric = rubric or rubric_mod.load()
     root = root or project_root()
     if not check_ids:
-        raise SelectionError("no check id given")
+        raise SelectionError(_("no check id given"))
     where = {spec.id: q for q in rubric.questions for spec in q.checks}
     unknown = [c for c in check_ids if c not in where]
     if unknown:
         known = registry.all_checks()
-        reasons = [f"{c} (not in {rubric.path})" if c in known else c for c in unknown]
-        raise SelectionError(f"unknown check id {', '.join(reasons)}")
+        reasons = [_("{id} (not in {rubric})").format(id=c, rubric=rubric.path) if c in known else c for c in unknown]
+        raise SelectionError(_("unknown check id {ids}").format(ids=", ".join(reasons)))
     wanted = list(dict.fromkeys(check_ids))
     specs = []
     for q in rubric.questions:

@@ -36,7 +36,7 @@ def _cmd_stubs(args: argparse.Namespace) -> ExitCode:
     root = Path(args.root) if args.root else project_root()
     reference, student = root / "reference", root / "student"
     if not reference.is_dir():
-        raise UsageError(f"{reference}: no reference/ tree here (use --root)")
+        raise UsageError(_("{reference}: no reference/ tree here (use --root)").format(reference=reference))
     if args.check:
         try:
             problems = stubs.check_student_tree(reference, student) + stubs.check_editable_module(root)
@@ -76,7 +76,9 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
     folder = implementation_folder(args.implementation)
     if folder is None:
         raise UsageError(
-            f"--implementation {args.implementation}: no such package in {project_root()} or on the Python path"
+            _("--implementation {name}: no such package in {root} or on the Python path").format(
+                name=args.implementation, root=project_root()
+            )
         )
     print(_("testing {folder}").format(folder=folder), file=sys.stderr if args.json else sys.stdout)
     # the worker imports the package from the folder above it: where it was found (the project, or the
@@ -161,7 +163,7 @@ def _cmd_data(args: argparse.Namespace) -> ExitCode:
             path = datasets.fetch_cifar10(**kwargs)
         else:
             if not args.dest:
-                raise UsageError("data synthetic: --dest DIR is required")
+                raise UsageError(_("data synthetic: --dest DIR is required"))
             path = datasets.write_synthetic(args.dest, seed=args.seed, force=args.force)
     except datasets.DatasetError as exc:
         raise UsageError(str(exc)) from exc
@@ -222,16 +224,16 @@ def _cmd_grade(args: argparse.Namespace) -> ExitCode:
     rub = _grade_rubric(args)
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
-        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+        raise UsageError(_("no such file or folder: {paths}").format(paths=", ".join(missing)))
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: not a folder")
+        raise UsageError(_("{out}: not a folder").format(out=out))
     try:
         secret = grading.resolve_secret(args.seed)
     except (OSError, ValueError) as exc:
-        raise UsageError(f"secret: {exc}") from exc
+        raise UsageError(_("secret: {error}").format(error=exc)) from exc
     if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers {args.workers}: must be at least 1")
+        raise UsageError(_("--workers {workers}: must be at least 1").format(workers=args.workers))
     submitted_at = _submitted_at(args, rub)
     try:
         rows = grading.grade(
@@ -292,7 +294,7 @@ def _cmd_export(args: argparse.Namespace) -> ExitCode:
     from .export import lms
 
     if not args.graded or not args.roster:
-        raise UsageError(f"export {args.target}: --graded DIR and --roster FILE are required")
+        raise UsageError(_("export {target}: --graded DIR and --roster FILE are required").format(target=args.target))
     rub = _load_rubric(args)
     try:
         matched = lms.export(
@@ -314,7 +316,7 @@ def _cmd_similarity(args: argparse.Namespace) -> ExitCode:
 
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
-        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+        raise UsageError(_("no such file or folder: {paths}").format(paths=", ".join(missing)))
     try:
         pairs = similarity.run([Path(s) for s in args.submissions], Path(args.out), threshold=args.threshold)
     except similarity.SimilarityError as exc:

@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .i18n import _, ngettext
+
 LATE_KEYS = {
     "deadline": True,
     "timezone": True,
@@ -87,7 +89,11 @@ class LatePolicy:
         try:
             when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
         except ValueError:
-            raise LateError(f"submission time {raw!r}: not an ISO 8601 time (e.g. 2026-03-28T23:59:00+01:00)") from None
+            raise LateError(
+                _("submission time {time}: not an ISO 8601 time (e.g. 2026-03-28T23:59:00+01:00)").format(
+                    time=repr(raw)
+                )
+            ) from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=ZoneInfo(self.zone))
         return when
@@ -116,32 +122,49 @@ class LatePolicy:
             percent, how = (
                 0.0,
                 (
-                    "on time"
+                    _("on time")
                     if late <= dt.timedelta(0)
-                    else f"{_fmt_delta(late)} late, within the grace period of {_fmt_delta(self.grace)}"
+                    else _("{late} late, within the grace period of {grace}").format(
+                        late=_fmt_delta(late), grace=_fmt_delta(self.grace)
+                    )
                 ),
             )
         elif self.table:
             percent = self.cap
-            how = f"{_fmt_delta(late)} late, past the last row of the table: {self.cap:g}%"
+            how = _("{late} late, past the last row of the table: {percent}%").format(
+                late=_fmt_delta(late), percent=f"{self.cap:g}"
+            )
             for until, p in self.table:
                 if late <= until:
                     percent = min(p, self.cap)
-                    how = f"{_fmt_delta(late)} late, up to {_fmt_delta(until)}: {percent:g}%"
+                    how = _("{late} late, up to {until}: {percent}%").format(
+                        late=_fmt_delta(late), until=_fmt_delta(until), percent=f"{percent:g}"
+                    )
                     break
         else:
             units = self.units_late(when)
             percent = min(self.cap, units * self.penalty)
-            unit = self.per + ("s" if units != 1 else "")
-            how = f"{units} {unit} late x {self.penalty:g}% per {self.per}" + (
-                " (capped)" if units * self.penalty > self.cap else ""
-            )
+            if self.per == "hour":
+                how = ngettext(
+                    "{units} hour late x {penalty}% per hour", "{units} hours late x {penalty}% per hour", units
+                )
+            else:
+                how = ngettext("{units} day late x {penalty}% per day", "{units} days late x {penalty}% per day", units)
+            how = how.format(units=units, penalty=f"{self.penalty:g}")
+            if units * self.penalty > self.cap:
+                how = _("{how} (capped)").format(how=how)
             how += f": {percent:g}%"
         final = round(raw * (1 - percent / 100), 6)
         penalty = round(raw - final, 6)
-        explanation = (
-            f"Late policy: submitted {local:%Y-%m-%d %H:%M %Z}, deadline {deadline_text}; {how}; "
-            f"{raw:g} - {penalty:g} = {final:g}"
+        explanation = _(
+            "Late policy: submitted {submitted}, deadline {deadline}; {how}; {raw} - {penalty} = {final}"
+        ).format(
+            submitted=f"{local:%Y-%m-%d %H:%M %Z}",
+            deadline=deadline_text,
+            how=how,
+            raw=f"{raw:g}",
+            penalty=f"{penalty:g}",
+            final=f"{final:g}",
         )
         return {
             "submitted_at": when.astimezone(utc).isoformat(),
@@ -174,14 +197,17 @@ def parse(v, node) -> LatePolicy:
     if "table" in items:
         for key in ("penalty", "per"):
             if key in items:
-                raise v.fail(items[key][0], f"late.{key}: give either a table or penalty/per, not both")
+                raise v.fail(
+                    items[key][0],
+                    _("{where}: give either a table or penalty/per, not both").format(where=f"late.{key}"),
+                )
         return LatePolicy(deadline, zone, grace, cap=cap, table=_table(v, items["table"][1]))
     if "penalty" not in items:
-        raise v.fail(node, "late: missing key 'penalty' (or a 'table')")
+        raise v.fail(node, _("late: missing key 'penalty' (or a 'table')"))
     penalty = v.number(items["penalty"][1], "late.penalty")
     per = str(v.scalar(items["per"][1], "late.per")) if "per" in items else "day"
     if per not in ("day", "hour"):
-        raise v.fail(items["per"][1], f"late.per: {per!r} is not day or hour")
+        raise v.fail(items["per"][1], _("late.per: {per} is not day or hour").format(per=repr(per)))
     return LatePolicy(deadline, zone, grace, penalty, per, cap)
 
 
@@ -189,7 +215,10 @@ def _zone(v, node, zone: str) -> ZoneInfo:
     try:
         return ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise v.fail(node, f"late.timezone: unknown time zone {zone!r} (an IANA name such as Europe/Madrid)") from None
+        raise v.fail(
+            node,
+            _("late.timezone: unknown time zone {zone} (an IANA name such as Europe/Madrid)").format(zone=repr(zone)),
+        ) from None
 
 
 def _deadline(v, node, tz: ZoneInfo) -> dt.datetime:
@@ -198,30 +227,38 @@ def _deadline(v, node, tz: ZoneInfo) -> dt.datetime:
     try:
         deadline = raw if isinstance(raw, dt.datetime) else dt.datetime.fromisoformat(str(raw))
     except ValueError:
-        raise v.fail(node, f'late.deadline: {node.value!r} is not a date and time (e.g. "2026-03-28 23:59")') from None
+        raise v.fail(
+            node,
+            _('late.deadline: {value} is not a date and time (e.g. "2026-03-28 23:59")').format(
+                value=repr(node.value)
+            ),
+        ) from None
     if deadline.tzinfo is not None:
-        raise v.fail(node, "late.deadline: give the local time without an offset; the zone is late.timezone")
+        raise v.fail(node, _("late.deadline: give the local time without an offset; the zone is late.timezone"))
     return deadline.replace(tzinfo=tz)
 
 
 def _duration(v, node, where: str) -> dt.timedelta:
     d = parse_duration(v.scalar(node, where))
     if d is None:
-        raise v.fail(node, f"{where}: {node.value!r} is not a duration (e.g. 90, 15m, 2h, 1d)")
+        raise v.fail(
+            node,
+            _("{where}: {value} is not a duration (e.g. 90, 15m, 2h, 1d)").format(where=where, value=repr(node.value)),
+        )
     return d
 
 
 def _percent(v, node, where: str) -> float:
     p = v.number(node, where)
     if p > 100:
-        raise v.fail(node, f"{where}: {p:g} is more than 100 percent")
+        raise v.fail(node, _("{where}: {percent} is more than 100 percent").format(where=where, percent=f"{p:g}"))
     return p
 
 
 def _table(v, node) -> tuple[tuple[dt.timedelta, float], ...]:
     """``late.table``: rows of {until, penalty}, ``until`` growing."""
     if not hasattr(node, "value") or not isinstance(node.value, list) or not node.value:
-        raise v.fail(node, "late.table must be a non-empty list of {until, penalty}")
+        raise v.fail(node, _("late.table must be a non-empty list of {until, penalty}"))
     rows: list[tuple[dt.timedelta, float]] = []
     for i, row in enumerate(node.value):
         where = f"late.table[{i}]"
@@ -230,7 +267,7 @@ def _table(v, node) -> tuple[tuple[dt.timedelta, float], ...]:
         until = _duration(v, items["until"][1], f"{where}.until")
         p = _percent(v, items["penalty"][1], f"{where}.penalty")
         if rows and until <= rows[-1][0]:
-            raise v.fail(items["until"][1], f"{where}.until: the rows must grow")
+            raise v.fail(items["until"][1], _("{where}.until: the rows must grow").format(where=where))
         rows.append((until, p))
     return tuple(rows)
 
@@ -238,14 +275,14 @@ def _table(v, node) -> tuple[tuple[dt.timedelta, float], ...]:
 def read_submitted_at(path: Path, policy: LatePolicy | None) -> dict[str, dt.datetime]:
     """``--submitted-at FILE.csv``: submission id -> time (columns ``submission``, ``submitted_at``)."""
     if policy is None:
-        raise LateError(f"{path}: --submitted-at needs a rubric with a late: block")
+        raise LateError(_("{path}: --submitted-at needs a rubric with a late: block").format(path=path))
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise LateError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise LateError(_("{path}: cannot read ({error})").format(path=path, error=exc.strerror or exc)) from None
     reader = csv.DictReader(text.splitlines())
     if not reader.fieldnames or not {"submission", "submitted_at"} <= set(reader.fieldnames):
-        raise LateError(f"{path}: the header must hold the columns submission,submitted_at")
+        raise LateError(_("{path}: the header must hold the columns submission,submitted_at").format(path=path))
     out = {}
     for n, row in enumerate(reader, start=2):
         sid = (row.get("submission") or "").strip()

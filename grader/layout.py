@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import stubs
+from .i18n import _
 from .unpack import JUNK_DIRS, MARKERS, PACKAGES, prepare_dest, submission_error
 from .zones import editable_paths
 
@@ -78,17 +79,18 @@ def detect_layout(root: Path, submission: Path | None = None) -> Layout:
     label = submission or root
     found = _candidates(root)
     if not found:
-        loose = [m for m in MARKERS if (root / m).is_file()]
-        hint = " (layers.py is at the top: zip the folder, not its contents)" if loose else ""
+        first, second = MARKERS[:2]
+        why = [_("no student/ or cs231n/ folder with {first} or {second} found").format(first=first, second=second)]
+        if any((root / m).is_file() for m in MARKERS):
+            why.append(_("(layers.py is at the top: zip the folder, not its contents)"))
         archives = sorted(p.name for p in root.rglob("*.zip"))[:3]
         if archives:
-            hint += f" (nested archives are not opened: {', '.join(archives)})"
-        raise submission_error(
-            Path(label), None, f"no student/ or cs231n/ folder with {' or '.join(MARKERS[:2])} found{hint}"
-        )
+            why.append(_("(nested archives are not opened: {names})").format(names=", ".join(archives)))
+        raise submission_error(Path(label), None, " ".join(why))
     if len(found) > 1:
         names = ", ".join(str(p.relative_to(root)) for p in found)
-        raise submission_error(Path(label), None, f"ambiguous: the work could be in any of {names}")
+        why = _("ambiguous: the work could be in any of {names}").format(names=names)
+        raise submission_error(Path(label), None, why)
     package_dir = found[0]
     beside = package_dir.parent
     notebooks = sorted(beside.glob("*.ipynb")) + sorted((beside / "notebooks").glob("*.ipynb"))
@@ -205,8 +207,10 @@ def assemble(
         _copy(layout.package_dir / rel, package_dir / rel)
     if restored:
         notes.append(
-            f"the release's copies of {', '.join(restored)} were used, not the submission's "
-            "(the grader relies on them: the solver, fast layers and utilities are not graded)"
+            _(
+                "the release's copies of {files} were used, not the submission's "
+                "(the grader relies on them: the solver, fast layers and utilities are not graded)"
+            ).format(files=", ".join(restored))
         )
     for rel in editable:
         theirs = layout.package_dir / rel
@@ -214,7 +218,7 @@ def assemble(
             _copy(theirs, package_dir / rel)
         elif graded is None or graded(rel):
             notes.append(f"submission lacks {rel.as_posix()} (its checks will report it as not implemented)")
-    for dirpath, dirnames, _ in os.walk(package_dir):
+    for dirpath, dirnames, _files in os.walk(package_dir):
         for d in dirnames:
             os.chmod(Path(dirpath, d), 0o755)
     os.chmod(package_dir, 0o755)

@@ -52,10 +52,10 @@ def mismatch(cwd: Path | None = None) -> str | None:
     mine = project_root()
     if here is None or here == mine:
         return None
-    return (
-        f"you are in the project {here} but this grader belongs to {mine} (an install of another copy); "
-        f"run `python -m grader` from {here}, or set A2KIT_ROOT={here}"
-    )
+    return _(
+        "you are in the project {here} but this grader belongs to {mine} (an install of another copy); "
+        "run `python -m grader` from {here}, or set A2KIT_ROOT={here}"
+    ).format(here=here, mine=mine)
 
 
 def syntax_problems(root: Path, package: str = "student") -> list[str]:
@@ -75,5 +75,5 @@ def syntax_problems(root: Path, package: str = "student") -> list[str]:
                 )
             )
         except (OSError, ValueError) as exc:
-            out.append(f"{rel}: cannot be read ({exc})")
+            out.append(_("{file}: cannot be read ({error})").format(file=rel, error=exc))
     return out

@@ -53,6 +53,7 @@ from pathlib import Path
 from . import rubric as rubric_mod
 from . import stubs
 from .handout import student_readme
+from .i18n import _
 from .paths import project_root
 from .zones import PUBLIC_FIXTURES, WITHHELD
 
@@ -200,13 +201,17 @@ def find_leaks(tree: Path, files: Iterable[str], bodies: dict[str, tuple[str, bo
 
 def _check_out(out: Path, root: Path, force: bool) -> None:
     if _within(out, root):
-        raise ReleaseError(f"{out}: inside the project {root} (choose a folder outside it)")
+        raise ReleaseError(
+            _("{out}: inside the project {root} (choose a folder outside it)").format(out=out, root=root)
+        )
     if _within(root, out):
-        raise ReleaseError(f"{out}: holds the project {root} (choose a folder outside it)")
+        raise ReleaseError(
+            _("{out}: holds the project {root} (choose a folder outside it)").format(out=out, root=root)
+        )
     if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise ReleaseError(f"{out}: exists and is not a folder")
+        raise ReleaseError(_("{out}: exists and is not a folder").format(out=out))
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise ReleaseError(f"{out}: not empty (use --force to replace its content)")
+        raise ReleaseError(_("{out}: not empty (use --force to replace its content)").format(out=out))
 
 
 def _mode(src: Path) -> int:
@@ -228,7 +233,7 @@ def release(out: Path, *, root: Path | None = None, force: bool = False, rubric:
         raise ReleaseError(str(exc) if isinstance(exc, rubric_mod.RubricError) else f"{rubric_path}: {exc}") from exc
     reference, student = root / "reference", root / "student"
     if not student.is_dir():
-        raise ReleaseError(f"{student}: missing (nothing to hand out)")
+        raise ReleaseError(_("{student}: missing (nothing to hand out)").format(student=student))
     _check_out(out, root, force)
     if reference.is_dir():
         try:
@@ -236,9 +241,13 @@ def release(out: Path, *, root: Path | None = None, force: bool = False, rubric:
         except stubs.StubError as exc:
             raise ReleaseError(f"reference/{exc}") from exc
         if stale:
+            more = len(stale) > 1
             raise ReleaseError(
-                f"{student}: stale ({stale[0]}{' and more' if len(stale) > 1 else ''}); "
-                "run `python -m grader stubs` first"
+                (
+                    _("{student}: stale ({problem} and more); run `python -m grader stubs` first")
+                    if more
+                    else _("{student}: stale ({problem}); run `python -m grader stubs` first")
+                ).format(student=student, problem=stale[0])
             )
         bodies = solution_bodies(reference, student)
     else:
@@ -246,7 +255,7 @@ def release(out: Path, *, root: Path | None = None, force: bool = False, rubric:
     files = handout_files(root)
     if not (root / "grader" / "fixtures" / PUBLIC_FIXTURES[0]).is_file():
         public = root / "grader" / "fixtures" / PUBLIC_FIXTURES[0]
-        raise ReleaseError(f"{public}: missing (run `python -m grader fixtures`)")
+        raise ReleaseError(_("{public}: missing (run `python -m grader fixtures`)").format(public=public))
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -260,12 +269,17 @@ def release(out: Path, *, root: Path | None = None, force: bool = False, rubric:
         (tmp / "README.md").write_text(readme, encoding="utf-8")
         os.chmod(tmp / "README.md", 0o644)
         files = sorted([*files, *GENERATED])
-        for dirpath, _, _ in os.walk(tmp):
+        for dirpath, _dirs, _files in os.walk(tmp):
             os.chmod(dirpath, 0o755)
         leaks = find_leaks(tmp, files, bodies)
         if leaks:
-            more = " and more" if len(leaks) > 1 else ""
-            raise ReleaseError(f"reference code found in the handout: {leaks[0]}{more}")
+            raise ReleaseError(
+                (
+                    _("reference code found in the handout: {leak} and more")
+                    if len(leaks) > 1
+                    else _("reference code found in the handout: {leak}")
+                ).format(leak=leaks[0])
+            )
         old = None
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))

@@ -49,6 +49,8 @@ from typing import Any
 
 import yaml
 
+from .i18n import _
+
 SUPPORTED_VERSIONS = (1,)
 TOP_KEYS = {
     "version": True,
@@ -176,27 +178,32 @@ class _Validator:
 
     def mapping(self, node: yaml.Node, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{where} must be a mapping")
+            raise self.fail(node, _("{where} must be a mapping").format(where=where))
         out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key, value in node.value:
             if not isinstance(key, yaml.ScalarNode):
-                raise self.fail(key, f"{where}: keys must be plain names")
+                raise self.fail(key, _("{where}: keys must be plain names").format(where=where))
             if key.value in out:
-                raise self.fail(key, f"{where}: key '{key.value}' appears twice")
+                raise self.fail(key, _("{where}: key '{key}' appears twice").format(where=where, key=key.value))
             out[key.value] = (key, value)
         return out
 
     def keys(self, node: yaml.Node, items: dict, allowed: dict[str, bool], where: str) -> None:
-        for name, (key, _) in items.items():
+        for name, (key, _value) in items.items():
             if name not in allowed:
-                raise self.fail(key, f"{where}: unknown key '{name}' (allowed: {', '.join(allowed)})")
+                raise self.fail(
+                    key,
+                    _("{where}: unknown key '{name}' (allowed: {allowed})").format(
+                        where=where, name=name, allowed=", ".join(allowed)
+                    ),
+                )
         for name, required in allowed.items():
             if required and name not in items:
-                raise self.fail(node, f"{where}: missing key '{name}'")
+                raise self.fail(node, _("{where}: missing key '{name}'").format(where=where, name=name))
 
     def scalar(self, node: yaml.Node, where: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
-            raise self.fail(node, f"{where} must be a single value")
+            raise self.fail(node, _("{where} must be a single value").format(where=where))
         return yaml.safe_load(yaml.serialize(node))
 
     def number(self, node: yaml.Node, where: str, *, positive: bool = False) -> float:
@@ -204,25 +211,34 @@ class _Validator:
         if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
             value = float(value)  # 1e-9: a float to anyone but YAML 1.1
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(node, f"{where} must be a number, got {node.value!r}")
+            raise self.fail(
+                node, _("{where} must be a number, got {value}").format(where=where, value=repr(node.value))
+            )
         if value != value or value in (float("inf"), float("-inf")):
-            raise self.fail(node, f"{where} must be finite, got {node.value!r}")
+            raise self.fail(
+                node, _("{where} must be finite, got {value}").format(where=where, value=repr(node.value))
+            )
         if positive and value <= 0:
-            raise self.fail(node, f"{where} must be positive, got {value}")
+            raise self.fail(node, _("{where} must be positive, got {value}").format(where=where, value=f"{value}"))
         if value < 0:
-            raise self.fail(node, f"{where} must not be negative, got {value}")
+            raise self.fail(node, _("{where} must not be negative, got {value}").format(where=where, value=f"{value}"))
         return float(value)
 
     def visibility(self, node: yaml.Node, where: str) -> str:
         value = self.scalar(node, where)
         if value not in VISIBILITIES:
-            raise self.fail(node, f"{where}: {value!r} is not one of {', '.join(VISIBILITIES)}")
+            raise self.fail(
+                node,
+                _("{where}: {value} is not one of {choices}").format(
+                    where=where, value=repr(value), choices=", ".join(VISIBILITIES)
+                ),
+            )
         return value
 
     def flag(self, node: yaml.Node, where: str) -> bool:
         value = self.scalar(node, where)
         if not isinstance(value, bool):
-            raise self.fail(node, f"{where} must be true or false")
+            raise self.fail(node, _("{where} must be true or false").format(where=where))
         return value
 
     def optional(self, items: dict, key: str, parse, where: str, default):
@@ -232,9 +248,16 @@ class _Validator:
     def count(self, node: yaml.Node, where: str) -> int:
         value = self.scalar(node, where)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(node, f"{where} must be a whole number, got {node.value!r}")
+            raise self.fail(
+                node, _("{where} must be a whole number, got {value}").format(where=where, value=repr(node.value))
+            )
         if not 1 <= value <= MAX_HIDDEN_CASES:
-            raise self.fail(node, f"{where} must be between 1 and {MAX_HIDDEN_CASES}, got {value}")
+            raise self.fail(
+                node,
+                _("{where} must be between 1 and {most}, got {value}").format(
+                    where=where, most=MAX_HIDDEN_CASES, value=f"{value}"
+                ),
+            )
         return value
 
 
@@ -245,11 +268,14 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
     path = Path(path) if path is not None else default_rubric_path()
     v = _Validator(str(path))
     root = _compose(path)
-    top = v.mapping(root, "the rubric")
-    v.keys(root, top, TOP_KEYS, "the rubric")
+    top = v.mapping(root, _("the rubric"))
+    v.keys(root, top, TOP_KEYS, _("the rubric"))
     version = v.scalar(top["version"][1], "version")
     if version not in SUPPORTED_VERSIONS:
-        raise v.fail(top["version"][1], f"version: unsupported rubric version {version!r} (supported: 1)")
+        raise v.fail(
+            top["version"][1],
+            _("version: unsupported rubric version {version} (supported: 1)").format(version=repr(version)),
+        )
     assignment = str(v.scalar(top["assignment"][1], "assignment"))
     if require_all_checks is None:
         require_all_checks = v.optional(top, "all_checks", v.flag, "all_checks", False)
@@ -257,7 +283,7 @@ def load(path: str | Path | None = None, *, require_all_checks: bool | None = No
     qnode = top["questions"][1]
     questions_raw = v.mapping(qnode, "questions")
     if not questions_raw:
-        raise v.fail(qnode, "questions: at least one question is required")
+        raise v.fail(qnode, _("questions: at least one question is required"))
     top_visibility = v.optional(top, "visibility", v.visibility, "visibility", DEFAULT_VISIBILITY)
     late = None
     if "late" in top:
@@ -292,15 +318,19 @@ def _compose(path: Path) -> yaml.Node:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise RubricError(f"{path}: cannot read the rubric ({exc.strerror or exc})") from exc
+        raise RubricError(
+            _("{path}: cannot read the rubric ({error})").format(path=path, error=exc.strerror or exc)
+        ) from exc
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise RubricError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        raise RubricError(
+            _("{where}: not valid YAML ({problem})").format(where=f"{path}{line}", problem=getattr(exc, "problem", exc))
+        ) from exc
     if root is None:
-        raise RubricError(f"{path}: the rubric is empty")
+        raise RubricError(_("{path}: the rubric is empty").format(path=path))
     return root
 
 
@@ -324,17 +354,24 @@ def _question(
     qvis = v.optional(items, "visibility", v.visibility, f"{where}.visibility", top_visibility)
     cnode = items["checks"][1]
     if not isinstance(cnode, yaml.SequenceNode) or not cnode.value:
-        raise v.fail(cnode, f"{where}.checks must be a non-empty list")
+        raise v.fail(cnode, _("{where}.checks must be a non-empty list").format(where=where))
     checks = [
         _check(v, f"{where}.checks[{i}]", item, qid, known, seen_checks, qvis) for i, item in enumerate(cnode.value)
     ]
     total = sum(c.points for c in checks)
     if abs(total - points) > 1e-9:
-        raise v.fail(items["points"][1], f"{where}.points is {points:g} but its checks add up to {total:g}")
+        raise v.fail(
+            items["points"][1],
+            _("{where}.points is {points} but its checks add up to {total}").format(
+                where=where, points=f"{points:g}", total=f"{total:g}"
+            ),
+        )
     if require_all_checks:
         missing = sorted(c.id for c in known.values() if c.question == qid and c.id not in seen_checks)
         if missing:
-            raise v.fail(cnode, f"{where}.checks: missing check ids {', '.join(missing)}")
+            raise v.fail(
+                cnode, _("{where}.checks: missing check ids {ids}").format(where=where, ids=", ".join(missing))
+            )
     return QuestionSpec(qid, title, points, extra, notebook, tuple(checks))
 
 
@@ -347,11 +384,16 @@ def _check(
     idnode = citems["id"][1]
     cid = str(v.scalar(idnode, f"{where}.id"))
     if cid not in known:
-        raise v.fail(idnode, f"{where}.id: unknown check id '{cid}'")
+        raise v.fail(idnode, _("{where}.id: unknown check id '{id}'").format(where=where, id=cid))
     if known[cid].question != qid:
-        raise v.fail(idnode, f"{where}.id: check '{cid}' belongs to question '{known[cid].question}', not '{qid}'")
+        raise v.fail(
+            idnode,
+            _("{where}.id: check '{id}' belongs to question '{question}', not '{asked}'").format(
+                where=where, id=cid, question=known[cid].question, asked=qid
+            ),
+        )
     if cid in seen_checks:
-        raise v.fail(idnode, f"{where}.id: check '{cid}' is listed twice")
+        raise v.fail(idnode, _("{where}.id: check '{id}' is listed twice").format(where=where, id=cid))
     seen_checks[cid] = qid
 
     def positive(node, at):
@@ -375,7 +417,10 @@ def _language(v: _Validator, top: dict) -> str | None:
     node = top["language"][1]
     lang = str(v.scalar(node, "language"))
     if lang not in i18n.languages():
-        raise v.fail(node, f"language: {lang!r} is not one of {', '.join(i18n.languages())}")
+        raise v.fail(
+            node,
+            _("language: {lang} is not one of {choices}").format(lang=repr(lang), choices=", ".join(i18n.languages())),
+        )
     return lang
 
 

@@ -289,7 +289,7 @@ def run_worker(
             if now >= deadline:
                 session.timed_out(now)
                 break
-            ready, _, _ = select.select(watched, [], [], min(deadline - now, 0.5))
+            ready, _writable, _errors = select.select(watched, [], [], min(deadline - now, 0.5))
             if out_r in ready:
                 chunk = os.read(out_r, 1 << 16)
                 if chunk:

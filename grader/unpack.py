@@ -29,6 +29,8 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from .i18n import _
+
 #: Default limits on what one submission may unpack to.
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 MAX_FILES = 5000
@@ -69,12 +71,12 @@ def _safe_parts(submission: Path, raw: str) -> tuple[str, ...]:
     """The path components of an archive entry name, or a SubmissionError if it could escape."""
     name = raw.replace("\\", "/")
     if "\x00" in name:
-        raise submission_error(submission, raw, "a NUL byte in the name")
+        raise submission_error(submission, raw, _("a NUL byte in the name"))
     if name.startswith("/") or (len(name) > 1 and name[1] == ":" and name[0].isalpha()):
-        raise submission_error(submission, raw, "absolute path")
+        raise submission_error(submission, raw, _("absolute path"))
     parts = tuple(p for p in PurePosixPath(name).parts if p not in ("", "."))
     if ".." in parts:
-        raise submission_error(submission, raw, "path traversal ('..')")
+        raise submission_error(submission, raw, _("path traversal ('..')"))
     return parts
 
 
@@ -92,14 +94,20 @@ class _Budget:
     def add_file(self, entry: str) -> None:
         self.files += 1
         if self.files > self.max_files:
-            raise submission_error(self.submission, entry, f"more than {self.max_files} files (limit)")
+            raise submission_error(
+                self.submission, entry, _("more than {limit} files (limit)").format(limit=self.max_files)
+            )
 
     def add_bytes(self, entry: str, file_bytes: int, n: int) -> None:
         self.total += n
         if file_bytes > self.max_file_bytes:
-            raise submission_error(self.submission, entry, f"a file over {self.max_file_bytes} bytes (limit)")
+            raise submission_error(
+                self.submission, entry, _("a file over {limit} bytes (limit)").format(limit=self.max_file_bytes)
+            )
         if self.total > self.max_total_bytes:
-            raise submission_error(self.submission, entry, f"more than {self.max_total_bytes} bytes in all (limit)")
+            raise submission_error(
+                self.submission, entry, _("more than {limit} bytes in all (limit)").format(limit=self.max_total_bytes)
+            )
 
 
 def _copy_stream(src, target: Path, entry: str, budget: _Budget, declared: int | None) -> None:
@@ -112,7 +120,9 @@ def _copy_stream(src, target: Path, entry: str, budget: _Budget, declared: int |
                 break
             written += len(chunk)
             if declared is not None and written > declared:
-                raise submission_error(budget.submission, entry, "more data than its header declares (a zip bomb?)")
+                raise submission_error(
+                    budget.submission, entry, _("more data than its header declares (a zip bomb?)")
+                )
             budget.add_bytes(entry, written, len(chunk))
             out.write(chunk)
     os.chmod(target, 0o644)
@@ -138,26 +148,34 @@ def _ensure_dir(dest: Path, parts: Sequence[str]) -> Path:
 def _is_zip_dir(submission: Path, info: zipfile.ZipInfo, parts: tuple[str, ...]) -> bool:
     """Whether a zip entry is a folder; refuses one too deep, a link, a device, fifo or socket, an encrypted one."""
     if len(parts) > MAX_DEPTH:
-        raise submission_error(submission, info.filename[:200], f"nested deeper than {MAX_DEPTH} folders (limit)")
+        raise submission_error(
+            submission, info.filename[:200], _("nested deeper than {depth} folders (limit)").format(depth=MAX_DEPTH)
+        )
     mode = info.external_attr >> 16
     if info.create_system == 3 and mode:  # unix attributes
         if stat.S_ISLNK(mode):
-            raise submission_error(submission, info.filename, "a symbolic link (not allowed)")
+            raise submission_error(submission, info.filename, _("a symbolic link (not allowed)"))
         if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-            raise submission_error(submission, info.filename, "a device, fifo or socket entry (not allowed)")
+            raise submission_error(submission, info.filename, _("a device, fifo or socket entry (not allowed)"))
     if info.flag_bits & 0x1:
-        raise submission_error(submission, info.filename, "an encrypted entry (not allowed)")
+        raise submission_error(submission, info.filename, _("an encrypted entry (not allowed)"))
     return info.is_dir() or (info.create_system == 3 and stat.S_ISDIR(mode))
 
 
 def _unpack_zip(submission: Path, dest: Path, budget: _Budget) -> None:
     size = submission.stat().st_size
     if size > budget.max_total_bytes:
-        raise submission_error(submission, None, f"a {size}-byte file, over the {budget.max_total_bytes}-byte limit")
+        raise submission_error(
+            submission,
+            None,
+            _("a {size}-byte file, over the {limit}-byte limit").format(size=size, limit=budget.max_total_bytes),
+        )
     try:
         archive = zipfile.ZipFile(submission)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise submission_error(submission, None, f"not a readable zip archive ({exc.__class__.__name__})") from None
+        raise submission_error(
+            submission, None, _("not a readable zip archive ({error})").format(error=exc.__class__.__name__)
+        ) from None
     with archive:
         entries: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
         seen: set[tuple[str, ...]] = set()
@@ -169,23 +187,27 @@ def _unpack_zip(submission: Path, dest: Path, budget: _Budget) -> None:
             if _is_zip_dir(submission, info, parts):
                 continue
             if parts in seen:
-                raise submission_error(submission, info.filename, "a duplicate entry")
+                raise submission_error(submission, info.filename, _("a duplicate entry"))
             seen.add(parts)
             budget.add_file(info.filename)
             declared_total += info.file_size
             if info.file_size > budget.max_file_bytes:
                 limit = budget.max_file_bytes
                 raise submission_error(
-                    submission, info.filename, f"declares {info.file_size} bytes, over the {limit}-byte limit"
+                    submission,
+                    info.filename,
+                    _("declares {size} bytes, over the {limit}-byte limit").format(size=info.file_size, limit=limit),
                 )
             if declared_total > budget.max_total_bytes:
                 limit = budget.max_total_bytes
                 raise submission_error(
-                    submission, info.filename, f"the entries declare more than {limit} bytes (limit)"
+                    submission,
+                    info.filename,
+                    _("the entries declare more than {limit} bytes (limit)").format(limit=limit),
                 )
             entries.append((info, parts))
         if not entries:
-            raise submission_error(submission, None, "an empty archive (no files)")
+            raise submission_error(submission, None, _("an empty archive (no files)"))
         for info, parts in entries:
             try:
                 target = _ensure_dir(dest, parts[:-1]) / parts[-1]
@@ -195,10 +217,10 @@ def _unpack_zip(submission: Path, dest: Path, budget: _Budget) -> None:
                 raise
             except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
                 # e.g. a CRC mismatch: zipfile stops at the declared size, so lying headers end here
-                why = f"corrupt entry ({exc.__class__.__name__}: {exc})".splitlines()[0]
+                why = _("corrupt entry ({error})").format(error=f"{exc.__class__.__name__}: {exc}").splitlines()[0]
                 raise submission_error(submission, info.filename, why) from None
             except OSError as exc:
-                why = f"cannot be written ({exc.strerror or exc.__class__.__name__})"
+                why = _("cannot be written ({error})").format(error=exc.strerror or exc.__class__.__name__)
                 raise submission_error(submission, info.filename, why) from None
 
 
@@ -211,13 +233,15 @@ def _unpack_folder(submission: Path, dest: Path, budget: _Budget) -> None:
         keep = []
         if len(rel_dir) >= MAX_DEPTH and dirnames:
             raise submission_error(
-                submission, "/".join(rel_dir)[:200], f"nested deeper than {MAX_DEPTH} folders (limit)"
+                submission,
+                "/".join(rel_dir)[:200],
+                _("nested deeper than {depth} folders (limit)").format(depth=MAX_DEPTH),
             )
         for d in sorted(dirnames):
             rel = "/".join(rel_dir + (d,))
             st = os.lstat(here / d)
             if stat.S_ISLNK(st.st_mode):
-                raise submission_error(submission, rel, "a symbolic link (not allowed)")
+                raise submission_error(submission, rel, _("a symbolic link (not allowed)"))
             if not _is_junk(rel_dir + (d,)):
                 keep.append(d)
         dirnames[:] = keep
@@ -228,27 +252,30 @@ def _unpack_folder(submission: Path, dest: Path, budget: _Budget) -> None:
                 continue
             st = os.lstat(here / name)
             if stat.S_ISLNK(st.st_mode):
-                raise submission_error(submission, rel, "a symbolic link (not allowed)")
+                raise submission_error(submission, rel, _("a symbolic link (not allowed)"))
             if not stat.S_ISREG(st.st_mode):
-                raise submission_error(submission, rel, "a device, fifo or socket (not allowed)")
+                raise submission_error(submission, rel, _("a device, fifo or socket (not allowed)"))
             budget.add_file(rel)
             if st.st_size > budget.max_file_bytes:
                 raise submission_error(
-                    submission, rel, f"{st.st_size} bytes, over the {budget.max_file_bytes}-byte limit"
+                    submission,
+                    rel,
+                    _("{size} bytes, over the {limit}-byte limit").format(size=st.st_size, limit=budget.max_file_bytes),
                 )
             # O_NOFOLLOW: a file swapped for a symlink after the walk is refused too.
             try:
                 target = _ensure_dir(dest, rel_dir) / name
                 fd = os.open(here / name, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
             except OSError as exc:
-                raise submission_error(submission, rel, f"cannot be copied ({exc.strerror})") from None
+                why = _("cannot be copied ({error})").format(error=exc.strerror)
+                raise submission_error(submission, rel, why) from None
             with os.fdopen(fd, "rb") as src:
                 if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
-                    raise submission_error(submission, rel, "a device, fifo or socket (not allowed)")
+                    raise submission_error(submission, rel, _("a device, fifo or socket (not allowed)"))
                 _copy_stream(src, target, rel, budget, None)
             count += 1
     if count == 0:
-        raise submission_error(submission, None, "an empty folder (no files)")
+        raise submission_error(submission, None, _("an empty folder (no files)"))
 
 
 def unpack(
@@ -266,7 +293,7 @@ def unpack(
     submission = Path(submission)
     dest = Path(dest)
     if not submission.exists():
-        raise submission_error(submission, None, "no such file or folder")
+        raise submission_error(submission, None, _("no such file or folder"))
     budget = _Budget(submission, max_total_bytes, max_files, max_file_bytes)
     prepare_dest(dest)
     try:

@@ -36,6 +36,7 @@ import zipfile
 from pathlib import Path
 
 from ..atomic import atomic_write
+from ..i18n import _
 from ..paths import project_root
 
 BUNDLE = "autograder.zip"
@@ -140,7 +141,7 @@ def build(out: Path, *, rubric_path: Path | None = None, secret: str, root: Path
     )
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise ExportError(f"{out}: not a folder")
+        raise ExportError(_("{out}: not a folder").format(out=out))
     out.mkdir(parents=True, exist_ok=True)
     target = out / BUNDLE
 

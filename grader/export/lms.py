@@ -32,8 +32,19 @@ import io
 import re
 from pathlib import Path
 
+from ..i18n import N_, _
+
 FORMATS = ("canvas", "moodle", "csv")
 ROSTER_CAP = 16 << 20
+#: What ``_read_csv`` says of each file it reads (``what``: roster or gradebook).
+_CANNOT_READ = {
+    "roster": N_("{path}: cannot read the roster ({error})"),
+    "gradebook": N_("{path}: cannot read the gradebook ({error})"),
+}
+_EMPTY = {
+    "roster": N_("{path}: the roster is empty (a header line is needed)"),
+    "gradebook": N_("{path}: the gradebook is empty (a header line is needed)"),
+}
 
 
 class ExportError(ValueError):
@@ -77,10 +88,10 @@ def _read_csv(path: Path, what: str) -> list[dict[str, str]]:
         with open(path, encoding="utf-8-sig", newline="") as f:
             text = f.read(ROSTER_CAP)
     except OSError as exc:
-        raise ExportError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+        raise ExportError(_(_CANNOT_READ[what]).format(path=path, error=exc.strerror or exc)) from None
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
-        raise ExportError(f"{path}: the {what} is empty (a header line is needed)")
+        raise ExportError(_(_EMPTY[what]).format(path=path))
     return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
 
 
@@ -90,7 +101,11 @@ def read_roster(path: Path) -> list[Student]:
     for n, row in enumerate(rows, start=2):
         sid = row.get("student_id") or row.get("id") or ""
         if not sid:
-            raise ExportError(f"{path}:{n}: no student_id (the header needs student_id or id, name, email)")
+            raise ExportError(
+                _("{path}:{line}: no student_id (the header needs student_id or id, name, email)").format(
+                    path=path, line=n
+                )
+            )
         out.append(Student(sid, row.get("name", ""), row.get("email", "")))
     return out
 
@@ -98,14 +113,19 @@ def read_roster(path: Path) -> list[Student]:
 def read_gradebook(graded: Path) -> list[Grade]:
     path = Path(graded) / "gradebook.csv"
     if not path.is_file():
-        raise ExportError(f"{graded}: no gradebook.csv here (run `python -m grader grade ... --out {graded}` first)")
+        raise ExportError(
+            _("{graded}: no gradebook.csv here (run `python -m grader grade ... --out {graded}` first)").format(
+                graded=graded
+            )
+        )
     out = []
     for n, row in enumerate(_read_csv(path, "gradebook"), start=2):
         try:
             score = float(row.get("final_total") or row["total"])
             out.append(Grade(row["submission"], row["status"], score, float(row["max_total"])))
         except (KeyError, ValueError) as exc:
-            raise ExportError(f"{path}:{n}: not a gradebook row ({exc})") from None
+            why = _("{path}:{line}: not a gradebook row ({error})").format(path=path, line=n, error=exc)
+            raise ExportError(why) from None
     return out
 
 
@@ -162,7 +182,9 @@ def render(fmt: str, matched: Matched, *, assignment: str, max_score: float) -> 
                 ]
             )
     else:
-        raise ExportError(f"unknown LMS format {fmt!r} (one of {', '.join(FORMATS)})")
+        raise ExportError(
+            _("unknown LMS format {format} (one of {formats})").format(format=repr(fmt), formats=", ".join(FORMATS))
+        )
     return buf.getvalue()
 
 

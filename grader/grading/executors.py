@@ -17,6 +17,7 @@ from typing import Protocol
 
 from .. import i18n
 from .. import rubric as rubric_mod
+from ..i18n import _
 from .hidden import hidden_for
 from .outputs import Graded
 from .steps import default_launcher_factory, grade_submission
@@ -121,11 +122,13 @@ class Dask:
         try:
             from distributed import Client, as_completed
         except ImportError:
-            raise SchedulerError("--scheduler needs dask.distributed: pip install 'a2kit[dask]'") from None
+            raise SchedulerError(_("--scheduler needs dask.distributed: pip install 'a2kit[dask]'")) from None
         try:
             client = Client(self.scheduler, set_as_default=False, timeout=30)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise SchedulerError(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}") from None
+            raise SchedulerError(
+                _("cannot reach the Dask scheduler at {scheduler}: {error}").format(scheduler=self.scheduler, error=exc)
+            ) from None
         with client:
             futures = {}
             for task in tasks:

@@ -16,6 +16,7 @@ from .. import rubric as rubric_mod
 from ..checks import cases as cases_mod
 from ..checks import registry
 from ..checks.base import Case, Impl
+from ..i18n import _
 from ..runner import npz_bytes
 
 
@@ -101,7 +102,8 @@ def hidden_for(secret: str, release_root: Path, rubric: rubric_mod.Rubric) -> Hi
                 try:
                     hidden.payload(spec.id, rubric.draws(spec))
                 except NotImplementedError as exc:  # the reference's optional dependency (torch for q5) is missing
-                    raise ReferenceUnavailable(
-                        f"{rubric.path}: {q.id} cannot be graded here: {exc}; or grade with a rubric without {q.id}"
-                    ) from None
+                    why = _(
+                        "{rubric}: {question} cannot be graded here: {error}; or grade with a rubric without {question}"
+                    ).format(rubric=rubric.path, question=q.id, error=exc)
+                    raise ReferenceUnavailable(why) from None
         return hidden

@@ -12,6 +12,7 @@ import os
 import secrets
 from pathlib import Path
 
+from ..i18n import _
 from ..paths import project_root
 
 SECRET_ENV = "A2KIT_SECRET"
@@ -31,7 +32,7 @@ def resolve_secret(seed: str | None = None, root: Path | None = None) -> str:
     except FileExistsError:
         value = path.read_text().strip()
         if not value:
-            raise ValueError(f"{path}: empty secret file") from None
+            raise ValueError(_("{path}: empty secret file").format(path=path)) from None
         return value
     with os.fdopen(fd, "w") as f:
         value = secrets.token_hex(32)

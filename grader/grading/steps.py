@@ -43,7 +43,7 @@ from .. import unpack as unpack_mod
 from ..checks import registry
 from ..checks.base import MODULES
 from ..gradebook import Row
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..nbrunner import run_notebooks
 from ..q5_notebook import q5_from_notebook
 from ..render import report as report_mod
@@ -84,15 +84,15 @@ def edition(job: Job) -> None:
     from .. import editions
 
     if job.rubric.edition:
-        job.edition, how = editions.lookup(job.rubric.edition), "as the rubric or --edition says"
+        job.edition, how = editions.lookup(job.rubric.edition), _("as the rubric or --edition says")
     else:
         job.edition, how = editions.detect(job.layout.package_dir, job.layout.notebooks)
     job.rubric, dropped = editions.apply_to_rubric(job.rubric, job.edition)
-    note = f"cs231n edition {job.edition.name} ({how})"
+    note = _("cs231n edition {edition} ({how})").format(edition=job.edition.name, how=how)
     if dropped:
-        note += f"; not applicable (not run, no points at stake): {', '.join(dropped)}"
+        note += "; " + _("not applicable (not run, no points at stake): {checks}").format(checks=", ".join(dropped))
     if numpy_compat(job):
-        note += "; NumPy's removed aliases (np.int, np.float, ...) restored"
+        note += "; " + _("NumPy's removed aliases (np.int, np.float, ...) restored")
     job.notes.insert(0, note)
 
 
@@ -174,8 +174,10 @@ def score(job: Job) -> None:
     ]
     if warned:
         job.notes.append(
-            f"shape warning (full points; rubric strict_shapes: true fails them): {', '.join(warned)} "
-            "returned right values in a shape differing only by singleton dimensions"
+            _(
+                "shape warning (full points; rubric strict_shapes: true fails them): {checks} "
+                "returned right values in a shape differing only by singleton dimensions"
+            ).format(checks=", ".join(warned))
         )
 
 
@@ -209,8 +211,10 @@ def isolate(job: Job) -> None:
         job.results[i] = dataclasses.replace(q, checks=checks)
     if passed:
         job.notes.append(
-            f"bugs counted once (rubric isolate: true): {', '.join(passed)} passed with working earlier functions "
-            "in place of yours"
+            _(
+                "bugs counted once (rubric isolate: true): {checks} passed with working earlier functions "
+                "in place of yours"
+            ).format(checks=", ".join(passed))
         )
 
 
@@ -310,7 +314,7 @@ def grade_submission(
         submitted_at=submitted_at,
         original_name=original,
     )
-    *steps, (_, last) = STEPS
+    *steps, (_last_name, last) = STEPS
     try:
         for name, step in steps:
             try:
@@ -318,7 +322,8 @@ def grade_submission(
             except unpack_mod.SubmissionError as exc:
                 job.error = str(exc)
             except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
-                job.error = f"{name} failed: {exc.__class__.__name__}: {exc}"[:500]
+                why = f"{exc.__class__.__name__}: {exc}"
+                job.error = _("{step} failed: {error}").format(step=name, error=why)[:500]
             if job.error is not None:
                 job.results = []
                 break
@@ -389,11 +394,14 @@ def status_of(results: Sequence[QuestionResult]) -> str:
 def message_of(status: str, results: Sequence[QuestionResult], notes: Sequence[str]) -> str:
     if status == "partial":
         n = sum(1 for q in results for c in q.checks if c.status in (Status.ERROR, Status.TIMEOUT))
-        msg = f"{n} check{'s' if n != 1 else ''} raised, crashed or timed out"
+        msg = ngettext("{n} check raised, crashed or timed out", "{n} checks raised, crashed or timed out", n).format(
+            n=n
+        )
     else:
         msg = ""
     if notes:
-        msg = "; ".join(filter(None, [msg, f"{len(notes)} note{'s' if len(notes) != 1 else ''} (see report)"]))
+        noted = ngettext("{n} note (see report)", "{n} notes (see report)", len(notes)).format(n=len(notes))
+        msg = "; ".join(filter(None, [msg, noted]))
     return msg
 
 
@@ -433,14 +441,16 @@ def pdf(job: Job) -> dict[str, bytes]:
             try:
                 sections.append(bounded.notebook_section(nbmod.read(path), path.name))
             except Exception as exc:  # noqa: BLE001 - a notebook that does not render is noted
-                job.notes.append(f"{path.name}: not in the PDF ({exc.__class__.__name__})")
+                job.notes.append(
+                    _("{name}: not in the PDF ({error})").format(name=path.name, error=exc.__class__.__name__)
+                )
     if not sections:
-        job.notes.append("no PDF written: no notebook to print")
+        job.notes.append(_("no PDF written: no notebook to print"))
         return {}
     target = job.tmp / pdf_mod.PDF_NAME
     try:
         pdf_mod.write(pdf_mod.notebooks_page(sections, title=f"{job.rubric.assignment}: {job.id}"), target)
     except pdf_mod.PdfUnavailable as exc:
-        job.notes.append(f"no PDF written: {exc}")
+        job.notes.append(_("no PDF written: {error}").format(error=exc))
         return {}
     return {pdf_mod.PDF_NAME: target.read_bytes()}

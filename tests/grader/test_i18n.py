@@ -268,3 +268,26 @@ def test_the_diagnoses_are_in_the_current_language():
         "out has the wrong sign",
         "out is off by a factor 2: a missing or extra 0.5 / factor 2",
     )
+
+
+def test_a_bad_rubric_is_refused_in_one_line_in_the_chosen_language(tmp_path):
+    """check --rubric with an unknown check id: exit 2 and one error line naming the file, the line and the key,
+    in Spanish with --lang es and in English with --lang en."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: 1\nassignment: t\nquestions:\n  q1:\n    title: Fully-connected networks\n"
+        "    points: 1\n    checks:\n      - {id: no_such_check, points: 1}\n"
+    )
+
+    def refused(lang):
+        proc = subprocess.run(
+            [sys.executable, "-m", "grader", "check", "--rubric", str(bad), "--lang", lang],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        return proc.returncode, proc.stderr.splitlines()
+
+    where = f"error: {bad}:8: questions.q1.checks[0].id: "
+    assert refused("es") == (2, [where + "id de verificación desconocido 'no_such_check'"])
+    assert refused("en") == (2, [where + "unknown check id 'no_such_check'"])
