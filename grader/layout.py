@@ -166,6 +166,11 @@ def _student_helpers(layout: Layout, released: list[Path]) -> list[Path]:
     return out
 
 
+def lacks_note(rel: str) -> str:
+    """The report's note for an editable file the submission does not have (``q5_notebook`` replaces it)."""
+    return _("submission lacks {file} (its checks will report it as not implemented)").format(file=rel)
+
+
 def assemble(
     layout: Layout,
     release_tree: Path,
@@ -217,7 +222,7 @@ def assemble(
         if theirs.is_file() and not theirs.is_symlink():
             _copy(theirs, package_dir / rel)
         elif graded is None or graded(rel):
-            notes.append(f"submission lacks {rel.as_posix()} (its checks will report it as not implemented)")
+            notes.append(lacks_note(rel.as_posix()))
     for dirpath, dirnames, _files in os.walk(package_dir):
         for d in dirnames:
             os.chmod(Path(dirpath, d), 0o755)

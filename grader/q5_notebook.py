@@ -36,6 +36,7 @@ import json
 import re
 from pathlib import Path
 
+from .i18n import _
 from .q5_adapter import ADAPTER, OPEN, PRELUDE, RESIZE, TRAIN, TRAIN_PART2
 
 #: Bounds of the trusted-side reading.
@@ -77,18 +78,21 @@ class Extraction:
     self_reported: float | None = None  # the last validation accuracy the open-model cell's saved output shows
 
     def note(self, notebook: str) -> str:
-        used = ", ".join(str(c) for c in self.cells) or "none"
-        names = ", ".join(f"{k}" + (f" (as {v})" if v != k else "") for k, v in self.found.items()) or "nothing"
-        text = f"Q5 graded from {notebook}: code cells {used}; found {names}"
+        used = ", ".join(str(c) for c in self.cells) or _("none")
+        names = ", ".join(
+            k if v == k else _("{name} (as {alias})").format(name=k, alias=v) for k, v in self.found.items()
+        ) or _("nothing")
+        text = _("Q5 graded from {notebook}: code cells {cells}; found {names}").format(
+            notebook=notebook, cells=used, names=names
+        )
         if self.missing:
-            text += f"; not found: {', '.join(self.missing)}"
+            text += "; " + _("not found: {names}").format(names=", ".join(self.missing))
         if self.problems:
-            text += f"; skipped: {'; '.join(self.problems[:5])}"
+            text += "; " + _("skipped: {problems}").format(problems="; ".join(self.problems[:5]))
         if self.self_reported is not None:
-            text += (
-                f"; open model: {self.self_reported:.1%} validation accuracy self-reported "
-                "(the notebook's saved output, not scored)"
-            )
+            text += "; " + _(
+                "open model: {accuracy} validation accuracy self-reported (the notebook's saved output, not scored)"
+            ).format(accuracy=f"{self.self_reported:.1%}")
         return text
 
 
@@ -367,10 +371,13 @@ def q5_from_notebook(layout, package_dir: Path, notes: list[str]) -> list[str]:
         if has_q5_work(extraction):
             return [
                 *notes,
-                f"Q5 graded from pytorch_models.py (the module wins; {notebook.name}'s cells were not used)",
+                _("Q5 graded from pytorch_models.py (the module wins; {notebook}'s cells were not used)").format(
+                    notebook=notebook.name
+                ),
             ]
         return notes
-    lacks = "submission lacks pytorch_models.py"
-    kept = [n for n in notes if not n.startswith(lacks)]
+    from .layout import lacks_note
+
+    kept = [n for n in notes if n != lacks_note("pytorch_models.py")]
     (Path(package_dir) / "pytorch_models.py").write_text(extraction.source, encoding="utf-8")
     return [*kept, extraction.note(notebook.name)]

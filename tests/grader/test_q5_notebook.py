@@ -250,3 +250,27 @@ def test_hostile_notebook_cells_are_contained(tmp_path):
     assert rows["hostile"].status == "partial" and rows["hostile"].total == 0  # its checks timed out
     assert rows["exits"].total == 0 and rows["exits"].status in ("graded", "partial")
     assert rows["fine"].status == "graded" and rows["fine"].total == rub.questions[0].points
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_lacks_note_is_replaced_by_the_notebook_s_in_either_language(tmp_path, lang):
+    """q5_from_notebook drops assemble's 'lacks pytorch_models.py' note by its text in the current language (it
+    once matched the English start, which a Spanish report would have kept beside the notebook's note)."""
+    import types
+
+    from grader import i18n
+    from grader.layout import lacks_note
+    from grader.q5_notebook import q5_from_notebook
+
+    (tmp_path / "PyTorch.ipynb").write_text(json.dumps(nbs.notebook("2023")))
+    package = tmp_path / "pkg"
+    package.mkdir()
+    layout = types.SimpleNamespace(notebooks=[tmp_path / "PyTorch.ipynb"], package_dir=package)
+    try:
+        i18n.set_language(lang)
+        notes = q5_from_notebook(layout, package, ["kept", lacks_note("pytorch_models.py")])
+    finally:
+        i18n.set_language("en")
+    assert notes[0] == "kept" and len(notes) == 2, notes
+    assert notes[1].startswith("Q5 calificada desde PyTorch.ipynb" if lang == "es" else "Q5 graded from PyTorch.ipynb")
+    assert (package / "pytorch_models.py").is_file()
