@@ -167,7 +167,7 @@ def _cmd_data(args: argparse.Namespace) -> ExitCode:
             path = datasets.write_synthetic(args.dest, seed=args.seed, force=args.force)
     except datasets.DatasetError as exc:
         raise UsageError(str(exc)) from exc
-    print(f"{args.dataset}: ready at {path}")
+    print(_("{dataset}: ready at {path}").format(dataset=args.dataset, path=path))
     return ExitCode.OK
 
 
@@ -270,7 +270,9 @@ def _cmd_release(args: argparse.Namespace) -> ExitCode:
         )
     except release.ReleaseError as exc:
         raise UsageError(str(exc)) from exc
-    print(f"wrote the handout to {done.out} ({len(done.files)} files, {done.total_bytes / 1024:.0f} KiB)")
+    print(_("wrote the handout to {out} ({files} files, {kib} KiB)").format(
+        out=done.out, files=len(done.files), kib=f"{done.total_bytes / 1024:.0f}"
+    ))
     return ExitCode.OK
 
 
@@ -289,7 +291,8 @@ def _cmd_export(args: argparse.Namespace) -> ExitCode:
             raise UsageError(
                 str(exc) if isinstance(exc, (rubric_mod.RubricError, gradescope.ExportError)) else f"export: {exc}"
             ) from exc
-        print(f"wrote {path}: upload it as the assignment's autograder (Configure Autograder, zip file upload)")
+        upload = _("wrote {path}: upload it as the assignment's autograder (Configure Autograder, zip file upload)")
+        print(upload.format(path=path))
         return ExitCode.OK
     from .export import lms
 
@@ -303,11 +306,13 @@ def _cmd_export(args: argparse.Namespace) -> ExitCode:
     except lms.ExportError as exc:
         raise UsageError(str(exc)) from exc
     done = sum(1 for _, g in matched.pairs if g is not None)
-    print(f"wrote {args.out} ({args.target}): {done} of {len(matched.pairs)} students with a grade")
+    print(_("wrote {out} ({target}): {done} of {total} students with a grade").format(
+        out=args.out, target=args.target, done=done, total=len(matched.pairs)
+    ))
     for g in matched.unmatched:
-        print(f"unmatched submission: {g.submission}", file=sys.stderr)
+        print(_("unmatched submission: {submission}").format(submission=g.submission), file=sys.stderr)
     for s in matched.missing:
-        print(f"no submission for student: {s.id} {s.name}", file=sys.stderr)
+        print(_("no submission for student: {id} {name}").format(id=s.id, name=s.name), file=sys.stderr)
     return ExitCode.OK
 
 
@@ -389,11 +394,12 @@ def _main(argv: list[str] | None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.OK
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_("interrupted"), file=sys.stderr)
         return ExitCode.FAILED
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         import traceback
 
         traceback.print_exc()
-        print(f"internal error: {exc.__class__.__name__}: {exc} (please report this)", file=sys.stderr)
+        print(_("internal error: {error} (please report this)").format(error=f"{exc.__class__.__name__}: {exc}"),
+              file=sys.stderr)
         return ExitCode.INTERNAL

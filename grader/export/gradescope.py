@@ -232,13 +232,14 @@ def run(root: Path) -> dict:
         )
         data = json.loads(graded.files[grading.RESULTS])
         if graded.row.status == "error":
-            data["output"] = f"This submission could not be graded: {graded.row.message}"
+            data["output"] = _("This submission could not be graded: {why}").format(why=graded.row.message)
         else:
             data["tests"] = public_tests(submission, rub, source) + data["tests"]
     except BaseException as exc:  # noqa: BLE001 - results.json is written whatever happens
         data = _fallback(
-            f"The autograder could not grade this submission ({exc.__class__.__name__}: {str(exc)[:300]}); "
-            "please tell the course staff.",
+            _("The autograder could not grade this submission ({error}); please tell the course staff.").format(
+                error=f"{exc.__class__.__name__}: {str(exc)[:300]}"
+            ),
             time.monotonic() - started,
         )
     atomic_write_text(results, json.dumps(data, indent=2) + "\n")

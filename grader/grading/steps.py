@@ -255,7 +255,8 @@ def render(job: Job) -> Graded:
         job.notes.append(late["explanation"])
         a2kit["late"], row.late = late, late
         problems.append(late["explanation"])
-    output = message if status == "error" else "\n".join([f"Total: {total:g} / {row.max_total:g}", *job.notes])
+    total_line = _("Total: {total} / {max_total}").format(total=f"{total:g}", max_total=f"{row.max_total:g}")
+    output = message if status == "error" else "\n".join([total_line, *job.notes])
     visibility = {c.id: c.visibility for q in job.rubric.questions for c in q.checks}
     data = gradescope.results_json(
         job.results, execution_time=seconds, output=output, a2kit=a2kit, visibility=visibility
