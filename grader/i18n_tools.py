@@ -23,7 +23,7 @@ from .atomic import atomic_write_text
 from .i18n import DEFAULT, DOMAIN, LOCALE_DIR, languages
 from .paths import project_root
 
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 POT = LOCALE_DIR / f"{DOMAIN}.pot"
 _TEMPLATE_CALL = re.compile(r"""\{\{ _\((?:"((?:[^"\\]|\\.)*)"|'([^']*)')""")
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(?\w*\)?[sdifr]")
@@ -118,8 +118,10 @@ def problems() -> list[str]:
         for message in pot:
             if not message.id:
                 continue
-            got = catalog.get(message.id)
+            got = catalog.get(message.id, context=message.context)
             first = message.id[0] if isinstance(message.id, tuple) else message.id
+            if message.context:
+                first = f"{message.context}|{first}"
             if got is None or not got.string or (isinstance(got.string, tuple) and not all(got.string)):
                 out.append(f"{rel}: untranslated: {first!r}")
                 continue

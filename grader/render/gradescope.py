@@ -23,10 +23,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from ..i18n import _, pgettext
 from ..isolation import NOTE_START, note_start
 from ..results import QuestionResult, Status
 from . import fmt_number
 
+#: The first line of a test's output (words for the student, in the current language; Gradescope's own
+#: ``status`` field is the machine value).
 STATUS_TEXT = {
     Status.PASS: "passed",
     Status.FAIL: "failed",
@@ -36,14 +39,31 @@ STATUS_TEXT = {
 }
 
 
+def _status_text(status) -> str:
+    """``STATUS_TEXT`` of one test, translated in the context "test status" (Spanish: "aprobada", not the
+    summary's plural "aprobadas")."""
+    words = {
+        Status.PASS: pgettext("test status", "passed"),
+        Status.FAIL: pgettext("test status", "failed"),
+        Status.NOT_IMPLEMENTED: pgettext("test status", "not implemented"),
+        Status.ERROR: pgettext("test status", "error"),
+        Status.TIMEOUT: pgettext("test status", "timed out"),
+    }
+    return words.get(status, str(status))
+
+
 def _test_output(c) -> str:
-    lines = [f"{STATUS_TEXT.get(c.status, str(c.status))}"]
+    lines = [_status_text(c.status)]
     if c.error is not None:
-        lines.append(f"relative error {fmt_number(c.error)} (tolerance {fmt_number(c.tolerance)})")
+        lines.append(
+            _("relative error {error} (tolerance {tolerance})").format(
+                error=fmt_number(c.error), tolerance=fmt_number(c.tolerance)
+            )
+        )
     if c.message:
         lines.append(c.message)
     if c.location:
-        lines.append(f"at {c.location}")
+        lines.append(_("at {location}").format(location=c.location))
     return "\n".join(lines)
 
 
@@ -58,7 +78,7 @@ _REDACT = (
 def diagnosis_category(message: str) -> str:
     """The diagnosis without its values, on one line: arrays, quoted text and numbers replaced by '...'."""
     text = (message or "").strip()
-    for _ in range(4):  # nested brackets, arrays printed over several lines
+    for _round in range(4):  # nested brackets, arrays printed over several lines
         text = _REDACT[0].sub("...", text)
     for pattern in _REDACT[1:]:
         text = pattern.sub("...", text)
@@ -71,7 +91,7 @@ def diagnosis_category(message: str) -> str:
 
 def redacted_output(c) -> str:
     """A non-visible test's output: pass/fail and the diagnosis category, no input or expected value."""
-    lines = [STATUS_TEXT.get(c.status, str(c.status))]
+    lines = [_status_text(c.status)]
     if c.status is Status.PASS and c.message.startswith((NOTE_START, note_start())):
         lines.append(c.message)  # function names and question ids only (grader.isolation)
     elif c.status is not Status.PASS and c.message:

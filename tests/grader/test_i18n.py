@@ -39,12 +39,14 @@ def test_the_checker_finds_an_untranslated_message(tmp_path, monkeypatch):
         catalog = read_po(f, locale="es")
     catalog.delete("Scores")
     catalog["Problems"].string = "Problemas {extra}"  # a placeholder the English lacks
+    catalog.get("passed", context="test status").string = ""  # an entry with a context is checked as itself
     with (fake / "es" / "LC_MESSAGES" / "a2kit.po").open("wb") as f:
         write_po(f, catalog)
     monkeypatch.setattr(i18n_tools, "LOCALE_DIR", fake)
     found = i18n_tools.problems()
     assert any("untranslated: 'Scores'" in p for p in found)
     assert any("placeholders differ in 'Problems'" in p for p in found)
+    assert any("untranslated: 'test status|passed'" in p for p in found)
 
 
 @pytest.mark.parametrize(

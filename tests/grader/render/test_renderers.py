@@ -82,3 +82,23 @@ def test_results_json_score_is_the_sum_of_the_tests():
     data = gradescope.results_json(RESULTS, execution_time=12.6, output="", a2kit={"submission": "s"})
     assert data["score"] == 5.5 and data["execution_time"] == 13
     assert data["stdout_visibility"] == "hidden" and data["a2kit"] == {"submission": "s"}
+
+
+def test_gradescope_test_outputs_follow_the_language_and_keep_machine_fields():
+    """A test's output (its status line, the relative error, where) is in the current language; Gradescope's
+    ``status`` and ``score`` fields are not words and stay as they are."""
+    from grader import i18n
+
+    try:
+        i18n.set_language("es")
+        es = gradescope.results_json(RESULTS, execution_time=1.0, output="", a2kit={})
+    finally:
+        i18n.set_language("en")
+    en = gradescope.results_json(RESULTS, execution_time=1.0, output="", a2kit={})
+    assert [t["status"] for t in es["tests"]] == [t["status"] for t in en["tests"]]
+    assert [t["score"] for t in es["tests"]] == [t["score"] for t in en["tests"]]
+    es_out, en_out = "\n".join(t["output"] for t in es["tests"]), "\n".join(t["output"] for t in en["tests"])
+    assert "aprobada" in es_out and "passed" not in es_out.split("\n")[0]
+    assert "passed" in en_out and "aprobada" not in en_out
+    if "relative error" in en_out:
+        assert "error relativo" in es_out and "relative error" not in es_out
