@@ -251,6 +251,17 @@ def _edited_functions(mutant) -> set[str]:
     }
 
 
+def _failing(lab, impl, checks: list[str], secrets: list[str]) -> list[tuple[str, str]]:
+    """(check, secret) pairs where ``impl`` fails the public case or one of 3 hidden draws (the training checks
+    under the first 3 of ``secrets`` only: their draws train networks)."""
+    return [
+        (cid, s)
+        for cid in checks
+        for s in (secrets[:3] if cid in TRAINING else secrets)
+        if not lab.passes(impl, cid, s, 3)
+    ]
+
+
 @pytest.mark.parametrize("mutant", ALTERNATIVES, ids=[m.name for m in ALTERNATIVES])
 def test_correct_alternatives_pass_every_case_under_every_secret(lab, mutant):
     """Loop-based, closed-form, float32 alternatives: full marks on the public case and every hidden draw, 20 secrets.
@@ -266,12 +277,7 @@ def test_correct_alternatives_pass_every_case_under_every_secret(lab, mutant):
         if c.question not in SKIPPED_QUESTIONS and any(call in {f"{short}.{f}" for f in functions} for call in c.calls)
     ]
     assert checks, f"no check calls {functions}"
-    failing = [
-        (cid, s)
-        for cid in checks
-        for s in (GRADE_SECRETS[:3] if cid in TRAINING else GRADE_SECRETS)
-        if not lab.passes(lab.impl(mutant), cid, s, 3)
-    ]
+    failing = _failing(lab, lab.impl(mutant), checks, GRADE_SECRETS)
     assert not failing, f"{mutant.name} fails {failing[:5]}"
 
 
@@ -282,13 +288,7 @@ def test_q1_q3_alternatives_pass_every_case_under_every_secret(lab, alt):
     """
     impl = lab.adopt(alt.name, lambda dest: build_alternative(alt, dest))
     checks = [cid for cid, c in registry.all_checks().items() if c.question in Q1_Q3]
-    secrets = GRADE_SECRETS if ALL else GRADE_SECRETS[:5]
-    failing = [
-        (cid, s)
-        for cid in checks
-        for s in (secrets[:3] if cid in TRAINING else secrets)
-        if not lab.passes(impl, cid, s, 3)
-    ]
+    failing = _failing(lab, impl, checks, GRADE_SECRETS if ALL else GRADE_SECRETS[:5])
     assert not failing, f"{alt.name} fails {failing[:5]}"
 
 
@@ -298,11 +298,5 @@ def test_the_tp2_course_convention_passes_every_case_under_every_secret(lab, alt
     public case and 3 hidden draws, 5 secrets (training checks 3; every secret with A2KIT_ALL_MUTANTS=1)."""
     impl = lab.adopt(alt.name, lambda dest: build_alternative(alt, dest))
     checks = [cid for cid, c in registry.all_checks().items() if c.conventions or cid in TRAINING and "tp2" in cid]
-    secrets = GRADE_SECRETS if ALL else GRADE_SECRETS[:5]
-    failing = [
-        (cid, s)
-        for cid in checks
-        for s in (secrets[:3] if cid in TRAINING else secrets)
-        if not lab.passes(impl, cid, s, 3)
-    ]
+    failing = _failing(lab, impl, checks, GRADE_SECRETS if ALL else GRADE_SECRETS[:5])
     assert not failing, f"{alt.name} fails {failing[:5]}"
