@@ -30,7 +30,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .i18n import N_
+from .i18n import N_, _
 
 #: check id -> (module, function) of the units whose reference can stand in for the student's.
 SUPPLIABLE: dict[str, tuple[str, str]] = {
@@ -190,8 +190,6 @@ def _named(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) 
 
 def note(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) -> str:
     """The message of a check that passed once the units were supplied (it starts with ``note_start()``)."""
-    from .i18n import _
-
     names, questions = _named(units, where)
     rest = _("{names} in place of yours, so that bug is counted once, in {questions}")
     return f"{note_start()} {rest.format(names=names, questions=questions)}"
@@ -199,15 +197,11 @@ def note(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) ->
 
 def note_start() -> str:
     """``NOTE_START`` in the current language: how an isolation note begins (Gradescope's redaction keeps it)."""
-    from .i18n import _
-
     return _(NOTE_START)
 
 
 def hint(units: Sequence[tuple[str, str]], where: dict[tuple[str, str], str]) -> str:
     """What ``check`` puts first in a failed check that may fail because of an earlier question's failed units."""
-    from .i18n import _
-
     names, questions = _named(units, where)
     return _(
         "it may fail because of your {names}, which failed its own check in {questions}: fix that first "
