@@ -37,6 +37,7 @@ import re
 from pathlib import Path
 
 from .i18n import _
+from .layout import lacks_note
 from .q5_adapter import ADAPTER, OPEN, PRELUDE, RESIZE, TRAIN, TRAIN_PART2
 
 #: Bounds of the trusted-side reading.
@@ -376,8 +377,6 @@ def q5_from_notebook(layout, package_dir: Path, notes: list[str]) -> list[str]:
                 ),
             ]
         return notes
-    from .layout import lacks_note
-
     kept = [n for n in notes if n != lacks_note("pytorch_models.py")]
     (Path(package_dir) / "pytorch_models.py").write_text(extraction.source, encoding="utf-8")
     return [*kept, extraction.note(notebook.name)]
