@@ -28,20 +28,11 @@ from ..isolation import NOTE_START, note_start
 from ..results import QuestionResult, Status
 from . import fmt_number
 
-#: The first line of a test's output (words for the student, in the current language; Gradescope's own
-#: ``status`` field is the machine value).
-STATUS_TEXT = {
-    Status.PASS: "passed",
-    Status.FAIL: "failed",
-    Status.NOT_IMPLEMENTED: "not implemented",
-    Status.ERROR: "error",
-    Status.TIMEOUT: "timed out",
-}
-
 
 def _status_text(status) -> str:
-    """``STATUS_TEXT`` of one test, translated in the context "test status" (Spanish: "aprobada", not the
-    summary's plural "aprobadas")."""
+    """The first line of a test's output: its status in words for the student, in the current language and the
+    context "test status" (Spanish: "aprobada", not the summary's plural "aprobadas"); Gradescope's own
+    ``status`` field is the machine value."""
     words = {
         Status.PASS: pgettext("test status", "passed"),
         Status.FAIL: pgettext("test status", "failed"),
